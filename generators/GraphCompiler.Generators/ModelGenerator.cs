@@ -1,11 +1,115 @@
+using System;
+using System.Linq;
+using GraphCompiler.Generators.Diagnostics;
+using GraphCompiler.Generators.Emit;
+using GraphCompiler.Generators.Graph;
+using GraphCompiler.Generators.Parse;
+using GraphCompiler.Generators.Passes;
+using GraphCompiler.Generators.Plan;
+using GraphCompiler.Generators.Spec;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace GraphCompiler.Generators;
 
+/// <summary>
+/// Compiles each <c>[Model]</c> class: Parse (symbols -> <see cref="ModelSpec"/>, the cache boundary) ->
+/// graph -> shape inference -> fusion -> layout -> memory planning -> loop plan -> emit.
+/// </summary>
 [Generator(LanguageNames.CSharp)]
-public sealed partial class ModelGenerator : IIncrementalGenerator
+public sealed class ModelGenerator : IIncrementalGenerator
 {
+    /// <summary>Tracking names of the pipeline steps, for incremental-cache tests.</summary>
+    public static class Steps
+    {
+        public const string Models = nameof(Models);
+        public const string UnsafeAllowed = nameof(UnsafeAllowed);
+    }
+
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        IncrementalValuesProvider<ModelSpec> models = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                "GraphCompiler.ModelAttribute",
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, cancellation) => ParseSafely(ctx, cancellation))
+            .WithTrackingName(Steps.Models);
+
+        IncrementalValueProvider<bool> unsafeAllowed = context.CompilationProvider
+            .Select(static (c, _) => c.Options is CSharpCompilationOptions { AllowUnsafe: true })
+            .WithTrackingName(Steps.UnsafeAllowed);
+
+        context.RegisterSourceOutput(models.Combine(unsafeAllowed), static (spc, pair) => Generate(spc, pair.Left, pair.Right));
+    }
+
+    private static ModelSpec ParseSafely(GeneratorAttributeSyntaxContext ctx, System.Threading.CancellationToken cancellation)
+    {
+        var type = (INamedTypeSymbol)ctx.TargetSymbol;
+        try
+        {
+            return ModelParser.Parse(type, ctx.SemanticModel, cancellation);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LocationInfo? location = LocationInfo.From(type.Locations.FirstOrDefault());
+            var diagnostic = new DiagnosticInfo(DiagnosticDescriptors.InternalError.Id, location,
+                new[] { type.Name, e.GetType().Name + ": " + e.Message }.ToEquatableArray());
+            return new ModelSpec(null, type.Name, EquatableArray<LayerSpec>.Empty, null,
+                new[] { diagnostic }.ToEquatableArray(), location);
+        }
+    }
+
+    private static void Generate(SourceProductionContext context, ModelSpec spec, bool unsafeAllowed)
+    {
+        var diagnostics = new DiagnosticBag();
+        diagnostics.AddRange(spec.Diagnostics);
+        string? source = null;
+        try
+        {
+            source = Compile(spec, unsafeAllowed, diagnostics);
+        }
+        catch (Exception e)
+        {
+            diagnostics.Add(DiagnosticDescriptors.InternalError, spec.Location, spec.ClassName, e.GetType().Name + ": " + e.Message);
+        }
+
+        foreach (DiagnosticInfo info in diagnostics.Items)
+        {
+            context.ReportDiagnostic(DiagnosticBag.ToDiagnostic(info));
+        }
+
+        if (source is not null && !diagnostics.HasErrors)
+        {
+            string hint = (spec.Namespace is null ? "" : spec.Namespace + ".") + spec.ClassName + ".g.cs";
+            context.AddSource(hint, source);
+        }
+    }
+
+    /// <summary>The pipeline after parsing: returns the source, or null after reporting why not.</summary>
+    internal static string? Compile(ModelSpec spec, bool unsafeAllowed, DiagnosticBag diagnostics)
+    {
+        if (diagnostics.HasErrors)
+        {
+            return null;
+        }
+
+        if (!unsafeAllowed)
+        {
+            diagnostics.Add(DiagnosticDescriptors.UnsafeRequired, spec.Location, spec.ClassName);
+            return null;
+        }
+
+        ModelGraph? graph = GraphBuilder.Build(spec, diagnostics);
+        if (graph is null || !ShapeInference.Run(graph, diagnostics))
+        {
+            return null;
+        }
+
+        Fusion.Run(graph);
+        LayoutChoice.Run(graph);
+        MemoryPlanning.Run(graph);
+        ModelPlan plan = LoopPlanner.Run(graph);
+        return ModelEmitter.Emit(plan);
     }
 }

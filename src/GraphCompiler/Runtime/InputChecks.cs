@@ -33,4 +33,27 @@ public static class InputChecks
 
         return batch;
     }
+
+    /// <summary>Checks that a parameter set has the layout a model was compiled for (names, shapes, offsets).</summary>
+    public static void Layout(string model, ParameterSet parameters, IReadOnlyList<ParameterInfo> expected)
+    {
+        IReadOnlyList<ParameterInfo> actual = parameters.Layout;
+        if (ReferenceEquals(actual, expected))
+        {
+            return;
+        }
+
+        for (int i = 0; i < Math.Max(actual.Count, expected.Count); i++)
+        {
+            ParameterInfo? a = i < actual.Count ? actual[i] : null;
+            ParameterInfo? e = i < expected.Count ? expected[i] : null;
+            if (a is null || e is null || a.Name != e.Name || a.Offset != e.Offset || !a.Shape.AsSpan().SequenceEqual(e.Shape))
+            {
+                throw new ArgumentException(
+                    $"{model}: the parameter set does not have this model's layout: tensor {i} is " +
+                    $"{(a is null ? "missing" : $"'{a.Name}' {a.ShapeText}")} where '{e?.Name ?? "nothing"}' {e?.ShapeText ?? ""} is expected.",
+                    "parameters");
+            }
+        }
+    }
 }

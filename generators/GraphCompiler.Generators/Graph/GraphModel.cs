@@ -1,0 +1,146 @@
+using System.Collections.Generic;
+using System.Linq;
+using GraphCompiler.Generators.Spec;
+
+namespace GraphCompiler.Generators.Graph;
+
+/// <summary>Every operation the compiler knows; <see cref="Ops.OpTable"/> maps each to its rules.</summary>
+internal enum OpKind
+{
+    Conv2d,
+    MaxPool2d,
+    AvgPool2d,
+    Linear,
+    Relu,
+    Tanh,
+    Sigmoid,
+    Softmax,
+    LogSoftmax,
+    Flatten,
+    Reshape,
+    Add,
+    Mul,
+}
+
+/// <summary>An element-wise function applied in a kernel's epilogue (or on its own).</summary>
+internal enum Activation
+{
+    None,
+    Relu,
+    Tanh,
+    Sigmoid,
+}
+
+internal enum StorageKind
+{
+    /// <summary>Row-major, PyTorch's own order: 1-D and 2-D tensors.</summary>
+    Flat,
+    /// <summary>[C, H, W] tensors stored channels-last ([H + 2P][W + 2P][Cs]) with a zero border of P pixels.</summary>
+    Nhwc,
+}
+
+/// <summary>Where and how one sample of a tensor lies in the arena. Decided by the layout and memory passes.</summary>
+internal sealed class Storage
+{
+    public StorageKind Kind { get; set; }
+    /// <summary>Zero border in pixels (NHWC only): the largest padding any consuming convolution needs.</summary>
+    public int Pad { get; set; }
+    /// <summary>Distance between channels of neighbouring pixels (NHWC): C rounded up to a whole vector, or C for a compact input.</summary>
+    public int ChannelStride { get; set; }
+    /// <summary>Offset of this tensor in each sample's arena region, in floats.</summary>
+    public int Offset { get; set; } = -1;
+    /// <summary>Size of one sample of the stored tensor, in floats (padding included).</summary>
+    public int Floats { get; set; }
+    /// <summary>Pinned tensors never share memory: their zero border is written once, at creation.</summary>
+    public bool Pinned => Kind == StorageKind.Nhwc && Pad > 0;
+    /// <summary>A view shares the storage of another tensor (a Flatten read in place by a Linear).</summary>
+    public TensorValue? ViewOf { get; set; }
+}
+
+internal sealed class TensorValue
+{
+    public TensorValue(int id, int[] shape)
+    {
+        Id = id;
+        Shape = shape;
+    }
+
+    public int Id { get; }
+    /// <summary>Per-sample shape in PyTorch order (the batch is implicit).</summary>
+    public int[] Shape { get; set; }
+    public Node? Producer { get; set; }
+    public List<Node> Consumers { get; } = new();
+    public Storage Storage { get; } = new();
+    public bool IsModelInput { get; set; }
+    public string? InputName { get; set; }
+
+    public int Elements => Shape.Aggregate(1, (a, b) => a * b);
+    public int Rank => Shape.Length;
+    public int C => Shape[0];
+    public int H => Shape[1];
+    public int W => Shape[2];
+
+    /// <summary>The tensor whose memory holds this one (itself unless it is a view).</summary>
+    public TensorValue Root => Storage.ViewOf?.Root ?? this;
+
+    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+}
+
+internal sealed class Node
+{
+    public Node(int id, OpKind kind, LayerSpec? layer, TensorValue[] inputs, int[] constants, LocationInfo? location)
+    {
+        Id = id;
+        Kind = kind;
+        Layer = layer;
+        Inputs = inputs;
+        Constants = constants;
+        Location = location;
+    }
+
+    public int Id { get; }
+    public OpKind Kind { get; }
+    /// <summary>The layer member for layer calls (weights, hyperparameters); null for functional ops.</summary>
+    public LayerSpec? Layer { get; }
+    public TensorValue[] Inputs { get; }
+    public int[] Constants { get; }
+    public TensorValue Output { get; set; } = null!;
+    public LocationInfo? Location { get; }
+
+    // Set by fusion.
+    public Activation Epilogue { get; set; }
+    public Node? FusedPool { get; set; }
+    /// <summary>Removed by fusion: its work is done in another node's loop.</summary>
+    public bool Fused { get; set; }
+    /// <summary>Linear only: the input is an NHWC tensor read in place, so the weight columns are permuted at pack time.</summary>
+    public TensorValue? ReadsNhwcOf { get; set; }
+
+    /// <summary>A readable name: the layer member, or the op.</summary>
+    public string Label => Layer?.Name ?? Kind.ToString().ToLowerInvariant();
+
+    public TensorValue Input => Inputs[0];
+}
+
+/// <summary>The dataflow graph of one forward method, in execution order.</summary>
+internal sealed class ModelGraph
+{
+    public ModelGraph(ModelSpec spec) => Spec = spec;
+
+    public ModelSpec Spec { get; }
+    public List<Node> Nodes { get; } = new();
+    public List<TensorValue> Tensors { get; } = new();
+    public List<TensorValue> Inputs { get; } = new();
+    public TensorValue? Output { get; set; }
+
+    /// <summary>Floats per sample in the arena, set by memory planning.</summary>
+    public int ArenaFloatsPerSample { get; set; }
+
+    public IEnumerable<Node> Live => Nodes.Where(n => !n.Fused);
+
+    public TensorValue NewTensor(int[] shape)
+    {
+        var t = new TensorValue(Tensors.Count, shape);
+        Tensors.Add(t);
+        return t;
+    }
+}

@@ -1,0 +1,216 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using GraphCompiler.Generators.Diagnostics;
+using GraphCompiler.Generators.Spec;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace GraphCompiler.Generators.Parse;
+
+/// <summary>
+/// Reads a <c>[Model]</c> class into a <see cref="ModelSpec"/>. This is the only stage that sees symbols
+/// and syntax; what it cannot read becomes a diagnostic in the spec.
+/// </summary>
+internal static class ModelParser
+{
+    private const string Namespace = "GraphCompiler";
+
+    public static ModelSpec Parse(INamedTypeSymbol type, SemanticModel model, CancellationToken cancellation)
+    {
+        var diagnostics = new DiagnosticBag();
+        LocationInfo? classLocation = LocationInfo.From(type.Locations.FirstOrDefault());
+
+        bool isPartial = type.DeclaringSyntaxReferences
+            .Select(r => r.GetSyntax(cancellation))
+            .OfType<TypeDeclarationSyntax>()
+            .All(d => d.Modifiers.Any(SyntaxKind.PartialKeyword));
+        if (!isPartial)
+        {
+            diagnostics.Add(DiagnosticDescriptors.NotPartial, classLocation, type.Name,
+                "is not partial: declare it 'partial class " + type.Name + "' so that the generated members can be added");
+        }
+
+        if (type.ContainingType is not null)
+        {
+            diagnostics.Add(DiagnosticDescriptors.NotPartial, classLocation, type.Name,
+                "is nested in another type: declare it at namespace level");
+        }
+
+        if (type.IsGenericType)
+        {
+            diagnostics.Add(DiagnosticDescriptors.NotPartial, classLocation, type.Name,
+                "is generic: a model's shapes are fixed at compile time, so it cannot have type parameters");
+        }
+
+        ImmutableArray<LayerSpec> layers = ReadLayers(type, diagnostics, cancellation);
+        ForwardSpec? forward = ReadForward(type, model.Compilation, layers, diagnostics, cancellation);
+
+        string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
+        return new ModelSpec(ns, type.Name, layers.ToEquatableArray(), forward, diagnostics.Items.ToEquatableArray(), classLocation);
+    }
+
+    private static ImmutableArray<LayerSpec> ReadLayers(INamedTypeSymbol type, DiagnosticBag diagnostics, CancellationToken cancellation)
+    {
+        var layers = ImmutableArray.CreateBuilder<LayerSpec>();
+        foreach (ISymbol member in type.GetMembers())
+        {
+            if (member is not (IFieldSymbol or IPropertySymbol) || member.IsImplicitlyDeclared)
+            {
+                continue;
+            }
+
+            foreach (AttributeData attribute in member.GetAttributes())
+            {
+                if (!TryGetLayerKind(attribute.AttributeClass, out LayerKind kind))
+                {
+                    continue;
+                }
+
+                LocationInfo? location = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellation).GetLocation());
+                if (attribute.AttributeConstructor is null || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error))
+                {
+                    continue; // the compiler reports the broken attribute itself
+                }
+
+                layers.Add(ReadLayer(member.Name, kind, attribute, location, diagnostics));
+            }
+        }
+
+        return layers.ToImmutable();
+    }
+
+    private static bool TryGetLayerKind(INamedTypeSymbol? attributeClass, out LayerKind kind)
+    {
+        kind = default;
+        if (attributeClass is null || attributeClass.ContainingNamespace?.ToDisplayString() != Namespace)
+        {
+            return false;
+        }
+
+        switch (attributeClass.Name)
+        {
+            case "Conv2dAttribute": kind = LayerKind.Conv2d; return true;
+            case "MaxPool2dAttribute": kind = LayerKind.MaxPool2d; return true;
+            case "AvgPool2dAttribute": kind = LayerKind.AvgPool2d; return true;
+            case "LinearAttribute": kind = LayerKind.Linear; return true;
+            default: return false;
+        }
+    }
+
+    private static LayerSpec ReadLayer(string name, LayerKind kind, AttributeData attribute, LocationInfo? location, DiagnosticBag diagnostics)
+    {
+        ImmutableArray<TypedConstant> args = attribute.ConstructorArguments;
+        int Arg(int i) => i < args.Length && args[i].Value is int v ? v : 0;
+        int Named(string key, int fallback) =>
+            attribute.NamedArguments.FirstOrDefault(a => a.Key == key).Value.Value is int v ? v : fallback;
+        bool NamedBool(string key, bool fallback) =>
+            attribute.NamedArguments.FirstOrDefault(a => a.Key == key).Value.Value is bool v ? v : fallback;
+
+        LayerSpec layer;
+        switch (kind)
+        {
+            case LayerKind.Conv2d:
+                layer = new LayerSpec(name, kind, Arg(0), Arg(1), Named("Kernel", args.Length > 2 ? Arg(2) : 0),
+                    Named("Stride", 1), Named("Padding", 0), Named("Dilation", 1), NamedBool("Bias", true), location);
+                Require(layer.In > 0, "in_channels", layer.In, "at least 1");
+                Require(layer.Out > 0, "out_channels", layer.Out, "at least 1");
+                if (layer.Kernel <= 0)
+                {
+                    diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location,
+                        $"{name}: Conv2d needs a kernel size of at least 1; write [Conv2d({layer.In}, {layer.Out}, Kernel = 3)]");
+                }
+
+                Require(layer.Stride > 0, "Stride", layer.Stride, "at least 1");
+                Require(layer.Padding >= 0, "Padding", layer.Padding, "0 or more");
+                Require(layer.Dilation > 0, "Dilation", layer.Dilation, "at least 1");
+                break;
+            case LayerKind.MaxPool2d:
+            case LayerKind.AvgPool2d:
+                int kernel = Arg(0);
+                int stride = Named("Stride", 0);
+                layer = new LayerSpec(name, kind, 0, 0, kernel, stride == 0 ? kernel : stride, Named("Padding", 0), 1, false, location);
+                Require(kernel > 0, "kernel_size", kernel, "at least 1");
+                Require(stride >= 0, "Stride", stride, "at least 1 (or 0 for the kernel size)");
+                if (layer.Padding < 0 || layer.Padding * 2 > kernel)
+                {
+                    diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location,
+                        $"{name}: Padding must be between 0 and half the kernel size ({kernel / 2}), as in PyTorch; got {layer.Padding}");
+                }
+
+                break;
+            default:
+                layer = new LayerSpec(name, kind, Arg(0), Arg(1), 0, 1, 0, 1, NamedBool("Bias", true), location);
+                Require(layer.In > 0, "in_features", layer.In, "at least 1");
+                Require(layer.Out > 0, "out_features", layer.Out, "at least 1");
+                break;
+        }
+
+        return layer;
+
+        void Require(bool ok, string what, int value, string expected)
+        {
+            if (!ok)
+            {
+                diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location,
+                    $"{name}: {kind} {what} must be {expected}; got {value}");
+            }
+        }
+    }
+
+    private static ForwardSpec? ReadForward(
+        INamedTypeSymbol type, Compilation compilation, ImmutableArray<LayerSpec> layers, DiagnosticBag diagnostics, CancellationToken cancellation)
+    {
+        IMethodSymbol[] forwards = type.GetMembers().OfType<IMethodSymbol>()
+            .Where(m => m.GetAttributes().Any(a => a.AttributeClass?.Name == "ForwardAttribute"
+                && a.AttributeClass.ContainingNamespace?.ToDisplayString() == Namespace))
+            .ToArray();
+        LocationInfo? classLocation = LocationInfo.From(type.Locations.FirstOrDefault());
+        if (forwards.Length != 1)
+        {
+            diagnostics.Add(DiagnosticDescriptors.ForwardMethodCount,
+                forwards.Length == 0 ? classLocation : LocationInfo.From(forwards[1].Locations.FirstOrDefault()),
+                type.Name, forwards.Length == 0 ? "has no [Forward] method" : $"has {forwards.Length} [Forward] methods");
+            return null;
+        }
+
+        IMethodSymbol method = forwards[0];
+        var syntax = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellation) as MethodDeclarationSyntax;
+        if (syntax is null)
+        {
+            return null;
+        }
+
+        SemanticModel semantic = compilation.GetSemanticModel(syntax.SyntaxTree);
+        var inputs = ImmutableArray.CreateBuilder<InputSpec>();
+        foreach (IParameterSymbol parameter in method.Parameters)
+        {
+            LocationInfo? location = LocationInfo.From(parameter.Locations.FirstOrDefault());
+            AttributeData? shape = parameter.GetAttributes().FirstOrDefault(a => a.AttributeClass?.Name == "ShapeAttribute");
+            if (shape is null)
+            {
+                diagnostics.Add(DiagnosticDescriptors.MissingInputShape, location, parameter.Name);
+                continue;
+            }
+
+            int[] dims = shape.ConstructorArguments.Length == 1 && shape.ConstructorArguments[0].Kind == TypedConstantKind.Array
+                ? shape.ConstructorArguments[0].Values.Select(v => v.Value is int i ? i : 0).ToArray()
+                : shape.ConstructorArguments.Select(v => v.Value is int i ? i : 0).ToArray();
+            if (dims.Length == 0 || dims.Any(d => d <= 0))
+            {
+                diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, LocationInfo.From(shape.ApplicationSyntaxReference?.GetSyntax(cancellation).GetLocation()),
+                    $"Input '{parameter.Name}': a shape needs one or more dimensions, each at least 1 (the batch is not part of it)");
+                continue;
+            }
+
+            inputs.Add(new InputSpec(parameter.Name, dims.ToEquatableArray(), location));
+        }
+
+        var reader = new ForwardBodyReader(semantic, layers, diagnostics, cancellation);
+        ImmutableArray<StatementSpec> statements = reader.Read(syntax);
+        return new ForwardSpec(method.Name, inputs.ToEquatableArray(), statements.ToEquatableArray(),
+            LocationInfo.From(syntax.Identifier.GetLocation()));
+    }
+}

@@ -1,0 +1,37 @@
+using System.Linq;
+using GraphCompiler.Generators.Graph;
+using GraphCompiler.Generators.Plan;
+
+namespace GraphCompiler.Generators.Passes;
+
+/// <summary>
+/// Chooses how each tensor is stored: [C, H, W] channels-last with the channels padded to a whole
+/// 16-float vector (so every width loads full vectors) and a zero border as wide as the largest padding
+/// of its consumers (so convolutions never test borders); everything else flat, in PyTorch's order.
+/// </summary>
+internal static class LayoutChoice
+{
+    public static void Run(ModelGraph graph)
+    {
+        foreach (TensorValue t in graph.Tensors.Where(t => t.Storage.ViewOf is null && (t.IsModelInput || t.Producer is not null)))
+        {
+            Storage s = t.Storage;
+            if (t.Rank != 3)
+            {
+                s.Kind = StorageKind.Flat;
+                s.Floats = t.Elements;
+                continue;
+            }
+
+            s.Kind = StorageKind.Nhwc;
+            s.Pad = t.Consumers.Where(c => !c.Fused && c.Kind is OpKind.Conv2d or OpKind.AvgPool2d)
+                .Select(c => c.Layer!.Padding).DefaultIfEmpty(0).Max();
+            s.ChannelStride = t.IsModelInput
+                ? t.C // convolutions broadcast input channels one at a time: no need to pad them
+                : t.Producer!.Kind is OpKind.Conv2d or OpKind.Reshape
+                    ? LoweringContext.RoundUp(t.C, 16)
+                    : t.Producer.Input.Root.Storage.ChannelStride;
+            s.Floats = (t.H + 2 * s.Pad) * (t.W + 2 * s.Pad) * s.ChannelStride;
+        }
+    }
+}

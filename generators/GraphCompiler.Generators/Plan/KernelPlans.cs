@@ -1,0 +1,221 @@
+using System.Collections.Generic;
+using GraphCompiler.Generators.Graph;
+
+namespace GraphCompiler.Generators.Plan;
+
+/// <summary>The vector widths a kernel is emitted for; the value is the number of float lanes.</summary>
+internal enum VectorWidth
+{
+    Scalar = 1,
+    V128 = 4,
+    V256 = 8,
+    V512 = 16,
+}
+
+/// <summary>
+/// Where one sample of a tensor lies: offset in the arena region of a sample, NHWC geometry or flat size.
+/// A copy of the graph's storage with the numbers the emitter needs, so the emitter never reads the graph.
+/// </summary>
+internal sealed record TensorPlace(StorageKind Kind, int Offset, int C, int H, int W, int Pad, int ChannelStride, int Floats)
+{
+    public int RowStride => (W + 2 * Pad) * ChannelStride;
+
+    /// <summary>Offset of pixel (h, w) of the interior, relative to the sample's arena region.</summary>
+    public int Pixel(int h, int w) => Offset + ((h + Pad) * (W + 2 * Pad) + (w + Pad)) * ChannelStride;
+
+    public string Describe() => Kind == StorageKind.Flat
+        ? $"[{C}] at +{Offset}"
+        : $"[{C}, {H}, {W}] as NHWC {H + 2 * Pad}x{W + 2 * Pad}x{ChannelStride} at +{Offset}";
+}
+
+/// <summary>A register tile chosen for one vector width.</summary>
+/// <param name="Rows">Conv: pixels of the tile (pooled outputs for a fused pool). Linear: samples.</param>
+/// <param name="Vectors">Conv: output-channel vectors per tile. Linear: outputs per tile.</param>
+internal sealed record Tile(int Rows, int Vectors);
+
+internal abstract class KernelPlan
+{
+    /// <summary>Method name stem, e.g. <c>Conv1</c>.</summary>
+    public string Name { get; set; } = "";
+    /// <summary>The ops and shapes this loop covers, printed above it.</summary>
+    public string Comment { get; set; } = "";
+    /// <summary>Tiles per vector width (kernels without register tiles leave it empty).</summary>
+    public Dictionary<VectorWidth, Tile> Tiles { get; } = new();
+}
+
+/// <summary>Copies a forward input (PyTorch order) into its arena storage (NHWC, padded when a conv needs it).</summary>
+internal sealed class CopyInPlan : KernelPlan
+{
+    public int InputIndex { get; set; }
+    public int InputSize { get; set; }
+    public TensorPlace Destination { get; set; } = null!;
+}
+
+/// <summary>Copies the result tensor out of the arena into the caller's span, in PyTorch order.</summary>
+internal sealed class CopyOutPlan : KernelPlan
+{
+    public TensorPlace Source { get; set; } = null!;
+    public int OutputSize { get; set; }
+}
+
+internal enum PoolKind
+{
+    None,
+    Max,
+    Avg,
+}
+
+/// <summary>Direct convolution over NHWC with weights packed [kh][kw][ci][co], epilogue bias + activation (+ pool).</summary>
+internal sealed class ConvPlan : KernelPlan
+{
+    public int InChannels { get; set; }
+    public int OutChannels { get; set; }
+    /// <summary>Output channels rounded up to a whole 16-float vector: the packed weight row and the output channel stride.</summary>
+    public int OutChannelsPadded { get; set; }
+    public int Kernel { get; set; }
+    public int Stride { get; set; }
+    public int Dilation { get; set; }
+    public int Padding { get; set; }
+    /// <summary>Conv output size (before a fused pool).</summary>
+    public int ConvH { get; set; }
+    public int ConvW { get; set; }
+    public TensorPlace Input { get; set; } = null!;
+    public TensorPlace Output { get; set; } = null!;
+    public Activation Activation { get; set; }
+    public PoolKind Pool { get; set; }
+    public int PoolKernel { get; set; } = 1;
+    public bool HasBias { get; set; }
+    /// <summary>Offset of the packed weights in the packed buffer; the padded bias follows them.</summary>
+    public int PackedWeightOffset { get; set; }
+    public int PackedBiasOffset => PackedWeightOffset + Kernel * Kernel * InChannels * OutChannelsPadded;
+    public long Flops { get; set; }
+}
+
+internal sealed class PoolPlan : KernelPlan
+{
+    public PoolKind Pool { get; set; }
+    public int Kernel { get; set; }
+    public int Stride { get; set; }
+    public int Padding { get; set; }
+    public TensorPlace Input { get; set; } = null!;
+    public TensorPlace Output { get; set; } = null!;
+}
+
+/// <summary>
+/// y = act(W x + b) as dot products along K (both operands K-contiguous), register-tiled over samples
+/// and outputs. With an NHWC input the weight columns are permuted (and zero-padded) at pack time.
+/// </summary>
+internal sealed class LinearPlan : KernelPlan
+{
+    public int InFeatures { get; set; }
+    /// <summary>Length of the dot products: InFeatures, or the NHWC storage size of the flattened input.</summary>
+    public int DotLength { get; set; }
+    public int OutFeatures { get; set; }
+    public TensorPlace Input { get; set; } = null!;
+    public TensorPlace Output { get; set; } = null!;
+    public Activation Activation { get; set; }
+    public int BiasOffset { get; set; } = -1;
+    /// <summary>The weights: in the parameter buffer (PyTorch layout) or, when permuted, in the packed buffer.</summary>
+    public bool WeightPacked { get; set; }
+    public int WeightOffset { get; set; }
+    public long Flops { get; set; }
+}
+
+internal enum ElementwiseOp
+{
+    Relu,
+    Tanh,
+    Sigmoid,
+    Add,
+    Mul,
+}
+
+/// <summary>An element-wise op over one or two tensors of the same shape (storages may differ).</summary>
+internal sealed class ElementwisePlan : KernelPlan
+{
+    public ElementwiseOp Op { get; set; }
+    public TensorPlace Left { get; set; } = null!;
+    public TensorPlace? Right { get; set; }
+    public TensorPlace Output { get; set; } = null!;
+}
+
+/// <summary>Softmax or log-softmax over the last dimension of a flat tensor of Rows x Length.</summary>
+internal sealed class SoftmaxPlan : KernelPlan
+{
+    public bool Log { get; set; }
+    public int Rows { get; set; }
+    public int Length { get; set; }
+    public TensorPlace Input { get; set; } = null!;
+    public TensorPlace Output { get; set; } = null!;
+}
+
+/// <summary>Copies between an NHWC tensor and a flat one in PyTorch's C, H, W order (Flatten, Reshape).</summary>
+internal sealed class RelayoutPlan : KernelPlan
+{
+    public TensorPlace Input { get; set; } = null!;
+    public TensorPlace Output { get; set; } = null!;
+}
+
+/// <summary>A weight rearrangement done once per parameter change, into the shared packed buffer.</summary>
+internal abstract class PackPlan
+{
+    public string Comment { get; set; } = "";
+    public int SourceOffset { get; set; }
+    public int PackedOffset { get; set; }
+    public int PackedFloats { get; set; }
+}
+
+/// <summary>Conv weight [Co][Ci][K][K] to [K][K][Ci][CoPadded].</summary>
+internal sealed class ConvWeightPack : PackPlan
+{
+    public int OutChannels { get; set; }
+    public int OutChannelsPadded { get; set; }
+    public int InChannels { get; set; }
+    public int Kernel { get; set; }
+    public bool HasBias { get; set; }
+    public int BiasSourceOffset { get; set; } = -1;
+}
+
+/// <summary>Linear weight [N][C*H*W] to [N][NHWC storage of the input], zeros at padding positions.</summary>
+internal sealed class LinearPermutePack : PackPlan
+{
+    public int OutFeatures { get; set; }
+    public TensorPlace Input { get; set; } = null!;
+}
+
+/// <summary>Everything the emitter prints for one model.</summary>
+internal sealed class ModelPlan
+{
+    public string? Namespace { get; set; }
+    public string ClassName { get; set; } = "";
+    public List<KernelPlan> Kernels { get; } = new();
+    public List<PackPlan> Packs { get; } = new();
+    public int PackedFloats { get; set; }
+    public int ArenaFloatsPerSample { get; set; }
+    public int InputSize { get; set; }
+    public string InputShape { get; set; } = "";
+    public int OutputSize { get; set; }
+    public string OutputShape { get; set; } = "";
+    public List<ParameterPlan> Parameters { get; } = new();
+    public int ParameterFloats { get; set; }
+    /// <summary>NHWC tensors whose zero border must survive: their regions are never shared.</summary>
+    public List<string> SummaryLines { get; } = new();
+}
+
+/// <summary>One named parameter tensor: PyTorch name, shape, offset and default initialization.</summary>
+internal sealed record ParameterPlan(string Name, int[] Shape, int Offset, string Init, float Bound)
+{
+    public int Length
+    {
+        get
+        {
+            int n = 1;
+            foreach (int d in Shape)
+            {
+                n *= d;
+            }
+
+            return n;
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Linq;
+using GraphCompiler.Generators.Graph;
+using GraphCompiler.Generators.Ops;
+
+namespace GraphCompiler.Generators.Plan;
+
+/// <summary>
+/// Lowers the planned graph to kernels and picks the register tile of each kernel for each vector width,
+/// so that accumulators, weight vectors and the broadcast value fit the register file: 32 vector
+/// registers with AVX-512, 16 with AVX2 (and the same budget for 128-bit code, so x64 without AVX2 does
+/// not spill).
+/// </summary>
+internal static class LoopPlanner
+{
+    public static ModelPlan Run(ModelGraph graph)
+    {
+        var plan = new ModelPlan
+        {
+            Namespace = graph.Spec.Namespace,
+            ClassName = graph.Spec.ClassName,
+            ArenaFloatsPerSample = graph.ArenaFloatsPerSample,
+        };
+        var context = new LoweringContext(plan, graph.Spec.Layers);
+
+        TensorValue input = graph.Inputs[0];
+        plan.InputSize = input.Elements;
+        plan.InputShape = input.ShapeText;
+        plan.Kernels.Add(new CopyInPlan
+        {
+            Name = "CopyIn",
+            Comment = $"input '{input.InputName}' {input.ShapeText}: PyTorch order -> {LoweringContext.PlaceOf(input).Describe()}",
+            InputSize = input.Elements,
+            Destination = LoweringContext.PlaceOf(input),
+        });
+
+        foreach (Node node in graph.Live)
+        {
+            OpTable.Get(node.Kind).Lower(node, context);
+        }
+
+        TensorValue output = graph.Output!;
+        plan.OutputSize = output.Elements;
+        plan.OutputShape = output.ShapeText;
+        plan.Kernels.Add(new CopyOutPlan
+        {
+            Name = "CopyOut",
+            Comment = $"result {output.ShapeText}: {LoweringContext.PlaceOf(output).Describe()} -> PyTorch order",
+            OutputSize = output.Elements,
+            Source = LoweringContext.PlaceOf(output),
+        });
+
+        foreach (KernelPlan kernel in plan.Kernels)
+        {
+            ChooseTiles(kernel);
+        }
+
+        Summarize(graph, plan);
+        return plan;
+    }
+
+    private static readonly VectorWidth[] VectorWidths = { VectorWidth.V512, VectorWidth.V256, VectorWidth.V128 };
+
+    /// <summary>Accumulators a tile may hold, leaving room for its weight vectors and a broadcast.</summary>
+    private static int AccumulatorBudget(VectorWidth width) => width == VectorWidth.V512 ? 24 : 12;
+
+    private static int MaxWeightVectors(VectorWidth width) => width == VectorWidth.V512 ? 4 : 2;
+
+    private static void ChooseTiles(KernelPlan kernel)
+    {
+        foreach (VectorWidth width in VectorWidths)
+        {
+            int lanes = (int)width;
+            int budget = AccumulatorBudget(width);
+            switch (kernel)
+            {
+                case ConvPlan conv:
+                    {
+                        int vectors = conv.OutChannelsPadded / lanes;
+                        int pixelsPerOutput = conv.PoolKernel * conv.PoolKernel;
+                        int outW = conv.Output.W;
+                        int cb = Enumerable.Range(1, MaxWeightVectors(width)).Reverse()
+                            .First(c => vectors % c == 0 && c * pixelsPerOutput <= budget);
+                        int cols = System.Math.Max(1, System.Math.Min(outW, budget / (cb * pixelsPerOutput)));
+                        kernel.Tiles[width] = new Tile(cols, cb);
+                        break;
+                    }
+
+                case LinearPlan linear:
+                    {
+                        // Rows = samples per tile, Vectors = outputs per tile; the batch-1 path uses 1 x (2 * outputs).
+                        int outputs = System.Math.Min(4, linear.OutFeatures);
+                        int samples = width == VectorWidth.V512 ? 4 : 2;
+                        kernel.Tiles[width] = new Tile(samples, outputs);
+                        break;
+                    }
+            }
+        }
+    }
+
+    private static void Summarize(ModelGraph graph, ModelPlan plan)
+    {
+        string Row(string a, string b, string c, string d) => $"{a,-28}{b,-22}{c,14}{d,14}";
+        var lines = plan.SummaryLines;
+        string rule = new string('=', 78);
+        lines.Add(rule);
+        lines.Add(Row("Layer (type)", "Output shape", "Param #", "FLOPs"));
+        lines.Add(rule);
+        long totalFlops = 0;
+        foreach (Node node in graph.Nodes)
+        {
+            long flops = OpTable.Get(node.Kind).Flops(node);
+            totalFlops += flops;
+            int parameters = node.Layer is null ? 0 : plan.Parameters.Where(p => p.Name.StartsWith(node.Layer.Name + ".", System.StringComparison.Ordinal)).Sum(p => p.Length);
+            string name = node.Layer is null ? node.Kind.ToString() : $"{node.Layer.Name} ({node.Kind})";
+            string shape = "[-1, " + string.Join(", ", node.Output.Shape) + "]";
+            if (node.Fused || node.FusedPool is not null || node.Epilogue != Activation.None)
+            {
+                // Shapes are those of the op itself, before fusion moved its output.
+            }
+
+            lines.Add(Row(name, ShapeOf(node), parameters.ToString("N0", CultureInfo.InvariantCulture), flops.ToString("N0", CultureInfo.InvariantCulture)));
+        }
+
+        int paramCount = plan.Parameters.Sum(p => p.Length);
+        lines.Add(rule);
+        lines.Add($"Total params: {paramCount.ToString("N0", CultureInfo.InvariantCulture)} ({(paramCount * 4.0 / 1024 / 1024).ToString("0.00", CultureInfo.InvariantCulture)} MB)");
+        lines.Add($"Forward FLOPs per sample: {totalFlops.ToString("N0", CultureInfo.InvariantCulture)}");
+        lines.Add($"Arena per sample: {(plan.ArenaFloatsPerSample * 4).ToString("N0", CultureInfo.InvariantCulture)} bytes; packed weights: {(plan.PackedFloats * 4).ToString("N0", CultureInfo.InvariantCulture)} bytes");
+        lines.Add($"Kernels: {string.Join(", ", plan.Kernels.Select(k => k.Name))}");
+        lines.Add(rule);
+    }
+
+    /// <summary>The shape an op produces on its own (fusion may have moved the tensor to a later op).</summary>
+    private static string ShapeOf(Node node)
+    {
+        int[] shape = node.Kind == OpKind.Conv2d ? Conv2dOp.ConvShape(node)
+            : node.FusedPool is not null || node.Epilogue != Activation.None ? node.Output.Shape
+            : node.Output.Shape;
+        if (node.Kind == OpKind.Conv2d || node.Kind == OpKind.Linear)
+        {
+            shape = node.Kind == OpKind.Conv2d ? Conv2dOp.ConvShape(node) : new[] { node.Layer!.Out };
+        }
+        else if (node.Fused)
+        {
+            shape = node.Output.Shape;
+        }
+
+        return "[-1, " + string.Join(", ", shape) + "]";
+    }
+}

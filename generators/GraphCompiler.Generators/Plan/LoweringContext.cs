@@ -1,0 +1,83 @@
+using System.Collections.Generic;
+using System.Linq;
+using GraphCompiler.Generators.Graph;
+using GraphCompiler.Generators.Spec;
+
+namespace GraphCompiler.Generators.Plan;
+
+/// <summary>What an op's lowering needs: tensor places, parameter offsets, packed space and kernel names.</summary>
+internal sealed class LoweringContext
+{
+    private readonly ModelPlan _plan;
+    private readonly Dictionary<string, (int Weight, int Bias)> _parameters = new();
+    private readonly HashSet<string> _names = new();
+
+    public LoweringContext(ModelPlan plan, IEnumerable<LayerSpec> layers)
+    {
+        _plan = plan;
+        int offset = 0;
+        foreach (LayerSpec layer in layers.Where(l => l.Kind is LayerKind.Conv2d or LayerKind.Linear))
+        {
+            int[] weightShape = layer.Kind == LayerKind.Conv2d
+                ? new[] { layer.Out, layer.In, layer.Kernel, layer.Kernel }
+                : new[] { layer.Out, layer.In };
+            int fanIn = weightShape.Skip(1).Aggregate(1, (a, b) => a * b);
+            float bound = (float)(1.0 / System.Math.Sqrt(fanIn)); // kaiming-uniform with a = sqrt(5) reduces to this
+            var weight = new ParameterPlan(layer.Name + ".weight", weightShape, offset, "Uniform", bound);
+            plan.Parameters.Add(weight);
+            offset = RoundUp(offset + weight.Length, 16);
+            int bias = -1;
+            if (layer.Bias)
+            {
+                bias = offset;
+                plan.Parameters.Add(new ParameterPlan(layer.Name + ".bias", new[] { layer.Out }, offset, "Uniform", bound));
+                offset = RoundUp(offset + layer.Out, 16);
+            }
+
+            _parameters[layer.Name] = (weight.Offset, bias);
+        }
+
+        plan.ParameterFloats = offset;
+    }
+
+    public static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    public int WeightOffset(LayerSpec layer) => _parameters[layer.Name].Weight;
+
+    public int BiasOffset(LayerSpec layer) => _parameters[layer.Name].Bias;
+
+    public TensorPlace Place(TensorValue tensor) => PlaceOf(tensor);
+
+    public static TensorPlace PlaceOf(TensorValue tensor)
+    {
+        TensorValue root = tensor.Root;
+        Storage s = root.Storage;
+        return s.Kind == StorageKind.Nhwc
+            ? new TensorPlace(StorageKind.Nhwc, s.Offset, root.C, root.H, root.W, s.Pad, s.ChannelStride, s.Floats)
+            : new TensorPlace(StorageKind.Flat, s.Offset, root.Elements, 1, 1, 0, root.Elements, s.Floats);
+    }
+
+    public void Add(KernelPlan kernel) => _plan.Kernels.Add(kernel);
+
+    /// <summary>Reserves space in the packed buffer (64-byte aligned) and records the pack.</summary>
+    public void AddPack(PackPlan pack)
+    {
+        pack.PackedOffset = _plan.PackedFloats;
+        _plan.PackedFloats = RoundUp(_plan.PackedFloats + pack.PackedFloats, 16);
+        _plan.Packs.Add(pack);
+    }
+
+    /// <summary>A unique method-name stem from the layer or op name (conv1 -> Conv1).</summary>
+    public string KernelName(Node node)
+    {
+        string label = node.Label;
+        string stem = char.ToUpperInvariant(label[0]) + label.Substring(1);
+        string name = stem;
+        for (int i = 2; !_names.Add(name); i++)
+        {
+            name = stem + "_" + i;
+        }
+
+        return name;
+    }
+}
