@@ -30,7 +30,7 @@ internal static class ConvEmitter
         }
 
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"private static unsafe void {c.Name}_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
+        using (w.Block($"internal static unsafe void {c.Name}_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
         {
             w.Line($"float* weights = packed + {c.PackedWeightOffset}; // [{c.Kernel}][{c.Kernel}][{c.InChannels}][{c.OutChannelsPadded}]");
             if (c.HasBias)

@@ -21,7 +21,7 @@ internal static class LinearEmitter
         }
 
         w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"private static unsafe void {l.Name}_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
+        using (w.Block($"internal static unsafe void {l.Name}_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
         {
             string source = l.WeightPacked ? "packed" : "parameters";
             w.Line($"float* weights = {source} + {l.WeightOffset}; // [{l.OutFeatures}][{l.DotLength}]{(l.WeightPacked ? ", columns in the input's NHWC order" : "")}");

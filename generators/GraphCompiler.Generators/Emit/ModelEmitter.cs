@@ -9,7 +9,7 @@ namespace GraphCompiler.Generators.Emit;
 /// </summary>
 internal static class ModelEmitter
 {
-    private const string Arena = "ArenaFloatsPerSample";
+    private const string ArenaConstant = "ArenaFloatsPerSample";
 
     public static string Emit(ModelPlan plan)
     {
@@ -32,11 +32,21 @@ internal static class ModelEmitter
         {
             EmitMembers(w, plan);
             EmitForward(w, plan);
-            EmitKernels(w, plan);
+        }
+
+        // Kernels live in a file-local class, so their names never meet the user's members or the ops.
+        w.Line();
+        w.Line($"/// <summary>The compiled loops of <see cref=\"{plan.ClassName}\"/>: one method per fused kernel and vector width.</summary>");
+        using (w.Block($"file static class {Kernels(plan)}"))
+        {
+            EmitDispatch(w, plan);
+            EmitKernels(w, plan, $"{plan.ClassName}.{ArenaConstant}");
         }
 
         return w.ToString();
     }
+
+    private static string Kernels(ModelPlan plan) => plan.ClassName + "Kernels";
 
     private static void EmitMembers(CodeWriter w, ModelPlan plan)
     {
@@ -48,7 +58,7 @@ internal static class ModelEmitter
         w.Line($"public const int OutputSize = {plan.OutputSize};");
         w.Line();
         w.Line("/// <summary>Floats of activation memory each sample of the batch uses in a workspace.</summary>");
-        w.Line($"public const int {Arena} = {plan.ArenaFloatsPerSample};");
+        w.Line($"public const int {ArenaConstant} = {plan.ArenaFloatsPerSample};");
         w.Line();
         w.Line($"private const int PackedFloats = {plan.PackedFloats};");
         w.Line();
@@ -95,7 +105,7 @@ internal static class ModelEmitter
             w.Line($"global::GraphCompiler.InputChecks.Layout(nameof({cls}), parameters, __layout);");
             w.Line("__parameters = parameters;");
             w.Line("MaxBatch = maxBatch;");
-            w.Line($"__arena = new global::GraphCompiler.AlignedBuffer(checked(maxBatch * {Arena}));");
+            w.Line($"__arena = new global::GraphCompiler.AlignedBuffer(checked(maxBatch * {ArenaConstant}));");
         }
 
         w.Line("#pragma warning restore CS8618");
@@ -119,11 +129,11 @@ internal static class ModelEmitter
         {
             w.Line($"int batch = global::GraphCompiler.InputChecks.Batch(nameof({plan.ClassName}), input.Length, InputSize, output.Length, OutputSize, MaxBatch);");
             w.Line("float* parameters = __parameters.Pointer;");
-            w.Line("float* packed = __parameters.EnsurePacked(PackedFloats, &PackWeights);");
+            w.Line($"float* packed = __parameters.EnsurePacked(PackedFloats, &{Kernels(plan)}.PackWeights);");
             w.Line("float* arena = __arena.Pointer;");
             using (w.Block("fixed (float* x = input, y = output)"))
             {
-                w.Line("CopyIn(x, arena, batch);");
+                w.Line($"{Kernels(plan)}.CopyIn(x, arena, batch);");
                 w.Line("// The checks are JIT-time constants: only the widest accelerated path is compiled.");
                 for (int i = 0; i < VectorSyntax.All.Length; i++)
                 {
@@ -131,18 +141,22 @@ internal static class ModelEmitter
                     string condition = v.IsScalar ? "else" : (i == 0 ? "if" : "else if") + $" ({v.Class}.IsHardwareAccelerated)";
                     using (w.Block(condition))
                     {
-                        w.Line($"Run_{v.Suffix}(arena, parameters, packed, batch);");
+                        w.Line($"{Kernels(plan)}.Run_{v.Suffix}(arena, parameters, packed, batch);");
                     }
                 }
 
-                w.Line("CopyOut(arena, y, batch);");
+                w.Line($"{Kernels(plan)}.CopyOut(arena, y, batch);");
             }
         }
 
-        w.Line();
+    }
+
+    private static void EmitDispatch(CodeWriter w, ModelPlan plan)
+    {
         foreach (VectorSyntax v in VectorSyntax.All)
         {
-            using (w.Block($"private static unsafe void Run_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
+            w.Line($"// All kernels of the {(v.IsScalar ? "scalar" : v.Suffix)} path, in execution order.");
+            using (w.Block($"internal static unsafe void Run_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
             {
                 foreach (KernelPlan k in plan.Kernels.Where(k => k is not (CopyInPlan or CopyOutPlan)))
                 {
@@ -156,7 +170,7 @@ internal static class ModelEmitter
 
     private static bool PerWidth(KernelPlan k) => k is ConvPlan or LinearPlan or PoolPlan or ElementwisePlan;
 
-    private static void EmitKernels(CodeWriter w, ModelPlan plan)
+    private static void EmitKernels(CodeWriter w, ModelPlan plan, string Arena)
     {
         SimpleKernelEmitter.EmitPackWeights(w, plan);
         foreach (KernelPlan kernel in plan.Kernels)

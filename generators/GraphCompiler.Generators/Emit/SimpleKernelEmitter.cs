@@ -16,7 +16,7 @@ internal static class SimpleKernelEmitter
     {
         TensorPlace d = c.Destination;
         w.Line($"// {c.Comment}");
-        using (w.Block("private static unsafe void CopyIn(float* input, float* arena, int batch)"))
+        using (w.Block("internal static unsafe void CopyIn(float* input, float* arena, int batch)"))
         using (w.Block("for (int n = 0; n < batch; n++)"))
         {
             w.Line($"float* source = input + n * {c.InputSize};");
@@ -45,7 +45,7 @@ internal static class SimpleKernelEmitter
     {
         TensorPlace s = c.Source;
         w.Line($"// {c.Comment}");
-        using (w.Block("private static unsafe void CopyOut(float* arena, float* output, int batch)"))
+        using (w.Block("internal static unsafe void CopyOut(float* arena, float* output, int batch)"))
         using (w.Block("for (int n = 0; n < batch; n++)"))
         {
             w.Line($"float* source = arena + n * {arenaStride} + {s.Offset};");
@@ -66,7 +66,7 @@ internal static class SimpleKernelEmitter
     public static void EmitRelayout(CodeWriter w, RelayoutPlan r, string arenaStride)
     {
         w.Line($"// {r.Comment}");
-        using (w.Block($"private static unsafe void {r.Name}(float* arena, float* parameters, float* packed, int batch)"))
+        using (w.Block($"internal static unsafe void {r.Name}(float* arena, float* parameters, float* packed, int batch)"))
         using (w.Block("for (int n = 0; n < batch; n++)"))
         {
             w.Line($"float* source = arena + n * {arenaStride} + {r.Input.Offset};");
@@ -129,7 +129,7 @@ internal static class SimpleKernelEmitter
         string type = vector ? v.Type : "float";
         w.Line($"// {p.Comment}");
         w.Line(Header);
-        using (w.Block($"private static unsafe void {p.Name}_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
+        using (w.Block($"internal static unsafe void {p.Name}_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
         using (w.Block("for (int n = 0; n < batch; n++)"))
         {
             w.Line($"float* x = arena + n * {arenaStride} + {i.Offset}; // {i.Describe()}");
@@ -178,7 +178,7 @@ internal static class SimpleKernelEmitter
         int length = e.Output.Kind == StorageKind.Flat ? e.Output.C : uniform ? e.Output.ChannelStride : e.Output.C;
         w.Line($"// {e.Comment}");
         w.Line(Header);
-        using (w.Block($"private static unsafe void {e.Name}_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
+        using (w.Block($"internal static unsafe void {e.Name}_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
         using (w.Block("for (int n = 0; n < batch; n++)"))
         {
             w.Line($"float* sample = arena + n * {arenaStride};");
@@ -250,7 +250,7 @@ internal static class SimpleKernelEmitter
     public static void EmitSoftmax(CodeWriter w, SoftmaxPlan s, string arenaStride)
     {
         w.Line($"// {s.Comment}");
-        using (w.Block($"private static unsafe void {s.Name}(float* arena, float* parameters, float* packed, int batch)"))
+        using (w.Block($"internal static unsafe void {s.Name}(float* arena, float* parameters, float* packed, int batch)"))
         using (w.Block($"for (int n = 0; n < batch; n++)"))
         using (w.Block($"for (int row = 0; row < {s.Rows}; row++)"))
         {
@@ -292,7 +292,7 @@ internal static class SimpleKernelEmitter
     public static void EmitPackWeights(CodeWriter w, ModelPlan plan)
     {
         w.Line("// Rearranges the weights that kernels read in another layout; runs again after any parameter change.");
-        using (w.Block("private static unsafe void PackWeights(float* parameters, float* packed)"))
+        using (w.Block("internal static unsafe void PackWeights(float* parameters, float* packed)"))
         {
             if (plan.Packs.Count == 0)
             {
