@@ -107,19 +107,20 @@ internal static class ConvEmitter
             {
                 using (w.Block($"for (int kw = 0; kw < {c.Kernel}; kw++)"))
                 {
+                    // Pointers advance with the input channel: no index arithmetic in the inner loop.
                     w.Line($"float* xTap = xTile + (kh * {c.Dilation * inRow / inPix} + kw * {c.Dilation}) * {inPix};");
                     w.Line($"float* wTap = weights + (kh * {c.Kernel} + kw) * {c.InChannels * c.OutChannelsPadded} + co;");
-                    using (w.Block($"for (int ci = 0; ci < {c.InChannels}; ci++)"))
+                    using (w.Block($"for (int ci = 0; ci < {c.InChannels}; ci++, xTap++, wTap += {c.OutChannelsPadded})"))
                     {
                         for (int j = 0; j < cb; j++)
                         {
-                            w.Line($"{v.Type} w{j} = {v.Load($"wTap + ci * {c.OutChannelsPadded} + {j * v.Lanes}")};");
+                            w.Line($"{v.Type} w{j} = {v.Load($"wTap + {j * v.Lanes}")};");
                         }
 
                         foreach (var (p, index) in pixels.Select((p, i) => (p, i)))
                         {
                             int offset = p.R * c.Stride * inRow + p.C * c.Stride * inPix;
-                            w.Line($"{v.Type} x{index} = {v.Broadcast($"xTap[ci + {offset}]")};");
+                            w.Line($"{v.Type} x{index} = {v.Broadcast($"xTap[{offset}]")};");
                             for (int j = 0; j < cb; j++)
                             {
                                 w.Line($"a{index}_{j} = {v.MultiplyAdd($"x{index}", $"w{j}", $"a{index}_{j}")};");

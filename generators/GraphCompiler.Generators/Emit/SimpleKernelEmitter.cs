@@ -324,14 +324,31 @@ internal static class SimpleKernelEmitter
                             }
 
                             break;
-                        case LinearPermutePack l:
-                            TensorPlace t = l.Input;
+                        case LinearWeightPack l:
                             using (w.Block($"for (int o = 0; o < {l.OutFeatures}; o++)"))
-                            using (w.Block($"for (int c = 0; c < {t.C}; c++)"))
-                            using (w.Block($"for (int h = 0; h < {t.H}; h++)"))
-                            using (w.Block($"for (int x = 0; x < {t.W}; x++)"))
                             {
-                                w.Line($"target[o * {t.Floats} + (({t.Pad} + h) * {t.W + 2 * t.Pad} + {t.Pad} + x) * {t.ChannelStride} + c] = source[o * {t.C * t.H * t.W} + (c * {t.H} + h) * {t.W} + x];");
+                                if (l.NhwcInput is { } t)
+                                {
+                                    using (w.Block($"for (int c = 0; c < {t.C}; c++)"))
+                                    using (w.Block($"for (int h = 0; h < {t.H}; h++)"))
+                                    using (w.Block($"for (int x = 0; x < {t.W}; x++)"))
+                                    {
+                                        w.Line($"int row = (({t.Pad} + h) * {t.W + 2 * t.Pad} + {t.Pad} + x) * {t.ChannelStride} + c; // where the NHWC input holds feature (c, h, x)");
+                                        w.Line($"target[row * {l.OutFeaturesPadded} + o] = source[o * {l.InFeatures} + (c * {t.H} + h) * {t.W} + x];");
+                                    }
+                                }
+                                else
+                                {
+                                    using (w.Block($"for (int k = 0; k < {l.InFeatures}; k++)"))
+                                    {
+                                        w.Line($"target[k * {l.OutFeaturesPadded} + o] = source[o * {l.InFeatures} + k];");
+                                    }
+                                }
+                            }
+
+                            if (l.HasBias)
+                            {
+                                w.Line($"new global::System.ReadOnlySpan<float>(parameters + {l.BiasSourceOffset}, {l.OutFeatures}).CopyTo(new global::System.Span<float>(target + {l.DotLength * l.OutFeaturesPadded}, {l.OutFeatures}));");
                             }
 
                             break;

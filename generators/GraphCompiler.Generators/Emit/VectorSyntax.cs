@@ -34,13 +34,14 @@ internal sealed class VectorSyntax
         ? $"{Class}.MultiplyAddEstimate({a}, {b}, {c})"
         : $"{Class}.FusedMultiplyAdd({a}, {b}, {c})";
 
-    public string Max(string a, string b) => $"{Class}.Max({a}, {b})";
+    /// <summary>The hardware max (one vmaxps): pooling and ReLU need no IEEE NaN/-0 ordering.</summary>
+    public string Max(string a, string b) => $"{Class}.MaxNative({a}, {b})";
 
     public string Zero => Type + ".Zero";
 
     public string Activate(Activation activation, string value) => activation switch
     {
-        Activation.Relu => $"{Class}.Max({value}, {Zero})",
+        Activation.Relu => $"{Class}.MaxNative({value}, {Zero})",
         Activation.Tanh => $"global::GraphCompiler.VectorMath.Tanh({value})",
         Activation.Sigmoid => $"global::GraphCompiler.VectorMath.Sigmoid({value})",
         _ => value,

@@ -5,9 +5,10 @@ using GraphCompiler.Generators.Plan;
 namespace GraphCompiler.Generators.Ops;
 
 /// <summary>
-/// nn.Linear. Shape: [in] -> [out]. Lowering: dot products along the input features, register-tiled over
-/// samples and outputs, bias and activation in the epilogue. A Flatten of an NHWC tensor is read in place:
-/// the weight columns are permuted into the NHWC order once, at pack time.
+/// nn.Linear. Shape: [in] -> [out]. Lowering: weights packed transposed ([in][out], out padded to a
+/// vector), one broadcast input value per sample times whole vectors of outputs, register-tiled over
+/// samples and outputs, bias and activation in the epilogue. A Flatten of an NHWC tensor is read in
+/// place: the packed rows follow the NHWC order.
 /// </summary>
 internal sealed class LinearOp : IOpRule
 {
@@ -43,38 +44,43 @@ internal sealed class LinearOp : IOpRule
     {
         var layer = node.Layer!;
         TensorPlace input = context.Place(node.ReadsNhwcOf ?? node.Input);
-        var plan = new LinearPlan
+        int dot = node.ReadsNhwcOf is null ? layer.In : input.Floats;
+        int nPadded = LoweringContext.RoundUp(layer.Out, 16);
+        var pack = new LinearWeightPack
+        {
+            Comment = $"{layer.Name}.weight [{layer.Out}, {layer.In}] -> [{dot}][{nPadded}]"
+                + (node.ReadsNhwcOf is null ? "" : $" (rows in the NHWC order of {node.ReadsNhwcOf.ShapeText})")
+                + (layer.Bias ? $", {layer.Name}.bias -> [{nPadded}]" : ""),
+            SourceOffset = context.WeightOffset(layer),
+            OutFeatures = layer.Out,
+            OutFeaturesPadded = nPadded,
+            InFeatures = layer.In,
+            NhwcInput = node.ReadsNhwcOf is null ? null : input,
+            DotLength = dot,
+            HasBias = layer.Bias,
+            BiasSourceOffset = layer.Bias ? context.BiasOffset(layer) : -1,
+            PackedFloats = dot * nPadded + nPadded,
+        };
+        context.AddPack(pack);
+
+        context.Add(new LinearPlan
         {
             Name = context.KernelName(node),
+            Comment = $"{layer.Name}: Linear({layer.In}, {layer.Out})" + (layer.Bias ? " + bias" : "")
+                + (node.Epilogue != Activation.None ? " + " + node.Epilogue : "")
+                + (node.ReadsNhwcOf is not null ? $", reading Flatten({node.ReadsNhwcOf.ShapeText}) in place" : "")
+                + $": {node.Input.ShapeText} -> {node.Output.ShapeText}",
             InFeatures = layer.In,
-            DotLength = node.ReadsNhwcOf is null ? layer.In : input.Floats,
+            DotLength = dot,
             OutFeatures = layer.Out,
+            OutFeaturesPadded = nPadded,
             Input = input,
             Output = context.Place(node.Output),
             Activation = node.Epilogue,
-            BiasOffset = layer.Bias ? context.BiasOffset(layer) : -1,
-            WeightOffset = context.WeightOffset(layer),
+            HasBias = layer.Bias,
+            ReadsNhwc = node.ReadsNhwcOf is not null,
+            PackedWeightOffset = pack.PackedOffset,
             Flops = Flops(node),
-        };
-        if (node.ReadsNhwcOf is not null)
-        {
-            var pack = new LinearPermutePack
-            {
-                Comment = $"{layer.Name}.weight [{layer.Out}, {layer.In}] -> [{layer.Out}][{input.Floats}]: columns in the NHWC order of {node.ReadsNhwcOf.ShapeText}",
-                SourceOffset = plan.WeightOffset,
-                OutFeatures = layer.Out,
-                Input = input,
-                PackedFloats = layer.Out * input.Floats,
-            };
-            context.AddPack(pack);
-            plan.WeightPacked = true;
-            plan.WeightOffset = pack.PackedOffset;
-        }
-
-        plan.Comment = $"{layer.Name}: Linear({layer.In}, {layer.Out})" + (layer.Bias ? " + bias" : "")
-            + (node.Epilogue != Activation.None ? " + " + node.Epilogue : "")
-            + (node.ReadsNhwcOf is not null ? $", reading Flatten({node.ReadsNhwcOf.ShapeText}) in place" : "")
-            + $": {node.Input.ShapeText} -> {node.Output.ShapeText}";
-        context.Add(plan);
+        });
     }
 }

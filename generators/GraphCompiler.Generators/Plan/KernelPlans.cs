@@ -102,22 +102,30 @@ internal sealed class PoolPlan : KernelPlan
 }
 
 /// <summary>
-/// y = act(W x + b) as dot products along K (both operands K-contiguous), register-tiled over samples
-/// and outputs. With an NHWC input the weight columns are permuted (and zero-padded) at pack time.
+/// y = act(x W^T + b) with the weights packed transposed, [K][N rounded up to a vector] (and the input
+/// columns permuted into NHWC order when a Flatten is read in place): each step broadcasts one input
+/// value per sample and multiplies whole vectors of outputs, in register tiles of (samples x vectors).
 /// </summary>
 internal sealed class LinearPlan : KernelPlan
 {
     public int InFeatures { get; set; }
-    /// <summary>Length of the dot products: InFeatures, or the NHWC storage size of the flattened input.</summary>
+    /// <summary>Rows of the packed weights: InFeatures, or the NHWC storage size of the flattened input.</summary>
     public int DotLength { get; set; }
     public int OutFeatures { get; set; }
+    /// <summary>Outputs rounded up to a whole 16-float vector: the packed row length.</summary>
+    public int OutFeaturesPadded { get; set; }
     public TensorPlace Input { get; set; } = null!;
     public TensorPlace Output { get; set; } = null!;
     public Activation Activation { get; set; }
-    public int BiasOffset { get; set; } = -1;
-    /// <summary>The weights: in the parameter buffer (PyTorch layout) or, when permuted, in the packed buffer.</summary>
-    public bool WeightPacked { get; set; }
-    public int WeightOffset { get; set; }
+    public bool HasBias { get; set; }
+    public bool ReadsNhwc { get; set; }
+    /// <summary>Packed weights [DotLength][OutFeaturesPadded], then the padded bias.</summary>
+    public int PackedWeightOffset { get; set; }
+    public int PackedBiasOffset => PackedWeightOffset + DotLength * OutFeaturesPadded;
+    /// <summary>K steps per block, so a block of weight columns stays in L1 while every sample tile passes.</summary>
+    public int KBlock { get; set; }
+    /// <summary>Per width: the sample-tile heights, largest first, with the output vectors each tile holds.</summary>
+    public Dictionary<VectorWidth, List<Tile>> RowTiles { get; } = new();
     public long Flops { get; set; }
 }
 
@@ -176,11 +184,17 @@ internal sealed class ConvWeightPack : PackPlan
     public int BiasSourceOffset { get; set; } = -1;
 }
 
-/// <summary>Linear weight [N][C*H*W] to [N][NHWC storage of the input], zeros at padding positions.</summary>
-internal sealed class LinearPermutePack : PackPlan
+/// <summary>Linear weight [N][K] to [K'][N padded] (K' = K, or the NHWC storage of a flattened input), bias after it.</summary>
+internal sealed class LinearWeightPack : PackPlan
 {
     public int OutFeatures { get; set; }
-    public TensorPlace Input { get; set; } = null!;
+    public int OutFeaturesPadded { get; set; }
+    public int InFeatures { get; set; }
+    /// <summary>The flattened NHWC input whose order the rows follow, or null for a flat input.</summary>
+    public TensorPlace? NhwcInput { get; set; }
+    public int DotLength { get; set; }
+    public bool HasBias { get; set; }
+    public int BiasSourceOffset { get; set; } = -1;
 }
 
 /// <summary>Everything the emitter prints for one model.</summary>

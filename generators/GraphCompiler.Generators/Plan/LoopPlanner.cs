@@ -88,14 +88,37 @@ internal static class LoopPlanner
 
                 case LinearPlan linear:
                     {
-                        // Rows = samples per tile, Vectors = outputs per tile; the batch-1 path uses 1 x (2 * outputs).
-                        int outputs = System.Math.Min(4, linear.OutFeatures);
-                        int samples = width == VectorWidth.V512 ? 4 : 2;
-                        kernel.Tiles[width] = new Tile(samples, outputs);
+                        // Sample tiles with as many output vectors as the budget allows (at least one),
+                        // all tiles of a width sharing the same number of vectors.
+                        int vectors = linear.OutFeaturesPadded / lanes;
+                        int accumulators = width == VectorWidth.V512 ? 16 : 12;
+                        int[] heights = width == VectorWidth.V512 ? new[] { 8, 4, 1 } : new[] { 6, 3, 1 };
+                        int tileVectors = System.Math.Max(1, System.Math.Min(vectors, accumulators / heights[0]));
+                        linear.RowTiles[width] = heights.Select(h => new Tile(h, tileVectors)).ToList();
+                        linear.KBlock = ChooseKBlock(linear.DotLength);
                         break;
                     }
             }
         }
+    }
+
+    /// <summary>A K block of at most 256 steps, dividing K where possible: 256 x 32 packed floats fit L1.</summary>
+    private static int ChooseKBlock(int k)
+    {
+        if (k <= 512)
+        {
+            return k;
+        }
+
+        for (int b = 256; b >= 128; b--)
+        {
+            if (k % b == 0)
+            {
+                return b;
+            }
+        }
+
+        return 256;
     }
 
     private static void Summarize(ModelGraph graph, ModelPlan plan)
