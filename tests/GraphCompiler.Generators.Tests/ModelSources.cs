@@ -1,0 +1,83 @@
+using System.Runtime.CompilerServices;
+
+namespace GraphCompiler.Generators.Tests;
+
+/// <summary>Model declarations shared by the snapshot, diagnostic and incremental tests.</summary>
+internal static class ModelSources
+{
+    /// <summary>
+    /// The seed's CNN exactly as <c>samples/Mnist/MnistCnn.cs</c> declares it (a test keeps the two equal), so the
+    /// snapshot shows what the sample's users get.
+    /// </summary>
+    public const string MnistCnn = """
+        using GraphCompiler;
+        using static GraphCompiler.Ops;
+
+        namespace Mnist;
+
+        /// <summary>The seed's CNN (section 4.1), with fc1 sized for a 28x28 input: 64 channels of 7x7 after two pools.</summary>
+        [Model]
+        public partial class MnistCnn
+        {
+            [Conv2d(1, 32, Kernel = 3, Padding = 1)]  readonly Layer conv1;
+            [Conv2d(32, 64, Kernel = 3, Padding = 1)] readonly Layer conv2;
+            [MaxPool2d(2)]                            readonly Layer pool;
+            [Linear(64 * 7 * 7, 128)]                 readonly Layer fc1;
+            [Linear(128, 10)]                         readonly Layer fc2;
+
+            [Forward]
+            Tensor Forward([Shape(1, 28, 28)] Tensor x)
+            {
+                x = pool(Relu(conv1(x)));
+                x = pool(Relu(conv2(x)));
+                x = Flatten(x);
+                x = Relu(fc1(x));
+                return fc2(x);
+            }
+        }
+
+        """;
+
+    /// <summary>A small classifier whose generated code fits on a few screens: Linear, Tanh, Linear, Softmax.</summary>
+    public const string TinyClassifier = """
+        using GraphCompiler;
+        using static GraphCompiler.Ops;
+
+        namespace App;
+
+        [Model]
+        public partial class TinyClassifier
+        {
+            [Linear(12, 20)] readonly Layer hidden;
+            [Linear(20, 5)]  readonly Layer head;
+
+            [Forward]
+            Tensor Forward([Shape(12)] Tensor x) => Softmax(head(Tanh(hidden(x))));
+        }
+
+        """;
+
+    /// <summary>A file of the user's project that has nothing to do with any model.</summary>
+    public const string Unrelated = """
+        namespace App.Services;
+
+        public sealed class Greeter
+        {
+            public string Greet(string name) => "Hello, " + name;
+        }
+
+        """;
+
+    /// <summary>The repository root (the folder of GraphCompiler.sln), found from this file's path or the test binaries.</summary>
+    public static string RepositoryRoot([CallerFilePath] string callerFilePath = "")
+    {
+        foreach (string? start in new[] { Path.GetDirectoryName(callerFilePath), AppContext.BaseDirectory })
+        {
+            for (string? dir = start; !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+            {
+                if (File.Exists(Path.Combine(dir, "GraphCompiler.sln"))) return dir;
+            }
+        }
+        throw new InvalidOperationException($"GraphCompiler.sln not found above '{callerFilePath}' or '{AppContext.BaseDirectory}'.");
+    }
+}

@@ -1,0 +1,118 @@
+using GraphCompiler.Generators.Tests.Infrastructure;
+using Xunit;
+
+namespace GraphCompiler.Generators.Tests;
+
+/// <summary>
+/// The generated code itself, kept under Snapshots/ so that every change to what the generator prints shows
+/// up as a reviewed diff. Kernel tuning changes these files on purpose: accept the new output with
+/// <c>GRAPHCOMPILER_ACCEPT_SNAPSHOTS=1 dotnet test tests/GraphCompiler.Generators.Tests</c>, then review and
+/// commit <c>git diff tests/GraphCompiler.Generators.Tests/Snapshots</c>.
+/// </summary>
+public class SnapshotTests
+{
+    [Fact]
+    public void MnistCnn_generated_code_matches_the_snapshot()
+    {
+        GeneratorRun run = GeneratorHarness.Run(ModelSources.MnistCnn);
+
+        Assert.Equal(["Mnist.MnistCnn.g.cs"], run.GeneratedSources.Keys);
+        MatchSnapshot(run.Source("Mnist.MnistCnn.g.cs"), "MnistCnn#Mnist.MnistCnn.g");
+    }
+
+    [Fact]
+    public void TinyClassifier_generated_code_matches_the_snapshot()
+    {
+        GeneratorRun run = GeneratorHarness.Run(ModelSources.TinyClassifier);
+
+        Assert.Equal(["App.TinyClassifier.g.cs"], run.GeneratedSources.Keys);
+        MatchSnapshot(run.Source("App.TinyClassifier.g.cs"), "TinyClassifier#App.TinyClassifier.g");
+    }
+
+    [Theory]
+    [InlineData(nameof(ModelSources.MnistCnn))]
+    [InlineData(nameof(ModelSources.TinyClassifier))]
+    public void Generated_code_compiles_without_any_diagnostic(string model)
+    {
+        // Warnings count: the product and its users build with warnings as errors.
+        GeneratorRun run = GeneratorHarness.Run(Source(model));
+
+        Assert.Null(run.GeneratorException);
+        Assert.Single(run.GeneratedSources);
+        DiagnosticAssert.None(run);
+    }
+
+    [Theory]
+    [InlineData(nameof(ModelSources.MnistCnn))]
+    [InlineData(nameof(ModelSources.TinyClassifier))]
+    public void Generated_code_needs_no_implicit_usings(string model)
+    {
+        // A project with <ImplicitUsings>disable</ImplicitUsings>: every name the output uses must be spelled in full.
+        GeneratorRun run = GeneratorHarness.Run(HarnessOptions.Default with { ImplicitUsings = false }, Source(model));
+
+        Assert.Single(run.GeneratedSources);
+        DiagnosticAssert.None(run);
+    }
+
+    [Theory]
+    [InlineData(nameof(ModelSources.MnistCnn))]
+    [InlineData(nameof(ModelSources.TinyClassifier))]
+    public void Generated_code_is_deterministic(string model)
+    {
+        // Two independent runs (fresh drivers, fresh compilations) must print byte-identical text.
+        GeneratorRun first = GeneratorHarness.Run(Source(model));
+        GeneratorRun second = GeneratorHarness.Run(Source(model));
+
+        Assert.Equal(first.GeneratedSources.Keys, second.GeneratedSources.Keys);
+        foreach ((string hint, string text) in first.GeneratedSources)
+        {
+            string other = second.GeneratedSources[hint];
+            Assert.True(text == other,
+                $"{hint} differs between two runs on the same input; first difference at character {FirstDifference(text, other)}:" +
+                Environment.NewLine + SnapshotDiff.Unified(text, other, "first run", "second run"));
+        }
+    }
+
+    [Fact]
+    public void The_snapshotted_declaration_is_the_sample_itself()
+    {
+        // The MnistCnn snapshot claims to be what samples/Mnist users get; keep the test's copy in step with the sample.
+        string sample = File.ReadAllText(Path.Combine(ModelSources.RepositoryRoot(), "samples", "Mnist", "MnistCnn.cs"));
+
+        Assert.Equal(Snapshot.Normalize(sample), Snapshot.Normalize(ModelSources.MnistCnn));
+    }
+
+    private static string Source(string model) => model switch
+    {
+        nameof(ModelSources.MnistCnn) => ModelSources.MnistCnn,
+        nameof(ModelSources.TinyClassifier) => ModelSources.TinyClassifier,
+        _ => throw new ArgumentOutOfRangeException(nameof(model), model, null),
+    };
+
+    /// <summary><see cref="Snapshot.Match"/>, with the command that accepts an intended change in front of the diff.</summary>
+    private static void MatchSnapshot(string actual, string name)
+    {
+        try
+        {
+            Snapshot.Match(actual, name);
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            throw new Xunit.Sdk.XunitException(
+                $"The generated code of '{name}' does not match its verified snapshot. If the change is intended (kernel tuning changes it on purpose), accept it with{Environment.NewLine}" +
+                $"    {Snapshot.AcceptVariable}=1 dotnet test tests/GraphCompiler.Generators.Tests --filter FullyQualifiedName~SnapshotTests{Environment.NewLine}" +
+                $"then review and commit: git diff tests/GraphCompiler.Generators.Tests/Snapshots{Environment.NewLine}{Environment.NewLine}" +
+                e.Message);
+        }
+    }
+
+    private static int FirstDifference(string a, string b)
+    {
+        int n = Math.Min(a.Length, b.Length);
+        for (int i = 0; i < n; i++)
+        {
+            if (a[i] != b[i]) return i;
+        }
+        return n;
+    }
+}
