@@ -210,6 +210,23 @@ public class HarnessTests
     }
 
     [Fact]
+    public void Generator_diagnostics_match_markers_though_their_locations_have_no_tree()
+    {
+        // The generator rebuilds locations from plain data (Location.Create(path, span, lines)): external-file
+        // locations whose SourceTree is null. They must still match the marked span of the source they point into.
+        var source = TestSource.Model("[Model] public partial class [|Headless|] { }");
+        GeneratorRun run = GeneratorHarness.Run(source);
+        Diagnostic reported = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Null(reported.Location.SourceTree);
+
+        Assert.Equal("GC0006", DiagnosticAssert.Single(run, source, "GC0006").Id);
+
+        var moved = TestSource.Model("[Model] public partial class Headless [|{ }|]");
+        var e = Assert.ThrowsAny<XunitException>(() => DiagnosticAssert.Single(GeneratorHarness.Run(moved), moved, "GC0006"));
+        Assert.Contains("(at 'Headless')", e.Message); // the text under a tree-less location is still shown
+    }
+
+    [Fact]
     public void Unsafe_code_and_the_latest_language_compile()
     {
         GeneratorRun run = GeneratorHarness.Run("""

@@ -34,7 +34,7 @@ public static class DiagnosticAssert
         var missing = new List<MarkedSpan>();
         foreach (MarkedSpan span in expected)
         {
-            int at = unmatched.FindIndex(d => d.Id == span.Id && d.Location.SourceTree == tree && d.Location.SourceSpan == span.Span);
+            int at = unmatched.FindIndex(d => d.Id == span.Id && IsIn(d.Location, tree) && d.Location.SourceSpan == span.Span);
             if (at < 0)
             {
                 missing.Add(span);
@@ -71,11 +71,20 @@ public static class DiagnosticAssert
         return run.GeneratorDiagnostics.Where(d => d.Severity != DiagnosticSeverity.Hidden)
             .Concat(run.CompilationDiagnostics)
             .Where(d => !ignored.Contains(d.Id))
-            .OrderBy(d => d.Location.SourceTree?.FilePath, StringComparer.Ordinal)
+            .OrderBy(d => d.Location.GetLineSpan().Path, StringComparer.Ordinal)
             .ThenBy(d => d.Location.SourceSpan.Start)
             .ThenBy(d => d.Id, StringComparer.Ordinal)
             .ToList();
     }
+
+    /// <summary>
+    /// Whether <paramref name="location"/> points into <paramref name="tree"/>. The generator reports at
+    /// locations rebuilt from plain data (<c>Location.Create(path, span, lines)</c>, because its spec may hold no
+    /// syntax tree), which are external-file locations without a tree: those match by file path.
+    /// </summary>
+    internal static bool IsIn(Location location, SyntaxTree tree) =>
+        location.SourceTree == tree
+        || (location.Kind == LocationKind.ExternalFile && location.GetLineSpan().Path == tree.FilePath);
 
     private static string Describe(List<MarkedSpan> missing, List<Diagnostic> unexpected, TestSource? source, SyntaxTree? tree)
     {
@@ -96,6 +105,8 @@ public static class DiagnosticAssert
             foreach (Diagnostic diagnostic in unexpected)
             {
                 string text = GeneratorRun.SourceTextAt(diagnostic);
+                if (text.Length == 0 && tree is not null && IsIn(diagnostic.Location, tree) && diagnostic.Location.SourceSpan.End <= tree.Length)
+                    text = tree.GetText().ToString(diagnostic.Location.SourceSpan); // a generator location: no tree of its own
                 message.Append("  ").Append(GeneratorRun.Format(diagnostic));
                 if (text.Length > 0) message.Append(" (at '").Append(text).Append("')");
                 message.AppendLine();

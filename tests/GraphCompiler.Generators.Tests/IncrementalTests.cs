@@ -1,0 +1,125 @@
+using GraphCompiler.Generators.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace GraphCompiler.Generators.Tests;
+
+/// <summary>
+/// The incremental cache: the IDE runs the generator on every keystroke, so an edit that does not touch a
+/// model must not parse, plan or print it again. The spec (<c>ModelGenerator.Steps.Models</c>) is the cache
+/// boundary; these tests check that it compares equal across unrelated edits and differs after a real one.
+/// </summary>
+public class IncrementalTests
+{
+    private const string Models = ModelGenerator.Steps.Models;
+    private const string UnsafeAllowed = ModelGenerator.Steps.UnsafeAllowed;
+
+    [Fact]
+    public void Running_again_on_the_same_compilation_reuses_everything()
+    {
+        GeneratorRun first = GeneratorHarness.Run(ModelSources.MnistCnn, ModelSources.Unrelated);
+
+        GeneratorRun second = first.Rerun();
+
+        IncrementalAssert.StepReasons(second, Models, IncrementalStepRunReason.Cached);
+        IncrementalAssert.CachedOrUnchanged(second, UnsafeAllowed);
+        IncrementalAssert.OutputsCachedOrUnchanged(second);
+    }
+
+    [Fact]
+    public void Adding_a_file_with_an_unrelated_class_reuses_the_spec_and_the_output()
+    {
+        GeneratorRun first = GeneratorHarness.Run(ModelSources.MnistCnn, ModelSources.Unrelated);
+
+        GeneratorRun second = first.RerunWithAddedSource("""
+            namespace App.Billing;
+
+            public sealed record Invoice(string Customer, decimal Amount)
+            {
+                public decimal WithTax(decimal rate) => Amount * (1 + rate);
+            }
+            """);
+
+        IncrementalAssert.CachedOrUnchanged(second, Models, UnsafeAllowed);
+        IncrementalAssert.OutputsCachedOrUnchanged(second);
+        Assert.Equal(first.GeneratedSources, second.GeneratedSources);
+        DiagnosticAssert.None(second);
+    }
+
+    [Fact]
+    public void Editing_an_unrelated_method_in_another_file_reuses_the_spec_and_the_output()
+    {
+        GeneratorRun first = GeneratorHarness.Run(ModelSources.MnistCnn, ModelSources.Unrelated);
+
+        GeneratorRun second = first.RerunWithReplacedSource(1, ModelSources.Unrelated.Replace(
+            "\"Hello, \" + name", "$\"Good morning, {name}!\"", StringComparison.Ordinal));
+
+        Assert.Contains("Good morning", second.SourceTrees[1].ToString(), StringComparison.Ordinal);
+        IncrementalAssert.CachedOrUnchanged(second, Models, UnsafeAllowed);
+        IncrementalAssert.OutputsCachedOrUnchanged(second);
+        Assert.Equal(first.GeneratedSources, second.GeneratedSources);
+    }
+
+    [Fact]
+    public void Editing_the_model_regenerates_it()
+    {
+        GeneratorRun first = GeneratorHarness.Run(ModelSources.MnistCnn, ModelSources.Unrelated);
+        string edited = ModelSources.MnistCnn.Replace("[Linear(128, 10)]", "[Linear(128, 11)]", StringComparison.Ordinal);
+        Assert.NotEqual(ModelSources.MnistCnn, edited);
+
+        GeneratorRun second = first.RerunWithReplacedSource(0, edited);
+
+        IncrementalAssert.StepReasons(second, Models, IncrementalStepRunReason.Modified);
+        Assert.Contains(IncrementalStepRunReason.Modified, second.OutputReasons());
+        string before = first.Source("Mnist.MnistCnn.g.cs"), after = second.Source("Mnist.MnistCnn.g.cs");
+        Assert.Contains("public const int OutputSize = 10;", before, StringComparison.Ordinal);
+        Assert.Contains("public const int OutputSize = 11;", after, StringComparison.Ordinal);
+        DiagnosticAssert.None(second);
+    }
+
+    [Fact]
+    public void Turning_unsafe_code_off_reuses_the_spec_and_reports_instead_of_generating()
+    {
+        GeneratorRun first = GeneratorHarness.Run(ModelSources.TinyClassifier);
+
+        GeneratorRun second = first.Rerun(c => c.WithOptions(c.Options.WithAllowUnsafe(false)));
+
+        IncrementalAssert.CachedOrUnchanged(second, Models);
+        IncrementalAssert.StepReasons(second, UnsafeAllowed, IncrementalStepRunReason.Modified);
+        Assert.Empty(second.GeneratedSources);
+        Assert.Equal(["GC0011"], second.GeneratorDiagnostics.Select(d => d.Id));
+    }
+
+    [Fact]
+    public void The_spec_of_a_compiling_model_holds_no_roslyn_objects()
+    {
+        GeneratorRun run = GeneratorHarness.Run(ModelSources.MnistCnn, ModelSources.Unrelated);
+
+        Assert.Single(run.StepOutputs(Models));
+        SpecPurity.AssertStepOutputsPure(run, Models);
+    }
+
+    [Fact]
+    public void The_spec_of_a_model_with_diagnostics_holds_no_roslyn_objects()
+    {
+        // Diagnostics found while parsing travel in the spec; their locations must be plain data too.
+        GeneratorRun run = GeneratorHarness.Run(
+            ModelSources.MnistCnn.Replace("[Linear(64 * 7 * 7, 128)]", "[Linear(64 * 5 * 5, 128)]", StringComparison.Ordinal),
+            TestSource.ModelUsings + """
+                [Model]
+                public class NotPartial
+                {
+                    [Conv2d(1, 8)] readonly Layer conv;
+
+                    [Forward]
+                    Tensor Forward(Tensor x) => Flatten(conv(Relu(x)) + Unknown(x));
+
+                    static Tensor Unknown(Tensor t) => t;
+                }
+                """);
+
+        Assert.Contains(run.GeneratorDiagnostics, d => d.Id == "GC0007");
+        Assert.Equal(2, run.StepOutputs(Models).Length);
+        SpecPurity.AssertStepOutputsPure(run, Models);
+    }
+}
