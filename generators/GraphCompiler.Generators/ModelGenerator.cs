@@ -54,7 +54,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
         {
             LocationInfo? location = LocationInfo.From(type.Locations.FirstOrDefault());
             var diagnostic = new DiagnosticInfo(DiagnosticDescriptors.InternalError.Id, location,
-                new[] { type.Name, e.GetType().Name + ": " + e.Message }.ToEquatableArray());
+                new[] { type.Name, Describe(e) }.ToEquatableArray());
             return new ModelSpec(null, type.Name, EquatableArray<LayerSpec>.Empty, null,
                 new[] { diagnostic }.ToEquatableArray(), location);
         }
@@ -71,7 +71,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
         }
         catch (Exception e)
         {
-            diagnostics.Add(DiagnosticDescriptors.InternalError, spec.Location, spec.ClassName, e.GetType().Name + ": " + e.Message);
+            diagnostics.Add(DiagnosticDescriptors.InternalError, spec.Location, spec.ClassName, Describe(e));
         }
 
         foreach (DiagnosticInfo info in diagnostics.Items)
@@ -84,6 +84,13 @@ public sealed class ModelGenerator : IIncrementalGenerator
             string hint = (spec.Namespace is null ? "" : spec.Namespace + ".") + spec.ClassName + ".g.cs";
             context.AddSource(hint, source);
         }
+    }
+
+    /// <summary>The exception and where it was thrown, for the report a user files.</summary>
+    private static string Describe(Exception e)
+    {
+        string? frame = e.StackTrace?.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0);
+        return e.GetType().Name + ": " + e.Message + (frame is null ? "" : " " + frame);
     }
 
     /// <summary>The pipeline after parsing: returns the source, or null after reporting why not.</summary>
@@ -107,6 +114,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
         }
 
         Fusion.Run(graph);
+        Autodiff.Run(graph);
         LayoutChoice.Run(graph);
         MemoryPlanning.Run(graph);
         ModelPlan plan = LoopPlanner.Run(graph);

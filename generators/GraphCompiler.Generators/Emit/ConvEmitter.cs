@@ -137,13 +137,33 @@ internal static class ConvEmitter
                 w.Line($"{v.Type} b{j} = {b};");
             }
 
+            if (c.Training && c.Activated is { } activated)
+            {
+                // Training: store every activated pixel (the pool's gradient routes through them), then pool those.
+                w.Line($"float* aTile = x - {input.Offset} + {activated.Offset} + ((oh * {k}) * {activated.W} + ow * {k}) * {activated.ChannelStride};");
+                foreach (var (p, index) in pixels.Select((p, i) => (p, i)))
+                {
+                    for (int j = 0; j < cb; j++)
+                    {
+                        w.Line($"a{index}_{j} = {v.Activate(c.Activation, $"a{index}_{j} + b{j}")};");
+                        w.Line(v.Store($"a{index}_{j}", $"aTile + {(p.R * activated.W + p.C) * activated.ChannelStride} + co + {j * v.Lanes}"));
+                    }
+                }
+            }
+
             for (int q = 0; q < cols; q++)
             {
                 int[] window = pixels.Select((p, i) => (p, i)).Where(t => t.p.C / k == q).Select(t => t.i).ToArray();
                 for (int j = 0; j < cb; j++)
                 {
                     string value;
-                    if (c.Pool == PoolKind.Max)
+                    if (c.Training)
+                    {
+                        value = c.Pool == PoolKind.Max
+                            ? window.Skip(1).Aggregate($"a{window[0]}_{j}", (acc, i) => v.Max(acc, $"a{i}_{j}"))
+                            : $"({string.Join(" + ", window.Select(i => $"a{i}_{j}"))}) * {CodeWriter.F(1f / (k * k))}";
+                    }
+                    else if (c.Pool == PoolKind.Max)
                     {
                         string max = window.Skip(1).Aggregate($"a{window[0]}_{j}", (acc, i) => v.Max(acc, $"a{i}_{j}"));
                         value = v.Activate(c.Activation, $"{max} + b{j}"); // max and bias commute; the activation is monotonic
@@ -188,6 +208,17 @@ internal static class ConvEmitter
                     }
 
                     string biased = c.HasBias ? "sum + bias[co]" : "sum";
+                    if (c.Training && c.Activated is { } activated)
+                    {
+                        // Training: keep the activated value (the pool's gradient routes through it), pool those.
+                        w.Line($"float activated = {VectorSyntax.ActivateScalar(c.Activation, biased)};");
+                        w.Line($"x[{activated.Offset - input.Offset} + ((oh * {k} + r) * {activated.W} + ow * {k} + s) * {activated.ChannelStride} + co] = activated;");
+                        w.Line(c.Pool == PoolKind.Max
+                            ? "result = global::System.MathF.Max(result, activated);"
+                            : $"result += activated * {CodeWriter.F(1f / (k * k))};");
+                    }
+                    else
+                    {
                     switch (c.Pool)
                     {
                         case PoolKind.Max:
@@ -200,9 +231,10 @@ internal static class ConvEmitter
                             w.Line($"result = {VectorSyntax.ActivateScalar(c.Activation, biased)};");
                             break;
                     }
+                    }
                 }
 
-                string final = c.Pool == PoolKind.Max ? VectorSyntax.ActivateScalar(c.Activation, "result") : "result";
+                string final = c.Pool == PoolKind.Max && !c.Training ? VectorSyntax.ActivateScalar(c.Activation, "result") : "result";
                 w.Line($"y[((oh + {output.Pad}) * {output.RowStride / output.ChannelStride} + ow + {output.Pad}) * {output.ChannelStride} + co] = {final};");
             }
         }

@@ -88,6 +88,9 @@ internal static class ModelEmitter
         w.Line();
         w.Line("private readonly global::GraphCompiler.ParameterSet __parameters;");
         w.Line("private readonly global::GraphCompiler.AlignedBuffer __arena;");
+        w.Line("private readonly global::GraphCompiler.AlignedBuffer __gradients;");
+        w.Line("private readonly global::GraphCompiler.AlignedBuffer __scratch;");
+        w.Line("private int __trainedBatch; // batch of the last training Forward, whose activations Backward reads");
         w.Line();
         w.Line("/// <summary>Creates the model with new parameters (PyTorch's default initialization from <paramref name=\"seed\"/>)");
         w.Line("/// and a workspace for batches of up to <paramref name=\"maxBatch\"/> samples.</summary>");
@@ -106,6 +109,8 @@ internal static class ModelEmitter
             w.Line("__parameters = parameters;");
             w.Line("MaxBatch = maxBatch;");
             w.Line($"__arena = new global::GraphCompiler.AlignedBuffer(checked(maxBatch * {ArenaConstant}));");
+            w.Line("__gradients = new global::GraphCompiler.AlignedBuffer(parameters.BufferLength);");
+            w.Line($"__scratch = new global::GraphCompiler.AlignedBuffer({plan.ScratchFloats});");
         }
 
         w.Line("#pragma warning restore CS8618");
@@ -115,6 +120,26 @@ internal static class ModelEmitter
         w.Line();
         w.Line("/// <summary>The largest batch this workspace runs.</summary>");
         w.Line("public int MaxBatch { get; }");
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Training mode (PyTorch's <c>model.train()</c>): Forward also keeps what Backward reads. Off by default,");
+        w.Line("/// which runs the leaner inference kernels.");
+        w.Line("/// </summary>");
+        w.Line("public bool Training { get; set; }");
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Gradients of the loss for every parameter, in the parameters' layout (same names, shapes and offsets),");
+        w.Line("/// written by <see cref=\"Backward(global::System.ReadOnlySpan{float})\"/>. Each Backward overwrites them.");
+        w.Line("/// </summary>");
+        w.Line("public global::GraphCompiler.AlignedBuffer Gradients => __gradients;");
+        w.Line();
+        w.Line("/// <summary>The gradient of one named parameter (a view into <see cref=\"Gradients\"/>).</summary>");
+        using (w.Block("public global::System.Span<float> Gradient(string name)"))
+        {
+            w.Line("global::GraphCompiler.ParameterInfo info = __parameters.Info(name);");
+            w.Line("return __gradients.Span.Slice(info.Offset, info.Length);");
+        }
+
         w.Line();
     }
 
@@ -141,11 +166,56 @@ internal static class ModelEmitter
                     string condition = v.IsScalar ? "else" : (i == 0 ? "if" : "else if") + $" ({v.Class}.IsHardwareAccelerated)";
                     using (w.Block(condition))
                     {
-                        w.Line($"{Kernels(plan)}.Run_{v.Suffix}(arena, parameters, packed, batch);");
+                        w.Line($"if (Training) {Kernels(plan)}.RunTraining_{v.Suffix}(arena, parameters, packed, batch);");
+                        w.Line($"else {Kernels(plan)}.Run_{v.Suffix}(arena, parameters, packed, batch);");
                     }
                 }
 
                 w.Line($"{Kernels(plan)}.CopyOut(arena, y, batch);");
+            }
+
+            w.Line("__trainedBatch = Training ? batch : 0;");
+        }
+
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Backpropagates <paramref name=\"outputGrad\"/> (dLoss/dOutput of the last training Forward, batch x OutputSize)");
+        w.Line("/// and overwrites <see cref=\"Gradients\"/> with dLoss/dParameters, summed over the batch. Allocates nothing.");
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.InvalidOperationException\">The last Forward did not run in training mode.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">The length is not that batch times OutputSize; nothing is written.</exception>");
+        w.Line("public void Backward(global::System.ReadOnlySpan<float> outputGrad) => Backward(outputGrad, default);");
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// As <see cref=\"Backward(global::System.ReadOnlySpan{float})\"/>, and also writes dLoss/dInput into");
+        w.Line("/// <paramref name=\"inputGrad\"/> (batch x InputSize, PyTorch order) unless it is empty: a saliency map.");
+        w.Line("/// </summary>");
+        using (w.Block("public unsafe void Backward(global::System.ReadOnlySpan<float> outputGrad, global::System.Span<float> inputGrad)"))
+        {
+            w.Line($"int batch = global::GraphCompiler.InputChecks.Backward(nameof({plan.ClassName}), __trainedBatch, outputGrad.Length, OutputSize, inputGrad.Length, InputSize);");
+            w.Line("bool inputGradient = !inputGrad.IsEmpty;");
+            w.Line("float* parameters = __parameters.Pointer;");
+            w.Line($"float* packed = __parameters.EnsurePacked(PackedFloats, &{Kernels(plan)}.PackWeights);");
+            w.Line("float* arena = __arena.Pointer;");
+            w.Line("float* grads = __gradients.Pointer;");
+            w.Line("float* scratch = __scratch.Pointer;");
+            using (w.Block("fixed (float* dy = outputGrad, dx = inputGrad)"))
+            {
+                w.Line($"{Kernels(plan)}.GradCopyIn(dy, arena, batch);");
+                for (int i = 0; i < VectorSyntax.All.Length; i++)
+                {
+                    VectorSyntax v = VectorSyntax.All[i];
+                    string condition = v.IsScalar ? "else" : (i == 0 ? "if" : "else if") + $" ({v.Class}.IsHardwareAccelerated)";
+                    using (w.Block(condition))
+                    {
+                        w.Line($"{Kernels(plan)}.RunBackward_{v.Suffix}(arena, parameters, packed, grads, scratch, batch, inputGradient);");
+                    }
+                }
+
+                using (w.Block("if (inputGradient)"))
+                {
+                    w.Line($"{Kernels(plan)}.GradCopyOut(arena, dx, batch);");
+                }
             }
         }
 
@@ -155,12 +225,31 @@ internal static class ModelEmitter
     {
         foreach (VectorSyntax v in VectorSyntax.All)
         {
-            w.Line($"// All kernels of the {(v.IsScalar ? "scalar" : v.Suffix)} path, in execution order.");
-            using (w.Block($"internal static unsafe void Run_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
+            string path = v.IsScalar ? "scalar" : v.Suffix;
+            foreach (bool training in new[] { false, true })
             {
-                foreach (KernelPlan k in plan.Kernels.Where(k => k is not (CopyInPlan or CopyOutPlan)))
+                w.Line(training
+                    ? $"// The {path} forward in training mode: the same kernels, some of which also store what backward reads."
+                    : $"// All kernels of the {path} path, in execution order.");
+                using (w.Block($"internal static unsafe void {(training ? "RunTraining" : "Run")}_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
                 {
-                    w.Line(PerWidth(k) ? $"{k.Name}_{v.Suffix}(arena, parameters, packed, batch);" : $"{k.Name}(arena, parameters, packed, batch);");
+                    foreach (KernelPlan forward in plan.Kernels.Where(k => k is not (CopyInPlan or CopyOutPlan)))
+                    {
+                        KernelPlan k = training && plan.TrainingVariants.TryGetValue(forward.Name, out KernelPlan? variant) ? variant : forward;
+                        w.Line(PerWidth(k) ? $"{k.Name}_{v.Suffix}(arena, parameters, packed, batch);" : $"{k.Name}(arena, parameters, packed, batch);");
+                    }
+                }
+
+                w.Line();
+            }
+
+            w.Line($"// The {path} backward pass, in execution order; kernels that only serve the input gradient run when it is asked for.");
+            using (w.Block($"internal static unsafe void RunBackward_{v.Suffix}(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch, bool inputGradient)"))
+            {
+                foreach (KernelPlan k in plan.Backward.Where(k => k is not (GradCopyInPlan or GradCopyOutPlan)))
+                {
+                    string call = (GradientEmitter.PerWidth(k) ? $"{k.Name}_{v.Suffix}" : k.Name) + GradientEmitter.Arguments + ";";
+                    w.Line(k.InputGradientOnly ? $"if (inputGradient) {call}" : call);
                 }
             }
 
@@ -173,7 +262,7 @@ internal static class ModelEmitter
     private static void EmitKernels(CodeWriter w, ModelPlan plan, string Arena)
     {
         SimpleKernelEmitter.EmitPackWeights(w, plan);
-        foreach (KernelPlan kernel in plan.Kernels)
+        foreach (KernelPlan kernel in plan.Kernels.Concat(plan.TrainingVariants.Values).Concat(plan.Backward))
         {
             switch (kernel)
             {
@@ -188,6 +277,27 @@ internal static class ModelEmitter
                     break;
                 case SoftmaxPlan s:
                     SimpleKernelEmitter.EmitSoftmax(w, s, Arena);
+                    break;
+                case GradCopyInPlan g:
+                    GradientEmitter.EmitGradCopyIn(w, g, Arena);
+                    break;
+                case GradCopyOutPlan g:
+                    GradientEmitter.EmitGradCopyOut(w, g, Arena);
+                    break;
+                case ActivationGradPlan g:
+                    SimpleGradientEmitter.EmitActivationGrad(w, g, Arena);
+                    break;
+                case BinaryGradPlan g:
+                    SimpleGradientEmitter.EmitBinaryGrad(w, g, Arena);
+                    break;
+                case RelayoutGradPlan g:
+                    SimpleGradientEmitter.EmitRelayoutGrad(w, g, Arena);
+                    break;
+                case PoolGradPlan g:
+                    SimpleGradientEmitter.EmitPoolGrad(w, g, Arena);
+                    break;
+                case SoftmaxGradPlan g:
+                    SimpleGradientEmitter.EmitSoftmaxGrad(w, g, Arena);
                     break;
                 default:
                     foreach (VectorSyntax v in VectorSyntax.All)
@@ -205,6 +315,21 @@ internal static class ModelEmitter
                                 break;
                             case ElementwisePlan e:
                                 SimpleKernelEmitter.EmitElementwise(w, e, v, Arena);
+                                break;
+                            case ConvGradPrePlan g:
+                                GradientEmitter.EmitConvGradPre(w, g, v, Arena);
+                                break;
+                            case ConvGradWeightPlan g:
+                                GradientEmitter.EmitConvGradWeight(w, g, v, Arena);
+                                break;
+                            case ConvGradInputPlan g:
+                                GradientEmitter.EmitConvGradInput(w, g, v, Arena);
+                                break;
+                            case LinearGradWeightPlan g:
+                                GradientEmitter.EmitLinearGradWeight(w, g, v, Arena);
+                                break;
+                            case LinearGradInputPlan g:
+                                GradientEmitter.EmitLinearGradInput(w, g, v, Arena);
                                 break;
                         }
                     }

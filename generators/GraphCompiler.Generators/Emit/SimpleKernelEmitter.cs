@@ -97,10 +97,11 @@ internal static class SimpleKernelEmitter
         w.Line();
     }
 
-    private static string Pixel(TensorPlace t, string h, string x) =>
+    /// <summary>Offset of pixel (h, x) of the interior from the tensor's start (no arena offset).</summary>
+    internal static string Pixel(TensorPlace t, string h, string x) =>
         $"(({h} + {t.Pad}) * {t.W + 2 * t.Pad} + {x} + {t.Pad}) * {t.ChannelStride}";
 
-    private static void EmitChwToNhwc(CodeWriter w, TensorPlace d, string source, string target)
+    internal static void EmitChwToNhwc(CodeWriter w, TensorPlace d, string source, string target)
     {
         using (w.Block($"for (int c = 0; c < {d.C}; c++)"))
         using (w.Block($"for (int h = 0; h < {d.H}; h++)"))
@@ -110,7 +111,7 @@ internal static class SimpleKernelEmitter
         }
     }
 
-    private static void EmitNhwcToChw(CodeWriter w, TensorPlace s, string source, string target)
+    internal static void EmitNhwcToChw(CodeWriter w, TensorPlace s, string source, string target)
     {
         using (w.Block($"for (int h = 0; h < {s.H}; h++)"))
         using (w.Block($"for (int x = 0; x < {s.W}; x++)"))
@@ -321,6 +322,27 @@ internal static class SimpleKernelEmitter
                             if (c.HasBias)
                             {
                                 w.Line($"new global::System.ReadOnlySpan<float>(parameters + {c.BiasSourceOffset}, {c.OutChannels}).CopyTo(new global::System.Span<float>(target + {c.Kernel * c.Kernel * c.InChannels * c.OutChannelsPadded}, {c.OutChannels}));");
+                            }
+
+                            break;
+                        case ConvInputGradPack c:
+                            using (w.Block($"for (int co = 0; co < {c.OutChannels}; co++)"))
+                            using (w.Block($"for (int ci = 0; ci < {c.InChannels}; ci++)"))
+                            using (w.Block($"for (int kh = 0; kh < {c.Kernel}; kh++)"))
+                            using (w.Block($"for (int kw = 0; kw < {c.Kernel}; kw++)"))
+                            {
+                                w.Line($"target[((kh * {c.Kernel} + kw) * {c.OutChannels} + co) * {c.InChannelsPadded} + ci] = source[((co * {c.InChannels} + ci) * {c.Kernel} + kh) * {c.Kernel} + kw];");
+                            }
+
+                            break;
+                        case LinearPermutePack l:
+                            TensorPlace p = l.Input;
+                            using (w.Block($"for (int o = 0; o < {l.OutFeatures}; o++)"))
+                            using (w.Block($"for (int c = 0; c < {p.C}; c++)"))
+                            using (w.Block($"for (int h = 0; h < {p.H}; h++)"))
+                            using (w.Block($"for (int x = 0; x < {p.W}; x++)"))
+                            {
+                                w.Line($"target[o * {p.Floats} + {Pixel(p, "h", "x")} + c] = source[o * {p.C * p.H * p.W} + (c * {p.H} + h) * {p.W} + x];");
                             }
 
                             break;

@@ -53,6 +53,8 @@ internal sealed class Storage
     public int Floats { get; set; }
     /// <summary>Pinned tensors never share memory: their zero border is written once, at creation.</summary>
     public bool Pinned => Kind == StorageKind.Nhwc && Pad > 0;
+    /// <summary>Has memory in the arena (set by layout choice; views and fused-away tensors have none).</summary>
+    public bool Stored { get; set; }
     /// <summary>A view shares the storage of another tensor (a Flatten read in place by a Linear).</summary>
     public TensorValue? ViewOf { get; set; }
 }
@@ -73,6 +75,16 @@ internal sealed class TensorValue
     public Storage Storage { get; } = new();
     public bool IsModelInput { get; set; }
     public string? InputName { get; set; }
+
+    // Set by autodiff.
+    /// <summary>The gradient of the loss with respect to this tensor (same shape and storage layout).</summary>
+    public TensorValue? Grad { get; set; }
+    /// <summary>This tensor holds a gradient (of <see cref="GradOf"/>).</summary>
+    public TensorValue? GradOf { get; set; }
+    /// <summary>The gradient is only needed for the input gradient (no parameter lies upstream).</summary>
+    public bool InputGradientOnly { get; set; }
+    /// <summary>Stored only by the training forward (a fused pool's un-pooled activations).</summary>
+    public bool TrainingOnly { get; set; }
 
     public int Elements => Shape.Aggregate(1, (a, b) => a * b);
     public int Rank => Shape.Length;
@@ -114,6 +126,12 @@ internal sealed class Node
     public bool Fused { get; set; }
     /// <summary>Linear only: the input is an NHWC tensor read in place, so the weight columns are permuted at pack time.</summary>
     public TensorValue? ReadsNhwcOf { get; set; }
+
+    // Set by autodiff for Conv2d and Linear.
+    /// <summary>The activated output before a fused pool, stored by the training forward (null without a fused pool).</summary>
+    public TensorValue? Activated { get; set; }
+    /// <summary>Gradient with respect to the pre-activation output (before activation and pool).</summary>
+    public TensorValue? GradPre { get; set; }
 
     /// <summary>A readable name: the layer member, or the op.</summary>
     public string Label => Layer?.Name ?? Kind.ToString().ToLowerInvariant();

@@ -34,4 +34,26 @@ internal sealed class ActivationOp : IOpRule
         Left = context.Place(node.Input),
         Output = context.Place(node.Output),
     });
+
+    /// <summary>Gradient: dX = dY * f'(y), from the stored output y.</summary>
+    public void LowerGradient(Node node, LoweringContext context)
+    {
+        TensorValue? gradInput = node.Input.Grad;
+        if (gradInput is null)
+        {
+            return;
+        }
+
+        context.AddGradient(new ActivationGradPlan
+        {
+            Name = context.ForwardOf<ElementwisePlan>(node).Name + "_Grad",
+            Comment = $"{Kind} backward: dX = dY * {Kind}'(y)",
+            Activation = ToActivation(Kind),
+            Output = context.Place(node.Output),
+            GradOutput = context.Place(node.Output.Grad!),
+            GradInput = context.Place(gradInput),
+            Accumulate = context.Accumulate(gradInput),
+            InputGradientOnly = gradInput.InputGradientOnly,
+        });
+    }
 }

@@ -112,5 +112,78 @@ internal sealed class Conv2dOp : IOpRule
             + (pool is not null ? $" + {pool.Kind}({pool.Layer!.Kernel}) [{pool.Label}]" : "")
             + $": {node.Input.ShapeText} -> {node.Output.ShapeText}";
         context.Add(plan);
+
+        if (node.Activated is not null)
+        {
+            // Training stores the activated values before the pool too: the pool's gradient needs them.
+            ConvPlan training = plan.CloneForTraining(context.Place(node.Activated));
+            training.Comment = plan.Comment + $"; training: also stores the activated {node.Activated.ShapeText} before the pool";
+            context.AddTrainingVariant(plan.Name, training);
+        }
+    }
+
+    /// <summary>
+    /// Gradient: the output gradient goes back through the fused pool and activation (dZ), then
+    /// dW = sum over pixels of x (x) dZ, db = sum of dZ, and dX = dZ scattered back over the taps.
+    /// </summary>
+    public void LowerGradient(Node node, LoweringContext context)
+    {
+        var layer = node.Layer!;
+        ConvPlan forward = context.ForwardOf<ConvPlan>(node);
+        TensorPlace gradPre = context.Place(node.GradPre!);
+        context.AddGradient(new ConvGradPrePlan
+        {
+            Name = forward.Name + "_GradPre",
+            Comment = $"{layer.Name} backward: the output gradient through {(node.FusedPool is null ? "" : node.FusedPool.Kind + " and ")}{node.Epilogue} -> dZ {context.Place(node.GradPre!).Describe()}",
+            Forward = forward,
+            GradOutput = context.Place(node.Output.Grad!),
+            Activated = context.Place(node.Activated ?? node.Output),
+            GradPre = gradPre,
+        });
+
+        int coPadded = forward.OutChannelsPadded;
+        bool accumulate = context.AccumulateParameters(layer);
+        context.AddGradient(new ConvGradWeightPlan
+        {
+            Name = forward.Name + "_GradWeight",
+            Comment = $"{layer.Name} backward: d{layer.Name}.weight [{layer.Out}, {layer.In}, {layer.Kernel}, {layer.Kernel}]" + (layer.Bias ? $" and d{layer.Name}.bias" : "") + $", summed over the batch",
+            Forward = forward,
+            GradPre = gradPre,
+            WeightGradOffset = context.WeightOffset(layer),
+            BiasGradOffset = layer.Bias ? context.BiasOffset(layer) : -1,
+            ScratchOffset = context.AllocateScratch(layer.Kernel * layer.Kernel * layer.In * coPadded),
+            Accumulate = accumulate,
+        });
+
+        TensorValue? gradInput = node.Input.Grad;
+        if (gradInput is null)
+        {
+            return;
+        }
+
+        int ciPadded = LoweringContext.RoundUp(layer.In, 16);
+        var pack = new ConvInputGradPack
+        {
+            Comment = $"{layer.Name}.weight [{layer.Out}, {layer.In}, {layer.Kernel}, {layer.Kernel}] -> [{layer.Kernel}][{layer.Kernel}][{layer.Out}][{ciPadded}] for the input gradient",
+            SourceOffset = context.WeightOffset(layer),
+            OutChannels = layer.Out,
+            InChannels = layer.In,
+            InChannelsPadded = ciPadded,
+            Kernel = layer.Kernel,
+            PackedFloats = layer.Kernel * layer.Kernel * layer.Out * ciPadded,
+        };
+        context.AddPack(pack);
+        context.AddGradient(new ConvGradInputPlan
+        {
+            Name = forward.Name + "_GradInput",
+            Comment = $"{layer.Name} backward: dX {context.Place(gradInput).Describe()}, each output pixel's dZ scattered over its {layer.Kernel}x{layer.Kernel} taps",
+            Forward = forward,
+            GradPre = gradPre,
+            GradInput = context.Place(gradInput),
+            PackedOffset = pack.PackedOffset,
+            InChannelsPadded = ciPadded,
+            Accumulate = context.Accumulate(gradInput),
+            InputGradientOnly = gradInput.InputGradientOnly,
+        });
     }
 }

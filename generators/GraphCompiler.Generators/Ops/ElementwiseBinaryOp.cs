@@ -35,4 +35,26 @@ internal sealed class ElementwiseBinaryOp : IOpRule
         Right = context.Place(node.Inputs[1]),
         Output = context.Place(node.Output),
     });
+
+    /// <summary>Gradient: d(a + b) passes dY to both; d(a * b) gives dY * b to a and dY * a to b.</summary>
+    public void LowerGradient(Node node, LoweringContext context)
+    {
+        TensorValue left = node.Inputs[0], right = node.Inputs[1];
+        bool accumulateLeft = context.Accumulate(left.Grad!);
+        bool accumulateRight = context.Accumulate(right.Grad!);
+        context.AddGradient(new BinaryGradPlan
+        {
+            Name = context.ForwardOf<ElementwisePlan>(node).Name + "_Grad",
+            Comment = $"{Kind} backward: {(Kind == OpKind.Add ? "dA = dY, dB = dY" : "dA = dY * b, dB = dY * a")}",
+            Multiply = Kind == OpKind.Mul,
+            Left = context.Place(left),
+            Right = context.Place(right),
+            GradOutput = context.Place(node.Output.Grad!),
+            GradLeft = context.Place(left.Grad!),
+            GradRight = context.Place(right.Grad!),
+            AccumulateLeft = accumulateLeft,
+            AccumulateRight = accumulateRight,
+            InputGradientOnly = left.Grad!.InputGradientOnly && right.Grad!.InputGradientOnly,
+        });
+    }
 }

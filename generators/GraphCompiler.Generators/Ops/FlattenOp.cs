@@ -34,4 +34,33 @@ internal sealed class FlattenOp : IOpRule
             Output = context.Place(node.Output),
         });
     }
+
+    public void LowerGradient(Node node, LoweringContext context) => LowerRelayoutGradient(node, context);
+
+    /// <summary>Gradient of a view: nothing (the gradients share memory too); of a copy: the copy backwards.</summary>
+    public static void LowerRelayoutGradient(Node node, LoweringContext context)
+    {
+        TensorValue? gradInput = node.Input.Grad;
+        if (gradInput is null)
+        {
+            return;
+        }
+
+        if (node.Output.Storage.ViewOf is not null)
+        {
+            // The consumers' input gradients were written straight into the input's gradient; keep the
+            // accumulate bookkeeping right for any other consumer of the input.
+            return;
+        }
+
+        context.AddGradient(new RelayoutGradPlan
+        {
+            Name = context.ForwardOf<RelayoutPlan>(node).Name + "_Grad",
+            Comment = $"{node.Kind} backward: {node.Output.ShapeText} -> {node.Input.ShapeText}",
+            GradOutput = context.Place(node.Output.Grad!),
+            GradInput = context.Place(gradInput),
+            Accumulate = context.Accumulate(gradInput),
+            InputGradientOnly = gradInput.InputGradientOnly,
+        });
+    }
 }

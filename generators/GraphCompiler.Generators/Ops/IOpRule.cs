@@ -20,4 +20,10 @@ internal interface IOpRule
 
     /// <summary>Adds the kernels that compute the node (fused epilogues included) to the plan.</summary>
     void Lower(Node node, LoweringContext context);
+
+    /// <summary>
+    /// The gradient rule: adds the backward kernels that turn the gradient of the node's output into the
+    /// gradients of its inputs and parameters. Called in reverse execution order, after <see cref="Lower"/>.
+    /// </summary>
+    void LowerGradient(Node node, LoweringContext context);
 }

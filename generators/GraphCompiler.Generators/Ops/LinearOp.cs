@@ -83,4 +83,75 @@ internal sealed class LinearOp : IOpRule
             Flops = Flops(node),
         });
     }
+
+    /// <summary>
+    /// Gradient: dZ = dY * act'(y); dW = dZ^T x and db = sum of dZ over the batch; dX = dZ W, reading W
+    /// row by row (permuted into the NHWC order when the input is a flattened NHWC tensor).
+    /// </summary>
+    public void LowerGradient(Node node, LoweringContext context)
+    {
+        var layer = node.Layer!;
+        LinearPlan forward = context.ForwardOf<LinearPlan>(node);
+        TensorPlace gradPre = context.Place(node.Output.Grad!);
+        if (node.Epilogue != Activation.None)
+        {
+            gradPre = context.Place(node.GradPre!);
+            context.AddGradient(new ActivationGradPlan
+            {
+                Name = forward.Name + "_GradPre",
+                Comment = $"{layer.Name} backward: dZ = dY * {node.Epilogue}'(y)",
+                Activation = node.Epilogue,
+                Output = context.Place(node.Output),
+                GradOutput = context.Place(node.Output.Grad!),
+                GradInput = gradPre,
+            });
+        }
+
+        bool accumulate = context.AccumulateParameters(layer);
+        context.AddGradient(new LinearGradWeightPlan
+        {
+            Name = forward.Name + "_GradWeight",
+            Comment = $"{layer.Name} backward: d{layer.Name}.weight [{layer.Out}, {layer.In}]" + (layer.Bias ? $" and d{layer.Name}.bias" : "") + ", summed over the batch",
+            Forward = forward,
+            GradPre = gradPre,
+            WeightGradOffset = context.WeightOffset(layer),
+            BiasGradOffset = layer.Bias ? context.BiasOffset(layer) : -1,
+            ScratchOffset = forward.ReadsNhwc ? context.AllocateScratch(layer.Out * forward.DotLength) : 0,
+            Accumulate = accumulate,
+        });
+
+        TensorValue? gradInput = node.Input.Grad;
+        if (gradInput is null)
+        {
+            return;
+        }
+
+        int weightOffset = context.WeightOffset(layer);
+        if (forward.ReadsNhwc)
+        {
+            var pack = new LinearPermutePack
+            {
+                Comment = $"{layer.Name}.weight [{layer.Out}, {layer.In}] -> [{layer.Out}][{forward.DotLength}]: columns in the NHWC order of the input, for the input gradient",
+                SourceOffset = weightOffset,
+                OutFeatures = layer.Out,
+                Input = forward.Input,
+                PackedFloats = layer.Out * forward.DotLength,
+            };
+            context.AddPack(pack);
+            weightOffset = pack.PackedOffset;
+        }
+
+        context.AddGradient(new LinearGradInputPlan
+        {
+            Name = forward.Name + "_GradInput",
+            Comment = $"{layer.Name} backward: dX {context.Place(gradInput).Describe()} = dZ W",
+            Forward = forward,
+            GradPre = gradPre,
+            GradInput = context.Place(gradInput),
+            WeightPacked = forward.ReadsNhwc,
+            WeightOffset = weightOffset,
+            Accumulate = context.Accumulate(gradInput),
+            InputGradientOnly = gradInput.InputGradientOnly,
+        });
+    }
 }

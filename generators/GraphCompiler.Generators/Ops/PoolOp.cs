@@ -55,4 +55,26 @@ internal sealed class PoolOp : IOpRule
             Output = context.Place(node.Output),
         });
     }
+
+    /// <summary>Gradient: max sends each output gradient to its window's first maximum; average spreads it evenly.</summary>
+    public void LowerGradient(Node node, LoweringContext context)
+    {
+        TensorValue? gradInput = node.Input.Grad;
+        if (gradInput is null)
+        {
+            return;
+        }
+
+        PoolPlan forward = context.ForwardOf<PoolPlan>(node);
+        context.AddGradient(new PoolGradPlan
+        {
+            Name = forward.Name + "_Grad",
+            Comment = $"{node.Layer!.Name} backward: {Kind} gradient -> {context.Place(gradInput).Describe()}",
+            Forward = forward,
+            GradOutput = context.Place(node.Output.Grad!),
+            GradInput = context.Place(gradInput),
+            Accumulate = context.Accumulate(gradInput),
+            InputGradientOnly = gradInput.InputGradientOnly,
+        });
+    }
 }

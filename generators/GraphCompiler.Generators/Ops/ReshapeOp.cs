@@ -45,4 +45,6 @@ internal sealed class ReshapeOp : IOpRule
     public long Flops(Node node) => 0;
 
     public void Lower(Node node, LoweringContext context) => FlattenOp.LowerRelayout(node, context);
+
+    public void LowerGradient(Node node, LoweringContext context) => FlattenOp.LowerRelayoutGradient(node, context);
 }

@@ -53,4 +53,26 @@ internal sealed class SoftmaxOp : IOpRule
             Output = context.Place(node.Output),
         });
     }
+
+    /// <summary>Gradient: softmax dX = y (dY - sum dY y); log-softmax dX = dY - exp(y) sum dY.</summary>
+    public void LowerGradient(Node node, LoweringContext context)
+    {
+        TensorValue? gradInput = node.Input.Grad;
+        if (gradInput is null)
+        {
+            return;
+        }
+
+        SoftmaxPlan forward = context.ForwardOf<SoftmaxPlan>(node);
+        context.AddGradient(new SoftmaxGradPlan
+        {
+            Name = forward.Name + "_Grad",
+            Comment = $"{Kind} backward over the last dimension",
+            Forward = forward,
+            GradOutput = context.Place(node.Output.Grad!),
+            GradInput = context.Place(gradInput),
+            Accumulate = context.Accumulate(gradInput),
+            InputGradientOnly = gradInput.InputGradientOnly,
+        });
+    }
 }

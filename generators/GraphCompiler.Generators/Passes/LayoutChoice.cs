@@ -13,9 +13,11 @@ internal static class LayoutChoice
 {
     public static void Run(ModelGraph graph)
     {
-        foreach (TensorValue t in graph.Tensors.Where(t => t.Storage.ViewOf is null && (t.IsModelInput || t.Producer is not null)))
+        var values = graph.Inputs.Concat(graph.Live.Select(n => n.Output)).Where(t => t.Storage.ViewOf is null).ToList();
+        foreach (TensorValue t in values)
         {
             Storage s = t.Storage;
+            s.Stored = true;
             if (t.Rank != 3)
             {
                 s.Kind = StorageKind.Flat;
@@ -31,6 +33,28 @@ internal static class LayoutChoice
                 : t.Producer!.Kind is OpKind.Conv2d or OpKind.Reshape
                     ? LoweringContext.RoundUp(t.C, 16)
                     : t.Producer.Input.Root.Storage.ChannelStride;
+            s.Floats = (t.H + 2 * s.Pad) * (t.W + 2 * s.Pad) * s.ChannelStride;
+        }
+
+        // Gradients mirror their tensor (a zero border as wide, so a convolution's input gradient can be
+        // scattered into it without bounds tests), with channels padded to whole vectors. The extra
+        // tensors of autodiff (un-pooled activations, pre-activation gradients) are unpadded.
+        foreach (TensorValue t in graph.Tensors.Where(t => t.Storage.ViewOf is null && (t.GradOf is not null || t.TrainingOnly)))
+        {
+            Storage s = t.Storage;
+            s.Stored = true;
+            TensorValue? of = t.GradOf;
+            bool mirror = of is not null && of.Grad == t;
+            if (t.Rank != 3)
+            {
+                s.Kind = StorageKind.Flat;
+                s.Floats = t.Elements;
+                continue;
+            }
+
+            s.Kind = StorageKind.Nhwc;
+            s.Pad = mirror ? of!.Root.Storage.Pad : 0;
+            s.ChannelStride = LoweringContext.RoundUp(t.C, 16);
             s.Floats = (t.H + 2 * s.Pad) * (t.W + 2 * s.Pad) * s.ChannelStride;
         }
     }

@@ -39,6 +39,8 @@ internal abstract class KernelPlan
     public string Name { get; set; } = "";
     /// <summary>The ops and shapes this loop covers, printed above it.</summary>
     public string Comment { get; set; } = "";
+    /// <summary>Backward kernels that only serve the input gradient run only when it is asked for.</summary>
+    public bool InputGradientOnly { get; set; }
     /// <summary>Tiles per vector width (kernels without register tiles leave it empty).</summary>
     public Dictionary<VectorWidth, Tile> Tiles { get; } = new();
 }
@@ -89,6 +91,19 @@ internal sealed class ConvPlan : KernelPlan
     public int PackedWeightOffset { get; set; }
     public int PackedBiasOffset => PackedWeightOffset + Kernel * Kernel * InChannels * OutChannelsPadded;
     public long Flops { get; set; }
+    /// <summary>With a fused pool: where the training forward also stores the activated, un-pooled values.</summary>
+    public TensorPlace? Activated { get; set; }
+    /// <summary>This is the training variant, which stores <see cref="Activated"/>.</summary>
+    public bool Training { get; set; }
+
+    public ConvPlan CloneForTraining(TensorPlace activated)
+    {
+        var copy = (ConvPlan)MemberwiseClone();
+        copy.Name = Name + "_Train";
+        copy.Training = true;
+        copy.Activated = activated;
+        return copy;
+    }
 }
 
 internal sealed class PoolPlan : KernelPlan
@@ -203,6 +218,11 @@ internal sealed class ModelPlan
     public string? Namespace { get; set; }
     public string ClassName { get; set; } = "";
     public List<KernelPlan> Kernels { get; } = new();
+    /// <summary>Forward kernels that differ in training (they store what backward reads), by forward kernel name.</summary>
+    public Dictionary<string, KernelPlan> TrainingVariants { get; } = new();
+    /// <summary>The backward pass, in execution order.</summary>
+    public List<KernelPlan> Backward { get; } = new();
+    public int ScratchFloats { get; set; }
     public List<PackPlan> Packs { get; } = new();
     public int PackedFloats { get; set; }
     public int ArenaFloatsPerSample { get; set; }

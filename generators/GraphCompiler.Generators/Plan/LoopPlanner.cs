@@ -36,8 +36,11 @@ internal static class LoopPlanner
 
         foreach (Node node in graph.Live)
         {
+            context.Current = node;
             OpTable.Get(node.Kind).Lower(node, context);
         }
+
+        context.Current = null;
 
         TensorValue output = graph.Output!;
         plan.OutputSize = output.Elements;
@@ -55,8 +58,38 @@ internal static class LoopPlanner
             ChooseTiles(kernel);
         }
 
+        LowerBackward(graph, plan, context);
+
         Summarize(graph, plan);
         return plan;
+    }
+
+    /// <summary>The backward pass: the output gradient in, each op's gradient rule in reverse order, the input gradient out.</summary>
+    private static void LowerBackward(ModelGraph graph, ModelPlan plan, LoweringContext context)
+    {
+        TensorValue output = graph.Output!, input = graph.Inputs[0];
+        plan.Backward.Add(new GradCopyInPlan
+        {
+            Name = "GradCopyIn",
+            Comment = $"output gradient {output.ShapeText}: PyTorch order -> {LoweringContext.PlaceOf(output.Grad!).Describe()}",
+            Destination = LoweringContext.PlaceOf(output.Grad!),
+            OutputSize = output.Elements,
+        });
+        context.Accumulate(output.Grad!); // the copy is the output gradient's first contribution
+
+        foreach (Node node in graph.Live.Reverse())
+        {
+            OpTable.Get(node.Kind).LowerGradient(node, context);
+        }
+
+        plan.Backward.Add(new GradCopyOutPlan
+        {
+            Name = "GradCopyOut",
+            Comment = $"input gradient {input.ShapeText}: {LoweringContext.PlaceOf(input.Grad!).Describe()} -> PyTorch order",
+            Source = LoweringContext.PlaceOf(input.Grad!),
+            InputSize = input.Elements,
+            InputGradientOnly = true,
+        });
     }
 
     private static readonly VectorWidth[] VectorWidths = { VectorWidth.V512, VectorWidth.V256, VectorWidth.V128 };

@@ -11,6 +11,12 @@ internal sealed class LoweringContext
     private readonly ModelPlan _plan;
     private readonly Dictionary<string, (int Weight, int Bias)> _parameters = new();
     private readonly HashSet<string> _names = new();
+    private readonly Dictionary<Node, KernelPlan> _forward = new();
+    private readonly HashSet<TensorValue> _gradientsWritten = new();
+    private readonly HashSet<string> _parameterGradientsWritten = new();
+
+    /// <summary>The node being lowered: its forward kernel is recorded for its gradient rule.</summary>
+    public Node? Current { get; set; }
 
     public LoweringContext(ModelPlan plan, IEnumerable<LayerSpec> layers)
     {
@@ -57,7 +63,38 @@ internal sealed class LoweringContext
             : new TensorPlace(StorageKind.Flat, s.Offset, root.Elements, 1, 1, 0, root.Elements, s.Floats);
     }
 
-    public void Add(KernelPlan kernel) => _plan.Kernels.Add(kernel);
+    public void Add(KernelPlan kernel)
+    {
+        _plan.Kernels.Add(kernel);
+        if (Current is not null && !_forward.ContainsKey(Current))
+        {
+            _forward[Current] = kernel;
+        }
+    }
+
+    /// <summary>The forward kernel of a node (its geometry serves the gradient kernels).</summary>
+    public T ForwardOf<T>(Node node) where T : KernelPlan => (T)_forward[node];
+
+    public void AddTrainingVariant(string forwardName, KernelPlan variant) => _plan.TrainingVariants[forwardName] = variant;
+
+    public void AddGradient(KernelPlan kernel) => _plan.Backward.Add(kernel);
+
+    /// <summary>
+    /// Whether a gradient kernel adds to <paramref name="grad"/> (it already has a contribution) or writes
+    /// it; backward kernels are lowered in execution order, so the first one writes.
+    /// </summary>
+    public bool Accumulate(TensorValue grad) => !_gradientsWritten.Add(grad.Root);
+
+    /// <summary>The same for a layer's parameter gradients (a layer called twice adds its second call).</summary>
+    public bool AccumulateParameters(LayerSpec layer) => !_parameterGradientsWritten.Add(layer.Name);
+
+    /// <summary>Reserves workspace scratch (64-byte aligned) for a gradient kernel.</summary>
+    public int AllocateScratch(int floats)
+    {
+        int offset = _plan.ScratchFloats;
+        _plan.ScratchFloats = RoundUp(offset + floats, 16);
+        return offset;
+    }
 
     /// <summary>Reserves space in the packed buffer (64-byte aligned) and records the pack.</summary>
     public void AddPack(PackPlan pack)

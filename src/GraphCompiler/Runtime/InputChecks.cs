@@ -56,4 +56,30 @@ public static class InputChecks
             }
         }
     }
+
+    /// <summary>Checks a Backward call against the last training Forward; returns its batch.</summary>
+    public static int Backward(string model, int trainedBatch, int outputGradLength, int outputSize, int inputGradLength, int inputSize)
+    {
+        if (trainedBatch == 0)
+        {
+            throw new InvalidOperationException(
+                $"{model}.Backward needs the activations of a Forward run in training mode: set Training = true, then call Forward, then Backward.");
+        }
+
+        if (outputGradLength != trainedBatch * outputSize)
+        {
+            throw new ArgumentException(
+                $"{model}.Backward: the output gradient holds {outputGradLength} floats; the last Forward ran a batch of {trainedBatch}, " +
+                $"so {trainedBatch * outputSize} ({trainedBatch} x {outputSize}) are expected.", "outputGrad");
+        }
+
+        if (inputGradLength != 0 && inputGradLength != trainedBatch * inputSize)
+        {
+            throw new ArgumentException(
+                $"{model}.Backward: the input gradient span holds {inputGradLength} floats; {trainedBatch * inputSize} " +
+                $"({trainedBatch} x {inputSize}) are expected, or none to skip it.", "inputGrad");
+        }
+
+        return trainedBatch;
+    }
 }
