@@ -1,1 +1,75 @@
-System.Console.WriteLine("placeholder");
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using GraphCompiler.Bench.Cnn;
+using GraphCompiler.Bench.Infrastructure;
+using GraphCompiler.Bench.Runners;
+using GraphCompiler.Bench.Verify;
+
+namespace GraphCompiler.Bench;
+
+/// <summary>
+/// <c>dotnet run -c Release --project bench/GraphCompiler.Bench -- [options]</c>
+/// <list type="bullet">
+/// <item><c>--verify</c>: check ONNX Runtime (and the generated model, when compiled in) against the scalar reference.</item>
+/// <item><c>--quick</c>: a few seconds of Stopwatch timing of the CNN engines (minimum and median), not reportable.</item>
+/// <item><c>--peak</c>: print the quick single-core FMA peak per vector width and exit.</item>
+/// <item><c>--save-results</c>: after the run, write each suite's table to <c>bench/results/&lt;suite&gt;.md</c>.</item>
+/// <item>anything else goes to BenchmarkDotNet's switcher (<c>--filter *PeakFma*</c>, <c>--job short</c>, <c>--list flat</c>...).</item>
+/// </list>
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        MachineInfo.CaptureStart();
+        if (args.Contains("--verify"))
+        {
+            return VerifyCommand.Run();
+        }
+
+        if (args.Contains("--quick"))
+        {
+            return QuickTiming.Run();
+        }
+
+        if (args.Contains("--peak"))
+        {
+            Console.WriteLine($"Single-core FMA peak: {MachinePeak.Measure(TimeSpan.FromMilliseconds(200))}");
+            return 0;
+        }
+
+        bool save = args.Contains("--save-results");
+        string[] bdnArgs = args.Where(a => a != "--save-results").ToArray();
+
+#if WITH_GENERATED_MODELS
+        // BenchmarkDotNet builds this project again for its benchmark processes; the environment carries
+        // the property into those builds, so that they compile the generated models too.
+        Environment.SetEnvironmentVariable("WithGeneratedModels", "true");
+#endif
+
+        PeakFigures? peak = null;
+        if (!IsInformationalOnly(bdnArgs))
+        {
+            peak = MachinePeak.Current;
+            Console.WriteLine($"// Single-core FMA peak at startup: {peak}");
+            Console.WriteLine($"// Seed CNN: {SeedCnn.FlopsBreakdown}");
+        }
+
+        IEnumerable<Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(bdnArgs);
+        List<Summary> list = summaries.ToList();
+        if (save && list.Count > 0)
+        {
+            string command = "dotnet run -c Release --project bench/GraphCompiler.Bench "
+#if WITH_GENERATED_MODELS
+                + "-p:WithGeneratedModels=true "
+#endif
+                + "-- " + string.Join(" ", args.Select(a => a.Contains('*') ? "'" + a + "'" : a));
+            ResultsWriter.Write(list, command, OrtRunner.Version, peak);
+        }
+
+        return list.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+    }
+
+    private static bool IsInformationalOnly(string[] args) =>
+        args.Any(a => a is "--list" or "--help" or "-h" or "--version" or "--info");
+}

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Globalization;
+using GraphCompiler.Bench.Cnn;
+using GraphCompiler.Bench.Infrastructure;
+using GraphCompiler.Bench.Onnx;
+using GraphCompiler.Bench.Runners;
+
+namespace GraphCompiler.Bench.Verify;
+
+/// <summary>
+/// <c>--quick</c>: a Stopwatch timing of the CNN engines in a few seconds, for iterating on kernels.
+/// Prints the minimum and the median of many calls: on a shared machine the minimum shows what the code
+/// can do, the median what the machine gave it. Not a reportable measurement (use the suites).
+/// </summary>
+public static class QuickTiming
+{
+    public static int Run()
+    {
+        PeakFigures peak = MachinePeak.Current;
+        Console.WriteLine($"Single-core FMA peak: {peak}");
+        Console.WriteLine($"Seed CNN: {SeedCnn.FlopsBreakdown}");
+        Dictionary<string, float[]> parameters = SeedCnn.RandomParameters(seed: 0);
+        byte[] model = CnnOnnx.ToBytes(parameters);
+        foreach (int batch in new[] { 1, 64 })
+        {
+            foreach (int threads in new[] { 1, 0 })
+            {
+                using OrtRunner ort = OrtCnn.Create(model, batch, threads);
+                SeedCnn.RandomInput(batch, seed: 1).CopyTo(ort.Input, 0);
+                Print($"ONNX Runtime, {(threads == 0 ? "default threads" : "1 thread")}", batch, Time(ort.Run, batch));
+            }
+        }
+
+#if WITH_GENERATED_MODELS
+        foreach (int batch in new[] { 1, 64 })
+        {
+            var cnn = new Models.MnistCnn(maxBatch: batch, seed: 0);
+            float[] input = SeedCnn.RandomInput(batch, seed: 1);
+            float[] output = new float[batch * Models.MnistCnn.OutputSize];
+            Print("GraphCompiler", batch, Time(() => cnn.Forward(input, output), batch));
+        }
+#endif
+        return 0;
+    }
+
+    private static (double MinUs, double MedianUs) Time(Action call, int batch)
+    {
+        int calls = batch == 1 ? 4000 : 200;
+        for (int i = 0; i < calls / 4; i++)
+        {
+            call();
+        }
+
+        var times = new double[calls];
+        for (int i = 0; i < calls; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            call();
+            times[i] = (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency;
+        }
+
+        Array.Sort(times);
+        return (times[0], times[calls / 2]);
+    }
+
+    private static void Print(string engine, int batch, (double MinUs, double MedianUs) t)
+    {
+        double flops = SeedCnn.FlopsPerImage * (double)batch;
+        double gflopsMedian = flops / (t.MedianUs * 1e3);
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"  {engine,-32} batch {batch,2}: min {t.MinUs,9:F1} us, median {t.MedianUs,9:F1} us, " +
+            $"{gflopsMedian,6:F1} GFLOP/s at the median ({MachinePeak.PercentOfPeak(gflopsMedian),5:F1}% of peak)"));
+    }
+}
