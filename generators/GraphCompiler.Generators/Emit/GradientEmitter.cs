@@ -169,7 +169,7 @@ internal static class GradientEmitter
         w.Line(Header);
         using (w.Block($"internal static unsafe void {g.Name}_{v.Suffix}{Signature}"))
         {
-            w.Line($"float* dw = scratch + {g.ScratchOffset}; // [{kk}][{kk}][{cin}][{coP}]: sums over the batch, in the packed order");
+            w.Line($"float* dw = scratch + {g.ScratchOffset}; // [{kk}][{kk}][{cin}][{coP}] then the bias [{coP}]: sums over the batch, in the packed order");
             w.Line($"new global::System.Span<float>(dw, {packedFloats}).Clear();");
             using (w.Block("for (int n = 0; n < batch; n++)"))
             {
@@ -198,22 +198,29 @@ internal static class GradientEmitter
                 }
             }
 
-            // Bias: the sum of the pre-activation gradient over the batch and the pixels.
+            // Bias: the sum of the pre-activation gradient over the batch and the pixels, a whole vector
+            // (one cache line) of channels at a time so dZ is read once.
             if (g.BiasGradOffset >= 0)
             {
-                using (w.Block($"for (int co = 0; co < {f.OutChannels}; co++)"))
+                int step = v.IsScalar ? 1 : v.Lanes;
+                using (w.Block($"for (int co = 0; co < {coP}; co += {step})"))
                 {
-                    w.Line("float sum = 0f;");
+                    w.Line(v.IsScalar ? "float sum = 0f;" : $"{v.Type} sum = {v.Zero};");
                     using (w.Block("for (int n = 0; n < batch; n++)"))
                     {
-                        w.Line($"float* dz = {Sample("arena", stride, g.GradPre)};");
+                        w.Line($"float* dz = {Sample("arena", stride, g.GradPre)} + co;");
                         using (w.Block($"for (int p = 0; p < {f.ConvH * f.ConvW}; p++)"))
                         {
-                            w.Line($"sum += dz[p * {coP} + co];");
+                            w.Line(v.IsScalar ? $"sum += dz[p * {coP}];" : $"sum += {v.Load($"dz + p * {coP}")};");
                         }
                     }
 
-                    w.Line($"grads[{g.BiasGradOffset} + co] {Assign(g.Accumulate)} sum;");
+                    w.Line(v.IsScalar ? $"dw[{packedFloats} + co] = sum;" : v.Store("sum", $"dw + {packedFloats} + co"));
+                }
+
+                using (w.Block($"for (int co = 0; co < {f.OutChannels}; co++)"))
+                {
+                    w.Line($"grads[{g.BiasGradOffset} + co] {Assign(g.Accumulate)} dw[{packedFloats} + co];");
                 }
             }
 
@@ -469,37 +476,39 @@ internal static class GradientEmitter
                 int ck = System.Math.Max(1, System.Math.Min(vectorEnd / lanes, 4));
                 int fullO = n / ro * ro;
                 int fullK = vectorEnd / (ck * lanes) * (ck * lanes);
-                void Tiles(int rows)
+                // Column blocks outside, output blocks inside: a block of every sample's input row stays in
+                // L1 while all outputs pass over it.
+                void Outputs(int vectors)
                 {
-                    using (w.Block($"for (int k = 0; k < {fullK}; k += {ck * lanes})"))
+                    if (fullO > 0)
                     {
-                        EmitLinearGradWeightTile(w, v, rows, ck, kd, accumulate, stride);
+                        using (w.Block($"for (int o = 0; o < {fullO}; o += {ro})"))
+                        {
+                            EmitLinearGradWeightTile(w, v, ro, vectors, kd, accumulate, stride);
+                        }
                     }
 
-                    for (int k0 = fullK; k0 < vectorEnd; k0 += lanes)
+                    if (fullO < n)
                     {
                         using (w.Scope())
                         {
-                            w.Line($"const int k = {k0};");
-                            EmitLinearGradWeightTile(w, v, rows, 1, kd, accumulate, stride);
+                            w.Line($"const int o = {fullO};");
+                            EmitLinearGradWeightTile(w, v, n - fullO, vectors, kd, accumulate, stride);
                         }
                     }
                 }
 
-                if (fullO > 0)
+                using (w.Block($"for (int k = 0; k < {fullK}; k += {ck * lanes})"))
                 {
-                    using (w.Block($"for (int o = 0; o < {fullO}; o += {ro})"))
-                    {
-                        Tiles(ro);
-                    }
+                    Outputs(ck);
                 }
 
-                if (fullO < n)
+                for (int k0 = fullK; k0 < vectorEnd; k0 += lanes)
                 {
                     using (w.Scope())
                     {
-                        w.Line($"const int o = {fullO};");
-                        Tiles(n - fullO);
+                        w.Line($"const int k = {k0};");
+                        Outputs(1);
                     }
                 }
             }

@@ -293,6 +293,7 @@ internal static class SimpleKernelEmitter
     public static void EmitPackWeights(CodeWriter w, ModelPlan plan)
     {
         w.Line("// Rearranges the weights that kernels read in another layout; runs again after any parameter change.");
+        w.Line("// Padding positions are never written: they keep the zeros of the buffer's allocation.");
         using (w.Block("internal static unsafe void PackWeights(float* parameters, float* packed)"))
         {
             if (plan.Packs.Count == 0)
@@ -307,7 +308,6 @@ internal static class SimpleKernelEmitter
                 {
                     w.Line($"float* source = parameters + {pack.SourceOffset};");
                     w.Line($"float* target = packed + {pack.PackedOffset};");
-                    w.Line($"new global::System.Span<float>(target, {pack.PackedFloats}).Clear(); // padding stays zero");
                     switch (pack)
                     {
                         case ConvWeightPack c:
@@ -347,24 +347,28 @@ internal static class SimpleKernelEmitter
 
                             break;
                         case LinearWeightPack l:
-                            using (w.Block($"for (int o = 0; o < {l.OutFeatures}; o++)"))
+                            // Walk the source in order, one input feature (a column of W) at a time, so the
+                            // rows of W being read stay in L1 while each target row is written whole.
+                            if (l.NhwcInput is { } t)
                             {
-                                if (l.NhwcInput is { } t)
+                                using (w.Block($"for (int c = 0; c < {t.C}; c++)"))
+                                using (w.Block($"for (int h = 0; h < {t.H}; h++)"))
+                                using (w.Block($"for (int x = 0; x < {t.W}; x++)"))
                                 {
-                                    using (w.Block($"for (int c = 0; c < {t.C}; c++)"))
-                                    using (w.Block($"for (int h = 0; h < {t.H}; h++)"))
-                                    using (w.Block($"for (int x = 0; x < {t.W}; x++)"))
+                                    w.Line($"float* row = target + ((({t.Pad} + h) * {t.W + 2 * t.Pad} + {t.Pad} + x) * {t.ChannelStride} + c) * {l.OutFeaturesPadded}; // where the NHWC input holds feature (c, h, x)");
+                                    w.Line($"float* column = source + (c * {t.H} + h) * {t.W} + x;");
+                                    using (w.Block($"for (int o = 0; o < {l.OutFeatures}; o++)"))
                                     {
-                                        w.Line($"int row = (({t.Pad} + h) * {t.W + 2 * t.Pad} + {t.Pad} + x) * {t.ChannelStride} + c; // where the NHWC input holds feature (c, h, x)");
-                                        w.Line($"target[row * {l.OutFeaturesPadded} + o] = source[o * {l.InFeatures} + (c * {t.H} + h) * {t.W} + x];");
+                                        w.Line($"row[o] = column[o * {l.InFeatures}];");
                                     }
                                 }
-                                else
+                            }
+                            else
+                            {
+                                using (w.Block($"for (int k = 0; k < {l.InFeatures}; k++)"))
+                                using (w.Block($"for (int o = 0; o < {l.OutFeatures}; o++)"))
                                 {
-                                    using (w.Block($"for (int k = 0; k < {l.InFeatures}; k++)"))
-                                    {
-                                        w.Line($"target[k * {l.OutFeaturesPadded} + o] = source[o * {l.InFeatures} + k];");
-                                    }
+                                    w.Line($"target[k * {l.OutFeaturesPadded} + o] = source[o * {l.InFeatures} + k];");
                                 }
                             }
 

@@ -151,7 +151,7 @@ internal sealed class Conv2dOp : IOpRule
             GradPre = gradPre,
             WeightGradOffset = context.WeightOffset(layer),
             BiasGradOffset = layer.Bias ? context.BiasOffset(layer) : -1,
-            ScratchOffset = context.AllocateScratch(layer.Kernel * layer.Kernel * layer.In * coPadded),
+            ScratchOffset = context.AllocateScratch(layer.Kernel * layer.Kernel * layer.In * coPadded + coPadded),
             Accumulate = accumulate,
         });
 
