@@ -28,10 +28,14 @@ internal static class ModelEmitter
         }
 
         w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"GraphCompiler\", \"{typeof(ModelEmitter).Assembly.GetName().Version}\")]");
-        using (w.Block($"partial class {plan.ClassName}"))
+        using (w.Block($"partial class {plan.ClassName} : global::GraphCompiler.ICompiledModel"))
         {
             EmitMembers(w, plan);
             EmitForward(w, plan);
+            w.Line();
+            w.Line("int global::GraphCompiler.ICompiledModel.InputLength => InputSize;");
+            w.Line();
+            w.Line("int global::GraphCompiler.ICompiledModel.OutputLength => OutputSize;");
         }
 
         // Kernels live in a file-local class, so their names never meet the user's members or the ops.
