@@ -90,6 +90,19 @@ internal static class ModelEmitter
 
         w.Line("    \"\";");
         w.Line();
+        w.Line("/// <summary>The graph as declared (before fusion), in PyTorch's terms: for export to ONNX and for tools.</summary>");
+        w.Line("public static global::GraphCompiler.GraphDescription Graph { get; } = new(");
+        w.Line($"    \"{plan.InputName}\", new[] {{ {plan.InputShape.Trim('[', ']')} }}, \"{plan.OutputName}\", new[] {{ {plan.OutputShape.Trim('[', ']')} }},");
+        w.Line("    new global::GraphCompiler.GraphNode[]");
+        w.Line("    {");
+        foreach (GraphNodePlan n in plan.GraphNodes)
+        {
+            string layer = n.Layer is null ? "null" : $"\"{n.Layer}\"";
+            w.Line($"        new(\"{n.Op}\", {layer}, new[] {{ {string.Join(", ", n.Inputs.Select(i => $"\"{i}\""))} }}, \"{n.Output}\", new[] {{ {string.Join(", ", n.Shape)} }}, {(n.Attributes.Length == 0 ? "global::System.Array.Empty<int>()" : $"new[] {{ {string.Join(", ", n.Attributes)} }}")}),");
+        }
+
+        w.Line("    });");
+        w.Line();
         w.Line("private readonly global::GraphCompiler.ParameterSet __parameters;");
         w.Line("private readonly global::GraphCompiler.AlignedBuffer __arena;");
         w.Line("private readonly global::GraphCompiler.AlignedBuffer __gradients;");

@@ -132,6 +132,7 @@ internal static class GraphBuilder
             TensorValue output = graph.NewTensor(new int[0]);
             output.Producer = node;
             node.Output = output;
+            node.DeclaredOutput = output;
             foreach (TensorValue input in inputs)
             {
                 input.Consumers.Add(node);

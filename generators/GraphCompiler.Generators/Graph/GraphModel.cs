@@ -117,6 +117,8 @@ internal sealed class Node
     public TensorValue[] Inputs { get; }
     public int[] Constants { get; }
     public TensorValue Output { get; set; } = null!;
+    /// <summary>The tensor this op produces as declared; fusion may move <see cref="Output"/> to a later op's.</summary>
+    public TensorValue DeclaredOutput { get; set; } = null!;
     public LocationInfo? Location { get; }
 
     // Set by fusion.

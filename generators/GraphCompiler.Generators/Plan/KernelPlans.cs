@@ -232,9 +232,15 @@ internal sealed class ModelPlan
     public string OutputShape { get; set; } = "";
     public List<ParameterPlan> Parameters { get; } = new();
     public int ParameterFloats { get; set; }
-    /// <summary>NHWC tensors whose zero border must survive: their regions are never shared.</summary>
     public List<string> SummaryLines { get; } = new();
+    /// <summary>The graph as declared, for the generated <c>Graph</c> description (export, tools).</summary>
+    public List<GraphNodePlan> GraphNodes { get; } = new();
+    public string InputName { get; set; } = "";
+    public string OutputName { get; set; } = "";
 }
+
+/// <summary>One node of the declared graph, as the generated description prints it.</summary>
+internal sealed record GraphNodePlan(string Op, string? Layer, string[] Inputs, string Output, int[] Shape, int[] Attributes);
 
 /// <summary>One named parameter tensor: PyTorch name, shape, offset and default initialization.</summary>
 internal sealed record ParameterPlan(string Name, int[] Shape, int Offset, string Init, float Bound)

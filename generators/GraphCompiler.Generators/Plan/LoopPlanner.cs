@@ -61,6 +61,7 @@ internal static class LoopPlanner
         LowerBackward(graph, plan, context);
 
         Summarize(graph, plan);
+        Describe(graph, plan);
         return plan;
     }
 
@@ -185,6 +186,30 @@ internal static class LoopPlanner
         lines.Add($"Arena per sample: {(plan.ArenaFloatsPerSample * 4).ToString("N0", CultureInfo.InvariantCulture)} bytes; packed weights: {(plan.PackedFloats * 4).ToString("N0", CultureInfo.InvariantCulture)} bytes");
         lines.Add($"Kernels: {string.Join(", ", plan.Kernels.Select(k => k.Name))}");
         lines.Add(rule);
+    }
+
+    /// <summary>The declared graph (before fusion) in PyTorch's terms, for the generated description.</summary>
+    private static void Describe(ModelGraph graph, ModelPlan plan)
+    {
+        // Each node's own output as declared: fusion moves Output to the fused op's, not DeclaredOutput.
+        string Name(TensorValue t) => t.IsModelInput ? t.InputName! : "t" + t.Id.ToString(CultureInfo.InvariantCulture);
+        plan.InputName = Name(graph.Inputs[0]);
+        plan.OutputName = Name(graph.Output!);
+        foreach (Node node in graph.Nodes)
+        {
+            var layer = node.Layer;
+            int[] attributes = node.Kind switch
+            {
+                OpKind.Conv2d => new[] { layer!.Kernel, layer.Stride, layer.Padding, layer.Dilation, layer.Bias ? 1 : 0 },
+                OpKind.MaxPool2d or OpKind.AvgPool2d => new[] { layer!.Kernel, layer.Stride, layer.Padding },
+                OpKind.Linear => new[] { layer!.In, layer.Out, layer.Bias ? 1 : 0 },
+                OpKind.Softmax or OpKind.LogSoftmax => new[] { node.Constants.Length > 0 ? node.Constants[0] : -1 },
+                OpKind.Reshape => node.Constants,
+                _ => new int[0],
+            };
+            plan.GraphNodes.Add(new GraphNodePlan(node.Kind.ToString(), layer?.Name, node.Inputs.Select(Name).ToArray(),
+                Name(node.DeclaredOutput), node.DeclaredOutput.Shape, attributes));
+        }
     }
 
     /// <summary>The shape an op produces on its own (fusion may have moved the tensor to a later op).</summary>

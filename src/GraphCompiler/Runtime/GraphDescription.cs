@@ -1,0 +1,20 @@
+namespace GraphCompiler;
+
+/// <summary>
+/// One operation of a model's graph as declared (before fusion), in PyTorch's terms: shapes are per
+/// sample in PyTorch's order (the batch is implicit).
+/// </summary>
+/// <param name="Op">Conv2d, MaxPool2d, AvgPool2d, Linear, Relu, Tanh, Sigmoid, Softmax, LogSoftmax, Flatten, Reshape, Add, Mul.</param>
+/// <param name="Layer">The layer member for layer calls (its parameters are <c>Layer.weight</c>, <c>Layer.bias</c>), else null.</param>
+/// <param name="Inputs">Names of the input tensors.</param>
+/// <param name="Output">Name of the output tensor.</param>
+/// <param name="Shape">Per-sample output shape.</param>
+/// <param name="Attributes">
+/// Conv2d: kernel, stride, padding, dilation, bias (0/1). Pools: kernel, stride, padding. Linear: in, out,
+/// bias (0/1). Softmax, LogSoftmax: the dimension (batch = 0, -1 = last). Reshape: the target shape with
+/// the batch as -1. Others: none.
+/// </param>
+public sealed record GraphNode(string Op, string? Layer, string[] Inputs, string Output, int[] Shape, int[] Attributes);
+
+/// <summary>A model's graph: its input, its output and its operations in execution order.</summary>
+public sealed record GraphDescription(string Input, int[] InputShape, string Output, int[] OutputShape, GraphNode[] Nodes);
