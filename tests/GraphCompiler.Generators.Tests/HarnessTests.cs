@@ -301,6 +301,16 @@ public class HarnessTests
     }
 
     [Fact]
+    public void A_run_that_skips_compiling_its_output_cannot_vouch_for_diagnostics()
+    {
+        GeneratorRun run = GeneratorHarness.Run(HarnessOptions.Default with { CompileOutput = false }, "public class C { int M() => \"s\"; }");
+
+        Assert.Empty(run.CompilationDiagnostics);
+        Assert.Throws<ArgumentException>(() => DiagnosticAssert.None(run));
+        Assert.ThrowsAny<XunitException>(() => run.Load()); // loading still compiles, and still fails on errors
+    }
+
+    [Fact]
     public void Global_options_are_accepted()
     {
         var options = HarnessOptions.Default with { GlobalOptions = ImmutableDictionary<string, string>.Empty.Add("build_property.RootNamespace", "App") };

@@ -67,6 +67,8 @@ public static class DiagnosticAssert
     /// <summary>The diagnostics a user would see, in a stable order.</summary>
     private static List<Diagnostic> Reported(GeneratorRun run, IEnumerable<string>? ignoredIds)
     {
+        if (!run.Options.CompileOutput)
+            throw new ArgumentException("The run did not compile its output (HarnessOptions.CompileOutput is off), so it has no compiler diagnostics to check.", nameof(run));
         var ignored = new HashSet<string>(ignoredIds ?? [], StringComparer.Ordinal);
         return run.GeneratorDiagnostics.Where(d => d.Severity != DiagnosticSeverity.Hidden)
             .Concat(run.CompilationDiagnostics)

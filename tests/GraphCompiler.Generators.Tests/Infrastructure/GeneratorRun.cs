@@ -130,7 +130,7 @@ public sealed record GeneratorRun(
         pe.Position = 0;
         pdb.Position = 0;
         var context = new AssemblyLoadContext($"{Options.AssemblyName}-{Guid.NewGuid():N}", isCollectible: true);
-        return new LoadedAssembly(context, context.LoadFromStream(pe, pdb));
+        return new LoadedAssembly(context, context.LoadFromStream(pe, pdb), emit.Diagnostics);
     }
 
     /// <summary><c>Source0.cs(3,17): warning CS0649: ...</c>, for messages.</summary>
