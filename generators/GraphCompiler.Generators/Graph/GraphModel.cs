@@ -43,7 +43,10 @@ internal enum StorageKind
 internal sealed class Storage
 {
     public StorageKind Kind { get; set; }
-    /// <summary>Zero border in pixels (NHWC only): the largest padding any consuming convolution needs.</summary>
+    /// <summary>
+    /// Zero border in pixels (NHWC only): the largest padding any consuming convolution needs. The border
+    /// is zero from the arena's allocation on and never written, since no two tensors share memory.
+    /// </summary>
     public int Pad { get; set; }
     /// <summary>Distance between channels of neighbouring pixels (NHWC): C rounded up to a whole vector, or C for a compact input.</summary>
     public int ChannelStride { get; set; }
@@ -51,8 +54,6 @@ internal sealed class Storage
     public int Offset { get; set; } = -1;
     /// <summary>Size of one sample of the stored tensor, in floats (padding included).</summary>
     public int Floats { get; set; }
-    /// <summary>Pinned tensors never share memory: their zero border is written once, at creation.</summary>
-    public bool Pinned => Kind == StorageKind.Nhwc && Pad > 0;
     /// <summary>Has memory in the arena (set by layout choice; views and fused-away tensors have none).</summary>
     public bool Stored { get; set; }
     /// <summary>A view shares the storage of another tensor (a Flatten read in place by a Linear).</summary>

@@ -170,12 +170,6 @@ internal static class LoopPlanner
             totalFlops += flops;
             int parameters = node.Layer is null ? 0 : plan.Parameters.Where(p => p.Name.StartsWith(node.Layer.Name + ".", System.StringComparison.Ordinal)).Sum(p => p.Length);
             string name = node.Layer is null ? node.Kind.ToString() : $"{node.Layer.Name} ({node.Kind})";
-            string shape = "[-1, " + string.Join(", ", node.Output.Shape) + "]";
-            if (node.Fused || node.FusedPool is not null || node.Epilogue != Activation.None)
-            {
-                // Shapes are those of the op itself, before fusion moved its output.
-            }
-
             lines.Add(Row(name, ShapeOf(node), parameters.ToString("N0", CultureInfo.InvariantCulture), flops.ToString("N0", CultureInfo.InvariantCulture)));
         }
 
@@ -212,21 +206,14 @@ internal static class LoopPlanner
         }
     }
 
-    /// <summary>The shape an op produces on its own (fusion may have moved the tensor to a later op).</summary>
+    /// <summary>The shape an op produces on its own (fusion may have moved the node's output to a later op's).</summary>
     private static string ShapeOf(Node node)
     {
-        int[] shape = node.Kind == OpKind.Conv2d ? Conv2dOp.ConvShape(node)
-            : node.FusedPool is not null || node.Epilogue != Activation.None ? node.Output.Shape
-            : node.Output.Shape;
-        if (node.Kind == OpKind.Conv2d || node.Kind == OpKind.Linear)
+        int[] shape = node.Kind switch
         {
-            shape = node.Kind == OpKind.Conv2d ? Conv2dOp.ConvShape(node) : new[] { node.Layer!.Out };
-        }
-        else if (node.Fused)
-        {
-            shape = node.Output.Shape;
-        }
-
+            OpKind.Conv2d => Conv2dOp.ConvShape(node),
+            _ => node.DeclaredOutput.Shape,
+        };
         return "[-1, " + string.Join(", ", shape) + "]";
     }
 }
