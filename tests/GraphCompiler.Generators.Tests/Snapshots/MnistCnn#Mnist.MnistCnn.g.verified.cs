@@ -8,7 +8,7 @@ using System.Runtime.Intrinsics;
 namespace Mnist;
 
 [global::System.CodeDom.Compiler.GeneratedCode("GraphCompiler", "1.0.0.0")]
-partial class MnistCnn
+partial class MnistCnn : global::GraphCompiler.ICompiledModel
 {
     /// <summary>Floats in one input sample, [1, 28, 28] in PyTorch's order.</summary>
     public const int InputSize = 784;
@@ -17,9 +17,9 @@ partial class MnistCnn
     public const int OutputSize = 10;
 
     /// <summary>Floats of activation memory each sample of the batch uses in a workspace.</summary>
-    public const int ArenaFloatsPerSample = 12368;
+    public const int ArenaFloatsPerSample = 113664;
 
-    private const int PackedFloats = 422416;
+    private const int PackedFloats = 846864;
 
     // Parameters in PyTorch's state_dict names and layouts, at 64-byte aligned offsets of one buffer.
     private static readonly global::GraphCompiler.ParameterInfo[] __layout =
@@ -57,13 +57,33 @@ partial class MnistCnn
         "==============================================================================\n" +
         "Total params: 421,642 (1.61 MB)\n" +
         "Forward FLOPs per sample: 8,557,696\n" +
-        "Arena per sample: 49,472 bytes; packed weights: 1,689,664 bytes\n" +
+        "Arena per sample: 454,656 bytes; packed weights: 3,387,456 bytes\n" +
         "Kernels: CopyIn, Conv1, Conv2, Fc1, Fc2, CopyOut\n" +
         "==============================================================================\n" +
         "";
 
+    /// <summary>The graph as declared (before fusion), in PyTorch's terms: for export to ONNX and for tools.</summary>
+    public static global::GraphCompiler.GraphDescription Graph { get; } = new(
+        "x", new[] { 1, 28, 28 }, "t10", new[] { 10 },
+        new global::GraphCompiler.GraphNode[]
+        {
+            new("Conv2d", "conv1", new[] { "x" }, "t1", new[] { 32, 28, 28 }, new[] { 3, 1, 1, 1, 1 }),
+            new("Relu", null, new[] { "t1" }, "t2", new[] { 32, 28, 28 }, global::System.Array.Empty<int>()),
+            new("MaxPool2d", "pool", new[] { "t2" }, "t3", new[] { 32, 14, 14 }, new[] { 2, 2, 0 }),
+            new("Conv2d", "conv2", new[] { "t3" }, "t4", new[] { 64, 14, 14 }, new[] { 3, 1, 1, 1, 1 }),
+            new("Relu", null, new[] { "t4" }, "t5", new[] { 64, 14, 14 }, global::System.Array.Empty<int>()),
+            new("MaxPool2d", "pool", new[] { "t5" }, "t6", new[] { 64, 7, 7 }, new[] { 2, 2, 0 }),
+            new("Flatten", null, new[] { "t6" }, "t7", new[] { 3136 }, global::System.Array.Empty<int>()),
+            new("Linear", "fc1", new[] { "t7" }, "t8", new[] { 128 }, new[] { 3136, 128, 1 }),
+            new("Relu", null, new[] { "t8" }, "t9", new[] { 128 }, global::System.Array.Empty<int>()),
+            new("Linear", "fc2", new[] { "t9" }, "t10", new[] { 10 }, new[] { 128, 10, 1 }),
+        });
+
     private readonly global::GraphCompiler.ParameterSet __parameters;
     private readonly global::GraphCompiler.AlignedBuffer __arena;
+    private readonly global::GraphCompiler.AlignedBuffer __gradients;
+    private readonly global::GraphCompiler.AlignedBuffer __scratch;
+    private int __trainedBatch; // batch of the last training Forward, whose activations Backward reads
 
     /// <summary>Creates the model with new parameters (PyTorch's default initialization from <paramref name="seed"/>)
     /// and a workspace for batches of up to <paramref name="maxBatch"/> samples.</summary>
@@ -82,6 +102,8 @@ partial class MnistCnn
         __parameters = parameters;
         MaxBatch = maxBatch;
         __arena = new global::GraphCompiler.AlignedBuffer(checked(maxBatch * ArenaFloatsPerSample));
+        __gradients = new global::GraphCompiler.AlignedBuffer(parameters.BufferLength);
+        __scratch = new global::GraphCompiler.AlignedBuffer(420224);
     }
     #pragma warning restore CS8618
 
@@ -90,6 +112,25 @@ partial class MnistCnn
 
     /// <summary>The largest batch this workspace runs.</summary>
     public int MaxBatch { get; }
+
+    /// <summary>
+    /// Training mode (PyTorch's <c>model.train()</c>): Forward also keeps what Backward reads. Off by default,
+    /// which runs the leaner inference kernels.
+    /// </summary>
+    public bool Training { get; set; }
+
+    /// <summary>
+    /// Gradients of the loss for every parameter, in the parameters' layout (same names, shapes and offsets),
+    /// written by <see cref="Backward(global::System.ReadOnlySpan{float})"/>. Each Backward overwrites them.
+    /// </summary>
+    public global::GraphCompiler.AlignedBuffer Gradients => __gradients;
+
+    /// <summary>The gradient of one named parameter (a view into <see cref="Gradients"/>).</summary>
+    public global::System.Span<float> Gradient(string name)
+    {
+        global::GraphCompiler.ParameterInfo info = __parameters.Info(name);
+        return __gradients.Span.Slice(info.Offset, info.Length);
+    }
 
     /// <summary>
     /// Runs the model on a batch: <paramref name="input"/> holds batch x [1, 28, 28] floats in PyTorch's order,
@@ -108,23 +149,79 @@ partial class MnistCnn
             // The checks are JIT-time constants: only the widest accelerated path is compiled.
             if (Vector512.IsHardwareAccelerated)
             {
-                MnistCnnKernels.Run_V512(arena, parameters, packed, batch);
+                if (Training) MnistCnnKernels.RunTraining_V512(arena, parameters, packed, batch);
+                else MnistCnnKernels.Run_V512(arena, parameters, packed, batch);
             }
             else if (Vector256.IsHardwareAccelerated)
             {
-                MnistCnnKernels.Run_V256(arena, parameters, packed, batch);
+                if (Training) MnistCnnKernels.RunTraining_V256(arena, parameters, packed, batch);
+                else MnistCnnKernels.Run_V256(arena, parameters, packed, batch);
             }
             else if (Vector128.IsHardwareAccelerated)
             {
-                MnistCnnKernels.Run_V128(arena, parameters, packed, batch);
+                if (Training) MnistCnnKernels.RunTraining_V128(arena, parameters, packed, batch);
+                else MnistCnnKernels.Run_V128(arena, parameters, packed, batch);
             }
             else
             {
-                MnistCnnKernels.Run_Scalar(arena, parameters, packed, batch);
+                if (Training) MnistCnnKernels.RunTraining_Scalar(arena, parameters, packed, batch);
+                else MnistCnnKernels.Run_Scalar(arena, parameters, packed, batch);
             }
             MnistCnnKernels.CopyOut(arena, y, batch);
         }
+        __trainedBatch = Training ? batch : 0;
     }
+
+    /// <summary>
+    /// Backpropagates <paramref name="outputGrad"/> (dLoss/dOutput of the last training Forward, batch x OutputSize)
+    /// and overwrites <see cref="Gradients"/> with dLoss/dParameters, summed over the batch. Allocates nothing.
+    /// </summary>
+    /// <exception cref="global::System.InvalidOperationException">The last Forward did not run in training mode.</exception>
+    /// <exception cref="global::System.ArgumentException">The length is not that batch times OutputSize; nothing is written.</exception>
+    public void Backward(global::System.ReadOnlySpan<float> outputGrad) => Backward(outputGrad, default);
+
+    /// <summary>
+    /// As <see cref="Backward(global::System.ReadOnlySpan{float})"/>, and also writes dLoss/dInput into
+    /// <paramref name="inputGrad"/> (batch x InputSize, PyTorch order) unless it is empty: a saliency map.
+    /// </summary>
+    public unsafe void Backward(global::System.ReadOnlySpan<float> outputGrad, global::System.Span<float> inputGrad)
+    {
+        int batch = global::GraphCompiler.InputChecks.Backward(nameof(MnistCnn), __trainedBatch, outputGrad.Length, OutputSize, inputGrad.Length, InputSize);
+        bool inputGradient = !inputGrad.IsEmpty;
+        float* parameters = __parameters.Pointer;
+        float* packed = __parameters.EnsurePacked(PackedFloats, &MnistCnnKernels.PackWeights);
+        float* arena = __arena.Pointer;
+        float* grads = __gradients.Pointer;
+        float* scratch = __scratch.Pointer;
+        fixed (float* dy = outputGrad, dx = inputGrad)
+        {
+            MnistCnnKernels.GradCopyIn(dy, arena, batch);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                MnistCnnKernels.RunBackward_V512(arena, parameters, packed, grads, scratch, batch, inputGradient);
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                MnistCnnKernels.RunBackward_V256(arena, parameters, packed, grads, scratch, batch, inputGradient);
+            }
+            else if (Vector128.IsHardwareAccelerated)
+            {
+                MnistCnnKernels.RunBackward_V128(arena, parameters, packed, grads, scratch, batch, inputGradient);
+            }
+            else
+            {
+                MnistCnnKernels.RunBackward_Scalar(arena, parameters, packed, grads, scratch, batch, inputGradient);
+            }
+            if (inputGradient)
+            {
+                MnistCnnKernels.GradCopyOut(arena, dx, batch);
+            }
+        }
+    }
+
+    int global::GraphCompiler.ICompiledModel.InputLength => InputSize;
+
+    int global::GraphCompiler.ICompiledModel.OutputLength => OutputSize;
 }
 
 /// <summary>The compiled loops of <see cref="MnistCnn"/>: one method per fused kernel and vector width.</summary>
@@ -139,6 +236,31 @@ file static class MnistCnnKernels
         Fc2_V512(arena, parameters, packed, batch);
     }
 
+    // The V512 forward in training mode: the same kernels, some of which also store what backward reads.
+    internal static unsafe void RunTraining_V512(float* arena, float* parameters, float* packed, int batch)
+    {
+        Conv1_Train_V512(arena, parameters, packed, batch);
+        Conv2_Train_V512(arena, parameters, packed, batch);
+        Fc1_V512(arena, parameters, packed, batch);
+        Fc2_V512(arena, parameters, packed, batch);
+    }
+
+    // The V512 backward pass, in execution order; kernels that only serve the input gradient run when it is asked for.
+    internal static unsafe void RunBackward_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch, bool inputGradient)
+    {
+        Fc2_GradWeight_V512(arena, parameters, packed, grads, scratch, batch);
+        Fc2_GradInput_V512(arena, parameters, packed, grads, scratch, batch);
+        Fc1_GradPre(arena, parameters, packed, grads, scratch, batch);
+        Fc1_GradWeight_V512(arena, parameters, packed, grads, scratch, batch);
+        Fc1_GradInput_V512(arena, parameters, packed, grads, scratch, batch);
+        Conv2_GradPre_V512(arena, parameters, packed, grads, scratch, batch);
+        Conv2_GradWeight_V512(arena, parameters, packed, grads, scratch, batch);
+        Conv2_GradInput_V512(arena, parameters, packed, grads, scratch, batch);
+        Conv1_GradPre_V512(arena, parameters, packed, grads, scratch, batch);
+        Conv1_GradWeight_V512(arena, parameters, packed, grads, scratch, batch);
+        if (inputGradient) Conv1_GradInput_V512(arena, parameters, packed, grads, scratch, batch);
+    }
+
     // All kernels of the V256 path, in execution order.
     internal static unsafe void Run_V256(float* arena, float* parameters, float* packed, int batch)
     {
@@ -146,6 +268,31 @@ file static class MnistCnnKernels
         Conv2_V256(arena, parameters, packed, batch);
         Fc1_V256(arena, parameters, packed, batch);
         Fc2_V256(arena, parameters, packed, batch);
+    }
+
+    // The V256 forward in training mode: the same kernels, some of which also store what backward reads.
+    internal static unsafe void RunTraining_V256(float* arena, float* parameters, float* packed, int batch)
+    {
+        Conv1_Train_V256(arena, parameters, packed, batch);
+        Conv2_Train_V256(arena, parameters, packed, batch);
+        Fc1_V256(arena, parameters, packed, batch);
+        Fc2_V256(arena, parameters, packed, batch);
+    }
+
+    // The V256 backward pass, in execution order; kernels that only serve the input gradient run when it is asked for.
+    internal static unsafe void RunBackward_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch, bool inputGradient)
+    {
+        Fc2_GradWeight_V256(arena, parameters, packed, grads, scratch, batch);
+        Fc2_GradInput_V256(arena, parameters, packed, grads, scratch, batch);
+        Fc1_GradPre(arena, parameters, packed, grads, scratch, batch);
+        Fc1_GradWeight_V256(arena, parameters, packed, grads, scratch, batch);
+        Fc1_GradInput_V256(arena, parameters, packed, grads, scratch, batch);
+        Conv2_GradPre_V256(arena, parameters, packed, grads, scratch, batch);
+        Conv2_GradWeight_V256(arena, parameters, packed, grads, scratch, batch);
+        Conv2_GradInput_V256(arena, parameters, packed, grads, scratch, batch);
+        Conv1_GradPre_V256(arena, parameters, packed, grads, scratch, batch);
+        Conv1_GradWeight_V256(arena, parameters, packed, grads, scratch, batch);
+        if (inputGradient) Conv1_GradInput_V256(arena, parameters, packed, grads, scratch, batch);
     }
 
     // All kernels of the V128 path, in execution order.
@@ -157,6 +304,31 @@ file static class MnistCnnKernels
         Fc2_V128(arena, parameters, packed, batch);
     }
 
+    // The V128 forward in training mode: the same kernels, some of which also store what backward reads.
+    internal static unsafe void RunTraining_V128(float* arena, float* parameters, float* packed, int batch)
+    {
+        Conv1_Train_V128(arena, parameters, packed, batch);
+        Conv2_Train_V128(arena, parameters, packed, batch);
+        Fc1_V128(arena, parameters, packed, batch);
+        Fc2_V128(arena, parameters, packed, batch);
+    }
+
+    // The V128 backward pass, in execution order; kernels that only serve the input gradient run when it is asked for.
+    internal static unsafe void RunBackward_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch, bool inputGradient)
+    {
+        Fc2_GradWeight_V128(arena, parameters, packed, grads, scratch, batch);
+        Fc2_GradInput_V128(arena, parameters, packed, grads, scratch, batch);
+        Fc1_GradPre(arena, parameters, packed, grads, scratch, batch);
+        Fc1_GradWeight_V128(arena, parameters, packed, grads, scratch, batch);
+        Fc1_GradInput_V128(arena, parameters, packed, grads, scratch, batch);
+        Conv2_GradPre_V128(arena, parameters, packed, grads, scratch, batch);
+        Conv2_GradWeight_V128(arena, parameters, packed, grads, scratch, batch);
+        Conv2_GradInput_V128(arena, parameters, packed, grads, scratch, batch);
+        Conv1_GradPre_V128(arena, parameters, packed, grads, scratch, batch);
+        Conv1_GradWeight_V128(arena, parameters, packed, grads, scratch, batch);
+        if (inputGradient) Conv1_GradInput_V128(arena, parameters, packed, grads, scratch, batch);
+    }
+
     // All kernels of the scalar path, in execution order.
     internal static unsafe void Run_Scalar(float* arena, float* parameters, float* packed, int batch)
     {
@@ -166,14 +338,39 @@ file static class MnistCnnKernels
         Fc2_Scalar(arena, parameters, packed, batch);
     }
 
+    // The scalar forward in training mode: the same kernels, some of which also store what backward reads.
+    internal static unsafe void RunTraining_Scalar(float* arena, float* parameters, float* packed, int batch)
+    {
+        Conv1_Train_Scalar(arena, parameters, packed, batch);
+        Conv2_Train_Scalar(arena, parameters, packed, batch);
+        Fc1_Scalar(arena, parameters, packed, batch);
+        Fc2_Scalar(arena, parameters, packed, batch);
+    }
+
+    // The scalar backward pass, in execution order; kernels that only serve the input gradient run when it is asked for.
+    internal static unsafe void RunBackward_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch, bool inputGradient)
+    {
+        Fc2_GradWeight_Scalar(arena, parameters, packed, grads, scratch, batch);
+        Fc2_GradInput_Scalar(arena, parameters, packed, grads, scratch, batch);
+        Fc1_GradPre(arena, parameters, packed, grads, scratch, batch);
+        Fc1_GradWeight_Scalar(arena, parameters, packed, grads, scratch, batch);
+        Fc1_GradInput_Scalar(arena, parameters, packed, grads, scratch, batch);
+        Conv2_GradPre_Scalar(arena, parameters, packed, grads, scratch, batch);
+        Conv2_GradWeight_Scalar(arena, parameters, packed, grads, scratch, batch);
+        Conv2_GradInput_Scalar(arena, parameters, packed, grads, scratch, batch);
+        Conv1_GradPre_Scalar(arena, parameters, packed, grads, scratch, batch);
+        Conv1_GradWeight_Scalar(arena, parameters, packed, grads, scratch, batch);
+        if (inputGradient) Conv1_GradInput_Scalar(arena, parameters, packed, grads, scratch, batch);
+    }
+
     // Rearranges the weights that kernels read in another layout; runs again after any parameter change.
+    // Padding positions are never written: they keep the zeros of the buffer's allocation.
     internal static unsafe void PackWeights(float* parameters, float* packed)
     {
         // conv1.weight [32, 1, 3, 3] -> [3][3][1][32], conv1.bias -> [32]
         {
             float* source = parameters + 0;
             float* target = packed + 0;
-            new global::System.Span<float>(target, 320).Clear(); // padding stays zero
             for (int co = 0; co < 32; co++)
             {
                 for (int ci = 0; ci < 1; ci++)
@@ -193,7 +390,6 @@ file static class MnistCnnKernels
         {
             float* source = parameters + 320;
             float* target = packed + 320;
-            new global::System.Span<float>(target, 18496).Clear(); // padding stays zero
             for (int co = 0; co < 64; co++)
             {
                 for (int ci = 0; ci < 32; ci++)
@@ -213,17 +409,17 @@ file static class MnistCnnKernels
         {
             float* source = parameters + 18816;
             float* target = packed + 18816;
-            new global::System.Span<float>(target, 401536).Clear(); // padding stays zero
-            for (int o = 0; o < 128; o++)
+            for (int c = 0; c < 64; c++)
             {
-                for (int c = 0; c < 64; c++)
+                for (int h = 0; h < 7; h++)
                 {
-                    for (int h = 0; h < 7; h++)
+                    for (int x = 0; x < 7; x++)
                     {
-                        for (int x = 0; x < 7; x++)
+                        float* row = target + (((0 + h) * 7 + 0 + x) * 64 + c) * 128; // where the NHWC input holds feature (c, h, x)
+                        float* column = source + (c * 7 + h) * 7 + x;
+                        for (int o = 0; o < 128; o++)
                         {
-                            int row = ((0 + h) * 7 + 0 + x) * 64 + c; // where the NHWC input holds feature (c, h, x)
-                            target[row * 128 + o] = source[o * 3136 + (c * 7 + h) * 7 + x];
+                            row[o] = column[o * 3136];
                         }
                     }
                 }
@@ -234,15 +430,68 @@ file static class MnistCnnKernels
         {
             float* source = parameters + 420352;
             float* target = packed + 420352;
-            new global::System.Span<float>(target, 2064).Clear(); // padding stays zero
-            for (int o = 0; o < 10; o++)
+            for (int k = 0; k < 128; k++)
             {
-                for (int k = 0; k < 128; k++)
+                for (int o = 0; o < 10; o++)
                 {
                     target[k * 16 + o] = source[o * 128 + k];
                 }
             }
             new global::System.ReadOnlySpan<float>(parameters + 421632, 10).CopyTo(new global::System.Span<float>(target + 2048, 10));
+        }
+        // fc1.weight [128, 3136] -> [128][3136]: columns in the NHWC order of the input, for the input gradient
+        {
+            float* source = parameters + 18816;
+            float* target = packed + 422416;
+            for (int o = 0; o < 128; o++)
+            {
+                for (int c = 0; c < 64; c++)
+                {
+                    for (int h = 0; h < 7; h++)
+                    {
+                        for (int x = 0; x < 7; x++)
+                        {
+                            target[o * 3136 + ((h + 0) * 7 + x + 0) * 64 + c] = source[o * 3136 + (c * 7 + h) * 7 + x];
+                        }
+                    }
+                }
+            }
+        }
+        // conv2.weight [64, 32, 3, 3] -> [3][3][64][32] for the input gradient
+        {
+            float* source = parameters + 320;
+            float* target = packed + 823824;
+            for (int co = 0; co < 64; co++)
+            {
+                for (int ci = 0; ci < 32; ci++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            target[((kh * 3 + kw) * 64 + co) * 32 + ci] = source[((co * 32 + ci) * 3 + kh) * 3 + kw];
+                        }
+                    }
+                }
+            }
+        }
+        // conv1.weight [32, 1, 3, 3] -> [3][3][32][16] for the input gradient
+        {
+            float* source = parameters + 0;
+            float* target = packed + 842256;
+            for (int co = 0; co < 32; co++)
+            {
+                for (int ci = 0; ci < 1; ci++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            target[((kh * 3 + kw) * 32 + co) * 16 + ci] = source[((co * 1 + ci) * 3 + kh) * 3 + kw];
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -1330,7 +1579,7 @@ file static class MnistCnnKernels
         float* weights = packed + 420352; // [128][16]
         float* bias = packed + 422400; // [16]
         float* x = arena + 12240; // [128] at +12240, one row per sample
-        float* y = arena + 9104; // [10] at +9104, one row per sample
+        float* y = arena + 12368; // [10] at +12368, one row per sample
         for (int o = 0; o < 16; o += 16)
         {
             int n = 0;
@@ -1434,7 +1683,7 @@ file static class MnistCnnKernels
         float* weights = packed + 420352; // [128][16]
         float* bias = packed + 422400; // [16]
         float* x = arena + 12240; // [128] at +12240, one row per sample
-        float* y = arena + 9104; // [10] at +9104, one row per sample
+        float* y = arena + 12368; // [10] at +12368, one row per sample
         for (int o = 0; o < 16; o += 16)
         {
             int n = 0;
@@ -1546,7 +1795,7 @@ file static class MnistCnnKernels
         float* weights = packed + 420352; // [128][16]
         float* bias = packed + 422400; // [16]
         float* x = arena + 12240; // [128] at +12240, one row per sample
-        float* y = arena + 9104; // [10] at +9104, one row per sample
+        float* y = arena + 12368; // [10] at +12368, one row per sample
         for (int o = 0; o < 16; o += 8)
         {
             int n = 0;
@@ -1658,7 +1907,7 @@ file static class MnistCnnKernels
         float* weights = packed + 420352; // [128][16]
         float* bias = packed + 422400; // [16]
         float* x = arena + 12240; // [128] at +12240, one row per sample
-        float* y = arena + 9104; // [10] at +9104, one row per sample
+        float* y = arena + 12368; // [10] at +12368, one row per sample
         for (int n = 0; n < batch; n++)
         {
             for (int o = 0; o < 10; o++)
@@ -1674,14 +1923,3513 @@ file static class MnistCnnKernels
         }
     }
 
-    // result [10]: [10] at +9104 -> PyTorch order
+    // result [10]: [10] at +12368 -> PyTorch order
     internal static unsafe void CopyOut(float* arena, float* output, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
-            float* source = arena + n * MnistCnn.ArenaFloatsPerSample + 9104;
+            float* source = arena + n * MnistCnn.ArenaFloatsPerSample + 12368;
             float* target = output + n * 10;
             new global::System.ReadOnlySpan<float>(source, 10).CopyTo(new global::System.Span<float>(target, 10));
+        }
+    }
+
+    // conv1: Conv2d(1, 32, kernel 3, stride 1, padding 1, dilation 1) + bias + Relu + MaxPool2d(2) [pool]: [1, 28, 28] -> [32, 14, 14]; training: also stores the activated [32, 28, 28] before the pool
+    // V512 tile: 3 pooled outputs (2x6 pixels) x 2 vectors of 16 channels = 24 accumulators
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_Train_V512(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 0; // [3][3][1][32]
+        float* bias = packed + 288; // [32]
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 0; // [1, 28, 28] as NHWC 30x30x1 at +0
+            float* y = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            for (int oh = 0; oh < 14; oh++)
+            {
+                for (int ow = 0; ow < 12; ow += 3)
+                {
+                    float* xTile = x + ((oh * 2 + 0) * 30 + ow * 2 + 0) * 1;
+                    float* yTile = y + ((oh + 1) * 16 + ow + 1) * 32;
+                    for (int co = 0; co < 32; co += 32)
+                    {
+                        Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero; // pixel (0, 0)
+                        Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero; // pixel (0, 1)
+                        Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero; // pixel (0, 2)
+                        Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero; // pixel (0, 3)
+                        Vector512<float> a4_0 = Vector512<float>.Zero, a4_1 = Vector512<float>.Zero; // pixel (0, 4)
+                        Vector512<float> a5_0 = Vector512<float>.Zero, a5_1 = Vector512<float>.Zero; // pixel (0, 5)
+                        Vector512<float> a6_0 = Vector512<float>.Zero, a6_1 = Vector512<float>.Zero; // pixel (1, 0)
+                        Vector512<float> a7_0 = Vector512<float>.Zero, a7_1 = Vector512<float>.Zero; // pixel (1, 1)
+                        Vector512<float> a8_0 = Vector512<float>.Zero, a8_1 = Vector512<float>.Zero; // pixel (1, 2)
+                        Vector512<float> a9_0 = Vector512<float>.Zero, a9_1 = Vector512<float>.Zero; // pixel (1, 3)
+                        Vector512<float> a10_0 = Vector512<float>.Zero, a10_1 = Vector512<float>.Zero; // pixel (1, 4)
+                        Vector512<float> a11_0 = Vector512<float>.Zero, a11_1 = Vector512<float>.Zero; // pixel (1, 5)
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xTap = xTile + (kh * 30 + kw * 1) * 1;
+                                float* wTap = weights + (kh * 3 + kw) * 32 + co;
+                                for (int ci = 0; ci < 1; ci++, xTap++, wTap += 32)
+                                {
+                                    Vector512<float> w0 = Vector512.Load(wTap + 0);
+                                    Vector512<float> w1 = Vector512.Load(wTap + 16);
+                                    Vector512<float> x0 = Vector512.Create(xTap[0]);
+                                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                                    Vector512<float> x1 = Vector512.Create(xTap[1]);
+                                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                                    Vector512<float> x2 = Vector512.Create(xTap[2]);
+                                    a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
+                                    a2_1 = Vector512.FusedMultiplyAdd(x2, w1, a2_1);
+                                    Vector512<float> x3 = Vector512.Create(xTap[3]);
+                                    a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
+                                    a3_1 = Vector512.FusedMultiplyAdd(x3, w1, a3_1);
+                                    Vector512<float> x4 = Vector512.Create(xTap[4]);
+                                    a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
+                                    a4_1 = Vector512.FusedMultiplyAdd(x4, w1, a4_1);
+                                    Vector512<float> x5 = Vector512.Create(xTap[5]);
+                                    a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
+                                    a5_1 = Vector512.FusedMultiplyAdd(x5, w1, a5_1);
+                                    Vector512<float> x6 = Vector512.Create(xTap[30]);
+                                    a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
+                                    a6_1 = Vector512.FusedMultiplyAdd(x6, w1, a6_1);
+                                    Vector512<float> x7 = Vector512.Create(xTap[31]);
+                                    a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
+                                    a7_1 = Vector512.FusedMultiplyAdd(x7, w1, a7_1);
+                                    Vector512<float> x8 = Vector512.Create(xTap[32]);
+                                    a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
+                                    a8_1 = Vector512.FusedMultiplyAdd(x8, w1, a8_1);
+                                    Vector512<float> x9 = Vector512.Create(xTap[33]);
+                                    a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                                    a9_1 = Vector512.FusedMultiplyAdd(x9, w1, a9_1);
+                                    Vector512<float> x10 = Vector512.Create(xTap[34]);
+                                    a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
+                                    a10_1 = Vector512.FusedMultiplyAdd(x10, w1, a10_1);
+                                    Vector512<float> x11 = Vector512.Create(xTap[35]);
+                                    a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
+                                    a11_1 = Vector512.FusedMultiplyAdd(x11, w1, a11_1);
+                                }
+                            }
+                        }
+                        Vector512<float> b0 = Vector512.Load(bias + co + 0);
+                        Vector512<float> b1 = Vector512.Load(bias + co + 16);
+                        float* aTile = x - 0 + 38256 + ((oh * 2) * 28 + ow * 2) * 32;
+                        a0_0 = Vector512.MaxNative(a0_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a0_0, aTile + 0 + co + 0);
+                        a0_1 = Vector512.MaxNative(a0_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a0_1, aTile + 0 + co + 16);
+                        a1_0 = Vector512.MaxNative(a1_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a1_0, aTile + 32 + co + 0);
+                        a1_1 = Vector512.MaxNative(a1_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a1_1, aTile + 32 + co + 16);
+                        a2_0 = Vector512.MaxNative(a2_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a2_0, aTile + 64 + co + 0);
+                        a2_1 = Vector512.MaxNative(a2_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a2_1, aTile + 64 + co + 16);
+                        a3_0 = Vector512.MaxNative(a3_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a3_0, aTile + 96 + co + 0);
+                        a3_1 = Vector512.MaxNative(a3_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a3_1, aTile + 96 + co + 16);
+                        a4_0 = Vector512.MaxNative(a4_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a4_0, aTile + 128 + co + 0);
+                        a4_1 = Vector512.MaxNative(a4_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a4_1, aTile + 128 + co + 16);
+                        a5_0 = Vector512.MaxNative(a5_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a5_0, aTile + 160 + co + 0);
+                        a5_1 = Vector512.MaxNative(a5_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a5_1, aTile + 160 + co + 16);
+                        a6_0 = Vector512.MaxNative(a6_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a6_0, aTile + 896 + co + 0);
+                        a6_1 = Vector512.MaxNative(a6_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a6_1, aTile + 896 + co + 16);
+                        a7_0 = Vector512.MaxNative(a7_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a7_0, aTile + 928 + co + 0);
+                        a7_1 = Vector512.MaxNative(a7_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a7_1, aTile + 928 + co + 16);
+                        a8_0 = Vector512.MaxNative(a8_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a8_0, aTile + 960 + co + 0);
+                        a8_1 = Vector512.MaxNative(a8_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a8_1, aTile + 960 + co + 16);
+                        a9_0 = Vector512.MaxNative(a9_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a9_0, aTile + 992 + co + 0);
+                        a9_1 = Vector512.MaxNative(a9_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a9_1, aTile + 992 + co + 16);
+                        a10_0 = Vector512.MaxNative(a10_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a10_0, aTile + 1024 + co + 0);
+                        a10_1 = Vector512.MaxNative(a10_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a10_1, aTile + 1024 + co + 16);
+                        a11_0 = Vector512.MaxNative(a11_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a11_0, aTile + 1056 + co + 0);
+                        a11_1 = Vector512.MaxNative(a11_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a11_1, aTile + 1056 + co + 16);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a0_0, a1_0), a6_0), a7_0), yTile + 0 + co + 0);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a0_1, a1_1), a6_1), a7_1), yTile + 0 + co + 16);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a2_0, a3_0), a8_0), a9_0), yTile + 32 + co + 0);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a2_1, a3_1), a8_1), a9_1), yTile + 32 + co + 16);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a4_0, a5_0), a10_0), a11_0), yTile + 64 + co + 0);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a4_1, a5_1), a10_1), a11_1), yTile + 64 + co + 16);
+                    }
+                }
+                // the last 2 output(s) of the row
+                {
+                    const int ow = 12;
+                    float* xTile = x + ((oh * 2 + 0) * 30 + ow * 2 + 0) * 1;
+                    float* yTile = y + ((oh + 1) * 16 + ow + 1) * 32;
+                    for (int co = 0; co < 32; co += 32)
+                    {
+                        Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero; // pixel (0, 0)
+                        Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero; // pixel (0, 1)
+                        Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero; // pixel (0, 2)
+                        Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero; // pixel (0, 3)
+                        Vector512<float> a4_0 = Vector512<float>.Zero, a4_1 = Vector512<float>.Zero; // pixel (1, 0)
+                        Vector512<float> a5_0 = Vector512<float>.Zero, a5_1 = Vector512<float>.Zero; // pixel (1, 1)
+                        Vector512<float> a6_0 = Vector512<float>.Zero, a6_1 = Vector512<float>.Zero; // pixel (1, 2)
+                        Vector512<float> a7_0 = Vector512<float>.Zero, a7_1 = Vector512<float>.Zero; // pixel (1, 3)
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xTap = xTile + (kh * 30 + kw * 1) * 1;
+                                float* wTap = weights + (kh * 3 + kw) * 32 + co;
+                                for (int ci = 0; ci < 1; ci++, xTap++, wTap += 32)
+                                {
+                                    Vector512<float> w0 = Vector512.Load(wTap + 0);
+                                    Vector512<float> w1 = Vector512.Load(wTap + 16);
+                                    Vector512<float> x0 = Vector512.Create(xTap[0]);
+                                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                                    Vector512<float> x1 = Vector512.Create(xTap[1]);
+                                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                                    Vector512<float> x2 = Vector512.Create(xTap[2]);
+                                    a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
+                                    a2_1 = Vector512.FusedMultiplyAdd(x2, w1, a2_1);
+                                    Vector512<float> x3 = Vector512.Create(xTap[3]);
+                                    a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
+                                    a3_1 = Vector512.FusedMultiplyAdd(x3, w1, a3_1);
+                                    Vector512<float> x4 = Vector512.Create(xTap[30]);
+                                    a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
+                                    a4_1 = Vector512.FusedMultiplyAdd(x4, w1, a4_1);
+                                    Vector512<float> x5 = Vector512.Create(xTap[31]);
+                                    a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
+                                    a5_1 = Vector512.FusedMultiplyAdd(x5, w1, a5_1);
+                                    Vector512<float> x6 = Vector512.Create(xTap[32]);
+                                    a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
+                                    a6_1 = Vector512.FusedMultiplyAdd(x6, w1, a6_1);
+                                    Vector512<float> x7 = Vector512.Create(xTap[33]);
+                                    a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
+                                    a7_1 = Vector512.FusedMultiplyAdd(x7, w1, a7_1);
+                                }
+                            }
+                        }
+                        Vector512<float> b0 = Vector512.Load(bias + co + 0);
+                        Vector512<float> b1 = Vector512.Load(bias + co + 16);
+                        float* aTile = x - 0 + 38256 + ((oh * 2) * 28 + ow * 2) * 32;
+                        a0_0 = Vector512.MaxNative(a0_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a0_0, aTile + 0 + co + 0);
+                        a0_1 = Vector512.MaxNative(a0_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a0_1, aTile + 0 + co + 16);
+                        a1_0 = Vector512.MaxNative(a1_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a1_0, aTile + 32 + co + 0);
+                        a1_1 = Vector512.MaxNative(a1_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a1_1, aTile + 32 + co + 16);
+                        a2_0 = Vector512.MaxNative(a2_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a2_0, aTile + 64 + co + 0);
+                        a2_1 = Vector512.MaxNative(a2_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a2_1, aTile + 64 + co + 16);
+                        a3_0 = Vector512.MaxNative(a3_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a3_0, aTile + 96 + co + 0);
+                        a3_1 = Vector512.MaxNative(a3_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a3_1, aTile + 96 + co + 16);
+                        a4_0 = Vector512.MaxNative(a4_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a4_0, aTile + 896 + co + 0);
+                        a4_1 = Vector512.MaxNative(a4_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a4_1, aTile + 896 + co + 16);
+                        a5_0 = Vector512.MaxNative(a5_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a5_0, aTile + 928 + co + 0);
+                        a5_1 = Vector512.MaxNative(a5_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a5_1, aTile + 928 + co + 16);
+                        a6_0 = Vector512.MaxNative(a6_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a6_0, aTile + 960 + co + 0);
+                        a6_1 = Vector512.MaxNative(a6_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a6_1, aTile + 960 + co + 16);
+                        a7_0 = Vector512.MaxNative(a7_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a7_0, aTile + 992 + co + 0);
+                        a7_1 = Vector512.MaxNative(a7_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a7_1, aTile + 992 + co + 16);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a0_0, a1_0), a4_0), a5_0), yTile + 0 + co + 0);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a0_1, a1_1), a4_1), a5_1), yTile + 0 + co + 16);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a2_0, a3_0), a6_0), a7_0), yTile + 32 + co + 0);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a2_1, a3_1), a6_1), a7_1), yTile + 32 + co + 16);
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1: Conv2d(1, 32, kernel 3, stride 1, padding 1, dilation 1) + bias + Relu + MaxPool2d(2) [pool]: [1, 28, 28] -> [32, 14, 14]; training: also stores the activated [32, 28, 28] before the pool
+    // V256 tile: 1 pooled outputs (2x2 pixels) x 2 vectors of 8 channels = 8 accumulators
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_Train_V256(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 0; // [3][3][1][32]
+        float* bias = packed + 288; // [32]
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 0; // [1, 28, 28] as NHWC 30x30x1 at +0
+            float* y = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            for (int oh = 0; oh < 14; oh++)
+            {
+                for (int ow = 0; ow < 14; ow += 1)
+                {
+                    float* xTile = x + ((oh * 2 + 0) * 30 + ow * 2 + 0) * 1;
+                    float* yTile = y + ((oh + 1) * 16 + ow + 1) * 32;
+                    for (int co = 0; co < 32; co += 16)
+                    {
+                        Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero; // pixel (0, 0)
+                        Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero; // pixel (0, 1)
+                        Vector256<float> a2_0 = Vector256<float>.Zero, a2_1 = Vector256<float>.Zero; // pixel (1, 0)
+                        Vector256<float> a3_0 = Vector256<float>.Zero, a3_1 = Vector256<float>.Zero; // pixel (1, 1)
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xTap = xTile + (kh * 30 + kw * 1) * 1;
+                                float* wTap = weights + (kh * 3 + kw) * 32 + co;
+                                for (int ci = 0; ci < 1; ci++, xTap++, wTap += 32)
+                                {
+                                    Vector256<float> w0 = Vector256.Load(wTap + 0);
+                                    Vector256<float> w1 = Vector256.Load(wTap + 8);
+                                    Vector256<float> x0 = Vector256.Create(xTap[0]);
+                                    a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                                    a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
+                                    Vector256<float> x1 = Vector256.Create(xTap[1]);
+                                    a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                                    a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
+                                    Vector256<float> x2 = Vector256.Create(xTap[30]);
+                                    a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                                    a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
+                                    Vector256<float> x3 = Vector256.Create(xTap[31]);
+                                    a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                                    a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                                }
+                            }
+                        }
+                        Vector256<float> b0 = Vector256.Load(bias + co + 0);
+                        Vector256<float> b1 = Vector256.Load(bias + co + 8);
+                        float* aTile = x - 0 + 38256 + ((oh * 2) * 28 + ow * 2) * 32;
+                        a0_0 = Vector256.MaxNative(a0_0 + b0, Vector256<float>.Zero);
+                        Vector256.Store(a0_0, aTile + 0 + co + 0);
+                        a0_1 = Vector256.MaxNative(a0_1 + b1, Vector256<float>.Zero);
+                        Vector256.Store(a0_1, aTile + 0 + co + 8);
+                        a1_0 = Vector256.MaxNative(a1_0 + b0, Vector256<float>.Zero);
+                        Vector256.Store(a1_0, aTile + 32 + co + 0);
+                        a1_1 = Vector256.MaxNative(a1_1 + b1, Vector256<float>.Zero);
+                        Vector256.Store(a1_1, aTile + 32 + co + 8);
+                        a2_0 = Vector256.MaxNative(a2_0 + b0, Vector256<float>.Zero);
+                        Vector256.Store(a2_0, aTile + 896 + co + 0);
+                        a2_1 = Vector256.MaxNative(a2_1 + b1, Vector256<float>.Zero);
+                        Vector256.Store(a2_1, aTile + 896 + co + 8);
+                        a3_0 = Vector256.MaxNative(a3_0 + b0, Vector256<float>.Zero);
+                        Vector256.Store(a3_0, aTile + 928 + co + 0);
+                        a3_1 = Vector256.MaxNative(a3_1 + b1, Vector256<float>.Zero);
+                        Vector256.Store(a3_1, aTile + 928 + co + 8);
+                        Vector256.Store(Vector256.MaxNative(Vector256.MaxNative(Vector256.MaxNative(a0_0, a1_0), a2_0), a3_0), yTile + 0 + co + 0);
+                        Vector256.Store(Vector256.MaxNative(Vector256.MaxNative(Vector256.MaxNative(a0_1, a1_1), a2_1), a3_1), yTile + 0 + co + 8);
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1: Conv2d(1, 32, kernel 3, stride 1, padding 1, dilation 1) + bias + Relu + MaxPool2d(2) [pool]: [1, 28, 28] -> [32, 14, 14]; training: also stores the activated [32, 28, 28] before the pool
+    // V128 tile: 1 pooled outputs (2x2 pixels) x 2 vectors of 4 channels = 8 accumulators
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_Train_V128(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 0; // [3][3][1][32]
+        float* bias = packed + 288; // [32]
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 0; // [1, 28, 28] as NHWC 30x30x1 at +0
+            float* y = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            for (int oh = 0; oh < 14; oh++)
+            {
+                for (int ow = 0; ow < 14; ow += 1)
+                {
+                    float* xTile = x + ((oh * 2 + 0) * 30 + ow * 2 + 0) * 1;
+                    float* yTile = y + ((oh + 1) * 16 + ow + 1) * 32;
+                    for (int co = 0; co < 32; co += 8)
+                    {
+                        Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero; // pixel (0, 0)
+                        Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero; // pixel (0, 1)
+                        Vector128<float> a2_0 = Vector128<float>.Zero, a2_1 = Vector128<float>.Zero; // pixel (1, 0)
+                        Vector128<float> a3_0 = Vector128<float>.Zero, a3_1 = Vector128<float>.Zero; // pixel (1, 1)
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xTap = xTile + (kh * 30 + kw * 1) * 1;
+                                float* wTap = weights + (kh * 3 + kw) * 32 + co;
+                                for (int ci = 0; ci < 1; ci++, xTap++, wTap += 32)
+                                {
+                                    Vector128<float> w0 = Vector128.Load(wTap + 0);
+                                    Vector128<float> w1 = Vector128.Load(wTap + 4);
+                                    Vector128<float> x0 = Vector128.Create(xTap[0]);
+                                    a0_0 = Vector128.MultiplyAddEstimate(x0, w0, a0_0);
+                                    a0_1 = Vector128.MultiplyAddEstimate(x0, w1, a0_1);
+                                    Vector128<float> x1 = Vector128.Create(xTap[1]);
+                                    a1_0 = Vector128.MultiplyAddEstimate(x1, w0, a1_0);
+                                    a1_1 = Vector128.MultiplyAddEstimate(x1, w1, a1_1);
+                                    Vector128<float> x2 = Vector128.Create(xTap[30]);
+                                    a2_0 = Vector128.MultiplyAddEstimate(x2, w0, a2_0);
+                                    a2_1 = Vector128.MultiplyAddEstimate(x2, w1, a2_1);
+                                    Vector128<float> x3 = Vector128.Create(xTap[31]);
+                                    a3_0 = Vector128.MultiplyAddEstimate(x3, w0, a3_0);
+                                    a3_1 = Vector128.MultiplyAddEstimate(x3, w1, a3_1);
+                                }
+                            }
+                        }
+                        Vector128<float> b0 = Vector128.Load(bias + co + 0);
+                        Vector128<float> b1 = Vector128.Load(bias + co + 4);
+                        float* aTile = x - 0 + 38256 + ((oh * 2) * 28 + ow * 2) * 32;
+                        a0_0 = Vector128.MaxNative(a0_0 + b0, Vector128<float>.Zero);
+                        Vector128.Store(a0_0, aTile + 0 + co + 0);
+                        a0_1 = Vector128.MaxNative(a0_1 + b1, Vector128<float>.Zero);
+                        Vector128.Store(a0_1, aTile + 0 + co + 4);
+                        a1_0 = Vector128.MaxNative(a1_0 + b0, Vector128<float>.Zero);
+                        Vector128.Store(a1_0, aTile + 32 + co + 0);
+                        a1_1 = Vector128.MaxNative(a1_1 + b1, Vector128<float>.Zero);
+                        Vector128.Store(a1_1, aTile + 32 + co + 4);
+                        a2_0 = Vector128.MaxNative(a2_0 + b0, Vector128<float>.Zero);
+                        Vector128.Store(a2_0, aTile + 896 + co + 0);
+                        a2_1 = Vector128.MaxNative(a2_1 + b1, Vector128<float>.Zero);
+                        Vector128.Store(a2_1, aTile + 896 + co + 4);
+                        a3_0 = Vector128.MaxNative(a3_0 + b0, Vector128<float>.Zero);
+                        Vector128.Store(a3_0, aTile + 928 + co + 0);
+                        a3_1 = Vector128.MaxNative(a3_1 + b1, Vector128<float>.Zero);
+                        Vector128.Store(a3_1, aTile + 928 + co + 4);
+                        Vector128.Store(Vector128.MaxNative(Vector128.MaxNative(Vector128.MaxNative(a0_0, a1_0), a2_0), a3_0), yTile + 0 + co + 0);
+                        Vector128.Store(Vector128.MaxNative(Vector128.MaxNative(Vector128.MaxNative(a0_1, a1_1), a2_1), a3_1), yTile + 0 + co + 4);
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1: Conv2d(1, 32, kernel 3, stride 1, padding 1, dilation 1) + bias + Relu + MaxPool2d(2) [pool]: [1, 28, 28] -> [32, 14, 14]; training: also stores the activated [32, 28, 28] before the pool
+    // scalar: one output value at a time
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_Train_Scalar(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 0; // [3][3][1][32]
+        float* bias = packed + 288; // [32]
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 0; // [1, 28, 28] as NHWC 30x30x1 at +0
+            float* y = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            for (int oh = 0; oh < 14; oh++)
+            {
+                for (int ow = 0; ow < 14; ow++)
+                {
+                    for (int co = 0; co < 32; co++)
+                    {
+                        float result = float.NegativeInfinity;
+                        for (int r = 0; r < 2; r++)
+                        {
+                            for (int s = 0; s < 2; s++)
+                            {
+                                float sum = 0f;
+                                float* xPixel = x + ((oh * 2 + r) * 1 + 0) * 30 + ((ow * 2 + s) * 1 + 0) * 1;
+                                for (int kh = 0; kh < 3; kh++)
+                                {
+                                    for (int kw = 0; kw < 3; kw++)
+                                    {
+                                        for (int ci = 0; ci < 1; ci++)
+                                        {
+                                            sum += xPixel[(kh * 30 + kw * 1) * 1 + ci] * weights[((kh * 3 + kw) * 1 + ci) * 32 + co];
+                                        }
+                                    }
+                                }
+                                float activated = global::System.MathF.Max(sum + bias[co], 0f);
+                                x[38256 + ((oh * 2 + r) * 28 + ow * 2 + s) * 32 + co] = activated;
+                                result = global::System.MathF.Max(result, activated);
+                            }
+                        }
+                        y[((oh + 1) * 16 + ow + 1) * 32 + co] = result;
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2: Conv2d(32, 64, kernel 3, stride 1, padding 1, dilation 1) + bias + Relu + MaxPool2d(2) [pool]: [32, 14, 14] -> [64, 7, 7]; training: also stores the activated [64, 14, 14] before the pool
+    // V512 tile: 1 pooled outputs (2x2 pixels) x 4 vectors of 16 channels = 16 accumulators
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_Train_V512(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 320; // [3][3][32][64]
+        float* bias = packed + 18752; // [64]
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            float* y = arena + n * MnistCnn.ArenaFloatsPerSample + 9104; // [64, 7, 7] as NHWC 7x7x64 at +9104
+            for (int oh = 0; oh < 7; oh++)
+            {
+                for (int ow = 0; ow < 7; ow += 1)
+                {
+                    float* xTile = x + ((oh * 2 + 0) * 16 + ow * 2 + 0) * 32;
+                    float* yTile = y + ((oh + 0) * 7 + ow + 0) * 64;
+                    for (int co = 0; co < 64; co += 64)
+                    {
+                        Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero; // pixel (0, 0)
+                        Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero; // pixel (0, 1)
+                        Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero, a2_3 = Vector512<float>.Zero; // pixel (1, 0)
+                        Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero, a3_2 = Vector512<float>.Zero, a3_3 = Vector512<float>.Zero; // pixel (1, 1)
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xTap = xTile + (kh * 16 + kw * 1) * 32;
+                                float* wTap = weights + (kh * 3 + kw) * 2048 + co;
+                                for (int ci = 0; ci < 32; ci++, xTap++, wTap += 64)
+                                {
+                                    Vector512<float> w0 = Vector512.Load(wTap + 0);
+                                    Vector512<float> w1 = Vector512.Load(wTap + 16);
+                                    Vector512<float> w2 = Vector512.Load(wTap + 32);
+                                    Vector512<float> w3 = Vector512.Load(wTap + 48);
+                                    Vector512<float> x0 = Vector512.Create(xTap[0]);
+                                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                                    Vector512<float> x1 = Vector512.Create(xTap[32]);
+                                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                                    Vector512<float> x2 = Vector512.Create(xTap[512]);
+                                    a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
+                                    a2_1 = Vector512.FusedMultiplyAdd(x2, w1, a2_1);
+                                    a2_2 = Vector512.FusedMultiplyAdd(x2, w2, a2_2);
+                                    a2_3 = Vector512.FusedMultiplyAdd(x2, w3, a2_3);
+                                    Vector512<float> x3 = Vector512.Create(xTap[544]);
+                                    a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
+                                    a3_1 = Vector512.FusedMultiplyAdd(x3, w1, a3_1);
+                                    a3_2 = Vector512.FusedMultiplyAdd(x3, w2, a3_2);
+                                    a3_3 = Vector512.FusedMultiplyAdd(x3, w3, a3_3);
+                                }
+                            }
+                        }
+                        Vector512<float> b0 = Vector512.Load(bias + co + 0);
+                        Vector512<float> b1 = Vector512.Load(bias + co + 16);
+                        Vector512<float> b2 = Vector512.Load(bias + co + 32);
+                        Vector512<float> b3 = Vector512.Load(bias + co + 48);
+                        float* aTile = x - 912 + 88432 + ((oh * 2) * 14 + ow * 2) * 64;
+                        a0_0 = Vector512.MaxNative(a0_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a0_0, aTile + 0 + co + 0);
+                        a0_1 = Vector512.MaxNative(a0_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a0_1, aTile + 0 + co + 16);
+                        a0_2 = Vector512.MaxNative(a0_2 + b2, Vector512<float>.Zero);
+                        Vector512.Store(a0_2, aTile + 0 + co + 32);
+                        a0_3 = Vector512.MaxNative(a0_3 + b3, Vector512<float>.Zero);
+                        Vector512.Store(a0_3, aTile + 0 + co + 48);
+                        a1_0 = Vector512.MaxNative(a1_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a1_0, aTile + 64 + co + 0);
+                        a1_1 = Vector512.MaxNative(a1_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a1_1, aTile + 64 + co + 16);
+                        a1_2 = Vector512.MaxNative(a1_2 + b2, Vector512<float>.Zero);
+                        Vector512.Store(a1_2, aTile + 64 + co + 32);
+                        a1_3 = Vector512.MaxNative(a1_3 + b3, Vector512<float>.Zero);
+                        Vector512.Store(a1_3, aTile + 64 + co + 48);
+                        a2_0 = Vector512.MaxNative(a2_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a2_0, aTile + 896 + co + 0);
+                        a2_1 = Vector512.MaxNative(a2_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a2_1, aTile + 896 + co + 16);
+                        a2_2 = Vector512.MaxNative(a2_2 + b2, Vector512<float>.Zero);
+                        Vector512.Store(a2_2, aTile + 896 + co + 32);
+                        a2_3 = Vector512.MaxNative(a2_3 + b3, Vector512<float>.Zero);
+                        Vector512.Store(a2_3, aTile + 896 + co + 48);
+                        a3_0 = Vector512.MaxNative(a3_0 + b0, Vector512<float>.Zero);
+                        Vector512.Store(a3_0, aTile + 960 + co + 0);
+                        a3_1 = Vector512.MaxNative(a3_1 + b1, Vector512<float>.Zero);
+                        Vector512.Store(a3_1, aTile + 960 + co + 16);
+                        a3_2 = Vector512.MaxNative(a3_2 + b2, Vector512<float>.Zero);
+                        Vector512.Store(a3_2, aTile + 960 + co + 32);
+                        a3_3 = Vector512.MaxNative(a3_3 + b3, Vector512<float>.Zero);
+                        Vector512.Store(a3_3, aTile + 960 + co + 48);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a0_0, a1_0), a2_0), a3_0), yTile + 0 + co + 0);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a0_1, a1_1), a2_1), a3_1), yTile + 0 + co + 16);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a0_2, a1_2), a2_2), a3_2), yTile + 0 + co + 32);
+                        Vector512.Store(Vector512.MaxNative(Vector512.MaxNative(Vector512.MaxNative(a0_3, a1_3), a2_3), a3_3), yTile + 0 + co + 48);
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2: Conv2d(32, 64, kernel 3, stride 1, padding 1, dilation 1) + bias + Relu + MaxPool2d(2) [pool]: [32, 14, 14] -> [64, 7, 7]; training: also stores the activated [64, 14, 14] before the pool
+    // V256 tile: 1 pooled outputs (2x2 pixels) x 2 vectors of 8 channels = 8 accumulators
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_Train_V256(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 320; // [3][3][32][64]
+        float* bias = packed + 18752; // [64]
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            float* y = arena + n * MnistCnn.ArenaFloatsPerSample + 9104; // [64, 7, 7] as NHWC 7x7x64 at +9104
+            for (int oh = 0; oh < 7; oh++)
+            {
+                for (int ow = 0; ow < 7; ow += 1)
+                {
+                    float* xTile = x + ((oh * 2 + 0) * 16 + ow * 2 + 0) * 32;
+                    float* yTile = y + ((oh + 0) * 7 + ow + 0) * 64;
+                    for (int co = 0; co < 64; co += 16)
+                    {
+                        Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero; // pixel (0, 0)
+                        Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero; // pixel (0, 1)
+                        Vector256<float> a2_0 = Vector256<float>.Zero, a2_1 = Vector256<float>.Zero; // pixel (1, 0)
+                        Vector256<float> a3_0 = Vector256<float>.Zero, a3_1 = Vector256<float>.Zero; // pixel (1, 1)
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xTap = xTile + (kh * 16 + kw * 1) * 32;
+                                float* wTap = weights + (kh * 3 + kw) * 2048 + co;
+                                for (int ci = 0; ci < 32; ci++, xTap++, wTap += 64)
+                                {
+                                    Vector256<float> w0 = Vector256.Load(wTap + 0);
+                                    Vector256<float> w1 = Vector256.Load(wTap + 8);
+                                    Vector256<float> x0 = Vector256.Create(xTap[0]);
+                                    a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                                    a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
+                                    Vector256<float> x1 = Vector256.Create(xTap[32]);
+                                    a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                                    a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
+                                    Vector256<float> x2 = Vector256.Create(xTap[512]);
+                                    a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                                    a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
+                                    Vector256<float> x3 = Vector256.Create(xTap[544]);
+                                    a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                                    a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                                }
+                            }
+                        }
+                        Vector256<float> b0 = Vector256.Load(bias + co + 0);
+                        Vector256<float> b1 = Vector256.Load(bias + co + 8);
+                        float* aTile = x - 912 + 88432 + ((oh * 2) * 14 + ow * 2) * 64;
+                        a0_0 = Vector256.MaxNative(a0_0 + b0, Vector256<float>.Zero);
+                        Vector256.Store(a0_0, aTile + 0 + co + 0);
+                        a0_1 = Vector256.MaxNative(a0_1 + b1, Vector256<float>.Zero);
+                        Vector256.Store(a0_1, aTile + 0 + co + 8);
+                        a1_0 = Vector256.MaxNative(a1_0 + b0, Vector256<float>.Zero);
+                        Vector256.Store(a1_0, aTile + 64 + co + 0);
+                        a1_1 = Vector256.MaxNative(a1_1 + b1, Vector256<float>.Zero);
+                        Vector256.Store(a1_1, aTile + 64 + co + 8);
+                        a2_0 = Vector256.MaxNative(a2_0 + b0, Vector256<float>.Zero);
+                        Vector256.Store(a2_0, aTile + 896 + co + 0);
+                        a2_1 = Vector256.MaxNative(a2_1 + b1, Vector256<float>.Zero);
+                        Vector256.Store(a2_1, aTile + 896 + co + 8);
+                        a3_0 = Vector256.MaxNative(a3_0 + b0, Vector256<float>.Zero);
+                        Vector256.Store(a3_0, aTile + 960 + co + 0);
+                        a3_1 = Vector256.MaxNative(a3_1 + b1, Vector256<float>.Zero);
+                        Vector256.Store(a3_1, aTile + 960 + co + 8);
+                        Vector256.Store(Vector256.MaxNative(Vector256.MaxNative(Vector256.MaxNative(a0_0, a1_0), a2_0), a3_0), yTile + 0 + co + 0);
+                        Vector256.Store(Vector256.MaxNative(Vector256.MaxNative(Vector256.MaxNative(a0_1, a1_1), a2_1), a3_1), yTile + 0 + co + 8);
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2: Conv2d(32, 64, kernel 3, stride 1, padding 1, dilation 1) + bias + Relu + MaxPool2d(2) [pool]: [32, 14, 14] -> [64, 7, 7]; training: also stores the activated [64, 14, 14] before the pool
+    // V128 tile: 1 pooled outputs (2x2 pixels) x 2 vectors of 4 channels = 8 accumulators
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_Train_V128(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 320; // [3][3][32][64]
+        float* bias = packed + 18752; // [64]
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            float* y = arena + n * MnistCnn.ArenaFloatsPerSample + 9104; // [64, 7, 7] as NHWC 7x7x64 at +9104
+            for (int oh = 0; oh < 7; oh++)
+            {
+                for (int ow = 0; ow < 7; ow += 1)
+                {
+                    float* xTile = x + ((oh * 2 + 0) * 16 + ow * 2 + 0) * 32;
+                    float* yTile = y + ((oh + 0) * 7 + ow + 0) * 64;
+                    for (int co = 0; co < 64; co += 8)
+                    {
+                        Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero; // pixel (0, 0)
+                        Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero; // pixel (0, 1)
+                        Vector128<float> a2_0 = Vector128<float>.Zero, a2_1 = Vector128<float>.Zero; // pixel (1, 0)
+                        Vector128<float> a3_0 = Vector128<float>.Zero, a3_1 = Vector128<float>.Zero; // pixel (1, 1)
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xTap = xTile + (kh * 16 + kw * 1) * 32;
+                                float* wTap = weights + (kh * 3 + kw) * 2048 + co;
+                                for (int ci = 0; ci < 32; ci++, xTap++, wTap += 64)
+                                {
+                                    Vector128<float> w0 = Vector128.Load(wTap + 0);
+                                    Vector128<float> w1 = Vector128.Load(wTap + 4);
+                                    Vector128<float> x0 = Vector128.Create(xTap[0]);
+                                    a0_0 = Vector128.MultiplyAddEstimate(x0, w0, a0_0);
+                                    a0_1 = Vector128.MultiplyAddEstimate(x0, w1, a0_1);
+                                    Vector128<float> x1 = Vector128.Create(xTap[32]);
+                                    a1_0 = Vector128.MultiplyAddEstimate(x1, w0, a1_0);
+                                    a1_1 = Vector128.MultiplyAddEstimate(x1, w1, a1_1);
+                                    Vector128<float> x2 = Vector128.Create(xTap[512]);
+                                    a2_0 = Vector128.MultiplyAddEstimate(x2, w0, a2_0);
+                                    a2_1 = Vector128.MultiplyAddEstimate(x2, w1, a2_1);
+                                    Vector128<float> x3 = Vector128.Create(xTap[544]);
+                                    a3_0 = Vector128.MultiplyAddEstimate(x3, w0, a3_0);
+                                    a3_1 = Vector128.MultiplyAddEstimate(x3, w1, a3_1);
+                                }
+                            }
+                        }
+                        Vector128<float> b0 = Vector128.Load(bias + co + 0);
+                        Vector128<float> b1 = Vector128.Load(bias + co + 4);
+                        float* aTile = x - 912 + 88432 + ((oh * 2) * 14 + ow * 2) * 64;
+                        a0_0 = Vector128.MaxNative(a0_0 + b0, Vector128<float>.Zero);
+                        Vector128.Store(a0_0, aTile + 0 + co + 0);
+                        a0_1 = Vector128.MaxNative(a0_1 + b1, Vector128<float>.Zero);
+                        Vector128.Store(a0_1, aTile + 0 + co + 4);
+                        a1_0 = Vector128.MaxNative(a1_0 + b0, Vector128<float>.Zero);
+                        Vector128.Store(a1_0, aTile + 64 + co + 0);
+                        a1_1 = Vector128.MaxNative(a1_1 + b1, Vector128<float>.Zero);
+                        Vector128.Store(a1_1, aTile + 64 + co + 4);
+                        a2_0 = Vector128.MaxNative(a2_0 + b0, Vector128<float>.Zero);
+                        Vector128.Store(a2_0, aTile + 896 + co + 0);
+                        a2_1 = Vector128.MaxNative(a2_1 + b1, Vector128<float>.Zero);
+                        Vector128.Store(a2_1, aTile + 896 + co + 4);
+                        a3_0 = Vector128.MaxNative(a3_0 + b0, Vector128<float>.Zero);
+                        Vector128.Store(a3_0, aTile + 960 + co + 0);
+                        a3_1 = Vector128.MaxNative(a3_1 + b1, Vector128<float>.Zero);
+                        Vector128.Store(a3_1, aTile + 960 + co + 4);
+                        Vector128.Store(Vector128.MaxNative(Vector128.MaxNative(Vector128.MaxNative(a0_0, a1_0), a2_0), a3_0), yTile + 0 + co + 0);
+                        Vector128.Store(Vector128.MaxNative(Vector128.MaxNative(Vector128.MaxNative(a0_1, a1_1), a2_1), a3_1), yTile + 0 + co + 4);
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2: Conv2d(32, 64, kernel 3, stride 1, padding 1, dilation 1) + bias + Relu + MaxPool2d(2) [pool]: [32, 14, 14] -> [64, 7, 7]; training: also stores the activated [64, 14, 14] before the pool
+    // scalar: one output value at a time
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_Train_Scalar(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 320; // [3][3][32][64]
+        float* bias = packed + 18752; // [64]
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            float* y = arena + n * MnistCnn.ArenaFloatsPerSample + 9104; // [64, 7, 7] as NHWC 7x7x64 at +9104
+            for (int oh = 0; oh < 7; oh++)
+            {
+                for (int ow = 0; ow < 7; ow++)
+                {
+                    for (int co = 0; co < 64; co++)
+                    {
+                        float result = float.NegativeInfinity;
+                        for (int r = 0; r < 2; r++)
+                        {
+                            for (int s = 0; s < 2; s++)
+                            {
+                                float sum = 0f;
+                                float* xPixel = x + ((oh * 2 + r) * 1 + 0) * 512 + ((ow * 2 + s) * 1 + 0) * 32;
+                                for (int kh = 0; kh < 3; kh++)
+                                {
+                                    for (int kw = 0; kw < 3; kw++)
+                                    {
+                                        for (int ci = 0; ci < 32; ci++)
+                                        {
+                                            sum += xPixel[(kh * 16 + kw * 1) * 32 + ci] * weights[((kh * 3 + kw) * 32 + ci) * 64 + co];
+                                        }
+                                    }
+                                }
+                                float activated = global::System.MathF.Max(sum + bias[co], 0f);
+                                x[87520 + ((oh * 2 + r) * 14 + ow * 2 + s) * 64 + co] = activated;
+                                result = global::System.MathF.Max(result, activated);
+                            }
+                        }
+                        y[((oh + 0) * 7 + ow + 0) * 64 + co] = result;
+                    }
+                }
+            }
+        }
+    }
+
+    // output gradient [10]: PyTorch order -> [10] at +38240
+    internal static unsafe void GradCopyIn(float* outputGrad, float* arena, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* source = outputGrad + n * 10;
+            float* target = arena + n * MnistCnn.ArenaFloatsPerSample + 38240;
+            new global::System.Span<float>(target, 16).Clear(); // padding lanes and borders read as zero
+            new global::System.ReadOnlySpan<float>(source, 10).CopyTo(new global::System.Span<float>(target, 10));
+        }
+    }
+
+    // fc2 backward: dfc2.weight [10, 128] and dfc2.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc2_GradWeight_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 12240; // [128] at +12240, one row per sample
+        float* dz = arena + 38240; // [10] at +38240, one row per sample
+        float* dw = grads + 420352; // [10][128]
+        for (int k = 0; k < 128; k += 64)
+        {
+            for (int o = 0; o < 8; o += 4)
+            {
+                Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
+                Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero;
+                Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero, a2_3 = Vector512<float>.Zero;
+                Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero, a3_2 = Vector512<float>.Zero, a3_3 = Vector512<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * MnistCnn.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * MnistCnn.ArenaFloatsPerSample + o;
+                    Vector512<float> x0 = Vector512.Load(xs + 0);
+                    Vector512<float> x1 = Vector512.Load(xs + 16);
+                    Vector512<float> x2 = Vector512.Load(xs + 32);
+                    Vector512<float> x3 = Vector512.Load(xs + 48);
+                    Vector512<float> z0 = Vector512.Create(zs[0]);
+                    a0_0 = Vector512.FusedMultiplyAdd(z0, x0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(z0, x1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(z0, x2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(z0, x3, a0_3);
+                    Vector512<float> z1 = Vector512.Create(zs[1]);
+                    a1_0 = Vector512.FusedMultiplyAdd(z1, x0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(z1, x1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(z1, x2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(z1, x3, a1_3);
+                    Vector512<float> z2 = Vector512.Create(zs[2]);
+                    a2_0 = Vector512.FusedMultiplyAdd(z2, x0, a2_0);
+                    a2_1 = Vector512.FusedMultiplyAdd(z2, x1, a2_1);
+                    a2_2 = Vector512.FusedMultiplyAdd(z2, x2, a2_2);
+                    a2_3 = Vector512.FusedMultiplyAdd(z2, x3, a2_3);
+                    Vector512<float> z3 = Vector512.Create(zs[3]);
+                    a3_0 = Vector512.FusedMultiplyAdd(z3, x0, a3_0);
+                    a3_1 = Vector512.FusedMultiplyAdd(z3, x1, a3_1);
+                    a3_2 = Vector512.FusedMultiplyAdd(z3, x2, a3_2);
+                    a3_3 = Vector512.FusedMultiplyAdd(z3, x3, a3_3);
+                }
+                Vector512.Store(a0_0, dw + (o + 0) * 128 + k + 0);
+                Vector512.Store(a0_1, dw + (o + 0) * 128 + k + 16);
+                Vector512.Store(a0_2, dw + (o + 0) * 128 + k + 32);
+                Vector512.Store(a0_3, dw + (o + 0) * 128 + k + 48);
+                Vector512.Store(a1_0, dw + (o + 1) * 128 + k + 0);
+                Vector512.Store(a1_1, dw + (o + 1) * 128 + k + 16);
+                Vector512.Store(a1_2, dw + (o + 1) * 128 + k + 32);
+                Vector512.Store(a1_3, dw + (o + 1) * 128 + k + 48);
+                Vector512.Store(a2_0, dw + (o + 2) * 128 + k + 0);
+                Vector512.Store(a2_1, dw + (o + 2) * 128 + k + 16);
+                Vector512.Store(a2_2, dw + (o + 2) * 128 + k + 32);
+                Vector512.Store(a2_3, dw + (o + 2) * 128 + k + 48);
+                Vector512.Store(a3_0, dw + (o + 3) * 128 + k + 0);
+                Vector512.Store(a3_1, dw + (o + 3) * 128 + k + 16);
+                Vector512.Store(a3_2, dw + (o + 3) * 128 + k + 32);
+                Vector512.Store(a3_3, dw + (o + 3) * 128 + k + 48);
+            }
+            {
+                const int o = 8;
+                Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
+                Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * MnistCnn.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * MnistCnn.ArenaFloatsPerSample + o;
+                    Vector512<float> x0 = Vector512.Load(xs + 0);
+                    Vector512<float> x1 = Vector512.Load(xs + 16);
+                    Vector512<float> x2 = Vector512.Load(xs + 32);
+                    Vector512<float> x3 = Vector512.Load(xs + 48);
+                    Vector512<float> z0 = Vector512.Create(zs[0]);
+                    a0_0 = Vector512.FusedMultiplyAdd(z0, x0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(z0, x1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(z0, x2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(z0, x3, a0_3);
+                    Vector512<float> z1 = Vector512.Create(zs[1]);
+                    a1_0 = Vector512.FusedMultiplyAdd(z1, x0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(z1, x1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(z1, x2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(z1, x3, a1_3);
+                }
+                Vector512.Store(a0_0, dw + (o + 0) * 128 + k + 0);
+                Vector512.Store(a0_1, dw + (o + 0) * 128 + k + 16);
+                Vector512.Store(a0_2, dw + (o + 0) * 128 + k + 32);
+                Vector512.Store(a0_3, dw + (o + 0) * 128 + k + 48);
+                Vector512.Store(a1_0, dw + (o + 1) * 128 + k + 0);
+                Vector512.Store(a1_1, dw + (o + 1) * 128 + k + 16);
+                Vector512.Store(a1_2, dw + (o + 1) * 128 + k + 32);
+                Vector512.Store(a1_3, dw + (o + 1) * 128 + k + 48);
+            }
+        }
+        for (int o = 0; o < 10; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * MnistCnn.ArenaFloatsPerSample + o];
+            }
+            grads[421632 + o] = sum;
+        }
+    }
+
+    // fc2 backward: dfc2.weight [10, 128] and dfc2.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc2_GradWeight_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 12240; // [128] at +12240, one row per sample
+        float* dz = arena + 38240; // [10] at +38240, one row per sample
+        float* dw = grads + 420352; // [10][128]
+        for (int k = 0; k < 128; k += 32)
+        {
+            for (int o = 0; o < 9; o += 3)
+            {
+                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero, a0_2 = Vector256<float>.Zero, a0_3 = Vector256<float>.Zero;
+                Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero, a1_2 = Vector256<float>.Zero, a1_3 = Vector256<float>.Zero;
+                Vector256<float> a2_0 = Vector256<float>.Zero, a2_1 = Vector256<float>.Zero, a2_2 = Vector256<float>.Zero, a2_3 = Vector256<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * MnistCnn.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * MnistCnn.ArenaFloatsPerSample + o;
+                    Vector256<float> x0 = Vector256.Load(xs + 0);
+                    Vector256<float> x1 = Vector256.Load(xs + 8);
+                    Vector256<float> x2 = Vector256.Load(xs + 16);
+                    Vector256<float> x3 = Vector256.Load(xs + 24);
+                    Vector256<float> z0 = Vector256.Create(zs[0]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, x0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(z0, x1, a0_1);
+                    a0_2 = Vector256.FusedMultiplyAdd(z0, x2, a0_2);
+                    a0_3 = Vector256.FusedMultiplyAdd(z0, x3, a0_3);
+                    Vector256<float> z1 = Vector256.Create(zs[1]);
+                    a1_0 = Vector256.FusedMultiplyAdd(z1, x0, a1_0);
+                    a1_1 = Vector256.FusedMultiplyAdd(z1, x1, a1_1);
+                    a1_2 = Vector256.FusedMultiplyAdd(z1, x2, a1_2);
+                    a1_3 = Vector256.FusedMultiplyAdd(z1, x3, a1_3);
+                    Vector256<float> z2 = Vector256.Create(zs[2]);
+                    a2_0 = Vector256.FusedMultiplyAdd(z2, x0, a2_0);
+                    a2_1 = Vector256.FusedMultiplyAdd(z2, x1, a2_1);
+                    a2_2 = Vector256.FusedMultiplyAdd(z2, x2, a2_2);
+                    a2_3 = Vector256.FusedMultiplyAdd(z2, x3, a2_3);
+                }
+                Vector256.Store(a0_0, dw + (o + 0) * 128 + k + 0);
+                Vector256.Store(a0_1, dw + (o + 0) * 128 + k + 8);
+                Vector256.Store(a0_2, dw + (o + 0) * 128 + k + 16);
+                Vector256.Store(a0_3, dw + (o + 0) * 128 + k + 24);
+                Vector256.Store(a1_0, dw + (o + 1) * 128 + k + 0);
+                Vector256.Store(a1_1, dw + (o + 1) * 128 + k + 8);
+                Vector256.Store(a1_2, dw + (o + 1) * 128 + k + 16);
+                Vector256.Store(a1_3, dw + (o + 1) * 128 + k + 24);
+                Vector256.Store(a2_0, dw + (o + 2) * 128 + k + 0);
+                Vector256.Store(a2_1, dw + (o + 2) * 128 + k + 8);
+                Vector256.Store(a2_2, dw + (o + 2) * 128 + k + 16);
+                Vector256.Store(a2_3, dw + (o + 2) * 128 + k + 24);
+            }
+            {
+                const int o = 9;
+                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero, a0_2 = Vector256<float>.Zero, a0_3 = Vector256<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * MnistCnn.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * MnistCnn.ArenaFloatsPerSample + o;
+                    Vector256<float> x0 = Vector256.Load(xs + 0);
+                    Vector256<float> x1 = Vector256.Load(xs + 8);
+                    Vector256<float> x2 = Vector256.Load(xs + 16);
+                    Vector256<float> x3 = Vector256.Load(xs + 24);
+                    Vector256<float> z0 = Vector256.Create(zs[0]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, x0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(z0, x1, a0_1);
+                    a0_2 = Vector256.FusedMultiplyAdd(z0, x2, a0_2);
+                    a0_3 = Vector256.FusedMultiplyAdd(z0, x3, a0_3);
+                }
+                Vector256.Store(a0_0, dw + (o + 0) * 128 + k + 0);
+                Vector256.Store(a0_1, dw + (o + 0) * 128 + k + 8);
+                Vector256.Store(a0_2, dw + (o + 0) * 128 + k + 16);
+                Vector256.Store(a0_3, dw + (o + 0) * 128 + k + 24);
+            }
+        }
+        for (int o = 0; o < 10; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * MnistCnn.ArenaFloatsPerSample + o];
+            }
+            grads[421632 + o] = sum;
+        }
+    }
+
+    // fc2 backward: dfc2.weight [10, 128] and dfc2.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc2_GradWeight_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 12240; // [128] at +12240, one row per sample
+        float* dz = arena + 38240; // [10] at +38240, one row per sample
+        float* dw = grads + 420352; // [10][128]
+        for (int k = 0; k < 128; k += 16)
+        {
+            for (int o = 0; o < 9; o += 3)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero, a1_2 = Vector128<float>.Zero, a1_3 = Vector128<float>.Zero;
+                Vector128<float> a2_0 = Vector128<float>.Zero, a2_1 = Vector128<float>.Zero, a2_2 = Vector128<float>.Zero, a2_3 = Vector128<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * MnistCnn.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * MnistCnn.ArenaFloatsPerSample + o;
+                    Vector128<float> x0 = Vector128.Load(xs + 0);
+                    Vector128<float> x1 = Vector128.Load(xs + 4);
+                    Vector128<float> x2 = Vector128.Load(xs + 8);
+                    Vector128<float> x3 = Vector128.Load(xs + 12);
+                    Vector128<float> z0 = Vector128.Create(zs[0]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, x0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, x1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, x2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(z0, x3, a0_3);
+                    Vector128<float> z1 = Vector128.Create(zs[1]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, x0, a1_0);
+                    a1_1 = Vector128.MultiplyAddEstimate(z1, x1, a1_1);
+                    a1_2 = Vector128.MultiplyAddEstimate(z1, x2, a1_2);
+                    a1_3 = Vector128.MultiplyAddEstimate(z1, x3, a1_3);
+                    Vector128<float> z2 = Vector128.Create(zs[2]);
+                    a2_0 = Vector128.MultiplyAddEstimate(z2, x0, a2_0);
+                    a2_1 = Vector128.MultiplyAddEstimate(z2, x1, a2_1);
+                    a2_2 = Vector128.MultiplyAddEstimate(z2, x2, a2_2);
+                    a2_3 = Vector128.MultiplyAddEstimate(z2, x3, a2_3);
+                }
+                Vector128.Store(a0_0, dw + (o + 0) * 128 + k + 0);
+                Vector128.Store(a0_1, dw + (o + 0) * 128 + k + 4);
+                Vector128.Store(a0_2, dw + (o + 0) * 128 + k + 8);
+                Vector128.Store(a0_3, dw + (o + 0) * 128 + k + 12);
+                Vector128.Store(a1_0, dw + (o + 1) * 128 + k + 0);
+                Vector128.Store(a1_1, dw + (o + 1) * 128 + k + 4);
+                Vector128.Store(a1_2, dw + (o + 1) * 128 + k + 8);
+                Vector128.Store(a1_3, dw + (o + 1) * 128 + k + 12);
+                Vector128.Store(a2_0, dw + (o + 2) * 128 + k + 0);
+                Vector128.Store(a2_1, dw + (o + 2) * 128 + k + 4);
+                Vector128.Store(a2_2, dw + (o + 2) * 128 + k + 8);
+                Vector128.Store(a2_3, dw + (o + 2) * 128 + k + 12);
+            }
+            {
+                const int o = 9;
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * MnistCnn.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * MnistCnn.ArenaFloatsPerSample + o;
+                    Vector128<float> x0 = Vector128.Load(xs + 0);
+                    Vector128<float> x1 = Vector128.Load(xs + 4);
+                    Vector128<float> x2 = Vector128.Load(xs + 8);
+                    Vector128<float> x3 = Vector128.Load(xs + 12);
+                    Vector128<float> z0 = Vector128.Create(zs[0]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, x0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, x1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, x2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(z0, x3, a0_3);
+                }
+                Vector128.Store(a0_0, dw + (o + 0) * 128 + k + 0);
+                Vector128.Store(a0_1, dw + (o + 0) * 128 + k + 4);
+                Vector128.Store(a0_2, dw + (o + 0) * 128 + k + 8);
+                Vector128.Store(a0_3, dw + (o + 0) * 128 + k + 12);
+            }
+        }
+        for (int o = 0; o < 10; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * MnistCnn.ArenaFloatsPerSample + o];
+            }
+            grads[421632 + o] = sum;
+        }
+    }
+
+    // fc2 backward: dfc2.weight [10, 128] and dfc2.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc2_GradWeight_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 12240; // [128] at +12240, one row per sample
+        float* dz = arena + 38240; // [10] at +38240, one row per sample
+        float* dw = grads + 420352; // [10][128]
+        // every column
+        for (int o = 0; o < 10; o++)
+        {
+            for (int k = 0; k < 128; k++)
+            {
+                float sum = 0f;
+                for (int s = 0; s < batch; s++)
+                {
+                    sum += dz[s * MnistCnn.ArenaFloatsPerSample + o] * x[s * MnistCnn.ArenaFloatsPerSample + k];
+                }
+                dw[o * 128 + k] = sum;
+            }
+        }
+        for (int o = 0; o < 10; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * MnistCnn.ArenaFloatsPerSample + o];
+            }
+            grads[421632 + o] = sum;
+        }
+    }
+
+    // fc2 backward: dX [128] at +38112 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc2_GradInput_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = parameters + 420352; // [10][128]
+        float* dz = arena + 38240; // [10] at +38240, one row per sample
+        float* dx = arena + 38112; // [128] at +38112, one row per sample
+        for (int k = 0; k < 128; k += 64)
+        {
+            int s = 0;
+            for (; s + 4 <= batch; s += 4)
+            {
+                Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
+                Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero;
+                Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero, a2_3 = Vector512<float>.Zero;
+                Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero, a3_2 = Vector512<float>.Zero, a3_3 = Vector512<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 10; o++, wk += 128)
+                {
+                    Vector512<float> w0 = Vector512.Load(wk + 0);
+                    Vector512<float> w1 = Vector512.Load(wk + 16);
+                    Vector512<float> w2 = Vector512.Load(wk + 32);
+                    Vector512<float> w3 = Vector512.Load(wk + 48);
+                    Vector512<float> z0 = Vector512.Create(dz[(s + 0) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector512.FusedMultiplyAdd(z0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(z0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(z0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(z0, w3, a0_3);
+                    Vector512<float> z1 = Vector512.Create(dz[(s + 1) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a1_0 = Vector512.FusedMultiplyAdd(z1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(z1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(z1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(z1, w3, a1_3);
+                    Vector512<float> z2 = Vector512.Create(dz[(s + 2) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a2_0 = Vector512.FusedMultiplyAdd(z2, w0, a2_0);
+                    a2_1 = Vector512.FusedMultiplyAdd(z2, w1, a2_1);
+                    a2_2 = Vector512.FusedMultiplyAdd(z2, w2, a2_2);
+                    a2_3 = Vector512.FusedMultiplyAdd(z2, w3, a2_3);
+                    Vector512<float> z3 = Vector512.Create(dz[(s + 3) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a3_0 = Vector512.FusedMultiplyAdd(z3, w0, a3_0);
+                    a3_1 = Vector512.FusedMultiplyAdd(z3, w1, a3_1);
+                    a3_2 = Vector512.FusedMultiplyAdd(z3, w2, a3_2);
+                    a3_3 = Vector512.FusedMultiplyAdd(z3, w3, a3_3);
+                }
+                Vector512.Store(a0_0, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector512.Store(a0_1, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector512.Store(a0_2, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 32);
+                Vector512.Store(a0_3, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 48);
+                Vector512.Store(a1_0, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector512.Store(a1_1, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector512.Store(a1_2, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 32);
+                Vector512.Store(a1_3, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 48);
+                Vector512.Store(a2_0, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector512.Store(a2_1, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector512.Store(a2_2, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 32);
+                Vector512.Store(a2_3, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 48);
+                Vector512.Store(a3_0, dx + (s + 3) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector512.Store(a3_1, dx + (s + 3) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector512.Store(a3_2, dx + (s + 3) * MnistCnn.ArenaFloatsPerSample + k + 32);
+                Vector512.Store(a3_3, dx + (s + 3) * MnistCnn.ArenaFloatsPerSample + k + 48);
+            }
+            for (; s < batch; s++)
+            {
+                Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 10; o++, wk += 128)
+                {
+                    Vector512<float> w0 = Vector512.Load(wk + 0);
+                    Vector512<float> w1 = Vector512.Load(wk + 16);
+                    Vector512<float> w2 = Vector512.Load(wk + 32);
+                    Vector512<float> w3 = Vector512.Load(wk + 48);
+                    Vector512<float> z0 = Vector512.Create(dz[(s + 0) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector512.FusedMultiplyAdd(z0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(z0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(z0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(z0, w3, a0_3);
+                }
+                Vector512.Store(a0_0, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector512.Store(a0_1, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector512.Store(a0_2, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 32);
+                Vector512.Store(a0_3, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 48);
+            }
+        }
+    }
+
+    // fc2 backward: dX [128] at +38112 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc2_GradInput_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = parameters + 420352; // [10][128]
+        float* dz = arena + 38240; // [10] at +38240, one row per sample
+        float* dx = arena + 38112; // [128] at +38112, one row per sample
+        for (int k = 0; k < 128; k += 32)
+        {
+            int s = 0;
+            for (; s + 3 <= batch; s += 3)
+            {
+                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero, a0_2 = Vector256<float>.Zero, a0_3 = Vector256<float>.Zero;
+                Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero, a1_2 = Vector256<float>.Zero, a1_3 = Vector256<float>.Zero;
+                Vector256<float> a2_0 = Vector256<float>.Zero, a2_1 = Vector256<float>.Zero, a2_2 = Vector256<float>.Zero, a2_3 = Vector256<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 10; o++, wk += 128)
+                {
+                    Vector256<float> w0 = Vector256.Load(wk + 0);
+                    Vector256<float> w1 = Vector256.Load(wk + 8);
+                    Vector256<float> w2 = Vector256.Load(wk + 16);
+                    Vector256<float> w3 = Vector256.Load(wk + 24);
+                    Vector256<float> z0 = Vector256.Create(dz[(s + 0) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, w0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(z0, w1, a0_1);
+                    a0_2 = Vector256.FusedMultiplyAdd(z0, w2, a0_2);
+                    a0_3 = Vector256.FusedMultiplyAdd(z0, w3, a0_3);
+                    Vector256<float> z1 = Vector256.Create(dz[(s + 1) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a1_0 = Vector256.FusedMultiplyAdd(z1, w0, a1_0);
+                    a1_1 = Vector256.FusedMultiplyAdd(z1, w1, a1_1);
+                    a1_2 = Vector256.FusedMultiplyAdd(z1, w2, a1_2);
+                    a1_3 = Vector256.FusedMultiplyAdd(z1, w3, a1_3);
+                    Vector256<float> z2 = Vector256.Create(dz[(s + 2) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a2_0 = Vector256.FusedMultiplyAdd(z2, w0, a2_0);
+                    a2_1 = Vector256.FusedMultiplyAdd(z2, w1, a2_1);
+                    a2_2 = Vector256.FusedMultiplyAdd(z2, w2, a2_2);
+                    a2_3 = Vector256.FusedMultiplyAdd(z2, w3, a2_3);
+                }
+                Vector256.Store(a0_0, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a0_1, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector256.Store(a0_2, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector256.Store(a0_3, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 24);
+                Vector256.Store(a1_0, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a1_1, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector256.Store(a1_2, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector256.Store(a1_3, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 24);
+                Vector256.Store(a2_0, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a2_1, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector256.Store(a2_2, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector256.Store(a2_3, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 24);
+            }
+            for (; s < batch; s++)
+            {
+                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero, a0_2 = Vector256<float>.Zero, a0_3 = Vector256<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 10; o++, wk += 128)
+                {
+                    Vector256<float> w0 = Vector256.Load(wk + 0);
+                    Vector256<float> w1 = Vector256.Load(wk + 8);
+                    Vector256<float> w2 = Vector256.Load(wk + 16);
+                    Vector256<float> w3 = Vector256.Load(wk + 24);
+                    Vector256<float> z0 = Vector256.Create(dz[(s + 0) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, w0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(z0, w1, a0_1);
+                    a0_2 = Vector256.FusedMultiplyAdd(z0, w2, a0_2);
+                    a0_3 = Vector256.FusedMultiplyAdd(z0, w3, a0_3);
+                }
+                Vector256.Store(a0_0, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a0_1, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector256.Store(a0_2, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector256.Store(a0_3, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 24);
+            }
+        }
+    }
+
+    // fc2 backward: dX [128] at +38112 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc2_GradInput_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = parameters + 420352; // [10][128]
+        float* dz = arena + 38240; // [10] at +38240, one row per sample
+        float* dx = arena + 38112; // [128] at +38112, one row per sample
+        for (int k = 0; k < 128; k += 16)
+        {
+            int s = 0;
+            for (; s + 3 <= batch; s += 3)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero, a1_2 = Vector128<float>.Zero, a1_3 = Vector128<float>.Zero;
+                Vector128<float> a2_0 = Vector128<float>.Zero, a2_1 = Vector128<float>.Zero, a2_2 = Vector128<float>.Zero, a2_3 = Vector128<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 10; o++, wk += 128)
+                {
+                    Vector128<float> w0 = Vector128.Load(wk + 0);
+                    Vector128<float> w1 = Vector128.Load(wk + 4);
+                    Vector128<float> w2 = Vector128.Load(wk + 8);
+                    Vector128<float> w3 = Vector128.Load(wk + 12);
+                    Vector128<float> z0 = Vector128.Create(dz[(s + 0) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, w0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, w1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, w2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(z0, w3, a0_3);
+                    Vector128<float> z1 = Vector128.Create(dz[(s + 1) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, w0, a1_0);
+                    a1_1 = Vector128.MultiplyAddEstimate(z1, w1, a1_1);
+                    a1_2 = Vector128.MultiplyAddEstimate(z1, w2, a1_2);
+                    a1_3 = Vector128.MultiplyAddEstimate(z1, w3, a1_3);
+                    Vector128<float> z2 = Vector128.Create(dz[(s + 2) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a2_0 = Vector128.MultiplyAddEstimate(z2, w0, a2_0);
+                    a2_1 = Vector128.MultiplyAddEstimate(z2, w1, a2_1);
+                    a2_2 = Vector128.MultiplyAddEstimate(z2, w2, a2_2);
+                    a2_3 = Vector128.MultiplyAddEstimate(z2, w3, a2_3);
+                }
+                Vector128.Store(a0_0, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a0_1, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a0_2, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a0_3, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 12);
+                Vector128.Store(a1_0, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a1_1, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a1_2, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a1_3, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 12);
+                Vector128.Store(a2_0, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a2_1, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a2_2, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a2_3, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 12);
+            }
+            for (; s < batch; s++)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 10; o++, wk += 128)
+                {
+                    Vector128<float> w0 = Vector128.Load(wk + 0);
+                    Vector128<float> w1 = Vector128.Load(wk + 4);
+                    Vector128<float> w2 = Vector128.Load(wk + 8);
+                    Vector128<float> w3 = Vector128.Load(wk + 12);
+                    Vector128<float> z0 = Vector128.Create(dz[(s + 0) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, w0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, w1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, w2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(z0, w3, a0_3);
+                }
+                Vector128.Store(a0_0, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a0_1, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a0_2, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a0_3, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 12);
+            }
+        }
+    }
+
+    // fc2 backward: dX [128] at +38112 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc2_GradInput_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = parameters + 420352; // [10][128]
+        float* dz = arena + 38240; // [10] at +38240, one row per sample
+        float* dx = arena + 38112; // [128] at +38112, one row per sample
+        for (int s = 0; s < batch; s++)
+        {
+            for (int k = 0; k < 128; k++)
+            {
+                float sum = 0f;
+                for (int o = 0; o < 10; o++)
+                {
+                    sum += dz[s * MnistCnn.ArenaFloatsPerSample + o] * weights[o * 128 + k];
+                }
+                dx[s * MnistCnn.ArenaFloatsPerSample + k] = sum;
+            }
+        }
+    }
+
+    // fc1 backward: dZ = dY * Relu'(y)
+    internal static unsafe void Fc1_GradPre(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* sample = arena + n * MnistCnn.ArenaFloatsPerSample;
+            for (int i = 0; i < 128; i++)
+            {
+                sample[113520 + i] = sample[12240 + i] > 0f ? sample[38112 + i] : 0f;
+            }
+        }
+    }
+
+    // fc1 backward: dfc1.weight [128, 3136] and dfc1.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc1_GradWeight_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 9104; // [64, 7, 7] as NHWC 7x7x64 at +9104, one row per sample
+        float* dz = arena + 113520; // [128] at +113520, one row per sample
+        float* dw = scratch + 0; // [128][3136] in the input's NHWC order
+        for (int k = 0; k < 3136; k += 64)
+        {
+            for (int o = 0; o < 128; o += 4)
+            {
+                Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
+                Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero;
+                Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero, a2_3 = Vector512<float>.Zero;
+                Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero, a3_2 = Vector512<float>.Zero, a3_3 = Vector512<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * MnistCnn.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * MnistCnn.ArenaFloatsPerSample + o;
+                    Vector512<float> x0 = Vector512.Load(xs + 0);
+                    Vector512<float> x1 = Vector512.Load(xs + 16);
+                    Vector512<float> x2 = Vector512.Load(xs + 32);
+                    Vector512<float> x3 = Vector512.Load(xs + 48);
+                    Vector512<float> z0 = Vector512.Create(zs[0]);
+                    a0_0 = Vector512.FusedMultiplyAdd(z0, x0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(z0, x1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(z0, x2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(z0, x3, a0_3);
+                    Vector512<float> z1 = Vector512.Create(zs[1]);
+                    a1_0 = Vector512.FusedMultiplyAdd(z1, x0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(z1, x1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(z1, x2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(z1, x3, a1_3);
+                    Vector512<float> z2 = Vector512.Create(zs[2]);
+                    a2_0 = Vector512.FusedMultiplyAdd(z2, x0, a2_0);
+                    a2_1 = Vector512.FusedMultiplyAdd(z2, x1, a2_1);
+                    a2_2 = Vector512.FusedMultiplyAdd(z2, x2, a2_2);
+                    a2_3 = Vector512.FusedMultiplyAdd(z2, x3, a2_3);
+                    Vector512<float> z3 = Vector512.Create(zs[3]);
+                    a3_0 = Vector512.FusedMultiplyAdd(z3, x0, a3_0);
+                    a3_1 = Vector512.FusedMultiplyAdd(z3, x1, a3_1);
+                    a3_2 = Vector512.FusedMultiplyAdd(z3, x2, a3_2);
+                    a3_3 = Vector512.FusedMultiplyAdd(z3, x3, a3_3);
+                }
+                Vector512.Store(a0_0, dw + (o + 0) * 3136 + k + 0);
+                Vector512.Store(a0_1, dw + (o + 0) * 3136 + k + 16);
+                Vector512.Store(a0_2, dw + (o + 0) * 3136 + k + 32);
+                Vector512.Store(a0_3, dw + (o + 0) * 3136 + k + 48);
+                Vector512.Store(a1_0, dw + (o + 1) * 3136 + k + 0);
+                Vector512.Store(a1_1, dw + (o + 1) * 3136 + k + 16);
+                Vector512.Store(a1_2, dw + (o + 1) * 3136 + k + 32);
+                Vector512.Store(a1_3, dw + (o + 1) * 3136 + k + 48);
+                Vector512.Store(a2_0, dw + (o + 2) * 3136 + k + 0);
+                Vector512.Store(a2_1, dw + (o + 2) * 3136 + k + 16);
+                Vector512.Store(a2_2, dw + (o + 2) * 3136 + k + 32);
+                Vector512.Store(a2_3, dw + (o + 2) * 3136 + k + 48);
+                Vector512.Store(a3_0, dw + (o + 3) * 3136 + k + 0);
+                Vector512.Store(a3_1, dw + (o + 3) * 3136 + k + 16);
+                Vector512.Store(a3_2, dw + (o + 3) * 3136 + k + 32);
+                Vector512.Store(a3_3, dw + (o + 3) * 3136 + k + 48);
+            }
+        }
+        for (int o = 0; o < 128; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * MnistCnn.ArenaFloatsPerSample + o];
+            }
+            grads[420224 + o] = sum;
+        }
+        // Permute the columns from the input's NHWC order into PyTorch's [out][c * h * w].
+        for (int o = 0; o < 128; o++)
+        {
+            for (int c = 0; c < 64; c++)
+            {
+                for (int h = 0; h < 7; h++)
+                {
+                    for (int x0 = 0; x0 < 7; x0++)
+                    {
+                        grads[18816 + o * 3136 + (c * 7 + h) * 7 + x0] = dw[o * 3136 + ((h + 0) * 7 + x0 + 0) * 64 + c];
+                    }
+                }
+            }
+        }
+    }
+
+    // fc1 backward: dfc1.weight [128, 3136] and dfc1.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc1_GradWeight_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 9104; // [64, 7, 7] as NHWC 7x7x64 at +9104, one row per sample
+        float* dz = arena + 113520; // [128] at +113520, one row per sample
+        float* dw = scratch + 0; // [128][3136] in the input's NHWC order
+        for (int k = 0; k < 3136; k += 32)
+        {
+            for (int o = 0; o < 126; o += 3)
+            {
+                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero, a0_2 = Vector256<float>.Zero, a0_3 = Vector256<float>.Zero;
+                Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero, a1_2 = Vector256<float>.Zero, a1_3 = Vector256<float>.Zero;
+                Vector256<float> a2_0 = Vector256<float>.Zero, a2_1 = Vector256<float>.Zero, a2_2 = Vector256<float>.Zero, a2_3 = Vector256<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * MnistCnn.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * MnistCnn.ArenaFloatsPerSample + o;
+                    Vector256<float> x0 = Vector256.Load(xs + 0);
+                    Vector256<float> x1 = Vector256.Load(xs + 8);
+                    Vector256<float> x2 = Vector256.Load(xs + 16);
+                    Vector256<float> x3 = Vector256.Load(xs + 24);
+                    Vector256<float> z0 = Vector256.Create(zs[0]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, x0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(z0, x1, a0_1);
+                    a0_2 = Vector256.FusedMultiplyAdd(z0, x2, a0_2);
+                    a0_3 = Vector256.FusedMultiplyAdd(z0, x3, a0_3);
+                    Vector256<float> z1 = Vector256.Create(zs[1]);
+                    a1_0 = Vector256.FusedMultiplyAdd(z1, x0, a1_0);
+                    a1_1 = Vector256.FusedMultiplyAdd(z1, x1, a1_1);
+                    a1_2 = Vector256.FusedMultiplyAdd(z1, x2, a1_2);
+                    a1_3 = Vector256.FusedMultiplyAdd(z1, x3, a1_3);
+                    Vector256<float> z2 = Vector256.Create(zs[2]);
+                    a2_0 = Vector256.FusedMultiplyAdd(z2, x0, a2_0);
+                    a2_1 = Vector256.FusedMultiplyAdd(z2, x1, a2_1);
+                    a2_2 = Vector256.FusedMultiplyAdd(z2, x2, a2_2);
+                    a2_3 = Vector256.FusedMultiplyAdd(z2, x3, a2_3);
+                }
+                Vector256.Store(a0_0, dw + (o + 0) * 3136 + k + 0);
+                Vector256.Store(a0_1, dw + (o + 0) * 3136 + k + 8);
+                Vector256.Store(a0_2, dw + (o + 0) * 3136 + k + 16);
+                Vector256.Store(a0_3, dw + (o + 0) * 3136 + k + 24);
+                Vector256.Store(a1_0, dw + (o + 1) * 3136 + k + 0);
+                Vector256.Store(a1_1, dw + (o + 1) * 3136 + k + 8);
+                Vector256.Store(a1_2, dw + (o + 1) * 3136 + k + 16);
+                Vector256.Store(a1_3, dw + (o + 1) * 3136 + k + 24);
+                Vector256.Store(a2_0, dw + (o + 2) * 3136 + k + 0);
+                Vector256.Store(a2_1, dw + (o + 2) * 3136 + k + 8);
+                Vector256.Store(a2_2, dw + (o + 2) * 3136 + k + 16);
+                Vector256.Store(a2_3, dw + (o + 2) * 3136 + k + 24);
+            }
+            {
+                const int o = 126;
+                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero, a0_2 = Vector256<float>.Zero, a0_3 = Vector256<float>.Zero;
+                Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero, a1_2 = Vector256<float>.Zero, a1_3 = Vector256<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * MnistCnn.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * MnistCnn.ArenaFloatsPerSample + o;
+                    Vector256<float> x0 = Vector256.Load(xs + 0);
+                    Vector256<float> x1 = Vector256.Load(xs + 8);
+                    Vector256<float> x2 = Vector256.Load(xs + 16);
+                    Vector256<float> x3 = Vector256.Load(xs + 24);
+                    Vector256<float> z0 = Vector256.Create(zs[0]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, x0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(z0, x1, a0_1);
+                    a0_2 = Vector256.FusedMultiplyAdd(z0, x2, a0_2);
+                    a0_3 = Vector256.FusedMultiplyAdd(z0, x3, a0_3);
+                    Vector256<float> z1 = Vector256.Create(zs[1]);
+                    a1_0 = Vector256.FusedMultiplyAdd(z1, x0, a1_0);
+                    a1_1 = Vector256.FusedMultiplyAdd(z1, x1, a1_1);
+                    a1_2 = Vector256.FusedMultiplyAdd(z1, x2, a1_2);
+                    a1_3 = Vector256.FusedMultiplyAdd(z1, x3, a1_3);
+                }
+                Vector256.Store(a0_0, dw + (o + 0) * 3136 + k + 0);
+                Vector256.Store(a0_1, dw + (o + 0) * 3136 + k + 8);
+                Vector256.Store(a0_2, dw + (o + 0) * 3136 + k + 16);
+                Vector256.Store(a0_3, dw + (o + 0) * 3136 + k + 24);
+                Vector256.Store(a1_0, dw + (o + 1) * 3136 + k + 0);
+                Vector256.Store(a1_1, dw + (o + 1) * 3136 + k + 8);
+                Vector256.Store(a1_2, dw + (o + 1) * 3136 + k + 16);
+                Vector256.Store(a1_3, dw + (o + 1) * 3136 + k + 24);
+            }
+        }
+        for (int o = 0; o < 128; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * MnistCnn.ArenaFloatsPerSample + o];
+            }
+            grads[420224 + o] = sum;
+        }
+        // Permute the columns from the input's NHWC order into PyTorch's [out][c * h * w].
+        for (int o = 0; o < 128; o++)
+        {
+            for (int c = 0; c < 64; c++)
+            {
+                for (int h = 0; h < 7; h++)
+                {
+                    for (int x0 = 0; x0 < 7; x0++)
+                    {
+                        grads[18816 + o * 3136 + (c * 7 + h) * 7 + x0] = dw[o * 3136 + ((h + 0) * 7 + x0 + 0) * 64 + c];
+                    }
+                }
+            }
+        }
+    }
+
+    // fc1 backward: dfc1.weight [128, 3136] and dfc1.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc1_GradWeight_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 9104; // [64, 7, 7] as NHWC 7x7x64 at +9104, one row per sample
+        float* dz = arena + 113520; // [128] at +113520, one row per sample
+        float* dw = scratch + 0; // [128][3136] in the input's NHWC order
+        for (int k = 0; k < 3136; k += 16)
+        {
+            for (int o = 0; o < 126; o += 3)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero, a1_2 = Vector128<float>.Zero, a1_3 = Vector128<float>.Zero;
+                Vector128<float> a2_0 = Vector128<float>.Zero, a2_1 = Vector128<float>.Zero, a2_2 = Vector128<float>.Zero, a2_3 = Vector128<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * MnistCnn.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * MnistCnn.ArenaFloatsPerSample + o;
+                    Vector128<float> x0 = Vector128.Load(xs + 0);
+                    Vector128<float> x1 = Vector128.Load(xs + 4);
+                    Vector128<float> x2 = Vector128.Load(xs + 8);
+                    Vector128<float> x3 = Vector128.Load(xs + 12);
+                    Vector128<float> z0 = Vector128.Create(zs[0]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, x0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, x1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, x2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(z0, x3, a0_3);
+                    Vector128<float> z1 = Vector128.Create(zs[1]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, x0, a1_0);
+                    a1_1 = Vector128.MultiplyAddEstimate(z1, x1, a1_1);
+                    a1_2 = Vector128.MultiplyAddEstimate(z1, x2, a1_2);
+                    a1_3 = Vector128.MultiplyAddEstimate(z1, x3, a1_3);
+                    Vector128<float> z2 = Vector128.Create(zs[2]);
+                    a2_0 = Vector128.MultiplyAddEstimate(z2, x0, a2_0);
+                    a2_1 = Vector128.MultiplyAddEstimate(z2, x1, a2_1);
+                    a2_2 = Vector128.MultiplyAddEstimate(z2, x2, a2_2);
+                    a2_3 = Vector128.MultiplyAddEstimate(z2, x3, a2_3);
+                }
+                Vector128.Store(a0_0, dw + (o + 0) * 3136 + k + 0);
+                Vector128.Store(a0_1, dw + (o + 0) * 3136 + k + 4);
+                Vector128.Store(a0_2, dw + (o + 0) * 3136 + k + 8);
+                Vector128.Store(a0_3, dw + (o + 0) * 3136 + k + 12);
+                Vector128.Store(a1_0, dw + (o + 1) * 3136 + k + 0);
+                Vector128.Store(a1_1, dw + (o + 1) * 3136 + k + 4);
+                Vector128.Store(a1_2, dw + (o + 1) * 3136 + k + 8);
+                Vector128.Store(a1_3, dw + (o + 1) * 3136 + k + 12);
+                Vector128.Store(a2_0, dw + (o + 2) * 3136 + k + 0);
+                Vector128.Store(a2_1, dw + (o + 2) * 3136 + k + 4);
+                Vector128.Store(a2_2, dw + (o + 2) * 3136 + k + 8);
+                Vector128.Store(a2_3, dw + (o + 2) * 3136 + k + 12);
+            }
+            {
+                const int o = 126;
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero, a1_2 = Vector128<float>.Zero, a1_3 = Vector128<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * MnistCnn.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * MnistCnn.ArenaFloatsPerSample + o;
+                    Vector128<float> x0 = Vector128.Load(xs + 0);
+                    Vector128<float> x1 = Vector128.Load(xs + 4);
+                    Vector128<float> x2 = Vector128.Load(xs + 8);
+                    Vector128<float> x3 = Vector128.Load(xs + 12);
+                    Vector128<float> z0 = Vector128.Create(zs[0]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, x0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, x1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, x2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(z0, x3, a0_3);
+                    Vector128<float> z1 = Vector128.Create(zs[1]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, x0, a1_0);
+                    a1_1 = Vector128.MultiplyAddEstimate(z1, x1, a1_1);
+                    a1_2 = Vector128.MultiplyAddEstimate(z1, x2, a1_2);
+                    a1_3 = Vector128.MultiplyAddEstimate(z1, x3, a1_3);
+                }
+                Vector128.Store(a0_0, dw + (o + 0) * 3136 + k + 0);
+                Vector128.Store(a0_1, dw + (o + 0) * 3136 + k + 4);
+                Vector128.Store(a0_2, dw + (o + 0) * 3136 + k + 8);
+                Vector128.Store(a0_3, dw + (o + 0) * 3136 + k + 12);
+                Vector128.Store(a1_0, dw + (o + 1) * 3136 + k + 0);
+                Vector128.Store(a1_1, dw + (o + 1) * 3136 + k + 4);
+                Vector128.Store(a1_2, dw + (o + 1) * 3136 + k + 8);
+                Vector128.Store(a1_3, dw + (o + 1) * 3136 + k + 12);
+            }
+        }
+        for (int o = 0; o < 128; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * MnistCnn.ArenaFloatsPerSample + o];
+            }
+            grads[420224 + o] = sum;
+        }
+        // Permute the columns from the input's NHWC order into PyTorch's [out][c * h * w].
+        for (int o = 0; o < 128; o++)
+        {
+            for (int c = 0; c < 64; c++)
+            {
+                for (int h = 0; h < 7; h++)
+                {
+                    for (int x0 = 0; x0 < 7; x0++)
+                    {
+                        grads[18816 + o * 3136 + (c * 7 + h) * 7 + x0] = dw[o * 3136 + ((h + 0) * 7 + x0 + 0) * 64 + c];
+                    }
+                }
+            }
+        }
+    }
+
+    // fc1 backward: dfc1.weight [128, 3136] and dfc1.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc1_GradWeight_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 9104; // [64, 7, 7] as NHWC 7x7x64 at +9104, one row per sample
+        float* dz = arena + 113520; // [128] at +113520, one row per sample
+        float* dw = scratch + 0; // [128][3136] in the input's NHWC order
+        // every column
+        for (int o = 0; o < 128; o++)
+        {
+            for (int k = 0; k < 3136; k++)
+            {
+                float sum = 0f;
+                for (int s = 0; s < batch; s++)
+                {
+                    sum += dz[s * MnistCnn.ArenaFloatsPerSample + o] * x[s * MnistCnn.ArenaFloatsPerSample + k];
+                }
+                dw[o * 3136 + k] = sum;
+            }
+        }
+        for (int o = 0; o < 128; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * MnistCnn.ArenaFloatsPerSample + o];
+            }
+            grads[420224 + o] = sum;
+        }
+        // Permute the columns from the input's NHWC order into PyTorch's [out][c * h * w].
+        for (int o = 0; o < 128; o++)
+        {
+            for (int c = 0; c < 64; c++)
+            {
+                for (int h = 0; h < 7; h++)
+                {
+                    for (int x0 = 0; x0 < 7; x0++)
+                    {
+                        grads[18816 + o * 3136 + (c * 7 + h) * 7 + x0] = dw[o * 3136 + ((h + 0) * 7 + x0 + 0) * 64 + c];
+                    }
+                }
+            }
+        }
+    }
+
+    // fc1 backward: dX [64, 7, 7] as NHWC 7x7x64 at +34976 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc1_GradInput_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = packed + 422416; // [128][3136], columns in the input's NHWC order
+        float* dz = arena + 113520; // [128] at +113520, one row per sample
+        float* dx = arena + 34976; // [64, 7, 7] as NHWC 7x7x64 at +34976, one row per sample
+        for (int k = 0; k < 3136; k += 64)
+        {
+            int s = 0;
+            for (; s + 4 <= batch; s += 4)
+            {
+                Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
+                Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero;
+                Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero, a2_3 = Vector512<float>.Zero;
+                Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero, a3_2 = Vector512<float>.Zero, a3_3 = Vector512<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 128; o++, wk += 3136)
+                {
+                    Vector512<float> w0 = Vector512.Load(wk + 0);
+                    Vector512<float> w1 = Vector512.Load(wk + 16);
+                    Vector512<float> w2 = Vector512.Load(wk + 32);
+                    Vector512<float> w3 = Vector512.Load(wk + 48);
+                    Vector512<float> z0 = Vector512.Create(dz[(s + 0) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector512.FusedMultiplyAdd(z0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(z0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(z0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(z0, w3, a0_3);
+                    Vector512<float> z1 = Vector512.Create(dz[(s + 1) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a1_0 = Vector512.FusedMultiplyAdd(z1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(z1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(z1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(z1, w3, a1_3);
+                    Vector512<float> z2 = Vector512.Create(dz[(s + 2) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a2_0 = Vector512.FusedMultiplyAdd(z2, w0, a2_0);
+                    a2_1 = Vector512.FusedMultiplyAdd(z2, w1, a2_1);
+                    a2_2 = Vector512.FusedMultiplyAdd(z2, w2, a2_2);
+                    a2_3 = Vector512.FusedMultiplyAdd(z2, w3, a2_3);
+                    Vector512<float> z3 = Vector512.Create(dz[(s + 3) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a3_0 = Vector512.FusedMultiplyAdd(z3, w0, a3_0);
+                    a3_1 = Vector512.FusedMultiplyAdd(z3, w1, a3_1);
+                    a3_2 = Vector512.FusedMultiplyAdd(z3, w2, a3_2);
+                    a3_3 = Vector512.FusedMultiplyAdd(z3, w3, a3_3);
+                }
+                Vector512.Store(a0_0, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector512.Store(a0_1, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector512.Store(a0_2, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 32);
+                Vector512.Store(a0_3, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 48);
+                Vector512.Store(a1_0, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector512.Store(a1_1, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector512.Store(a1_2, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 32);
+                Vector512.Store(a1_3, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 48);
+                Vector512.Store(a2_0, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector512.Store(a2_1, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector512.Store(a2_2, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 32);
+                Vector512.Store(a2_3, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 48);
+                Vector512.Store(a3_0, dx + (s + 3) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector512.Store(a3_1, dx + (s + 3) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector512.Store(a3_2, dx + (s + 3) * MnistCnn.ArenaFloatsPerSample + k + 32);
+                Vector512.Store(a3_3, dx + (s + 3) * MnistCnn.ArenaFloatsPerSample + k + 48);
+            }
+            for (; s < batch; s++)
+            {
+                Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 128; o++, wk += 3136)
+                {
+                    Vector512<float> w0 = Vector512.Load(wk + 0);
+                    Vector512<float> w1 = Vector512.Load(wk + 16);
+                    Vector512<float> w2 = Vector512.Load(wk + 32);
+                    Vector512<float> w3 = Vector512.Load(wk + 48);
+                    Vector512<float> z0 = Vector512.Create(dz[(s + 0) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector512.FusedMultiplyAdd(z0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(z0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(z0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(z0, w3, a0_3);
+                }
+                Vector512.Store(a0_0, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector512.Store(a0_1, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector512.Store(a0_2, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 32);
+                Vector512.Store(a0_3, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 48);
+            }
+        }
+    }
+
+    // fc1 backward: dX [64, 7, 7] as NHWC 7x7x64 at +34976 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc1_GradInput_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = packed + 422416; // [128][3136], columns in the input's NHWC order
+        float* dz = arena + 113520; // [128] at +113520, one row per sample
+        float* dx = arena + 34976; // [64, 7, 7] as NHWC 7x7x64 at +34976, one row per sample
+        for (int k = 0; k < 3136; k += 32)
+        {
+            int s = 0;
+            for (; s + 3 <= batch; s += 3)
+            {
+                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero, a0_2 = Vector256<float>.Zero, a0_3 = Vector256<float>.Zero;
+                Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero, a1_2 = Vector256<float>.Zero, a1_3 = Vector256<float>.Zero;
+                Vector256<float> a2_0 = Vector256<float>.Zero, a2_1 = Vector256<float>.Zero, a2_2 = Vector256<float>.Zero, a2_3 = Vector256<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 128; o++, wk += 3136)
+                {
+                    Vector256<float> w0 = Vector256.Load(wk + 0);
+                    Vector256<float> w1 = Vector256.Load(wk + 8);
+                    Vector256<float> w2 = Vector256.Load(wk + 16);
+                    Vector256<float> w3 = Vector256.Load(wk + 24);
+                    Vector256<float> z0 = Vector256.Create(dz[(s + 0) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, w0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(z0, w1, a0_1);
+                    a0_2 = Vector256.FusedMultiplyAdd(z0, w2, a0_2);
+                    a0_3 = Vector256.FusedMultiplyAdd(z0, w3, a0_3);
+                    Vector256<float> z1 = Vector256.Create(dz[(s + 1) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a1_0 = Vector256.FusedMultiplyAdd(z1, w0, a1_0);
+                    a1_1 = Vector256.FusedMultiplyAdd(z1, w1, a1_1);
+                    a1_2 = Vector256.FusedMultiplyAdd(z1, w2, a1_2);
+                    a1_3 = Vector256.FusedMultiplyAdd(z1, w3, a1_3);
+                    Vector256<float> z2 = Vector256.Create(dz[(s + 2) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a2_0 = Vector256.FusedMultiplyAdd(z2, w0, a2_0);
+                    a2_1 = Vector256.FusedMultiplyAdd(z2, w1, a2_1);
+                    a2_2 = Vector256.FusedMultiplyAdd(z2, w2, a2_2);
+                    a2_3 = Vector256.FusedMultiplyAdd(z2, w3, a2_3);
+                }
+                Vector256.Store(a0_0, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a0_1, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector256.Store(a0_2, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector256.Store(a0_3, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 24);
+                Vector256.Store(a1_0, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a1_1, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector256.Store(a1_2, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector256.Store(a1_3, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 24);
+                Vector256.Store(a2_0, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a2_1, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector256.Store(a2_2, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector256.Store(a2_3, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 24);
+            }
+            for (; s < batch; s++)
+            {
+                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero, a0_2 = Vector256<float>.Zero, a0_3 = Vector256<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 128; o++, wk += 3136)
+                {
+                    Vector256<float> w0 = Vector256.Load(wk + 0);
+                    Vector256<float> w1 = Vector256.Load(wk + 8);
+                    Vector256<float> w2 = Vector256.Load(wk + 16);
+                    Vector256<float> w3 = Vector256.Load(wk + 24);
+                    Vector256<float> z0 = Vector256.Create(dz[(s + 0) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, w0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(z0, w1, a0_1);
+                    a0_2 = Vector256.FusedMultiplyAdd(z0, w2, a0_2);
+                    a0_3 = Vector256.FusedMultiplyAdd(z0, w3, a0_3);
+                }
+                Vector256.Store(a0_0, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a0_1, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector256.Store(a0_2, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 16);
+                Vector256.Store(a0_3, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 24);
+            }
+        }
+    }
+
+    // fc1 backward: dX [64, 7, 7] as NHWC 7x7x64 at +34976 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc1_GradInput_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = packed + 422416; // [128][3136], columns in the input's NHWC order
+        float* dz = arena + 113520; // [128] at +113520, one row per sample
+        float* dx = arena + 34976; // [64, 7, 7] as NHWC 7x7x64 at +34976, one row per sample
+        for (int k = 0; k < 3136; k += 16)
+        {
+            int s = 0;
+            for (; s + 3 <= batch; s += 3)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero, a1_2 = Vector128<float>.Zero, a1_3 = Vector128<float>.Zero;
+                Vector128<float> a2_0 = Vector128<float>.Zero, a2_1 = Vector128<float>.Zero, a2_2 = Vector128<float>.Zero, a2_3 = Vector128<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 128; o++, wk += 3136)
+                {
+                    Vector128<float> w0 = Vector128.Load(wk + 0);
+                    Vector128<float> w1 = Vector128.Load(wk + 4);
+                    Vector128<float> w2 = Vector128.Load(wk + 8);
+                    Vector128<float> w3 = Vector128.Load(wk + 12);
+                    Vector128<float> z0 = Vector128.Create(dz[(s + 0) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, w0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, w1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, w2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(z0, w3, a0_3);
+                    Vector128<float> z1 = Vector128.Create(dz[(s + 1) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, w0, a1_0);
+                    a1_1 = Vector128.MultiplyAddEstimate(z1, w1, a1_1);
+                    a1_2 = Vector128.MultiplyAddEstimate(z1, w2, a1_2);
+                    a1_3 = Vector128.MultiplyAddEstimate(z1, w3, a1_3);
+                    Vector128<float> z2 = Vector128.Create(dz[(s + 2) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a2_0 = Vector128.MultiplyAddEstimate(z2, w0, a2_0);
+                    a2_1 = Vector128.MultiplyAddEstimate(z2, w1, a2_1);
+                    a2_2 = Vector128.MultiplyAddEstimate(z2, w2, a2_2);
+                    a2_3 = Vector128.MultiplyAddEstimate(z2, w3, a2_3);
+                }
+                Vector128.Store(a0_0, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a0_1, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a0_2, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a0_3, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 12);
+                Vector128.Store(a1_0, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a1_1, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a1_2, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a1_3, dx + (s + 1) * MnistCnn.ArenaFloatsPerSample + k + 12);
+                Vector128.Store(a2_0, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a2_1, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a2_2, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a2_3, dx + (s + 2) * MnistCnn.ArenaFloatsPerSample + k + 12);
+            }
+            for (; s < batch; s++)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 128; o++, wk += 3136)
+                {
+                    Vector128<float> w0 = Vector128.Load(wk + 0);
+                    Vector128<float> w1 = Vector128.Load(wk + 4);
+                    Vector128<float> w2 = Vector128.Load(wk + 8);
+                    Vector128<float> w3 = Vector128.Load(wk + 12);
+                    Vector128<float> z0 = Vector128.Create(dz[(s + 0) * MnistCnn.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, w0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, w1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, w2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(z0, w3, a0_3);
+                }
+                Vector128.Store(a0_0, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a0_1, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a0_2, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a0_3, dx + (s + 0) * MnistCnn.ArenaFloatsPerSample + k + 12);
+            }
+        }
+    }
+
+    // fc1 backward: dX [64, 7, 7] as NHWC 7x7x64 at +34976 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Fc1_GradInput_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = packed + 422416; // [128][3136], columns in the input's NHWC order
+        float* dz = arena + 113520; // [128] at +113520, one row per sample
+        float* dx = arena + 34976; // [64, 7, 7] as NHWC 7x7x64 at +34976, one row per sample
+        for (int s = 0; s < batch; s++)
+        {
+            for (int k = 0; k < 3136; k++)
+            {
+                float sum = 0f;
+                for (int o = 0; o < 128; o++)
+                {
+                    sum += dz[s * MnistCnn.ArenaFloatsPerSample + o] * weights[o * 3136 + k];
+                }
+                dx[s * MnistCnn.ArenaFloatsPerSample + k] = sum;
+            }
+        }
+    }
+
+    // conv2 backward: the output gradient through MaxPool2d and Relu -> dZ [64, 14, 14] as NHWC 14x14x64 at +100976
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_GradPre_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* activated = arena + n * MnistCnn.ArenaFloatsPerSample + 88432; // [64, 14, 14] as NHWC 14x14x64 at +88432
+            float* gradOut = arena + n * MnistCnn.ArenaFloatsPerSample + 34976; // [64, 7, 7] as NHWC 7x7x64 at +34976
+            float* gradPre = arena + n * MnistCnn.ArenaFloatsPerSample + 100976; // [64, 14, 14] as NHWC 14x14x64 at +100976
+            float* pooled = arena + n * MnistCnn.ArenaFloatsPerSample + 9104; // [64, 7, 7] as NHWC 7x7x64 at +9104
+            for (int h = 0; h < 14; h++)
+            {
+                for (int x = 0; x < 14; x++)
+                {
+                    float* a = activated + ((h + 0) * 14 + x + 0) * 64;
+                    float* z = gradPre + ((h + 0) * 14 + x + 0) * 64;
+                    float* gp = gradOut + ((h / 2 + 0) * 7 + x / 2 + 0) * 64;
+                    float* pp = pooled + ((h / 2 + 0) * 7 + x / 2 + 0) * 64;
+                    for (int c = 0; c < 64; c += 16)
+                    {
+                        Vector512<float> av = Vector512.Load(a + c), gv = Vector512.Load(gp + c);
+                        gv = Vector512.ConditionalSelect(Vector512.Equals(av, Vector512.Load(pp + c)), gv, Vector512<float>.Zero); // to the window's maximum
+                        Vector512.Store(Vector512.ConditionalSelect(Vector512.GreaterThan(av, Vector512<float>.Zero), gv, Vector512<float>.Zero), z + c);
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2 backward: the output gradient through MaxPool2d and Relu -> dZ [64, 14, 14] as NHWC 14x14x64 at +100976
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_GradPre_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* activated = arena + n * MnistCnn.ArenaFloatsPerSample + 88432; // [64, 14, 14] as NHWC 14x14x64 at +88432
+            float* gradOut = arena + n * MnistCnn.ArenaFloatsPerSample + 34976; // [64, 7, 7] as NHWC 7x7x64 at +34976
+            float* gradPre = arena + n * MnistCnn.ArenaFloatsPerSample + 100976; // [64, 14, 14] as NHWC 14x14x64 at +100976
+            float* pooled = arena + n * MnistCnn.ArenaFloatsPerSample + 9104; // [64, 7, 7] as NHWC 7x7x64 at +9104
+            for (int h = 0; h < 14; h++)
+            {
+                for (int x = 0; x < 14; x++)
+                {
+                    float* a = activated + ((h + 0) * 14 + x + 0) * 64;
+                    float* z = gradPre + ((h + 0) * 14 + x + 0) * 64;
+                    float* gp = gradOut + ((h / 2 + 0) * 7 + x / 2 + 0) * 64;
+                    float* pp = pooled + ((h / 2 + 0) * 7 + x / 2 + 0) * 64;
+                    for (int c = 0; c < 64; c += 8)
+                    {
+                        Vector256<float> av = Vector256.Load(a + c), gv = Vector256.Load(gp + c);
+                        gv = Vector256.ConditionalSelect(Vector256.Equals(av, Vector256.Load(pp + c)), gv, Vector256<float>.Zero); // to the window's maximum
+                        Vector256.Store(Vector256.ConditionalSelect(Vector256.GreaterThan(av, Vector256<float>.Zero), gv, Vector256<float>.Zero), z + c);
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2 backward: the output gradient through MaxPool2d and Relu -> dZ [64, 14, 14] as NHWC 14x14x64 at +100976
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_GradPre_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* activated = arena + n * MnistCnn.ArenaFloatsPerSample + 88432; // [64, 14, 14] as NHWC 14x14x64 at +88432
+            float* gradOut = arena + n * MnistCnn.ArenaFloatsPerSample + 34976; // [64, 7, 7] as NHWC 7x7x64 at +34976
+            float* gradPre = arena + n * MnistCnn.ArenaFloatsPerSample + 100976; // [64, 14, 14] as NHWC 14x14x64 at +100976
+            float* pooled = arena + n * MnistCnn.ArenaFloatsPerSample + 9104; // [64, 7, 7] as NHWC 7x7x64 at +9104
+            for (int h = 0; h < 14; h++)
+            {
+                for (int x = 0; x < 14; x++)
+                {
+                    float* a = activated + ((h + 0) * 14 + x + 0) * 64;
+                    float* z = gradPre + ((h + 0) * 14 + x + 0) * 64;
+                    float* gp = gradOut + ((h / 2 + 0) * 7 + x / 2 + 0) * 64;
+                    float* pp = pooled + ((h / 2 + 0) * 7 + x / 2 + 0) * 64;
+                    for (int c = 0; c < 64; c += 4)
+                    {
+                        Vector128<float> av = Vector128.Load(a + c), gv = Vector128.Load(gp + c);
+                        gv = Vector128.ConditionalSelect(Vector128.Equals(av, Vector128.Load(pp + c)), gv, Vector128<float>.Zero); // to the window's maximum
+                        Vector128.Store(Vector128.ConditionalSelect(Vector128.GreaterThan(av, Vector128<float>.Zero), gv, Vector128<float>.Zero), z + c);
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2 backward: the output gradient through MaxPool2d and Relu -> dZ [64, 14, 14] as NHWC 14x14x64 at +100976
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_GradPre_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* activated = arena + n * MnistCnn.ArenaFloatsPerSample + 88432; // [64, 14, 14] as NHWC 14x14x64 at +88432
+            float* gradOut = arena + n * MnistCnn.ArenaFloatsPerSample + 34976; // [64, 7, 7] as NHWC 7x7x64 at +34976
+            float* gradPre = arena + n * MnistCnn.ArenaFloatsPerSample + 100976; // [64, 14, 14] as NHWC 14x14x64 at +100976
+            float* pooled = arena + n * MnistCnn.ArenaFloatsPerSample + 9104; // [64, 7, 7] as NHWC 7x7x64 at +9104
+            for (int h = 0; h < 14; h++)
+            {
+                for (int x = 0; x < 14; x++)
+                {
+                    float* a = activated + ((h + 0) * 14 + x + 0) * 64;
+                    float* z = gradPre + ((h + 0) * 14 + x + 0) * 64;
+                    float* gp = gradOut + ((h / 2 + 0) * 7 + x / 2 + 0) * 64;
+                    float* pp = pooled + ((h / 2 + 0) * 7 + x / 2 + 0) * 64;
+                    for (int c = 0; c < 64; c += 1)
+                    {
+                        float av = a[c], gv = gp[c];
+                        gv = av == pp[c] ? gv : 0f; // to the window's maximum
+                        z[c] = av > 0f ? gv : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2 backward: dconv2.weight [64, 32, 3, 3] and dconv2.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_GradWeight_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* dw = scratch + 401408; // [3][3][32][64] then the bias [64]: sums over the batch, in the packed order
+        new global::System.Span<float>(dw, 18432).Clear();
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 100976; // [64, 14, 14] as NHWC 14x14x64 at +100976
+            for (int co = 0; co < 64; co += 64)
+            {
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    for (int kw = 0; kw < 3; kw++)
+                    {
+                        for (int ci = 0; ci < 32; ci += 4)
+                        {
+                            float* xt = x + (kh * 16 + kw * 1) * 32 + ci;
+                            float* dwt = dw + ((kh * 3 + kw) * 32 + ci) * 64 + co;
+                            Vector512<float> a0_0 = Vector512.Load(dwt + 0), a0_1 = Vector512.Load(dwt + 16), a0_2 = Vector512.Load(dwt + 32), a0_3 = Vector512.Load(dwt + 48);
+                            Vector512<float> a1_0 = Vector512.Load(dwt + 64), a1_1 = Vector512.Load(dwt + 80), a1_2 = Vector512.Load(dwt + 96), a1_3 = Vector512.Load(dwt + 112);
+                            Vector512<float> a2_0 = Vector512.Load(dwt + 128), a2_1 = Vector512.Load(dwt + 144), a2_2 = Vector512.Load(dwt + 160), a2_3 = Vector512.Load(dwt + 176);
+                            Vector512<float> a3_0 = Vector512.Load(dwt + 192), a3_1 = Vector512.Load(dwt + 208), a3_2 = Vector512.Load(dwt + 224), a3_3 = Vector512.Load(dwt + 240);
+                            for (int oh = 0; oh < 14; oh++)
+                            {
+                                float* xp = xt + ((oh * 1 + 0) * 16 + 0) * 32;
+                                float* zp = dz + oh * 896 + co;
+                                for (int ow = 0; ow < 14; ow++, xp += 32, zp += 64)
+                                {
+                                    Vector512<float> z0 = Vector512.Load(zp + 0);
+                                    Vector512<float> z1 = Vector512.Load(zp + 16);
+                                    Vector512<float> z2 = Vector512.Load(zp + 32);
+                                    Vector512<float> z3 = Vector512.Load(zp + 48);
+                                    Vector512<float> x0 = Vector512.Create(xp[0]);
+                                    a0_0 = Vector512.FusedMultiplyAdd(x0, z0, a0_0);
+                                    a0_1 = Vector512.FusedMultiplyAdd(x0, z1, a0_1);
+                                    a0_2 = Vector512.FusedMultiplyAdd(x0, z2, a0_2);
+                                    a0_3 = Vector512.FusedMultiplyAdd(x0, z3, a0_3);
+                                    Vector512<float> x1 = Vector512.Create(xp[1]);
+                                    a1_0 = Vector512.FusedMultiplyAdd(x1, z0, a1_0);
+                                    a1_1 = Vector512.FusedMultiplyAdd(x1, z1, a1_1);
+                                    a1_2 = Vector512.FusedMultiplyAdd(x1, z2, a1_2);
+                                    a1_3 = Vector512.FusedMultiplyAdd(x1, z3, a1_3);
+                                    Vector512<float> x2 = Vector512.Create(xp[2]);
+                                    a2_0 = Vector512.FusedMultiplyAdd(x2, z0, a2_0);
+                                    a2_1 = Vector512.FusedMultiplyAdd(x2, z1, a2_1);
+                                    a2_2 = Vector512.FusedMultiplyAdd(x2, z2, a2_2);
+                                    a2_3 = Vector512.FusedMultiplyAdd(x2, z3, a2_3);
+                                    Vector512<float> x3 = Vector512.Create(xp[3]);
+                                    a3_0 = Vector512.FusedMultiplyAdd(x3, z0, a3_0);
+                                    a3_1 = Vector512.FusedMultiplyAdd(x3, z1, a3_1);
+                                    a3_2 = Vector512.FusedMultiplyAdd(x3, z2, a3_2);
+                                    a3_3 = Vector512.FusedMultiplyAdd(x3, z3, a3_3);
+                                }
+                            }
+                            Vector512.Store(a0_0, dwt + 0);
+                            Vector512.Store(a0_1, dwt + 16);
+                            Vector512.Store(a0_2, dwt + 32);
+                            Vector512.Store(a0_3, dwt + 48);
+                            Vector512.Store(a1_0, dwt + 64);
+                            Vector512.Store(a1_1, dwt + 80);
+                            Vector512.Store(a1_2, dwt + 96);
+                            Vector512.Store(a1_3, dwt + 112);
+                            Vector512.Store(a2_0, dwt + 128);
+                            Vector512.Store(a2_1, dwt + 144);
+                            Vector512.Store(a2_2, dwt + 160);
+                            Vector512.Store(a2_3, dwt + 176);
+                            Vector512.Store(a3_0, dwt + 192);
+                            Vector512.Store(a3_1, dwt + 208);
+                            Vector512.Store(a3_2, dwt + 224);
+                            Vector512.Store(a3_3, dwt + 240);
+                        }
+                    }
+                }
+            }
+        }
+        for (int co = 0; co < 64; co += 16)
+        {
+            Vector512<float> sum = Vector512<float>.Zero;
+            for (int n = 0; n < batch; n++)
+            {
+                float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 100976 + co;
+                for (int p = 0; p < 196; p++)
+                {
+                    sum += Vector512.Load(dz + p * 64);
+                }
+            }
+            Vector512.Store(sum, dw + 18432 + co);
+        }
+        for (int co = 0; co < 64; co++)
+        {
+            grads[18752 + co] = dw[18432 + co];
+        }
+        // Unpack into PyTorch's [out][in][kh][kw].
+        for (int co = 0; co < 64; co++)
+        {
+            for (int ci = 0; ci < 32; ci++)
+            {
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    for (int kw = 0; kw < 3; kw++)
+                    {
+                        grads[320 + ((co * 32 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 32 + ci) * 64 + co];
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2 backward: dconv2.weight [64, 32, 3, 3] and dconv2.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_GradWeight_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* dw = scratch + 401408; // [3][3][32][64] then the bias [64]: sums over the batch, in the packed order
+        new global::System.Span<float>(dw, 18432).Clear();
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 100976; // [64, 14, 14] as NHWC 14x14x64 at +100976
+            for (int co = 0; co < 64; co += 32)
+            {
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    for (int kw = 0; kw < 3; kw++)
+                    {
+                        for (int ci = 0; ci < 32; ci += 2)
+                        {
+                            float* xt = x + (kh * 16 + kw * 1) * 32 + ci;
+                            float* dwt = dw + ((kh * 3 + kw) * 32 + ci) * 64 + co;
+                            Vector256<float> a0_0 = Vector256.Load(dwt + 0), a0_1 = Vector256.Load(dwt + 8), a0_2 = Vector256.Load(dwt + 16), a0_3 = Vector256.Load(dwt + 24);
+                            Vector256<float> a1_0 = Vector256.Load(dwt + 64), a1_1 = Vector256.Load(dwt + 72), a1_2 = Vector256.Load(dwt + 80), a1_3 = Vector256.Load(dwt + 88);
+                            for (int oh = 0; oh < 14; oh++)
+                            {
+                                float* xp = xt + ((oh * 1 + 0) * 16 + 0) * 32;
+                                float* zp = dz + oh * 896 + co;
+                                for (int ow = 0; ow < 14; ow++, xp += 32, zp += 64)
+                                {
+                                    Vector256<float> z0 = Vector256.Load(zp + 0);
+                                    Vector256<float> z1 = Vector256.Load(zp + 8);
+                                    Vector256<float> z2 = Vector256.Load(zp + 16);
+                                    Vector256<float> z3 = Vector256.Load(zp + 24);
+                                    Vector256<float> x0 = Vector256.Create(xp[0]);
+                                    a0_0 = Vector256.FusedMultiplyAdd(x0, z0, a0_0);
+                                    a0_1 = Vector256.FusedMultiplyAdd(x0, z1, a0_1);
+                                    a0_2 = Vector256.FusedMultiplyAdd(x0, z2, a0_2);
+                                    a0_3 = Vector256.FusedMultiplyAdd(x0, z3, a0_3);
+                                    Vector256<float> x1 = Vector256.Create(xp[1]);
+                                    a1_0 = Vector256.FusedMultiplyAdd(x1, z0, a1_0);
+                                    a1_1 = Vector256.FusedMultiplyAdd(x1, z1, a1_1);
+                                    a1_2 = Vector256.FusedMultiplyAdd(x1, z2, a1_2);
+                                    a1_3 = Vector256.FusedMultiplyAdd(x1, z3, a1_3);
+                                }
+                            }
+                            Vector256.Store(a0_0, dwt + 0);
+                            Vector256.Store(a0_1, dwt + 8);
+                            Vector256.Store(a0_2, dwt + 16);
+                            Vector256.Store(a0_3, dwt + 24);
+                            Vector256.Store(a1_0, dwt + 64);
+                            Vector256.Store(a1_1, dwt + 72);
+                            Vector256.Store(a1_2, dwt + 80);
+                            Vector256.Store(a1_3, dwt + 88);
+                        }
+                    }
+                }
+            }
+        }
+        for (int co = 0; co < 64; co += 8)
+        {
+            Vector256<float> sum = Vector256<float>.Zero;
+            for (int n = 0; n < batch; n++)
+            {
+                float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 100976 + co;
+                for (int p = 0; p < 196; p++)
+                {
+                    sum += Vector256.Load(dz + p * 64);
+                }
+            }
+            Vector256.Store(sum, dw + 18432 + co);
+        }
+        for (int co = 0; co < 64; co++)
+        {
+            grads[18752 + co] = dw[18432 + co];
+        }
+        // Unpack into PyTorch's [out][in][kh][kw].
+        for (int co = 0; co < 64; co++)
+        {
+            for (int ci = 0; ci < 32; ci++)
+            {
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    for (int kw = 0; kw < 3; kw++)
+                    {
+                        grads[320 + ((co * 32 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 32 + ci) * 64 + co];
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2 backward: dconv2.weight [64, 32, 3, 3] and dconv2.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_GradWeight_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* dw = scratch + 401408; // [3][3][32][64] then the bias [64]: sums over the batch, in the packed order
+        new global::System.Span<float>(dw, 18432).Clear();
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 100976; // [64, 14, 14] as NHWC 14x14x64 at +100976
+            for (int co = 0; co < 64; co += 16)
+            {
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    for (int kw = 0; kw < 3; kw++)
+                    {
+                        for (int ci = 0; ci < 32; ci += 2)
+                        {
+                            float* xt = x + (kh * 16 + kw * 1) * 32 + ci;
+                            float* dwt = dw + ((kh * 3 + kw) * 32 + ci) * 64 + co;
+                            Vector128<float> a0_0 = Vector128.Load(dwt + 0), a0_1 = Vector128.Load(dwt + 4), a0_2 = Vector128.Load(dwt + 8), a0_3 = Vector128.Load(dwt + 12);
+                            Vector128<float> a1_0 = Vector128.Load(dwt + 64), a1_1 = Vector128.Load(dwt + 68), a1_2 = Vector128.Load(dwt + 72), a1_3 = Vector128.Load(dwt + 76);
+                            for (int oh = 0; oh < 14; oh++)
+                            {
+                                float* xp = xt + ((oh * 1 + 0) * 16 + 0) * 32;
+                                float* zp = dz + oh * 896 + co;
+                                for (int ow = 0; ow < 14; ow++, xp += 32, zp += 64)
+                                {
+                                    Vector128<float> z0 = Vector128.Load(zp + 0);
+                                    Vector128<float> z1 = Vector128.Load(zp + 4);
+                                    Vector128<float> z2 = Vector128.Load(zp + 8);
+                                    Vector128<float> z3 = Vector128.Load(zp + 12);
+                                    Vector128<float> x0 = Vector128.Create(xp[0]);
+                                    a0_0 = Vector128.MultiplyAddEstimate(x0, z0, a0_0);
+                                    a0_1 = Vector128.MultiplyAddEstimate(x0, z1, a0_1);
+                                    a0_2 = Vector128.MultiplyAddEstimate(x0, z2, a0_2);
+                                    a0_3 = Vector128.MultiplyAddEstimate(x0, z3, a0_3);
+                                    Vector128<float> x1 = Vector128.Create(xp[1]);
+                                    a1_0 = Vector128.MultiplyAddEstimate(x1, z0, a1_0);
+                                    a1_1 = Vector128.MultiplyAddEstimate(x1, z1, a1_1);
+                                    a1_2 = Vector128.MultiplyAddEstimate(x1, z2, a1_2);
+                                    a1_3 = Vector128.MultiplyAddEstimate(x1, z3, a1_3);
+                                }
+                            }
+                            Vector128.Store(a0_0, dwt + 0);
+                            Vector128.Store(a0_1, dwt + 4);
+                            Vector128.Store(a0_2, dwt + 8);
+                            Vector128.Store(a0_3, dwt + 12);
+                            Vector128.Store(a1_0, dwt + 64);
+                            Vector128.Store(a1_1, dwt + 68);
+                            Vector128.Store(a1_2, dwt + 72);
+                            Vector128.Store(a1_3, dwt + 76);
+                        }
+                    }
+                }
+            }
+        }
+        for (int co = 0; co < 64; co += 4)
+        {
+            Vector128<float> sum = Vector128<float>.Zero;
+            for (int n = 0; n < batch; n++)
+            {
+                float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 100976 + co;
+                for (int p = 0; p < 196; p++)
+                {
+                    sum += Vector128.Load(dz + p * 64);
+                }
+            }
+            Vector128.Store(sum, dw + 18432 + co);
+        }
+        for (int co = 0; co < 64; co++)
+        {
+            grads[18752 + co] = dw[18432 + co];
+        }
+        // Unpack into PyTorch's [out][in][kh][kw].
+        for (int co = 0; co < 64; co++)
+        {
+            for (int ci = 0; ci < 32; ci++)
+            {
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    for (int kw = 0; kw < 3; kw++)
+                    {
+                        grads[320 + ((co * 32 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 32 + ci) * 64 + co];
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2 backward: dconv2.weight [64, 32, 3, 3] and dconv2.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_GradWeight_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* dw = scratch + 401408; // [3][3][32][64] then the bias [64]: sums over the batch, in the packed order
+        new global::System.Span<float>(dw, 18432).Clear();
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 100976; // [64, 14, 14] as NHWC 14x14x64 at +100976
+            for (int kh = 0; kh < 3; kh++)
+            {
+                for (int kw = 0; kw < 3; kw++)
+                {
+                    for (int ci = 0; ci < 32; ci++)
+                    {
+                        for (int co = 0; co < 64; co++)
+                        {
+                            float sum = 0f;
+                            for (int oh = 0; oh < 14; oh++)
+                            {
+                                for (int ow = 0; ow < 14; ow++)
+                                {
+                                    sum += x[((oh * 1 + kh * 1 + 0) * 16 + ow * 1 + kw * 1 + 0) * 32 + ci] * dz[(oh * 14 + ow) * 64 + co];
+                                }
+                            }
+                            dw[((kh * 3 + kw) * 32 + ci) * 64 + co] += sum;
+                        }
+                    }
+                }
+            }
+        }
+        for (int co = 0; co < 64; co += 1)
+        {
+            float sum = 0f;
+            for (int n = 0; n < batch; n++)
+            {
+                float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 100976 + co;
+                for (int p = 0; p < 196; p++)
+                {
+                    sum += dz[p * 64];
+                }
+            }
+            dw[18432 + co] = sum;
+        }
+        for (int co = 0; co < 64; co++)
+        {
+            grads[18752 + co] = dw[18432 + co];
+        }
+        // Unpack into PyTorch's [out][in][kh][kw].
+        for (int co = 0; co < 64; co++)
+        {
+            for (int ci = 0; ci < 32; ci++)
+            {
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    for (int kw = 0; kw < 3; kw++)
+                    {
+                        grads[320 + ((co * 32 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 32 + ci) * 64 + co];
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2 backward: dX [32, 14, 14] as NHWC 16x16x32 at +26784, each output pixel's dZ scattered over its 3x3 taps
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_GradInput_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* wt = packed + 823824; // [3][3][64][32]
+        for (int n = 0; n < batch; n++)
+        {
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 100976; // [64, 14, 14] as NHWC 14x14x64 at +100976
+            float* dx = arena + n * MnistCnn.ArenaFloatsPerSample + 26784; // [32, 14, 14] as NHWC 16x16x32 at +26784
+            new global::System.Span<float>(dx, 8192).Clear(); // the taps below add into it
+            for (int oh = 0; oh < 14; oh++)
+            {
+                for (int ow = 0; ow < 8; ow += 8)
+                {
+                    for (int ci = 0; ci < 32; ci += 32)
+                    {
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero;
+                                Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero;
+                                Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero;
+                                Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero;
+                                Vector512<float> a4_0 = Vector512<float>.Zero, a4_1 = Vector512<float>.Zero;
+                                Vector512<float> a5_0 = Vector512<float>.Zero, a5_1 = Vector512<float>.Zero;
+                                Vector512<float> a6_0 = Vector512<float>.Zero, a6_1 = Vector512<float>.Zero;
+                                Vector512<float> a7_0 = Vector512<float>.Zero, a7_1 = Vector512<float>.Zero;
+                                float* wk = wt + (kh * 3 + kw) * 2048 + ci;
+                                float* zk = dz + (oh * 14 + ow) * 64;
+                                for (int co = 0; co < 64; co++, wk += 32, zk++)
+                                {
+                                    Vector512<float> w0 = Vector512.Load(wk + 0);
+                                    Vector512<float> w1 = Vector512.Load(wk + 16);
+                                    Vector512<float> z0 = Vector512.Create(zk[0]);
+                                    a0_0 = Vector512.FusedMultiplyAdd(z0, w0, a0_0);
+                                    a0_1 = Vector512.FusedMultiplyAdd(z0, w1, a0_1);
+                                    Vector512<float> z1 = Vector512.Create(zk[64]);
+                                    a1_0 = Vector512.FusedMultiplyAdd(z1, w0, a1_0);
+                                    a1_1 = Vector512.FusedMultiplyAdd(z1, w1, a1_1);
+                                    Vector512<float> z2 = Vector512.Create(zk[128]);
+                                    a2_0 = Vector512.FusedMultiplyAdd(z2, w0, a2_0);
+                                    a2_1 = Vector512.FusedMultiplyAdd(z2, w1, a2_1);
+                                    Vector512<float> z3 = Vector512.Create(zk[192]);
+                                    a3_0 = Vector512.FusedMultiplyAdd(z3, w0, a3_0);
+                                    a3_1 = Vector512.FusedMultiplyAdd(z3, w1, a3_1);
+                                    Vector512<float> z4 = Vector512.Create(zk[256]);
+                                    a4_0 = Vector512.FusedMultiplyAdd(z4, w0, a4_0);
+                                    a4_1 = Vector512.FusedMultiplyAdd(z4, w1, a4_1);
+                                    Vector512<float> z5 = Vector512.Create(zk[320]);
+                                    a5_0 = Vector512.FusedMultiplyAdd(z5, w0, a5_0);
+                                    a5_1 = Vector512.FusedMultiplyAdd(z5, w1, a5_1);
+                                    Vector512<float> z6 = Vector512.Create(zk[384]);
+                                    a6_0 = Vector512.FusedMultiplyAdd(z6, w0, a6_0);
+                                    a6_1 = Vector512.FusedMultiplyAdd(z6, w1, a6_1);
+                                    Vector512<float> z7 = Vector512.Create(zk[448]);
+                                    a7_0 = Vector512.FusedMultiplyAdd(z7, w0, a7_0);
+                                    a7_1 = Vector512.FusedMultiplyAdd(z7, w1, a7_1);
+                                }
+                                float* target = dx + ((oh * 1 + kh * 1 + 0) * 16 + ow * 1 + kw * 1 + 0) * 32 + ci;
+                                Vector512.Store(Vector512.Load(target + 0) + a0_0, target + 0);
+                                Vector512.Store(Vector512.Load(target + 16) + a0_1, target + 16);
+                                Vector512.Store(Vector512.Load(target + 32) + a1_0, target + 32);
+                                Vector512.Store(Vector512.Load(target + 48) + a1_1, target + 48);
+                                Vector512.Store(Vector512.Load(target + 64) + a2_0, target + 64);
+                                Vector512.Store(Vector512.Load(target + 80) + a2_1, target + 80);
+                                Vector512.Store(Vector512.Load(target + 96) + a3_0, target + 96);
+                                Vector512.Store(Vector512.Load(target + 112) + a3_1, target + 112);
+                                Vector512.Store(Vector512.Load(target + 128) + a4_0, target + 128);
+                                Vector512.Store(Vector512.Load(target + 144) + a4_1, target + 144);
+                                Vector512.Store(Vector512.Load(target + 160) + a5_0, target + 160);
+                                Vector512.Store(Vector512.Load(target + 176) + a5_1, target + 176);
+                                Vector512.Store(Vector512.Load(target + 192) + a6_0, target + 192);
+                                Vector512.Store(Vector512.Load(target + 208) + a6_1, target + 208);
+                                Vector512.Store(Vector512.Load(target + 224) + a7_0, target + 224);
+                                Vector512.Store(Vector512.Load(target + 240) + a7_1, target + 240);
+                            }
+                        }
+                    }
+                }
+                // the last 6 pixel(s) of the row
+                {
+                    const int ow = 8;
+                    for (int ci = 0; ci < 32; ci += 32)
+                    {
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero;
+                                Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero;
+                                Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero;
+                                Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero;
+                                Vector512<float> a4_0 = Vector512<float>.Zero, a4_1 = Vector512<float>.Zero;
+                                Vector512<float> a5_0 = Vector512<float>.Zero, a5_1 = Vector512<float>.Zero;
+                                float* wk = wt + (kh * 3 + kw) * 2048 + ci;
+                                float* zk = dz + (oh * 14 + ow) * 64;
+                                for (int co = 0; co < 64; co++, wk += 32, zk++)
+                                {
+                                    Vector512<float> w0 = Vector512.Load(wk + 0);
+                                    Vector512<float> w1 = Vector512.Load(wk + 16);
+                                    Vector512<float> z0 = Vector512.Create(zk[0]);
+                                    a0_0 = Vector512.FusedMultiplyAdd(z0, w0, a0_0);
+                                    a0_1 = Vector512.FusedMultiplyAdd(z0, w1, a0_1);
+                                    Vector512<float> z1 = Vector512.Create(zk[64]);
+                                    a1_0 = Vector512.FusedMultiplyAdd(z1, w0, a1_0);
+                                    a1_1 = Vector512.FusedMultiplyAdd(z1, w1, a1_1);
+                                    Vector512<float> z2 = Vector512.Create(zk[128]);
+                                    a2_0 = Vector512.FusedMultiplyAdd(z2, w0, a2_0);
+                                    a2_1 = Vector512.FusedMultiplyAdd(z2, w1, a2_1);
+                                    Vector512<float> z3 = Vector512.Create(zk[192]);
+                                    a3_0 = Vector512.FusedMultiplyAdd(z3, w0, a3_0);
+                                    a3_1 = Vector512.FusedMultiplyAdd(z3, w1, a3_1);
+                                    Vector512<float> z4 = Vector512.Create(zk[256]);
+                                    a4_0 = Vector512.FusedMultiplyAdd(z4, w0, a4_0);
+                                    a4_1 = Vector512.FusedMultiplyAdd(z4, w1, a4_1);
+                                    Vector512<float> z5 = Vector512.Create(zk[320]);
+                                    a5_0 = Vector512.FusedMultiplyAdd(z5, w0, a5_0);
+                                    a5_1 = Vector512.FusedMultiplyAdd(z5, w1, a5_1);
+                                }
+                                float* target = dx + ((oh * 1 + kh * 1 + 0) * 16 + ow * 1 + kw * 1 + 0) * 32 + ci;
+                                Vector512.Store(Vector512.Load(target + 0) + a0_0, target + 0);
+                                Vector512.Store(Vector512.Load(target + 16) + a0_1, target + 16);
+                                Vector512.Store(Vector512.Load(target + 32) + a1_0, target + 32);
+                                Vector512.Store(Vector512.Load(target + 48) + a1_1, target + 48);
+                                Vector512.Store(Vector512.Load(target + 64) + a2_0, target + 64);
+                                Vector512.Store(Vector512.Load(target + 80) + a2_1, target + 80);
+                                Vector512.Store(Vector512.Load(target + 96) + a3_0, target + 96);
+                                Vector512.Store(Vector512.Load(target + 112) + a3_1, target + 112);
+                                Vector512.Store(Vector512.Load(target + 128) + a4_0, target + 128);
+                                Vector512.Store(Vector512.Load(target + 144) + a4_1, target + 144);
+                                Vector512.Store(Vector512.Load(target + 160) + a5_0, target + 160);
+                                Vector512.Store(Vector512.Load(target + 176) + a5_1, target + 176);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2 backward: dX [32, 14, 14] as NHWC 16x16x32 at +26784, each output pixel's dZ scattered over its 3x3 taps
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_GradInput_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* wt = packed + 823824; // [3][3][64][32]
+        for (int n = 0; n < batch; n++)
+        {
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 100976; // [64, 14, 14] as NHWC 14x14x64 at +100976
+            float* dx = arena + n * MnistCnn.ArenaFloatsPerSample + 26784; // [32, 14, 14] as NHWC 16x16x32 at +26784
+            new global::System.Span<float>(dx, 8192).Clear(); // the taps below add into it
+            for (int oh = 0; oh < 14; oh++)
+            {
+                for (int ow = 0; ow < 14; ow += 2)
+                {
+                    for (int ci = 0; ci < 32; ci += 32)
+                    {
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero, a0_2 = Vector256<float>.Zero, a0_3 = Vector256<float>.Zero;
+                                Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero, a1_2 = Vector256<float>.Zero, a1_3 = Vector256<float>.Zero;
+                                float* wk = wt + (kh * 3 + kw) * 2048 + ci;
+                                float* zk = dz + (oh * 14 + ow) * 64;
+                                for (int co = 0; co < 64; co++, wk += 32, zk++)
+                                {
+                                    Vector256<float> w0 = Vector256.Load(wk + 0);
+                                    Vector256<float> w1 = Vector256.Load(wk + 8);
+                                    Vector256<float> w2 = Vector256.Load(wk + 16);
+                                    Vector256<float> w3 = Vector256.Load(wk + 24);
+                                    Vector256<float> z0 = Vector256.Create(zk[0]);
+                                    a0_0 = Vector256.FusedMultiplyAdd(z0, w0, a0_0);
+                                    a0_1 = Vector256.FusedMultiplyAdd(z0, w1, a0_1);
+                                    a0_2 = Vector256.FusedMultiplyAdd(z0, w2, a0_2);
+                                    a0_3 = Vector256.FusedMultiplyAdd(z0, w3, a0_3);
+                                    Vector256<float> z1 = Vector256.Create(zk[64]);
+                                    a1_0 = Vector256.FusedMultiplyAdd(z1, w0, a1_0);
+                                    a1_1 = Vector256.FusedMultiplyAdd(z1, w1, a1_1);
+                                    a1_2 = Vector256.FusedMultiplyAdd(z1, w2, a1_2);
+                                    a1_3 = Vector256.FusedMultiplyAdd(z1, w3, a1_3);
+                                }
+                                float* target = dx + ((oh * 1 + kh * 1 + 0) * 16 + ow * 1 + kw * 1 + 0) * 32 + ci;
+                                Vector256.Store(Vector256.Load(target + 0) + a0_0, target + 0);
+                                Vector256.Store(Vector256.Load(target + 8) + a0_1, target + 8);
+                                Vector256.Store(Vector256.Load(target + 16) + a0_2, target + 16);
+                                Vector256.Store(Vector256.Load(target + 24) + a0_3, target + 24);
+                                Vector256.Store(Vector256.Load(target + 32) + a1_0, target + 32);
+                                Vector256.Store(Vector256.Load(target + 40) + a1_1, target + 40);
+                                Vector256.Store(Vector256.Load(target + 48) + a1_2, target + 48);
+                                Vector256.Store(Vector256.Load(target + 56) + a1_3, target + 56);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2 backward: dX [32, 14, 14] as NHWC 16x16x32 at +26784, each output pixel's dZ scattered over its 3x3 taps
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_GradInput_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* wt = packed + 823824; // [3][3][64][32]
+        for (int n = 0; n < batch; n++)
+        {
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 100976; // [64, 14, 14] as NHWC 14x14x64 at +100976
+            float* dx = arena + n * MnistCnn.ArenaFloatsPerSample + 26784; // [32, 14, 14] as NHWC 16x16x32 at +26784
+            new global::System.Span<float>(dx, 8192).Clear(); // the taps below add into it
+            for (int oh = 0; oh < 14; oh++)
+            {
+                for (int ow = 0; ow < 14; ow += 2)
+                {
+                    for (int ci = 0; ci < 32; ci += 16)
+                    {
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                                Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero, a1_2 = Vector128<float>.Zero, a1_3 = Vector128<float>.Zero;
+                                float* wk = wt + (kh * 3 + kw) * 2048 + ci;
+                                float* zk = dz + (oh * 14 + ow) * 64;
+                                for (int co = 0; co < 64; co++, wk += 32, zk++)
+                                {
+                                    Vector128<float> w0 = Vector128.Load(wk + 0);
+                                    Vector128<float> w1 = Vector128.Load(wk + 4);
+                                    Vector128<float> w2 = Vector128.Load(wk + 8);
+                                    Vector128<float> w3 = Vector128.Load(wk + 12);
+                                    Vector128<float> z0 = Vector128.Create(zk[0]);
+                                    a0_0 = Vector128.MultiplyAddEstimate(z0, w0, a0_0);
+                                    a0_1 = Vector128.MultiplyAddEstimate(z0, w1, a0_1);
+                                    a0_2 = Vector128.MultiplyAddEstimate(z0, w2, a0_2);
+                                    a0_3 = Vector128.MultiplyAddEstimate(z0, w3, a0_3);
+                                    Vector128<float> z1 = Vector128.Create(zk[64]);
+                                    a1_0 = Vector128.MultiplyAddEstimate(z1, w0, a1_0);
+                                    a1_1 = Vector128.MultiplyAddEstimate(z1, w1, a1_1);
+                                    a1_2 = Vector128.MultiplyAddEstimate(z1, w2, a1_2);
+                                    a1_3 = Vector128.MultiplyAddEstimate(z1, w3, a1_3);
+                                }
+                                float* target = dx + ((oh * 1 + kh * 1 + 0) * 16 + ow * 1 + kw * 1 + 0) * 32 + ci;
+                                Vector128.Store(Vector128.Load(target + 0) + a0_0, target + 0);
+                                Vector128.Store(Vector128.Load(target + 4) + a0_1, target + 4);
+                                Vector128.Store(Vector128.Load(target + 8) + a0_2, target + 8);
+                                Vector128.Store(Vector128.Load(target + 12) + a0_3, target + 12);
+                                Vector128.Store(Vector128.Load(target + 32) + a1_0, target + 32);
+                                Vector128.Store(Vector128.Load(target + 36) + a1_1, target + 36);
+                                Vector128.Store(Vector128.Load(target + 40) + a1_2, target + 40);
+                                Vector128.Store(Vector128.Load(target + 44) + a1_3, target + 44);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2 backward: dX [32, 14, 14] as NHWC 16x16x32 at +26784, each output pixel's dZ scattered over its 3x3 taps
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv2_GradInput_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* wt = packed + 823824; // [3][3][64][32]
+        for (int n = 0; n < batch; n++)
+        {
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 100976; // [64, 14, 14] as NHWC 14x14x64 at +100976
+            float* dx = arena + n * MnistCnn.ArenaFloatsPerSample + 26784; // [32, 14, 14] as NHWC 16x16x32 at +26784
+            new global::System.Span<float>(dx, 8192).Clear(); // the taps below add into it
+            for (int oh = 0; oh < 14; oh++)
+            {
+                for (int ow = 0; ow < 14; ow++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            float* target = dx + ((oh * 1 + kh * 1 + 0) * 16 + ow * 1 + kw * 1 + 0) * 32;
+                            float* wtap = wt + (kh * 3 + kw) * 2048;
+                            for (int ci = 0; ci < 32; ci++)
+                            {
+                                float sum = 0f;
+                                for (int co = 0; co < 64; co++)
+                                {
+                                    sum += dz[(oh * 14 + ow) * 64 + co] * wtap[co * 32 + ci];
+                                }
+                                target[ci] += sum;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1 backward: the output gradient through MaxPool2d and Relu -> dZ [32, 28, 28] as NHWC 28x28x32 at +63344
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_GradPre_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* activated = arena + n * MnistCnn.ArenaFloatsPerSample + 38256; // [32, 28, 28] as NHWC 28x28x32 at +38256
+            float* gradOut = arena + n * MnistCnn.ArenaFloatsPerSample + 26784; // [32, 14, 14] as NHWC 16x16x32 at +26784
+            float* gradPre = arena + n * MnistCnn.ArenaFloatsPerSample + 63344; // [32, 28, 28] as NHWC 28x28x32 at +63344
+            float* pooled = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            for (int h = 0; h < 28; h++)
+            {
+                for (int x = 0; x < 28; x++)
+                {
+                    float* a = activated + ((h + 0) * 28 + x + 0) * 32;
+                    float* z = gradPre + ((h + 0) * 28 + x + 0) * 32;
+                    float* gp = gradOut + ((h / 2 + 1) * 16 + x / 2 + 1) * 32;
+                    float* pp = pooled + ((h / 2 + 1) * 16 + x / 2 + 1) * 32;
+                    for (int c = 0; c < 32; c += 16)
+                    {
+                        Vector512<float> av = Vector512.Load(a + c), gv = Vector512.Load(gp + c);
+                        gv = Vector512.ConditionalSelect(Vector512.Equals(av, Vector512.Load(pp + c)), gv, Vector512<float>.Zero); // to the window's maximum
+                        Vector512.Store(Vector512.ConditionalSelect(Vector512.GreaterThan(av, Vector512<float>.Zero), gv, Vector512<float>.Zero), z + c);
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1 backward: the output gradient through MaxPool2d and Relu -> dZ [32, 28, 28] as NHWC 28x28x32 at +63344
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_GradPre_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* activated = arena + n * MnistCnn.ArenaFloatsPerSample + 38256; // [32, 28, 28] as NHWC 28x28x32 at +38256
+            float* gradOut = arena + n * MnistCnn.ArenaFloatsPerSample + 26784; // [32, 14, 14] as NHWC 16x16x32 at +26784
+            float* gradPre = arena + n * MnistCnn.ArenaFloatsPerSample + 63344; // [32, 28, 28] as NHWC 28x28x32 at +63344
+            float* pooled = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            for (int h = 0; h < 28; h++)
+            {
+                for (int x = 0; x < 28; x++)
+                {
+                    float* a = activated + ((h + 0) * 28 + x + 0) * 32;
+                    float* z = gradPre + ((h + 0) * 28 + x + 0) * 32;
+                    float* gp = gradOut + ((h / 2 + 1) * 16 + x / 2 + 1) * 32;
+                    float* pp = pooled + ((h / 2 + 1) * 16 + x / 2 + 1) * 32;
+                    for (int c = 0; c < 32; c += 8)
+                    {
+                        Vector256<float> av = Vector256.Load(a + c), gv = Vector256.Load(gp + c);
+                        gv = Vector256.ConditionalSelect(Vector256.Equals(av, Vector256.Load(pp + c)), gv, Vector256<float>.Zero); // to the window's maximum
+                        Vector256.Store(Vector256.ConditionalSelect(Vector256.GreaterThan(av, Vector256<float>.Zero), gv, Vector256<float>.Zero), z + c);
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1 backward: the output gradient through MaxPool2d and Relu -> dZ [32, 28, 28] as NHWC 28x28x32 at +63344
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_GradPre_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* activated = arena + n * MnistCnn.ArenaFloatsPerSample + 38256; // [32, 28, 28] as NHWC 28x28x32 at +38256
+            float* gradOut = arena + n * MnistCnn.ArenaFloatsPerSample + 26784; // [32, 14, 14] as NHWC 16x16x32 at +26784
+            float* gradPre = arena + n * MnistCnn.ArenaFloatsPerSample + 63344; // [32, 28, 28] as NHWC 28x28x32 at +63344
+            float* pooled = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            for (int h = 0; h < 28; h++)
+            {
+                for (int x = 0; x < 28; x++)
+                {
+                    float* a = activated + ((h + 0) * 28 + x + 0) * 32;
+                    float* z = gradPre + ((h + 0) * 28 + x + 0) * 32;
+                    float* gp = gradOut + ((h / 2 + 1) * 16 + x / 2 + 1) * 32;
+                    float* pp = pooled + ((h / 2 + 1) * 16 + x / 2 + 1) * 32;
+                    for (int c = 0; c < 32; c += 4)
+                    {
+                        Vector128<float> av = Vector128.Load(a + c), gv = Vector128.Load(gp + c);
+                        gv = Vector128.ConditionalSelect(Vector128.Equals(av, Vector128.Load(pp + c)), gv, Vector128<float>.Zero); // to the window's maximum
+                        Vector128.Store(Vector128.ConditionalSelect(Vector128.GreaterThan(av, Vector128<float>.Zero), gv, Vector128<float>.Zero), z + c);
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1 backward: the output gradient through MaxPool2d and Relu -> dZ [32, 28, 28] as NHWC 28x28x32 at +63344
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_GradPre_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* activated = arena + n * MnistCnn.ArenaFloatsPerSample + 38256; // [32, 28, 28] as NHWC 28x28x32 at +38256
+            float* gradOut = arena + n * MnistCnn.ArenaFloatsPerSample + 26784; // [32, 14, 14] as NHWC 16x16x32 at +26784
+            float* gradPre = arena + n * MnistCnn.ArenaFloatsPerSample + 63344; // [32, 28, 28] as NHWC 28x28x32 at +63344
+            float* pooled = arena + n * MnistCnn.ArenaFloatsPerSample + 912; // [32, 14, 14] as NHWC 16x16x32 at +912
+            for (int h = 0; h < 28; h++)
+            {
+                for (int x = 0; x < 28; x++)
+                {
+                    float* a = activated + ((h + 0) * 28 + x + 0) * 32;
+                    float* z = gradPre + ((h + 0) * 28 + x + 0) * 32;
+                    float* gp = gradOut + ((h / 2 + 1) * 16 + x / 2 + 1) * 32;
+                    float* pp = pooled + ((h / 2 + 1) * 16 + x / 2 + 1) * 32;
+                    for (int c = 0; c < 32; c += 1)
+                    {
+                        float av = a[c], gv = gp[c];
+                        gv = av == pp[c] ? gv : 0f; // to the window's maximum
+                        z[c] = av > 0f ? gv : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1 backward: dconv1.weight [32, 1, 3, 3] and dconv1.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_GradWeight_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* dw = scratch + 419904; // [3][3][1][32] then the bias [32]: sums over the batch, in the packed order
+        new global::System.Span<float>(dw, 288).Clear();
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 0; // [1, 28, 28] as NHWC 30x30x1 at +0
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 63344; // [32, 28, 28] as NHWC 28x28x32 at +63344
+            for (int co = 0; co < 32; co += 32)
+            {
+                // (tap, channel) pairs 0 to 7
+                {
+                    Vector512<float> a0_0 = Vector512.Load(dw + co + 0), a0_1 = Vector512.Load(dw + co + 16);
+                    Vector512<float> a1_0 = Vector512.Load(dw + co + 32), a1_1 = Vector512.Load(dw + co + 48);
+                    Vector512<float> a2_0 = Vector512.Load(dw + co + 64), a2_1 = Vector512.Load(dw + co + 80);
+                    Vector512<float> a3_0 = Vector512.Load(dw + co + 96), a3_1 = Vector512.Load(dw + co + 112);
+                    Vector512<float> a4_0 = Vector512.Load(dw + co + 128), a4_1 = Vector512.Load(dw + co + 144);
+                    Vector512<float> a5_0 = Vector512.Load(dw + co + 160), a5_1 = Vector512.Load(dw + co + 176);
+                    Vector512<float> a6_0 = Vector512.Load(dw + co + 192), a6_1 = Vector512.Load(dw + co + 208);
+                    Vector512<float> a7_0 = Vector512.Load(dw + co + 224), a7_1 = Vector512.Load(dw + co + 240);
+                    for (int oh = 0; oh < 28; oh++)
+                    {
+                        float* xp = x + ((oh * 1 + 0) * 30 + 0) * 1;
+                        float* zp = dz + oh * 896 + co;
+                        for (int ow = 0; ow < 28; ow++, xp += 1, zp += 32)
+                        {
+                            Vector512<float> z0 = Vector512.Load(zp + 0);
+                            Vector512<float> z1 = Vector512.Load(zp + 16);
+                            Vector512<float> x0 = Vector512.Create(xp[0]);
+                            a0_0 = Vector512.FusedMultiplyAdd(x0, z0, a0_0);
+                            a0_1 = Vector512.FusedMultiplyAdd(x0, z1, a0_1);
+                            Vector512<float> x1 = Vector512.Create(xp[1]);
+                            a1_0 = Vector512.FusedMultiplyAdd(x1, z0, a1_0);
+                            a1_1 = Vector512.FusedMultiplyAdd(x1, z1, a1_1);
+                            Vector512<float> x2 = Vector512.Create(xp[2]);
+                            a2_0 = Vector512.FusedMultiplyAdd(x2, z0, a2_0);
+                            a2_1 = Vector512.FusedMultiplyAdd(x2, z1, a2_1);
+                            Vector512<float> x3 = Vector512.Create(xp[30]);
+                            a3_0 = Vector512.FusedMultiplyAdd(x3, z0, a3_0);
+                            a3_1 = Vector512.FusedMultiplyAdd(x3, z1, a3_1);
+                            Vector512<float> x4 = Vector512.Create(xp[31]);
+                            a4_0 = Vector512.FusedMultiplyAdd(x4, z0, a4_0);
+                            a4_1 = Vector512.FusedMultiplyAdd(x4, z1, a4_1);
+                            Vector512<float> x5 = Vector512.Create(xp[32]);
+                            a5_0 = Vector512.FusedMultiplyAdd(x5, z0, a5_0);
+                            a5_1 = Vector512.FusedMultiplyAdd(x5, z1, a5_1);
+                            Vector512<float> x6 = Vector512.Create(xp[60]);
+                            a6_0 = Vector512.FusedMultiplyAdd(x6, z0, a6_0);
+                            a6_1 = Vector512.FusedMultiplyAdd(x6, z1, a6_1);
+                            Vector512<float> x7 = Vector512.Create(xp[61]);
+                            a7_0 = Vector512.FusedMultiplyAdd(x7, z0, a7_0);
+                            a7_1 = Vector512.FusedMultiplyAdd(x7, z1, a7_1);
+                        }
+                    }
+                    Vector512.Store(a0_0, dw + co + 0);
+                    Vector512.Store(a0_1, dw + co + 16);
+                    Vector512.Store(a1_0, dw + co + 32);
+                    Vector512.Store(a1_1, dw + co + 48);
+                    Vector512.Store(a2_0, dw + co + 64);
+                    Vector512.Store(a2_1, dw + co + 80);
+                    Vector512.Store(a3_0, dw + co + 96);
+                    Vector512.Store(a3_1, dw + co + 112);
+                    Vector512.Store(a4_0, dw + co + 128);
+                    Vector512.Store(a4_1, dw + co + 144);
+                    Vector512.Store(a5_0, dw + co + 160);
+                    Vector512.Store(a5_1, dw + co + 176);
+                    Vector512.Store(a6_0, dw + co + 192);
+                    Vector512.Store(a6_1, dw + co + 208);
+                    Vector512.Store(a7_0, dw + co + 224);
+                    Vector512.Store(a7_1, dw + co + 240);
+                }
+                // (tap, channel) pairs 8 to 8
+                {
+                    Vector512<float> a0_0 = Vector512.Load(dw + co + 256), a0_1 = Vector512.Load(dw + co + 272);
+                    for (int oh = 0; oh < 28; oh++)
+                    {
+                        float* xp = x + ((oh * 1 + 0) * 30 + 0) * 1;
+                        float* zp = dz + oh * 896 + co;
+                        for (int ow = 0; ow < 28; ow++, xp += 1, zp += 32)
+                        {
+                            Vector512<float> z0 = Vector512.Load(zp + 0);
+                            Vector512<float> z1 = Vector512.Load(zp + 16);
+                            Vector512<float> x0 = Vector512.Create(xp[62]);
+                            a0_0 = Vector512.FusedMultiplyAdd(x0, z0, a0_0);
+                            a0_1 = Vector512.FusedMultiplyAdd(x0, z1, a0_1);
+                        }
+                    }
+                    Vector512.Store(a0_0, dw + co + 256);
+                    Vector512.Store(a0_1, dw + co + 272);
+                }
+            }
+        }
+        for (int co = 0; co < 32; co += 16)
+        {
+            Vector512<float> sum = Vector512<float>.Zero;
+            for (int n = 0; n < batch; n++)
+            {
+                float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 63344 + co;
+                for (int p = 0; p < 784; p++)
+                {
+                    sum += Vector512.Load(dz + p * 32);
+                }
+            }
+            Vector512.Store(sum, dw + 288 + co);
+        }
+        for (int co = 0; co < 32; co++)
+        {
+            grads[288 + co] = dw[288 + co];
+        }
+        // Unpack into PyTorch's [out][in][kh][kw].
+        for (int co = 0; co < 32; co++)
+        {
+            for (int ci = 0; ci < 1; ci++)
+            {
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    for (int kw = 0; kw < 3; kw++)
+                    {
+                        grads[0 + ((co * 1 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 1 + ci) * 32 + co];
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1 backward: dconv1.weight [32, 1, 3, 3] and dconv1.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_GradWeight_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* dw = scratch + 419904; // [3][3][1][32] then the bias [32]: sums over the batch, in the packed order
+        new global::System.Span<float>(dw, 288).Clear();
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 0; // [1, 28, 28] as NHWC 30x30x1 at +0
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 63344; // [32, 28, 28] as NHWC 28x28x32 at +63344
+            for (int co = 0; co < 32; co += 32)
+            {
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    for (int kw = 0; kw < 3; kw++)
+                    {
+                        for (int ci = 0; ci < 1; ci += 1)
+                        {
+                            float* xt = x + (kh * 30 + kw * 1) * 1 + ci;
+                            float* dwt = dw + ((kh * 3 + kw) * 1 + ci) * 32 + co;
+                            Vector256<float> a0_0 = Vector256.Load(dwt + 0), a0_1 = Vector256.Load(dwt + 8), a0_2 = Vector256.Load(dwt + 16), a0_3 = Vector256.Load(dwt + 24);
+                            for (int oh = 0; oh < 28; oh++)
+                            {
+                                float* xp = xt + ((oh * 1 + 0) * 30 + 0) * 1;
+                                float* zp = dz + oh * 896 + co;
+                                for (int ow = 0; ow < 28; ow++, xp += 1, zp += 32)
+                                {
+                                    Vector256<float> z0 = Vector256.Load(zp + 0);
+                                    Vector256<float> z1 = Vector256.Load(zp + 8);
+                                    Vector256<float> z2 = Vector256.Load(zp + 16);
+                                    Vector256<float> z3 = Vector256.Load(zp + 24);
+                                    Vector256<float> x0 = Vector256.Create(xp[0]);
+                                    a0_0 = Vector256.FusedMultiplyAdd(x0, z0, a0_0);
+                                    a0_1 = Vector256.FusedMultiplyAdd(x0, z1, a0_1);
+                                    a0_2 = Vector256.FusedMultiplyAdd(x0, z2, a0_2);
+                                    a0_3 = Vector256.FusedMultiplyAdd(x0, z3, a0_3);
+                                }
+                            }
+                            Vector256.Store(a0_0, dwt + 0);
+                            Vector256.Store(a0_1, dwt + 8);
+                            Vector256.Store(a0_2, dwt + 16);
+                            Vector256.Store(a0_3, dwt + 24);
+                        }
+                    }
+                }
+            }
+        }
+        for (int co = 0; co < 32; co += 8)
+        {
+            Vector256<float> sum = Vector256<float>.Zero;
+            for (int n = 0; n < batch; n++)
+            {
+                float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 63344 + co;
+                for (int p = 0; p < 784; p++)
+                {
+                    sum += Vector256.Load(dz + p * 32);
+                }
+            }
+            Vector256.Store(sum, dw + 288 + co);
+        }
+        for (int co = 0; co < 32; co++)
+        {
+            grads[288 + co] = dw[288 + co];
+        }
+        // Unpack into PyTorch's [out][in][kh][kw].
+        for (int co = 0; co < 32; co++)
+        {
+            for (int ci = 0; ci < 1; ci++)
+            {
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    for (int kw = 0; kw < 3; kw++)
+                    {
+                        grads[0 + ((co * 1 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 1 + ci) * 32 + co];
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1 backward: dconv1.weight [32, 1, 3, 3] and dconv1.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_GradWeight_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* dw = scratch + 419904; // [3][3][1][32] then the bias [32]: sums over the batch, in the packed order
+        new global::System.Span<float>(dw, 288).Clear();
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 0; // [1, 28, 28] as NHWC 30x30x1 at +0
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 63344; // [32, 28, 28] as NHWC 28x28x32 at +63344
+            for (int co = 0; co < 32; co += 16)
+            {
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    for (int kw = 0; kw < 3; kw++)
+                    {
+                        for (int ci = 0; ci < 1; ci += 1)
+                        {
+                            float* xt = x + (kh * 30 + kw * 1) * 1 + ci;
+                            float* dwt = dw + ((kh * 3 + kw) * 1 + ci) * 32 + co;
+                            Vector128<float> a0_0 = Vector128.Load(dwt + 0), a0_1 = Vector128.Load(dwt + 4), a0_2 = Vector128.Load(dwt + 8), a0_3 = Vector128.Load(dwt + 12);
+                            for (int oh = 0; oh < 28; oh++)
+                            {
+                                float* xp = xt + ((oh * 1 + 0) * 30 + 0) * 1;
+                                float* zp = dz + oh * 896 + co;
+                                for (int ow = 0; ow < 28; ow++, xp += 1, zp += 32)
+                                {
+                                    Vector128<float> z0 = Vector128.Load(zp + 0);
+                                    Vector128<float> z1 = Vector128.Load(zp + 4);
+                                    Vector128<float> z2 = Vector128.Load(zp + 8);
+                                    Vector128<float> z3 = Vector128.Load(zp + 12);
+                                    Vector128<float> x0 = Vector128.Create(xp[0]);
+                                    a0_0 = Vector128.MultiplyAddEstimate(x0, z0, a0_0);
+                                    a0_1 = Vector128.MultiplyAddEstimate(x0, z1, a0_1);
+                                    a0_2 = Vector128.MultiplyAddEstimate(x0, z2, a0_2);
+                                    a0_3 = Vector128.MultiplyAddEstimate(x0, z3, a0_3);
+                                }
+                            }
+                            Vector128.Store(a0_0, dwt + 0);
+                            Vector128.Store(a0_1, dwt + 4);
+                            Vector128.Store(a0_2, dwt + 8);
+                            Vector128.Store(a0_3, dwt + 12);
+                        }
+                    }
+                }
+            }
+        }
+        for (int co = 0; co < 32; co += 4)
+        {
+            Vector128<float> sum = Vector128<float>.Zero;
+            for (int n = 0; n < batch; n++)
+            {
+                float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 63344 + co;
+                for (int p = 0; p < 784; p++)
+                {
+                    sum += Vector128.Load(dz + p * 32);
+                }
+            }
+            Vector128.Store(sum, dw + 288 + co);
+        }
+        for (int co = 0; co < 32; co++)
+        {
+            grads[288 + co] = dw[288 + co];
+        }
+        // Unpack into PyTorch's [out][in][kh][kw].
+        for (int co = 0; co < 32; co++)
+        {
+            for (int ci = 0; ci < 1; ci++)
+            {
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    for (int kw = 0; kw < 3; kw++)
+                    {
+                        grads[0 + ((co * 1 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 1 + ci) * 32 + co];
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1 backward: dconv1.weight [32, 1, 3, 3] and dconv1.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_GradWeight_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* dw = scratch + 419904; // [3][3][1][32] then the bias [32]: sums over the batch, in the packed order
+        new global::System.Span<float>(dw, 288).Clear();
+        for (int n = 0; n < batch; n++)
+        {
+            float* x = arena + n * MnistCnn.ArenaFloatsPerSample + 0; // [1, 28, 28] as NHWC 30x30x1 at +0
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 63344; // [32, 28, 28] as NHWC 28x28x32 at +63344
+            for (int kh = 0; kh < 3; kh++)
+            {
+                for (int kw = 0; kw < 3; kw++)
+                {
+                    for (int ci = 0; ci < 1; ci++)
+                    {
+                        for (int co = 0; co < 32; co++)
+                        {
+                            float sum = 0f;
+                            for (int oh = 0; oh < 28; oh++)
+                            {
+                                for (int ow = 0; ow < 28; ow++)
+                                {
+                                    sum += x[((oh * 1 + kh * 1 + 0) * 30 + ow * 1 + kw * 1 + 0) * 1 + ci] * dz[(oh * 28 + ow) * 32 + co];
+                                }
+                            }
+                            dw[((kh * 3 + kw) * 1 + ci) * 32 + co] += sum;
+                        }
+                    }
+                }
+            }
+        }
+        for (int co = 0; co < 32; co += 1)
+        {
+            float sum = 0f;
+            for (int n = 0; n < batch; n++)
+            {
+                float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 63344 + co;
+                for (int p = 0; p < 784; p++)
+                {
+                    sum += dz[p * 32];
+                }
+            }
+            dw[288 + co] = sum;
+        }
+        for (int co = 0; co < 32; co++)
+        {
+            grads[288 + co] = dw[288 + co];
+        }
+        // Unpack into PyTorch's [out][in][kh][kw].
+        for (int co = 0; co < 32; co++)
+        {
+            for (int ci = 0; ci < 1; ci++)
+            {
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    for (int kw = 0; kw < 3; kw++)
+                    {
+                        grads[0 + ((co * 1 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 1 + ci) * 32 + co];
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1 backward: dX [1, 28, 28] as NHWC 30x30x16 at +12384, each output pixel's dZ scattered over its 3x3 taps
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_GradInput_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* wt = packed + 842256; // [3][3][32][16]
+        for (int n = 0; n < batch; n++)
+        {
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 63344; // [32, 28, 28] as NHWC 28x28x32 at +63344
+            float* dx = arena + n * MnistCnn.ArenaFloatsPerSample + 12384; // [1, 28, 28] as NHWC 30x30x16 at +12384
+            new global::System.Span<float>(dx, 14400).Clear(); // the taps below add into it
+            for (int oh = 0; oh < 28; oh++)
+            {
+                for (int ow = 0; ow < 16; ow += 16)
+                {
+                    for (int ci = 0; ci < 16; ci += 16)
+                    {
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                Vector512<float> a0_0 = Vector512<float>.Zero;
+                                Vector512<float> a1_0 = Vector512<float>.Zero;
+                                Vector512<float> a2_0 = Vector512<float>.Zero;
+                                Vector512<float> a3_0 = Vector512<float>.Zero;
+                                Vector512<float> a4_0 = Vector512<float>.Zero;
+                                Vector512<float> a5_0 = Vector512<float>.Zero;
+                                Vector512<float> a6_0 = Vector512<float>.Zero;
+                                Vector512<float> a7_0 = Vector512<float>.Zero;
+                                Vector512<float> a8_0 = Vector512<float>.Zero;
+                                Vector512<float> a9_0 = Vector512<float>.Zero;
+                                Vector512<float> a10_0 = Vector512<float>.Zero;
+                                Vector512<float> a11_0 = Vector512<float>.Zero;
+                                Vector512<float> a12_0 = Vector512<float>.Zero;
+                                Vector512<float> a13_0 = Vector512<float>.Zero;
+                                Vector512<float> a14_0 = Vector512<float>.Zero;
+                                Vector512<float> a15_0 = Vector512<float>.Zero;
+                                float* wk = wt + (kh * 3 + kw) * 512 + ci;
+                                float* zk = dz + (oh * 28 + ow) * 32;
+                                for (int co = 0; co < 32; co++, wk += 16, zk++)
+                                {
+                                    Vector512<float> w0 = Vector512.Load(wk + 0);
+                                    Vector512<float> z0 = Vector512.Create(zk[0]);
+                                    a0_0 = Vector512.FusedMultiplyAdd(z0, w0, a0_0);
+                                    Vector512<float> z1 = Vector512.Create(zk[32]);
+                                    a1_0 = Vector512.FusedMultiplyAdd(z1, w0, a1_0);
+                                    Vector512<float> z2 = Vector512.Create(zk[64]);
+                                    a2_0 = Vector512.FusedMultiplyAdd(z2, w0, a2_0);
+                                    Vector512<float> z3 = Vector512.Create(zk[96]);
+                                    a3_0 = Vector512.FusedMultiplyAdd(z3, w0, a3_0);
+                                    Vector512<float> z4 = Vector512.Create(zk[128]);
+                                    a4_0 = Vector512.FusedMultiplyAdd(z4, w0, a4_0);
+                                    Vector512<float> z5 = Vector512.Create(zk[160]);
+                                    a5_0 = Vector512.FusedMultiplyAdd(z5, w0, a5_0);
+                                    Vector512<float> z6 = Vector512.Create(zk[192]);
+                                    a6_0 = Vector512.FusedMultiplyAdd(z6, w0, a6_0);
+                                    Vector512<float> z7 = Vector512.Create(zk[224]);
+                                    a7_0 = Vector512.FusedMultiplyAdd(z7, w0, a7_0);
+                                    Vector512<float> z8 = Vector512.Create(zk[256]);
+                                    a8_0 = Vector512.FusedMultiplyAdd(z8, w0, a8_0);
+                                    Vector512<float> z9 = Vector512.Create(zk[288]);
+                                    a9_0 = Vector512.FusedMultiplyAdd(z9, w0, a9_0);
+                                    Vector512<float> z10 = Vector512.Create(zk[320]);
+                                    a10_0 = Vector512.FusedMultiplyAdd(z10, w0, a10_0);
+                                    Vector512<float> z11 = Vector512.Create(zk[352]);
+                                    a11_0 = Vector512.FusedMultiplyAdd(z11, w0, a11_0);
+                                    Vector512<float> z12 = Vector512.Create(zk[384]);
+                                    a12_0 = Vector512.FusedMultiplyAdd(z12, w0, a12_0);
+                                    Vector512<float> z13 = Vector512.Create(zk[416]);
+                                    a13_0 = Vector512.FusedMultiplyAdd(z13, w0, a13_0);
+                                    Vector512<float> z14 = Vector512.Create(zk[448]);
+                                    a14_0 = Vector512.FusedMultiplyAdd(z14, w0, a14_0);
+                                    Vector512<float> z15 = Vector512.Create(zk[480]);
+                                    a15_0 = Vector512.FusedMultiplyAdd(z15, w0, a15_0);
+                                }
+                                float* target = dx + ((oh * 1 + kh * 1 + 0) * 30 + ow * 1 + kw * 1 + 0) * 16 + ci;
+                                Vector512.Store(Vector512.Load(target + 0) + a0_0, target + 0);
+                                Vector512.Store(Vector512.Load(target + 16) + a1_0, target + 16);
+                                Vector512.Store(Vector512.Load(target + 32) + a2_0, target + 32);
+                                Vector512.Store(Vector512.Load(target + 48) + a3_0, target + 48);
+                                Vector512.Store(Vector512.Load(target + 64) + a4_0, target + 64);
+                                Vector512.Store(Vector512.Load(target + 80) + a5_0, target + 80);
+                                Vector512.Store(Vector512.Load(target + 96) + a6_0, target + 96);
+                                Vector512.Store(Vector512.Load(target + 112) + a7_0, target + 112);
+                                Vector512.Store(Vector512.Load(target + 128) + a8_0, target + 128);
+                                Vector512.Store(Vector512.Load(target + 144) + a9_0, target + 144);
+                                Vector512.Store(Vector512.Load(target + 160) + a10_0, target + 160);
+                                Vector512.Store(Vector512.Load(target + 176) + a11_0, target + 176);
+                                Vector512.Store(Vector512.Load(target + 192) + a12_0, target + 192);
+                                Vector512.Store(Vector512.Load(target + 208) + a13_0, target + 208);
+                                Vector512.Store(Vector512.Load(target + 224) + a14_0, target + 224);
+                                Vector512.Store(Vector512.Load(target + 240) + a15_0, target + 240);
+                            }
+                        }
+                    }
+                }
+                // the last 12 pixel(s) of the row
+                {
+                    const int ow = 16;
+                    for (int ci = 0; ci < 16; ci += 16)
+                    {
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                Vector512<float> a0_0 = Vector512<float>.Zero;
+                                Vector512<float> a1_0 = Vector512<float>.Zero;
+                                Vector512<float> a2_0 = Vector512<float>.Zero;
+                                Vector512<float> a3_0 = Vector512<float>.Zero;
+                                Vector512<float> a4_0 = Vector512<float>.Zero;
+                                Vector512<float> a5_0 = Vector512<float>.Zero;
+                                Vector512<float> a6_0 = Vector512<float>.Zero;
+                                Vector512<float> a7_0 = Vector512<float>.Zero;
+                                Vector512<float> a8_0 = Vector512<float>.Zero;
+                                Vector512<float> a9_0 = Vector512<float>.Zero;
+                                Vector512<float> a10_0 = Vector512<float>.Zero;
+                                Vector512<float> a11_0 = Vector512<float>.Zero;
+                                float* wk = wt + (kh * 3 + kw) * 512 + ci;
+                                float* zk = dz + (oh * 28 + ow) * 32;
+                                for (int co = 0; co < 32; co++, wk += 16, zk++)
+                                {
+                                    Vector512<float> w0 = Vector512.Load(wk + 0);
+                                    Vector512<float> z0 = Vector512.Create(zk[0]);
+                                    a0_0 = Vector512.FusedMultiplyAdd(z0, w0, a0_0);
+                                    Vector512<float> z1 = Vector512.Create(zk[32]);
+                                    a1_0 = Vector512.FusedMultiplyAdd(z1, w0, a1_0);
+                                    Vector512<float> z2 = Vector512.Create(zk[64]);
+                                    a2_0 = Vector512.FusedMultiplyAdd(z2, w0, a2_0);
+                                    Vector512<float> z3 = Vector512.Create(zk[96]);
+                                    a3_0 = Vector512.FusedMultiplyAdd(z3, w0, a3_0);
+                                    Vector512<float> z4 = Vector512.Create(zk[128]);
+                                    a4_0 = Vector512.FusedMultiplyAdd(z4, w0, a4_0);
+                                    Vector512<float> z5 = Vector512.Create(zk[160]);
+                                    a5_0 = Vector512.FusedMultiplyAdd(z5, w0, a5_0);
+                                    Vector512<float> z6 = Vector512.Create(zk[192]);
+                                    a6_0 = Vector512.FusedMultiplyAdd(z6, w0, a6_0);
+                                    Vector512<float> z7 = Vector512.Create(zk[224]);
+                                    a7_0 = Vector512.FusedMultiplyAdd(z7, w0, a7_0);
+                                    Vector512<float> z8 = Vector512.Create(zk[256]);
+                                    a8_0 = Vector512.FusedMultiplyAdd(z8, w0, a8_0);
+                                    Vector512<float> z9 = Vector512.Create(zk[288]);
+                                    a9_0 = Vector512.FusedMultiplyAdd(z9, w0, a9_0);
+                                    Vector512<float> z10 = Vector512.Create(zk[320]);
+                                    a10_0 = Vector512.FusedMultiplyAdd(z10, w0, a10_0);
+                                    Vector512<float> z11 = Vector512.Create(zk[352]);
+                                    a11_0 = Vector512.FusedMultiplyAdd(z11, w0, a11_0);
+                                }
+                                float* target = dx + ((oh * 1 + kh * 1 + 0) * 30 + ow * 1 + kw * 1 + 0) * 16 + ci;
+                                Vector512.Store(Vector512.Load(target + 0) + a0_0, target + 0);
+                                Vector512.Store(Vector512.Load(target + 16) + a1_0, target + 16);
+                                Vector512.Store(Vector512.Load(target + 32) + a2_0, target + 32);
+                                Vector512.Store(Vector512.Load(target + 48) + a3_0, target + 48);
+                                Vector512.Store(Vector512.Load(target + 64) + a4_0, target + 64);
+                                Vector512.Store(Vector512.Load(target + 80) + a5_0, target + 80);
+                                Vector512.Store(Vector512.Load(target + 96) + a6_0, target + 96);
+                                Vector512.Store(Vector512.Load(target + 112) + a7_0, target + 112);
+                                Vector512.Store(Vector512.Load(target + 128) + a8_0, target + 128);
+                                Vector512.Store(Vector512.Load(target + 144) + a9_0, target + 144);
+                                Vector512.Store(Vector512.Load(target + 160) + a10_0, target + 160);
+                                Vector512.Store(Vector512.Load(target + 176) + a11_0, target + 176);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1 backward: dX [1, 28, 28] as NHWC 30x30x16 at +12384, each output pixel's dZ scattered over its 3x3 taps
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_GradInput_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* wt = packed + 842256; // [3][3][32][16]
+        for (int n = 0; n < batch; n++)
+        {
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 63344; // [32, 28, 28] as NHWC 28x28x32 at +63344
+            float* dx = arena + n * MnistCnn.ArenaFloatsPerSample + 12384; // [1, 28, 28] as NHWC 30x30x16 at +12384
+            new global::System.Span<float>(dx, 14400).Clear(); // the taps below add into it
+            for (int oh = 0; oh < 28; oh++)
+            {
+                for (int ow = 0; ow < 28; ow += 4)
+                {
+                    for (int ci = 0; ci < 16; ci += 16)
+                    {
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
+                                Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
+                                Vector256<float> a2_0 = Vector256<float>.Zero, a2_1 = Vector256<float>.Zero;
+                                Vector256<float> a3_0 = Vector256<float>.Zero, a3_1 = Vector256<float>.Zero;
+                                float* wk = wt + (kh * 3 + kw) * 512 + ci;
+                                float* zk = dz + (oh * 28 + ow) * 32;
+                                for (int co = 0; co < 32; co++, wk += 16, zk++)
+                                {
+                                    Vector256<float> w0 = Vector256.Load(wk + 0);
+                                    Vector256<float> w1 = Vector256.Load(wk + 8);
+                                    Vector256<float> z0 = Vector256.Create(zk[0]);
+                                    a0_0 = Vector256.FusedMultiplyAdd(z0, w0, a0_0);
+                                    a0_1 = Vector256.FusedMultiplyAdd(z0, w1, a0_1);
+                                    Vector256<float> z1 = Vector256.Create(zk[32]);
+                                    a1_0 = Vector256.FusedMultiplyAdd(z1, w0, a1_0);
+                                    a1_1 = Vector256.FusedMultiplyAdd(z1, w1, a1_1);
+                                    Vector256<float> z2 = Vector256.Create(zk[64]);
+                                    a2_0 = Vector256.FusedMultiplyAdd(z2, w0, a2_0);
+                                    a2_1 = Vector256.FusedMultiplyAdd(z2, w1, a2_1);
+                                    Vector256<float> z3 = Vector256.Create(zk[96]);
+                                    a3_0 = Vector256.FusedMultiplyAdd(z3, w0, a3_0);
+                                    a3_1 = Vector256.FusedMultiplyAdd(z3, w1, a3_1);
+                                }
+                                float* target = dx + ((oh * 1 + kh * 1 + 0) * 30 + ow * 1 + kw * 1 + 0) * 16 + ci;
+                                Vector256.Store(Vector256.Load(target + 0) + a0_0, target + 0);
+                                Vector256.Store(Vector256.Load(target + 8) + a0_1, target + 8);
+                                Vector256.Store(Vector256.Load(target + 16) + a1_0, target + 16);
+                                Vector256.Store(Vector256.Load(target + 24) + a1_1, target + 24);
+                                Vector256.Store(Vector256.Load(target + 32) + a2_0, target + 32);
+                                Vector256.Store(Vector256.Load(target + 40) + a2_1, target + 40);
+                                Vector256.Store(Vector256.Load(target + 48) + a3_0, target + 48);
+                                Vector256.Store(Vector256.Load(target + 56) + a3_1, target + 56);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1 backward: dX [1, 28, 28] as NHWC 30x30x16 at +12384, each output pixel's dZ scattered over its 3x3 taps
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_GradInput_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* wt = packed + 842256; // [3][3][32][16]
+        for (int n = 0; n < batch; n++)
+        {
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 63344; // [32, 28, 28] as NHWC 28x28x32 at +63344
+            float* dx = arena + n * MnistCnn.ArenaFloatsPerSample + 12384; // [1, 28, 28] as NHWC 30x30x16 at +12384
+            new global::System.Span<float>(dx, 14400).Clear(); // the taps below add into it
+            for (int oh = 0; oh < 28; oh++)
+            {
+                for (int ow = 0; ow < 28; ow += 2)
+                {
+                    for (int ci = 0; ci < 16; ci += 16)
+                    {
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                                Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero, a1_2 = Vector128<float>.Zero, a1_3 = Vector128<float>.Zero;
+                                float* wk = wt + (kh * 3 + kw) * 512 + ci;
+                                float* zk = dz + (oh * 28 + ow) * 32;
+                                for (int co = 0; co < 32; co++, wk += 16, zk++)
+                                {
+                                    Vector128<float> w0 = Vector128.Load(wk + 0);
+                                    Vector128<float> w1 = Vector128.Load(wk + 4);
+                                    Vector128<float> w2 = Vector128.Load(wk + 8);
+                                    Vector128<float> w3 = Vector128.Load(wk + 12);
+                                    Vector128<float> z0 = Vector128.Create(zk[0]);
+                                    a0_0 = Vector128.MultiplyAddEstimate(z0, w0, a0_0);
+                                    a0_1 = Vector128.MultiplyAddEstimate(z0, w1, a0_1);
+                                    a0_2 = Vector128.MultiplyAddEstimate(z0, w2, a0_2);
+                                    a0_3 = Vector128.MultiplyAddEstimate(z0, w3, a0_3);
+                                    Vector128<float> z1 = Vector128.Create(zk[32]);
+                                    a1_0 = Vector128.MultiplyAddEstimate(z1, w0, a1_0);
+                                    a1_1 = Vector128.MultiplyAddEstimate(z1, w1, a1_1);
+                                    a1_2 = Vector128.MultiplyAddEstimate(z1, w2, a1_2);
+                                    a1_3 = Vector128.MultiplyAddEstimate(z1, w3, a1_3);
+                                }
+                                float* target = dx + ((oh * 1 + kh * 1 + 0) * 30 + ow * 1 + kw * 1 + 0) * 16 + ci;
+                                Vector128.Store(Vector128.Load(target + 0) + a0_0, target + 0);
+                                Vector128.Store(Vector128.Load(target + 4) + a0_1, target + 4);
+                                Vector128.Store(Vector128.Load(target + 8) + a0_2, target + 8);
+                                Vector128.Store(Vector128.Load(target + 12) + a0_3, target + 12);
+                                Vector128.Store(Vector128.Load(target + 16) + a1_0, target + 16);
+                                Vector128.Store(Vector128.Load(target + 20) + a1_1, target + 20);
+                                Vector128.Store(Vector128.Load(target + 24) + a1_2, target + 24);
+                                Vector128.Store(Vector128.Load(target + 28) + a1_3, target + 28);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // conv1 backward: dX [1, 28, 28] as NHWC 30x30x16 at +12384, each output pixel's dZ scattered over its 3x3 taps
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Conv1_GradInput_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* wt = packed + 842256; // [3][3][32][16]
+        for (int n = 0; n < batch; n++)
+        {
+            float* dz = arena + n * MnistCnn.ArenaFloatsPerSample + 63344; // [32, 28, 28] as NHWC 28x28x32 at +63344
+            float* dx = arena + n * MnistCnn.ArenaFloatsPerSample + 12384; // [1, 28, 28] as NHWC 30x30x16 at +12384
+            new global::System.Span<float>(dx, 14400).Clear(); // the taps below add into it
+            for (int oh = 0; oh < 28; oh++)
+            {
+                for (int ow = 0; ow < 28; ow++)
+                {
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        for (int kw = 0; kw < 3; kw++)
+                        {
+                            float* target = dx + ((oh * 1 + kh * 1 + 0) * 30 + ow * 1 + kw * 1 + 0) * 16;
+                            float* wtap = wt + (kh * 3 + kw) * 512;
+                            for (int ci = 0; ci < 1; ci++)
+                            {
+                                float sum = 0f;
+                                for (int co = 0; co < 32; co++)
+                                {
+                                    sum += dz[(oh * 28 + ow) * 32 + co] * wtap[co * 16 + ci];
+                                }
+                                target[ci] += sum;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // input gradient [1, 28, 28]: [1, 28, 28] as NHWC 30x30x16 at +12384 -> PyTorch order
+    internal static unsafe void GradCopyOut(float* arena, float* inputGrad, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* source = arena + n * MnistCnn.ArenaFloatsPerSample + 12384;
+            float* target = inputGrad + n * 784;
+            for (int h = 0; h < 28; h++)
+            {
+                for (int x = 0; x < 28; x++)
+                {
+                    for (int c = 0; c < 1; c++)
+                    {
+                        target[(c * 28 + h) * 28 + x] = source[((h + 1) * 30 + x + 1) * 16 + c];
+                    }
+                }
+            }
         }
     }
 

@@ -8,7 +8,7 @@ using System.Runtime.Intrinsics;
 namespace App;
 
 [global::System.CodeDom.Compiler.GeneratedCode("GraphCompiler", "1.0.0.0")]
-partial class TinyClassifier
+partial class TinyClassifier : global::GraphCompiler.ICompiledModel
 {
     /// <summary>Floats in one input sample, [12] in PyTorch's order.</summary>
     public const int InputSize = 12;
@@ -17,7 +17,7 @@ partial class TinyClassifier
     public const int OutputSize = 5;
 
     /// <summary>Floats of activation memory each sample of the batch uses in a workspace.</summary>
-    public const int ArenaFloatsPerSample = 48;
+    public const int ArenaFloatsPerSample = 208;
 
     private const int PackedFloats = 752;
 
@@ -47,13 +47,27 @@ partial class TinyClassifier
         "==============================================================================\n" +
         "Total params: 365 (0.00 MB)\n" +
         "Forward FLOPs per sample: 720\n" +
-        "Arena per sample: 192 bytes; packed weights: 3,008 bytes\n" +
+        "Arena per sample: 832 bytes; packed weights: 3,008 bytes\n" +
         "Kernels: CopyIn, Hidden, Head, Softmax, CopyOut\n" +
         "==============================================================================\n" +
         "";
 
+    /// <summary>The graph as declared (before fusion), in PyTorch's terms: for export to ONNX and for tools.</summary>
+    public static global::GraphCompiler.GraphDescription Graph { get; } = new(
+        "x", new[] { 12 }, "t4", new[] { 5 },
+        new global::GraphCompiler.GraphNode[]
+        {
+            new("Linear", "hidden", new[] { "x" }, "t1", new[] { 20 }, new[] { 12, 20, 1 }),
+            new("Tanh", null, new[] { "t1" }, "t2", new[] { 20 }, global::System.Array.Empty<int>()),
+            new("Linear", "head", new[] { "t2" }, "t3", new[] { 5 }, new[] { 20, 5, 1 }),
+            new("Softmax", null, new[] { "t3" }, "t4", new[] { 5 }, new[] { -1 }),
+        });
+
     private readonly global::GraphCompiler.ParameterSet __parameters;
     private readonly global::GraphCompiler.AlignedBuffer __arena;
+    private readonly global::GraphCompiler.AlignedBuffer __gradients;
+    private readonly global::GraphCompiler.AlignedBuffer __scratch;
+    private int __trainedBatch; // batch of the last training Forward, whose activations Backward reads
 
     /// <summary>Creates the model with new parameters (PyTorch's default initialization from <paramref name="seed"/>)
     /// and a workspace for batches of up to <paramref name="maxBatch"/> samples.</summary>
@@ -72,6 +86,8 @@ partial class TinyClassifier
         __parameters = parameters;
         MaxBatch = maxBatch;
         __arena = new global::GraphCompiler.AlignedBuffer(checked(maxBatch * ArenaFloatsPerSample));
+        __gradients = new global::GraphCompiler.AlignedBuffer(parameters.BufferLength);
+        __scratch = new global::GraphCompiler.AlignedBuffer(0);
     }
     #pragma warning restore CS8618
 
@@ -80,6 +96,25 @@ partial class TinyClassifier
 
     /// <summary>The largest batch this workspace runs.</summary>
     public int MaxBatch { get; }
+
+    /// <summary>
+    /// Training mode (PyTorch's <c>model.train()</c>): Forward also keeps what Backward reads. Off by default,
+    /// which runs the leaner inference kernels.
+    /// </summary>
+    public bool Training { get; set; }
+
+    /// <summary>
+    /// Gradients of the loss for every parameter, in the parameters' layout (same names, shapes and offsets),
+    /// written by <see cref="Backward(global::System.ReadOnlySpan{float})"/>. Each Backward overwrites them.
+    /// </summary>
+    public global::GraphCompiler.AlignedBuffer Gradients => __gradients;
+
+    /// <summary>The gradient of one named parameter (a view into <see cref="Gradients"/>).</summary>
+    public global::System.Span<float> Gradient(string name)
+    {
+        global::GraphCompiler.ParameterInfo info = __parameters.Info(name);
+        return __gradients.Span.Slice(info.Offset, info.Length);
+    }
 
     /// <summary>
     /// Runs the model on a batch: <paramref name="input"/> holds batch x [12] floats in PyTorch's order,
@@ -98,23 +133,79 @@ partial class TinyClassifier
             // The checks are JIT-time constants: only the widest accelerated path is compiled.
             if (Vector512.IsHardwareAccelerated)
             {
-                TinyClassifierKernels.Run_V512(arena, parameters, packed, batch);
+                if (Training) TinyClassifierKernels.RunTraining_V512(arena, parameters, packed, batch);
+                else TinyClassifierKernels.Run_V512(arena, parameters, packed, batch);
             }
             else if (Vector256.IsHardwareAccelerated)
             {
-                TinyClassifierKernels.Run_V256(arena, parameters, packed, batch);
+                if (Training) TinyClassifierKernels.RunTraining_V256(arena, parameters, packed, batch);
+                else TinyClassifierKernels.Run_V256(arena, parameters, packed, batch);
             }
             else if (Vector128.IsHardwareAccelerated)
             {
-                TinyClassifierKernels.Run_V128(arena, parameters, packed, batch);
+                if (Training) TinyClassifierKernels.RunTraining_V128(arena, parameters, packed, batch);
+                else TinyClassifierKernels.Run_V128(arena, parameters, packed, batch);
             }
             else
             {
-                TinyClassifierKernels.Run_Scalar(arena, parameters, packed, batch);
+                if (Training) TinyClassifierKernels.RunTraining_Scalar(arena, parameters, packed, batch);
+                else TinyClassifierKernels.Run_Scalar(arena, parameters, packed, batch);
             }
             TinyClassifierKernels.CopyOut(arena, y, batch);
         }
+        __trainedBatch = Training ? batch : 0;
     }
+
+    /// <summary>
+    /// Backpropagates <paramref name="outputGrad"/> (dLoss/dOutput of the last training Forward, batch x OutputSize)
+    /// and overwrites <see cref="Gradients"/> with dLoss/dParameters, summed over the batch. Allocates nothing.
+    /// </summary>
+    /// <exception cref="global::System.InvalidOperationException">The last Forward did not run in training mode.</exception>
+    /// <exception cref="global::System.ArgumentException">The length is not that batch times OutputSize; nothing is written.</exception>
+    public void Backward(global::System.ReadOnlySpan<float> outputGrad) => Backward(outputGrad, default);
+
+    /// <summary>
+    /// As <see cref="Backward(global::System.ReadOnlySpan{float})"/>, and also writes dLoss/dInput into
+    /// <paramref name="inputGrad"/> (batch x InputSize, PyTorch order) unless it is empty: a saliency map.
+    /// </summary>
+    public unsafe void Backward(global::System.ReadOnlySpan<float> outputGrad, global::System.Span<float> inputGrad)
+    {
+        int batch = global::GraphCompiler.InputChecks.Backward(nameof(TinyClassifier), __trainedBatch, outputGrad.Length, OutputSize, inputGrad.Length, InputSize);
+        bool inputGradient = !inputGrad.IsEmpty;
+        float* parameters = __parameters.Pointer;
+        float* packed = __parameters.EnsurePacked(PackedFloats, &TinyClassifierKernels.PackWeights);
+        float* arena = __arena.Pointer;
+        float* grads = __gradients.Pointer;
+        float* scratch = __scratch.Pointer;
+        fixed (float* dy = outputGrad, dx = inputGrad)
+        {
+            TinyClassifierKernels.GradCopyIn(dy, arena, batch);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                TinyClassifierKernels.RunBackward_V512(arena, parameters, packed, grads, scratch, batch, inputGradient);
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                TinyClassifierKernels.RunBackward_V256(arena, parameters, packed, grads, scratch, batch, inputGradient);
+            }
+            else if (Vector128.IsHardwareAccelerated)
+            {
+                TinyClassifierKernels.RunBackward_V128(arena, parameters, packed, grads, scratch, batch, inputGradient);
+            }
+            else
+            {
+                TinyClassifierKernels.RunBackward_Scalar(arena, parameters, packed, grads, scratch, batch, inputGradient);
+            }
+            if (inputGradient)
+            {
+                TinyClassifierKernels.GradCopyOut(arena, dx, batch);
+            }
+        }
+    }
+
+    int global::GraphCompiler.ICompiledModel.InputLength => InputSize;
+
+    int global::GraphCompiler.ICompiledModel.OutputLength => OutputSize;
 }
 
 /// <summary>The compiled loops of <see cref="TinyClassifier"/>: one method per fused kernel and vector width.</summary>
@@ -128,12 +219,50 @@ file static class TinyClassifierKernels
         Softmax(arena, parameters, packed, batch);
     }
 
+    // The V512 forward in training mode: the same kernels, some of which also store what backward reads.
+    internal static unsafe void RunTraining_V512(float* arena, float* parameters, float* packed, int batch)
+    {
+        Hidden_V512(arena, parameters, packed, batch);
+        Head_V512(arena, parameters, packed, batch);
+        Softmax(arena, parameters, packed, batch);
+    }
+
+    // The V512 backward pass, in execution order; kernels that only serve the input gradient run when it is asked for.
+    internal static unsafe void RunBackward_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch, bool inputGradient)
+    {
+        Softmax_Grad(arena, parameters, packed, grads, scratch, batch);
+        Head_GradWeight_V512(arena, parameters, packed, grads, scratch, batch);
+        Head_GradInput_V512(arena, parameters, packed, grads, scratch, batch);
+        Hidden_GradPre(arena, parameters, packed, grads, scratch, batch);
+        Hidden_GradWeight_V512(arena, parameters, packed, grads, scratch, batch);
+        if (inputGradient) Hidden_GradInput_V512(arena, parameters, packed, grads, scratch, batch);
+    }
+
     // All kernels of the V256 path, in execution order.
     internal static unsafe void Run_V256(float* arena, float* parameters, float* packed, int batch)
     {
         Hidden_V256(arena, parameters, packed, batch);
         Head_V256(arena, parameters, packed, batch);
         Softmax(arena, parameters, packed, batch);
+    }
+
+    // The V256 forward in training mode: the same kernels, some of which also store what backward reads.
+    internal static unsafe void RunTraining_V256(float* arena, float* parameters, float* packed, int batch)
+    {
+        Hidden_V256(arena, parameters, packed, batch);
+        Head_V256(arena, parameters, packed, batch);
+        Softmax(arena, parameters, packed, batch);
+    }
+
+    // The V256 backward pass, in execution order; kernels that only serve the input gradient run when it is asked for.
+    internal static unsafe void RunBackward_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch, bool inputGradient)
+    {
+        Softmax_Grad(arena, parameters, packed, grads, scratch, batch);
+        Head_GradWeight_V256(arena, parameters, packed, grads, scratch, batch);
+        Head_GradInput_V256(arena, parameters, packed, grads, scratch, batch);
+        Hidden_GradPre(arena, parameters, packed, grads, scratch, batch);
+        Hidden_GradWeight_V256(arena, parameters, packed, grads, scratch, batch);
+        if (inputGradient) Hidden_GradInput_V256(arena, parameters, packed, grads, scratch, batch);
     }
 
     // All kernels of the V128 path, in execution order.
@@ -144,6 +273,25 @@ file static class TinyClassifierKernels
         Softmax(arena, parameters, packed, batch);
     }
 
+    // The V128 forward in training mode: the same kernels, some of which also store what backward reads.
+    internal static unsafe void RunTraining_V128(float* arena, float* parameters, float* packed, int batch)
+    {
+        Hidden_V128(arena, parameters, packed, batch);
+        Head_V128(arena, parameters, packed, batch);
+        Softmax(arena, parameters, packed, batch);
+    }
+
+    // The V128 backward pass, in execution order; kernels that only serve the input gradient run when it is asked for.
+    internal static unsafe void RunBackward_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch, bool inputGradient)
+    {
+        Softmax_Grad(arena, parameters, packed, grads, scratch, batch);
+        Head_GradWeight_V128(arena, parameters, packed, grads, scratch, batch);
+        Head_GradInput_V128(arena, parameters, packed, grads, scratch, batch);
+        Hidden_GradPre(arena, parameters, packed, grads, scratch, batch);
+        Hidden_GradWeight_V128(arena, parameters, packed, grads, scratch, batch);
+        if (inputGradient) Hidden_GradInput_V128(arena, parameters, packed, grads, scratch, batch);
+    }
+
     // All kernels of the scalar path, in execution order.
     internal static unsafe void Run_Scalar(float* arena, float* parameters, float* packed, int batch)
     {
@@ -152,17 +300,36 @@ file static class TinyClassifierKernels
         Softmax(arena, parameters, packed, batch);
     }
 
+    // The scalar forward in training mode: the same kernels, some of which also store what backward reads.
+    internal static unsafe void RunTraining_Scalar(float* arena, float* parameters, float* packed, int batch)
+    {
+        Hidden_Scalar(arena, parameters, packed, batch);
+        Head_Scalar(arena, parameters, packed, batch);
+        Softmax(arena, parameters, packed, batch);
+    }
+
+    // The scalar backward pass, in execution order; kernels that only serve the input gradient run when it is asked for.
+    internal static unsafe void RunBackward_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch, bool inputGradient)
+    {
+        Softmax_Grad(arena, parameters, packed, grads, scratch, batch);
+        Head_GradWeight_Scalar(arena, parameters, packed, grads, scratch, batch);
+        Head_GradInput_Scalar(arena, parameters, packed, grads, scratch, batch);
+        Hidden_GradPre(arena, parameters, packed, grads, scratch, batch);
+        Hidden_GradWeight_Scalar(arena, parameters, packed, grads, scratch, batch);
+        if (inputGradient) Hidden_GradInput_Scalar(arena, parameters, packed, grads, scratch, batch);
+    }
+
     // Rearranges the weights that kernels read in another layout; runs again after any parameter change.
+    // Padding positions are never written: they keep the zeros of the buffer's allocation.
     internal static unsafe void PackWeights(float* parameters, float* packed)
     {
         // hidden.weight [20, 12] -> [12][32], hidden.bias -> [32]
         {
             float* source = parameters + 0;
             float* target = packed + 0;
-            new global::System.Span<float>(target, 416).Clear(); // padding stays zero
-            for (int o = 0; o < 20; o++)
+            for (int k = 0; k < 12; k++)
             {
-                for (int k = 0; k < 12; k++)
+                for (int o = 0; o < 20; o++)
                 {
                     target[k * 32 + o] = source[o * 12 + k];
                 }
@@ -173,10 +340,9 @@ file static class TinyClassifierKernels
         {
             float* source = parameters + 272;
             float* target = packed + 416;
-            new global::System.Span<float>(target, 336).Clear(); // padding stays zero
-            for (int o = 0; o < 5; o++)
+            for (int k = 0; k < 20; k++)
             {
-                for (int k = 0; k < 20; k++)
+                for (int o = 0; o < 5; o++)
                 {
                     target[k * 16 + o] = source[o * 20 + k];
                 }
@@ -585,7 +751,7 @@ file static class TinyClassifierKernels
         float* weights = packed + 416; // [20][16]
         float* bias = packed + 736; // [16]
         float* x = arena + 16; // [20] at +16, one row per sample
-        float* y = arena + 0; // [5] at +0, one row per sample
+        float* y = arena + 48; // [5] at +48, one row per sample
         for (int o = 0; o < 16; o += 16)
         {
             int n = 0;
@@ -689,7 +855,7 @@ file static class TinyClassifierKernels
         float* weights = packed + 416; // [20][16]
         float* bias = packed + 736; // [16]
         float* x = arena + 16; // [20] at +16, one row per sample
-        float* y = arena + 0; // [5] at +0, one row per sample
+        float* y = arena + 48; // [5] at +48, one row per sample
         for (int o = 0; o < 16; o += 16)
         {
             int n = 0;
@@ -801,7 +967,7 @@ file static class TinyClassifierKernels
         float* weights = packed + 416; // [20][16]
         float* bias = packed + 736; // [16]
         float* x = arena + 16; // [20] at +16, one row per sample
-        float* y = arena + 0; // [5] at +0, one row per sample
+        float* y = arena + 48; // [5] at +48, one row per sample
         for (int o = 0; o < 16; o += 8)
         {
             int n = 0;
@@ -913,7 +1079,7 @@ file static class TinyClassifierKernels
         float* weights = packed + 416; // [20][16]
         float* bias = packed + 736; // [16]
         float* x = arena + 16; // [20] at +16, one row per sample
-        float* y = arena + 0; // [5] at +0, one row per sample
+        float* y = arena + 48; // [5] at +48, one row per sample
         for (int n = 0; n < batch; n++)
         {
             for (int o = 0; o < 5; o++)
@@ -936,8 +1102,8 @@ file static class TinyClassifierKernels
         {
             for (int row = 0; row < 1; row++)
             {
-                float* x = arena + n * TinyClassifier.ArenaFloatsPerSample + 0 + row * 5;
-                float* y = arena + n * TinyClassifier.ArenaFloatsPerSample + 16 + row * 5;
+                float* x = arena + n * TinyClassifier.ArenaFloatsPerSample + 48 + row * 5;
+                float* y = arena + n * TinyClassifier.ArenaFloatsPerSample + 64 + row * 5;
                 float max = float.NegativeInfinity;
                 for (int i = 0; i < 5; i++)
                 {
@@ -957,14 +1123,1037 @@ file static class TinyClassifierKernels
         }
     }
 
-    // result [5]: [5] at +16 -> PyTorch order
+    // result [5]: [5] at +64 -> PyTorch order
     internal static unsafe void CopyOut(float* arena, float* output, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
-            float* source = arena + n * TinyClassifier.ArenaFloatsPerSample + 16;
+            float* source = arena + n * TinyClassifier.ArenaFloatsPerSample + 64;
             float* target = output + n * 5;
             new global::System.ReadOnlySpan<float>(source, 5).CopyTo(new global::System.Span<float>(target, 5));
+        }
+    }
+
+    // output gradient [5]: PyTorch order -> [5] at +144
+    internal static unsafe void GradCopyIn(float* outputGrad, float* arena, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* source = outputGrad + n * 5;
+            float* target = arena + n * TinyClassifier.ArenaFloatsPerSample + 144;
+            new global::System.Span<float>(target, 16).Clear(); // padding lanes and borders read as zero
+            new global::System.ReadOnlySpan<float>(source, 5).CopyTo(new global::System.Span<float>(target, 5));
+        }
+    }
+
+    // Softmax backward over the last dimension
+    internal static unsafe void Softmax_Grad(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            for (int row = 0; row < 1; row++)
+            {
+                float* y = arena + n * TinyClassifier.ArenaFloatsPerSample + 64 + row * 5;
+                float* gy = arena + n * TinyClassifier.ArenaFloatsPerSample + 144 + row * 5;
+                float* gx = arena + n * TinyClassifier.ArenaFloatsPerSample + 128 + row * 5;
+                float sum = 0f;
+                for (int i = 0; i < 5; i++)
+                {
+                    sum += gy[i] * y[i];
+                }
+                for (int i = 0; i < 5; i++)
+                {
+                    gx[i] = y[i] * (gy[i] - sum);
+                }
+            }
+        }
+    }
+
+    // head backward: dhead.weight [5, 20] and dhead.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Head_GradWeight_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 16; // [20] at +16, one row per sample
+        float* dz = arena + 128; // [5] at +128, one row per sample
+        float* dw = grads + 272; // [5][20]
+        for (int k = 0; k < 16; k += 16)
+        {
+            for (int o = 0; o < 4; o += 4)
+            {
+                Vector512<float> a0_0 = Vector512<float>.Zero;
+                Vector512<float> a1_0 = Vector512<float>.Zero;
+                Vector512<float> a2_0 = Vector512<float>.Zero;
+                Vector512<float> a3_0 = Vector512<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * TinyClassifier.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * TinyClassifier.ArenaFloatsPerSample + o;
+                    Vector512<float> x0 = Vector512.Load(xs + 0);
+                    Vector512<float> z0 = Vector512.Create(zs[0]);
+                    a0_0 = Vector512.FusedMultiplyAdd(z0, x0, a0_0);
+                    Vector512<float> z1 = Vector512.Create(zs[1]);
+                    a1_0 = Vector512.FusedMultiplyAdd(z1, x0, a1_0);
+                    Vector512<float> z2 = Vector512.Create(zs[2]);
+                    a2_0 = Vector512.FusedMultiplyAdd(z2, x0, a2_0);
+                    Vector512<float> z3 = Vector512.Create(zs[3]);
+                    a3_0 = Vector512.FusedMultiplyAdd(z3, x0, a3_0);
+                }
+                Vector512.Store(a0_0, dw + (o + 0) * 20 + k + 0);
+                Vector512.Store(a1_0, dw + (o + 1) * 20 + k + 0);
+                Vector512.Store(a2_0, dw + (o + 2) * 20 + k + 0);
+                Vector512.Store(a3_0, dw + (o + 3) * 20 + k + 0);
+            }
+            {
+                const int o = 4;
+                Vector512<float> a0_0 = Vector512<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * TinyClassifier.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * TinyClassifier.ArenaFloatsPerSample + o;
+                    Vector512<float> x0 = Vector512.Load(xs + 0);
+                    Vector512<float> z0 = Vector512.Create(zs[0]);
+                    a0_0 = Vector512.FusedMultiplyAdd(z0, x0, a0_0);
+                }
+                Vector512.Store(a0_0, dw + (o + 0) * 20 + k + 0);
+            }
+        }
+        // the columns after the last whole vector
+        for (int o = 0; o < 5; o++)
+        {
+            for (int k = 16; k < 20; k++)
+            {
+                float sum = 0f;
+                for (int s = 0; s < batch; s++)
+                {
+                    sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o] * x[s * TinyClassifier.ArenaFloatsPerSample + k];
+                }
+                dw[o * 20 + k] = sum;
+            }
+        }
+        for (int o = 0; o < 5; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o];
+            }
+            grads[384 + o] = sum;
+        }
+    }
+
+    // head backward: dhead.weight [5, 20] and dhead.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Head_GradWeight_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 16; // [20] at +16, one row per sample
+        float* dz = arena + 128; // [5] at +128, one row per sample
+        float* dw = grads + 272; // [5][20]
+        for (int k = 0; k < 16; k += 16)
+        {
+            for (int o = 0; o < 3; o += 3)
+            {
+                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
+                Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
+                Vector256<float> a2_0 = Vector256<float>.Zero, a2_1 = Vector256<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * TinyClassifier.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * TinyClassifier.ArenaFloatsPerSample + o;
+                    Vector256<float> x0 = Vector256.Load(xs + 0);
+                    Vector256<float> x1 = Vector256.Load(xs + 8);
+                    Vector256<float> z0 = Vector256.Create(zs[0]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, x0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(z0, x1, a0_1);
+                    Vector256<float> z1 = Vector256.Create(zs[1]);
+                    a1_0 = Vector256.FusedMultiplyAdd(z1, x0, a1_0);
+                    a1_1 = Vector256.FusedMultiplyAdd(z1, x1, a1_1);
+                    Vector256<float> z2 = Vector256.Create(zs[2]);
+                    a2_0 = Vector256.FusedMultiplyAdd(z2, x0, a2_0);
+                    a2_1 = Vector256.FusedMultiplyAdd(z2, x1, a2_1);
+                }
+                Vector256.Store(a0_0, dw + (o + 0) * 20 + k + 0);
+                Vector256.Store(a0_1, dw + (o + 0) * 20 + k + 8);
+                Vector256.Store(a1_0, dw + (o + 1) * 20 + k + 0);
+                Vector256.Store(a1_1, dw + (o + 1) * 20 + k + 8);
+                Vector256.Store(a2_0, dw + (o + 2) * 20 + k + 0);
+                Vector256.Store(a2_1, dw + (o + 2) * 20 + k + 8);
+            }
+            {
+                const int o = 3;
+                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
+                Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * TinyClassifier.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * TinyClassifier.ArenaFloatsPerSample + o;
+                    Vector256<float> x0 = Vector256.Load(xs + 0);
+                    Vector256<float> x1 = Vector256.Load(xs + 8);
+                    Vector256<float> z0 = Vector256.Create(zs[0]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, x0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(z0, x1, a0_1);
+                    Vector256<float> z1 = Vector256.Create(zs[1]);
+                    a1_0 = Vector256.FusedMultiplyAdd(z1, x0, a1_0);
+                    a1_1 = Vector256.FusedMultiplyAdd(z1, x1, a1_1);
+                }
+                Vector256.Store(a0_0, dw + (o + 0) * 20 + k + 0);
+                Vector256.Store(a0_1, dw + (o + 0) * 20 + k + 8);
+                Vector256.Store(a1_0, dw + (o + 1) * 20 + k + 0);
+                Vector256.Store(a1_1, dw + (o + 1) * 20 + k + 8);
+            }
+        }
+        // the columns after the last whole vector
+        for (int o = 0; o < 5; o++)
+        {
+            for (int k = 16; k < 20; k++)
+            {
+                float sum = 0f;
+                for (int s = 0; s < batch; s++)
+                {
+                    sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o] * x[s * TinyClassifier.ArenaFloatsPerSample + k];
+                }
+                dw[o * 20 + k] = sum;
+            }
+        }
+        for (int o = 0; o < 5; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o];
+            }
+            grads[384 + o] = sum;
+        }
+    }
+
+    // head backward: dhead.weight [5, 20] and dhead.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Head_GradWeight_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 16; // [20] at +16, one row per sample
+        float* dz = arena + 128; // [5] at +128, one row per sample
+        float* dw = grads + 272; // [5][20]
+        for (int k = 0; k < 16; k += 16)
+        {
+            for (int o = 0; o < 3; o += 3)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero, a1_2 = Vector128<float>.Zero, a1_3 = Vector128<float>.Zero;
+                Vector128<float> a2_0 = Vector128<float>.Zero, a2_1 = Vector128<float>.Zero, a2_2 = Vector128<float>.Zero, a2_3 = Vector128<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * TinyClassifier.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * TinyClassifier.ArenaFloatsPerSample + o;
+                    Vector128<float> x0 = Vector128.Load(xs + 0);
+                    Vector128<float> x1 = Vector128.Load(xs + 4);
+                    Vector128<float> x2 = Vector128.Load(xs + 8);
+                    Vector128<float> x3 = Vector128.Load(xs + 12);
+                    Vector128<float> z0 = Vector128.Create(zs[0]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, x0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, x1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, x2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(z0, x3, a0_3);
+                    Vector128<float> z1 = Vector128.Create(zs[1]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, x0, a1_0);
+                    a1_1 = Vector128.MultiplyAddEstimate(z1, x1, a1_1);
+                    a1_2 = Vector128.MultiplyAddEstimate(z1, x2, a1_2);
+                    a1_3 = Vector128.MultiplyAddEstimate(z1, x3, a1_3);
+                    Vector128<float> z2 = Vector128.Create(zs[2]);
+                    a2_0 = Vector128.MultiplyAddEstimate(z2, x0, a2_0);
+                    a2_1 = Vector128.MultiplyAddEstimate(z2, x1, a2_1);
+                    a2_2 = Vector128.MultiplyAddEstimate(z2, x2, a2_2);
+                    a2_3 = Vector128.MultiplyAddEstimate(z2, x3, a2_3);
+                }
+                Vector128.Store(a0_0, dw + (o + 0) * 20 + k + 0);
+                Vector128.Store(a0_1, dw + (o + 0) * 20 + k + 4);
+                Vector128.Store(a0_2, dw + (o + 0) * 20 + k + 8);
+                Vector128.Store(a0_3, dw + (o + 0) * 20 + k + 12);
+                Vector128.Store(a1_0, dw + (o + 1) * 20 + k + 0);
+                Vector128.Store(a1_1, dw + (o + 1) * 20 + k + 4);
+                Vector128.Store(a1_2, dw + (o + 1) * 20 + k + 8);
+                Vector128.Store(a1_3, dw + (o + 1) * 20 + k + 12);
+                Vector128.Store(a2_0, dw + (o + 2) * 20 + k + 0);
+                Vector128.Store(a2_1, dw + (o + 2) * 20 + k + 4);
+                Vector128.Store(a2_2, dw + (o + 2) * 20 + k + 8);
+                Vector128.Store(a2_3, dw + (o + 2) * 20 + k + 12);
+            }
+            {
+                const int o = 3;
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero, a1_2 = Vector128<float>.Zero, a1_3 = Vector128<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * TinyClassifier.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * TinyClassifier.ArenaFloatsPerSample + o;
+                    Vector128<float> x0 = Vector128.Load(xs + 0);
+                    Vector128<float> x1 = Vector128.Load(xs + 4);
+                    Vector128<float> x2 = Vector128.Load(xs + 8);
+                    Vector128<float> x3 = Vector128.Load(xs + 12);
+                    Vector128<float> z0 = Vector128.Create(zs[0]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, x0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, x1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, x2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(z0, x3, a0_3);
+                    Vector128<float> z1 = Vector128.Create(zs[1]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, x0, a1_0);
+                    a1_1 = Vector128.MultiplyAddEstimate(z1, x1, a1_1);
+                    a1_2 = Vector128.MultiplyAddEstimate(z1, x2, a1_2);
+                    a1_3 = Vector128.MultiplyAddEstimate(z1, x3, a1_3);
+                }
+                Vector128.Store(a0_0, dw + (o + 0) * 20 + k + 0);
+                Vector128.Store(a0_1, dw + (o + 0) * 20 + k + 4);
+                Vector128.Store(a0_2, dw + (o + 0) * 20 + k + 8);
+                Vector128.Store(a0_3, dw + (o + 0) * 20 + k + 12);
+                Vector128.Store(a1_0, dw + (o + 1) * 20 + k + 0);
+                Vector128.Store(a1_1, dw + (o + 1) * 20 + k + 4);
+                Vector128.Store(a1_2, dw + (o + 1) * 20 + k + 8);
+                Vector128.Store(a1_3, dw + (o + 1) * 20 + k + 12);
+            }
+        }
+        {
+            const int k = 16;
+            for (int o = 0; o < 3; o += 3)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero;
+                Vector128<float> a2_0 = Vector128<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * TinyClassifier.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * TinyClassifier.ArenaFloatsPerSample + o;
+                    Vector128<float> x0 = Vector128.Load(xs + 0);
+                    Vector128<float> z0 = Vector128.Create(zs[0]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, x0, a0_0);
+                    Vector128<float> z1 = Vector128.Create(zs[1]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, x0, a1_0);
+                    Vector128<float> z2 = Vector128.Create(zs[2]);
+                    a2_0 = Vector128.MultiplyAddEstimate(z2, x0, a2_0);
+                }
+                Vector128.Store(a0_0, dw + (o + 0) * 20 + k + 0);
+                Vector128.Store(a1_0, dw + (o + 1) * 20 + k + 0);
+                Vector128.Store(a2_0, dw + (o + 2) * 20 + k + 0);
+            }
+            {
+                const int o = 3;
+                Vector128<float> a0_0 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * TinyClassifier.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * TinyClassifier.ArenaFloatsPerSample + o;
+                    Vector128<float> x0 = Vector128.Load(xs + 0);
+                    Vector128<float> z0 = Vector128.Create(zs[0]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, x0, a0_0);
+                    Vector128<float> z1 = Vector128.Create(zs[1]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, x0, a1_0);
+                }
+                Vector128.Store(a0_0, dw + (o + 0) * 20 + k + 0);
+                Vector128.Store(a1_0, dw + (o + 1) * 20 + k + 0);
+            }
+        }
+        for (int o = 0; o < 5; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o];
+            }
+            grads[384 + o] = sum;
+        }
+    }
+
+    // head backward: dhead.weight [5, 20] and dhead.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Head_GradWeight_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 16; // [20] at +16, one row per sample
+        float* dz = arena + 128; // [5] at +128, one row per sample
+        float* dw = grads + 272; // [5][20]
+        // every column
+        for (int o = 0; o < 5; o++)
+        {
+            for (int k = 0; k < 20; k++)
+            {
+                float sum = 0f;
+                for (int s = 0; s < batch; s++)
+                {
+                    sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o] * x[s * TinyClassifier.ArenaFloatsPerSample + k];
+                }
+                dw[o * 20 + k] = sum;
+            }
+        }
+        for (int o = 0; o < 5; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o];
+            }
+            grads[384 + o] = sum;
+        }
+    }
+
+    // head backward: dX [20] at +96 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Head_GradInput_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = parameters + 272; // [5][20]
+        float* dz = arena + 128; // [5] at +128, one row per sample
+        float* dx = arena + 96; // [20] at +96, one row per sample
+        for (int k = 0; k < 16; k += 16)
+        {
+            int s = 0;
+            for (; s + 4 <= batch; s += 4)
+            {
+                Vector512<float> a0_0 = Vector512<float>.Zero;
+                Vector512<float> a1_0 = Vector512<float>.Zero;
+                Vector512<float> a2_0 = Vector512<float>.Zero;
+                Vector512<float> a3_0 = Vector512<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 5; o++, wk += 20)
+                {
+                    Vector512<float> w0 = Vector512.Load(wk + 0);
+                    Vector512<float> z0 = Vector512.Create(dz[(s + 0) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector512.FusedMultiplyAdd(z0, w0, a0_0);
+                    Vector512<float> z1 = Vector512.Create(dz[(s + 1) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a1_0 = Vector512.FusedMultiplyAdd(z1, w0, a1_0);
+                    Vector512<float> z2 = Vector512.Create(dz[(s + 2) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a2_0 = Vector512.FusedMultiplyAdd(z2, w0, a2_0);
+                    Vector512<float> z3 = Vector512.Create(dz[(s + 3) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a3_0 = Vector512.FusedMultiplyAdd(z3, w0, a3_0);
+                }
+                Vector512.Store(a0_0, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector512.Store(a1_0, dx + (s + 1) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector512.Store(a2_0, dx + (s + 2) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector512.Store(a3_0, dx + (s + 3) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+            }
+            for (; s < batch; s++)
+            {
+                Vector512<float> a0_0 = Vector512<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 5; o++, wk += 20)
+                {
+                    Vector512<float> w0 = Vector512.Load(wk + 0);
+                    Vector512<float> z0 = Vector512.Create(dz[(s + 0) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector512.FusedMultiplyAdd(z0, w0, a0_0);
+                }
+                Vector512.Store(a0_0, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+            }
+        }
+        for (int s = 0; s < batch; s++)
+        {
+            for (int k = 16; k < 20; k++)
+            {
+                float sum = 0f;
+                for (int o = 0; o < 5; o++)
+                {
+                    sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o] * weights[o * 20 + k];
+                }
+                dx[s * TinyClassifier.ArenaFloatsPerSample + k] = sum;
+            }
+        }
+    }
+
+    // head backward: dX [20] at +96 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Head_GradInput_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = parameters + 272; // [5][20]
+        float* dz = arena + 128; // [5] at +128, one row per sample
+        float* dx = arena + 96; // [20] at +96, one row per sample
+        for (int k = 0; k < 16; k += 16)
+        {
+            int s = 0;
+            for (; s + 3 <= batch; s += 3)
+            {
+                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
+                Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
+                Vector256<float> a2_0 = Vector256<float>.Zero, a2_1 = Vector256<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 5; o++, wk += 20)
+                {
+                    Vector256<float> w0 = Vector256.Load(wk + 0);
+                    Vector256<float> w1 = Vector256.Load(wk + 8);
+                    Vector256<float> z0 = Vector256.Create(dz[(s + 0) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, w0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(z0, w1, a0_1);
+                    Vector256<float> z1 = Vector256.Create(dz[(s + 1) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a1_0 = Vector256.FusedMultiplyAdd(z1, w0, a1_0);
+                    a1_1 = Vector256.FusedMultiplyAdd(z1, w1, a1_1);
+                    Vector256<float> z2 = Vector256.Create(dz[(s + 2) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a2_0 = Vector256.FusedMultiplyAdd(z2, w0, a2_0);
+                    a2_1 = Vector256.FusedMultiplyAdd(z2, w1, a2_1);
+                }
+                Vector256.Store(a0_0, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a0_1, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 8);
+                Vector256.Store(a1_0, dx + (s + 1) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a1_1, dx + (s + 1) * TinyClassifier.ArenaFloatsPerSample + k + 8);
+                Vector256.Store(a2_0, dx + (s + 2) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a2_1, dx + (s + 2) * TinyClassifier.ArenaFloatsPerSample + k + 8);
+            }
+            for (; s < batch; s++)
+            {
+                Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 5; o++, wk += 20)
+                {
+                    Vector256<float> w0 = Vector256.Load(wk + 0);
+                    Vector256<float> w1 = Vector256.Load(wk + 8);
+                    Vector256<float> z0 = Vector256.Create(dz[(s + 0) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, w0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(z0, w1, a0_1);
+                }
+                Vector256.Store(a0_0, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a0_1, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 8);
+            }
+        }
+        for (int s = 0; s < batch; s++)
+        {
+            for (int k = 16; k < 20; k++)
+            {
+                float sum = 0f;
+                for (int o = 0; o < 5; o++)
+                {
+                    sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o] * weights[o * 20 + k];
+                }
+                dx[s * TinyClassifier.ArenaFloatsPerSample + k] = sum;
+            }
+        }
+    }
+
+    // head backward: dX [20] at +96 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Head_GradInput_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = parameters + 272; // [5][20]
+        float* dz = arena + 128; // [5] at +128, one row per sample
+        float* dx = arena + 96; // [20] at +96, one row per sample
+        for (int k = 0; k < 16; k += 16)
+        {
+            int s = 0;
+            for (; s + 3 <= batch; s += 3)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero, a1_2 = Vector128<float>.Zero, a1_3 = Vector128<float>.Zero;
+                Vector128<float> a2_0 = Vector128<float>.Zero, a2_1 = Vector128<float>.Zero, a2_2 = Vector128<float>.Zero, a2_3 = Vector128<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 5; o++, wk += 20)
+                {
+                    Vector128<float> w0 = Vector128.Load(wk + 0);
+                    Vector128<float> w1 = Vector128.Load(wk + 4);
+                    Vector128<float> w2 = Vector128.Load(wk + 8);
+                    Vector128<float> w3 = Vector128.Load(wk + 12);
+                    Vector128<float> z0 = Vector128.Create(dz[(s + 0) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, w0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, w1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, w2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(z0, w3, a0_3);
+                    Vector128<float> z1 = Vector128.Create(dz[(s + 1) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, w0, a1_0);
+                    a1_1 = Vector128.MultiplyAddEstimate(z1, w1, a1_1);
+                    a1_2 = Vector128.MultiplyAddEstimate(z1, w2, a1_2);
+                    a1_3 = Vector128.MultiplyAddEstimate(z1, w3, a1_3);
+                    Vector128<float> z2 = Vector128.Create(dz[(s + 2) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a2_0 = Vector128.MultiplyAddEstimate(z2, w0, a2_0);
+                    a2_1 = Vector128.MultiplyAddEstimate(z2, w1, a2_1);
+                    a2_2 = Vector128.MultiplyAddEstimate(z2, w2, a2_2);
+                    a2_3 = Vector128.MultiplyAddEstimate(z2, w3, a2_3);
+                }
+                Vector128.Store(a0_0, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a0_1, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a0_2, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a0_3, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 12);
+                Vector128.Store(a1_0, dx + (s + 1) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a1_1, dx + (s + 1) * TinyClassifier.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a1_2, dx + (s + 1) * TinyClassifier.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a1_3, dx + (s + 1) * TinyClassifier.ArenaFloatsPerSample + k + 12);
+                Vector128.Store(a2_0, dx + (s + 2) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a2_1, dx + (s + 2) * TinyClassifier.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a2_2, dx + (s + 2) * TinyClassifier.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a2_3, dx + (s + 2) * TinyClassifier.ArenaFloatsPerSample + k + 12);
+            }
+            for (; s < batch; s++)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero, a0_3 = Vector128<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 5; o++, wk += 20)
+                {
+                    Vector128<float> w0 = Vector128.Load(wk + 0);
+                    Vector128<float> w1 = Vector128.Load(wk + 4);
+                    Vector128<float> w2 = Vector128.Load(wk + 8);
+                    Vector128<float> w3 = Vector128.Load(wk + 12);
+                    Vector128<float> z0 = Vector128.Create(dz[(s + 0) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, w0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, w1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, w2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(z0, w3, a0_3);
+                }
+                Vector128.Store(a0_0, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a0_1, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a0_2, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a0_3, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 12);
+            }
+        }
+        {
+            const int k = 16;
+            int s = 0;
+            for (; s + 3 <= batch; s += 3)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero;
+                Vector128<float> a2_0 = Vector128<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 5; o++, wk += 20)
+                {
+                    Vector128<float> w0 = Vector128.Load(wk + 0);
+                    Vector128<float> z0 = Vector128.Create(dz[(s + 0) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, w0, a0_0);
+                    Vector128<float> z1 = Vector128.Create(dz[(s + 1) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, w0, a1_0);
+                    Vector128<float> z2 = Vector128.Create(dz[(s + 2) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a2_0 = Vector128.MultiplyAddEstimate(z2, w0, a2_0);
+                }
+                Vector128.Store(a0_0, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a1_0, dx + (s + 1) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a2_0, dx + (s + 2) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+            }
+            for (; s < batch; s++)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 5; o++, wk += 20)
+                {
+                    Vector128<float> w0 = Vector128.Load(wk + 0);
+                    Vector128<float> z0 = Vector128.Create(dz[(s + 0) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, w0, a0_0);
+                }
+                Vector128.Store(a0_0, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+            }
+        }
+    }
+
+    // head backward: dX [20] at +96 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Head_GradInput_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = parameters + 272; // [5][20]
+        float* dz = arena + 128; // [5] at +128, one row per sample
+        float* dx = arena + 96; // [20] at +96, one row per sample
+        for (int s = 0; s < batch; s++)
+        {
+            for (int k = 0; k < 20; k++)
+            {
+                float sum = 0f;
+                for (int o = 0; o < 5; o++)
+                {
+                    sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o] * weights[o * 20 + k];
+                }
+                dx[s * TinyClassifier.ArenaFloatsPerSample + k] = sum;
+            }
+        }
+    }
+
+    // hidden backward: dZ = dY * Tanh'(y)
+    internal static unsafe void Hidden_GradPre(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* sample = arena + n * TinyClassifier.ArenaFloatsPerSample;
+            for (int i = 0; i < 20; i++)
+            {
+                sample[160 + i] = sample[96 + i] * (1f - sample[16 + i] * sample[16 + i]);
+            }
+        }
+    }
+
+    // hidden backward: dhidden.weight [20, 12] and dhidden.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Hidden_GradWeight_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 0; // [12] at +0, one row per sample
+        float* dz = arena + 160; // [20] at +160, one row per sample
+        float* dw = grads + 0; // [20][12]
+        // every column
+        for (int o = 0; o < 20; o++)
+        {
+            for (int k = 0; k < 12; k++)
+            {
+                float sum = 0f;
+                for (int s = 0; s < batch; s++)
+                {
+                    sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o] * x[s * TinyClassifier.ArenaFloatsPerSample + k];
+                }
+                dw[o * 12 + k] = sum;
+            }
+        }
+        for (int o = 0; o < 20; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o];
+            }
+            grads[240 + o] = sum;
+        }
+    }
+
+    // hidden backward: dhidden.weight [20, 12] and dhidden.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Hidden_GradWeight_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 0; // [12] at +0, one row per sample
+        float* dz = arena + 160; // [20] at +160, one row per sample
+        float* dw = grads + 0; // [20][12]
+        for (int k = 0; k < 8; k += 8)
+        {
+            for (int o = 0; o < 18; o += 3)
+            {
+                Vector256<float> a0_0 = Vector256<float>.Zero;
+                Vector256<float> a1_0 = Vector256<float>.Zero;
+                Vector256<float> a2_0 = Vector256<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * TinyClassifier.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * TinyClassifier.ArenaFloatsPerSample + o;
+                    Vector256<float> x0 = Vector256.Load(xs + 0);
+                    Vector256<float> z0 = Vector256.Create(zs[0]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, x0, a0_0);
+                    Vector256<float> z1 = Vector256.Create(zs[1]);
+                    a1_0 = Vector256.FusedMultiplyAdd(z1, x0, a1_0);
+                    Vector256<float> z2 = Vector256.Create(zs[2]);
+                    a2_0 = Vector256.FusedMultiplyAdd(z2, x0, a2_0);
+                }
+                Vector256.Store(a0_0, dw + (o + 0) * 12 + k + 0);
+                Vector256.Store(a1_0, dw + (o + 1) * 12 + k + 0);
+                Vector256.Store(a2_0, dw + (o + 2) * 12 + k + 0);
+            }
+            {
+                const int o = 18;
+                Vector256<float> a0_0 = Vector256<float>.Zero;
+                Vector256<float> a1_0 = Vector256<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * TinyClassifier.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * TinyClassifier.ArenaFloatsPerSample + o;
+                    Vector256<float> x0 = Vector256.Load(xs + 0);
+                    Vector256<float> z0 = Vector256.Create(zs[0]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, x0, a0_0);
+                    Vector256<float> z1 = Vector256.Create(zs[1]);
+                    a1_0 = Vector256.FusedMultiplyAdd(z1, x0, a1_0);
+                }
+                Vector256.Store(a0_0, dw + (o + 0) * 12 + k + 0);
+                Vector256.Store(a1_0, dw + (o + 1) * 12 + k + 0);
+            }
+        }
+        // the columns after the last whole vector
+        for (int o = 0; o < 20; o++)
+        {
+            for (int k = 8; k < 12; k++)
+            {
+                float sum = 0f;
+                for (int s = 0; s < batch; s++)
+                {
+                    sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o] * x[s * TinyClassifier.ArenaFloatsPerSample + k];
+                }
+                dw[o * 12 + k] = sum;
+            }
+        }
+        for (int o = 0; o < 20; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o];
+            }
+            grads[240 + o] = sum;
+        }
+    }
+
+    // hidden backward: dhidden.weight [20, 12] and dhidden.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Hidden_GradWeight_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 0; // [12] at +0, one row per sample
+        float* dz = arena + 160; // [20] at +160, one row per sample
+        float* dw = grads + 0; // [20][12]
+        for (int k = 0; k < 12; k += 12)
+        {
+            for (int o = 0; o < 18; o += 3)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero, a1_2 = Vector128<float>.Zero;
+                Vector128<float> a2_0 = Vector128<float>.Zero, a2_1 = Vector128<float>.Zero, a2_2 = Vector128<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * TinyClassifier.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * TinyClassifier.ArenaFloatsPerSample + o;
+                    Vector128<float> x0 = Vector128.Load(xs + 0);
+                    Vector128<float> x1 = Vector128.Load(xs + 4);
+                    Vector128<float> x2 = Vector128.Load(xs + 8);
+                    Vector128<float> z0 = Vector128.Create(zs[0]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, x0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, x1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, x2, a0_2);
+                    Vector128<float> z1 = Vector128.Create(zs[1]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, x0, a1_0);
+                    a1_1 = Vector128.MultiplyAddEstimate(z1, x1, a1_1);
+                    a1_2 = Vector128.MultiplyAddEstimate(z1, x2, a1_2);
+                    Vector128<float> z2 = Vector128.Create(zs[2]);
+                    a2_0 = Vector128.MultiplyAddEstimate(z2, x0, a2_0);
+                    a2_1 = Vector128.MultiplyAddEstimate(z2, x1, a2_1);
+                    a2_2 = Vector128.MultiplyAddEstimate(z2, x2, a2_2);
+                }
+                Vector128.Store(a0_0, dw + (o + 0) * 12 + k + 0);
+                Vector128.Store(a0_1, dw + (o + 0) * 12 + k + 4);
+                Vector128.Store(a0_2, dw + (o + 0) * 12 + k + 8);
+                Vector128.Store(a1_0, dw + (o + 1) * 12 + k + 0);
+                Vector128.Store(a1_1, dw + (o + 1) * 12 + k + 4);
+                Vector128.Store(a1_2, dw + (o + 1) * 12 + k + 8);
+                Vector128.Store(a2_0, dw + (o + 2) * 12 + k + 0);
+                Vector128.Store(a2_1, dw + (o + 2) * 12 + k + 4);
+                Vector128.Store(a2_2, dw + (o + 2) * 12 + k + 8);
+            }
+            {
+                const int o = 18;
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero, a1_2 = Vector128<float>.Zero;
+                for (int s = 0; s < batch; s++)
+                {
+                    float* xs = x + s * TinyClassifier.ArenaFloatsPerSample + k;
+                    float* zs = dz + s * TinyClassifier.ArenaFloatsPerSample + o;
+                    Vector128<float> x0 = Vector128.Load(xs + 0);
+                    Vector128<float> x1 = Vector128.Load(xs + 4);
+                    Vector128<float> x2 = Vector128.Load(xs + 8);
+                    Vector128<float> z0 = Vector128.Create(zs[0]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, x0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, x1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, x2, a0_2);
+                    Vector128<float> z1 = Vector128.Create(zs[1]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, x0, a1_0);
+                    a1_1 = Vector128.MultiplyAddEstimate(z1, x1, a1_1);
+                    a1_2 = Vector128.MultiplyAddEstimate(z1, x2, a1_2);
+                }
+                Vector128.Store(a0_0, dw + (o + 0) * 12 + k + 0);
+                Vector128.Store(a0_1, dw + (o + 0) * 12 + k + 4);
+                Vector128.Store(a0_2, dw + (o + 0) * 12 + k + 8);
+                Vector128.Store(a1_0, dw + (o + 1) * 12 + k + 0);
+                Vector128.Store(a1_1, dw + (o + 1) * 12 + k + 4);
+                Vector128.Store(a1_2, dw + (o + 1) * 12 + k + 8);
+            }
+        }
+        for (int o = 0; o < 20; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o];
+            }
+            grads[240 + o] = sum;
+        }
+    }
+
+    // hidden backward: dhidden.weight [20, 12] and dhidden.bias, summed over the batch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Hidden_GradWeight_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* x = arena + 0; // [12] at +0, one row per sample
+        float* dz = arena + 160; // [20] at +160, one row per sample
+        float* dw = grads + 0; // [20][12]
+        // every column
+        for (int o = 0; o < 20; o++)
+        {
+            for (int k = 0; k < 12; k++)
+            {
+                float sum = 0f;
+                for (int s = 0; s < batch; s++)
+                {
+                    sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o] * x[s * TinyClassifier.ArenaFloatsPerSample + k];
+                }
+                dw[o * 12 + k] = sum;
+            }
+        }
+        for (int o = 0; o < 20; o++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < batch; s++)
+            {
+                sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o];
+            }
+            grads[240 + o] = sum;
+        }
+    }
+
+    // hidden backward: dX [12] at +80 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Hidden_GradInput_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = parameters + 0; // [20][12]
+        float* dz = arena + 160; // [20] at +160, one row per sample
+        float* dx = arena + 80; // [12] at +80, one row per sample
+        for (int s = 0; s < batch; s++)
+        {
+            for (int k = 0; k < 12; k++)
+            {
+                float sum = 0f;
+                for (int o = 0; o < 20; o++)
+                {
+                    sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o] * weights[o * 12 + k];
+                }
+                dx[s * TinyClassifier.ArenaFloatsPerSample + k] = sum;
+            }
+        }
+    }
+
+    // hidden backward: dX [12] at +80 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Hidden_GradInput_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = parameters + 0; // [20][12]
+        float* dz = arena + 160; // [20] at +160, one row per sample
+        float* dx = arena + 80; // [12] at +80, one row per sample
+        for (int k = 0; k < 8; k += 8)
+        {
+            int s = 0;
+            for (; s + 3 <= batch; s += 3)
+            {
+                Vector256<float> a0_0 = Vector256<float>.Zero;
+                Vector256<float> a1_0 = Vector256<float>.Zero;
+                Vector256<float> a2_0 = Vector256<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 20; o++, wk += 12)
+                {
+                    Vector256<float> w0 = Vector256.Load(wk + 0);
+                    Vector256<float> z0 = Vector256.Create(dz[(s + 0) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, w0, a0_0);
+                    Vector256<float> z1 = Vector256.Create(dz[(s + 1) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a1_0 = Vector256.FusedMultiplyAdd(z1, w0, a1_0);
+                    Vector256<float> z2 = Vector256.Create(dz[(s + 2) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a2_0 = Vector256.FusedMultiplyAdd(z2, w0, a2_0);
+                }
+                Vector256.Store(a0_0, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a1_0, dx + (s + 1) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector256.Store(a2_0, dx + (s + 2) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+            }
+            for (; s < batch; s++)
+            {
+                Vector256<float> a0_0 = Vector256<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 20; o++, wk += 12)
+                {
+                    Vector256<float> w0 = Vector256.Load(wk + 0);
+                    Vector256<float> z0 = Vector256.Create(dz[(s + 0) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector256.FusedMultiplyAdd(z0, w0, a0_0);
+                }
+                Vector256.Store(a0_0, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+            }
+        }
+        for (int s = 0; s < batch; s++)
+        {
+            for (int k = 8; k < 12; k++)
+            {
+                float sum = 0f;
+                for (int o = 0; o < 20; o++)
+                {
+                    sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o] * weights[o * 12 + k];
+                }
+                dx[s * TinyClassifier.ArenaFloatsPerSample + k] = sum;
+            }
+        }
+    }
+
+    // hidden backward: dX [12] at +80 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Hidden_GradInput_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = parameters + 0; // [20][12]
+        float* dz = arena + 160; // [20] at +160, one row per sample
+        float* dx = arena + 80; // [12] at +80, one row per sample
+        for (int k = 0; k < 12; k += 12)
+        {
+            int s = 0;
+            for (; s + 3 <= batch; s += 3)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero;
+                Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero, a1_2 = Vector128<float>.Zero;
+                Vector128<float> a2_0 = Vector128<float>.Zero, a2_1 = Vector128<float>.Zero, a2_2 = Vector128<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 20; o++, wk += 12)
+                {
+                    Vector128<float> w0 = Vector128.Load(wk + 0);
+                    Vector128<float> w1 = Vector128.Load(wk + 4);
+                    Vector128<float> w2 = Vector128.Load(wk + 8);
+                    Vector128<float> z0 = Vector128.Create(dz[(s + 0) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, w0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, w1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, w2, a0_2);
+                    Vector128<float> z1 = Vector128.Create(dz[(s + 1) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a1_0 = Vector128.MultiplyAddEstimate(z1, w0, a1_0);
+                    a1_1 = Vector128.MultiplyAddEstimate(z1, w1, a1_1);
+                    a1_2 = Vector128.MultiplyAddEstimate(z1, w2, a1_2);
+                    Vector128<float> z2 = Vector128.Create(dz[(s + 2) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a2_0 = Vector128.MultiplyAddEstimate(z2, w0, a2_0);
+                    a2_1 = Vector128.MultiplyAddEstimate(z2, w1, a2_1);
+                    a2_2 = Vector128.MultiplyAddEstimate(z2, w2, a2_2);
+                }
+                Vector128.Store(a0_0, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a0_1, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a0_2, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a1_0, dx + (s + 1) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a1_1, dx + (s + 1) * TinyClassifier.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a1_2, dx + (s + 1) * TinyClassifier.ArenaFloatsPerSample + k + 8);
+                Vector128.Store(a2_0, dx + (s + 2) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a2_1, dx + (s + 2) * TinyClassifier.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a2_2, dx + (s + 2) * TinyClassifier.ArenaFloatsPerSample + k + 8);
+            }
+            for (; s < batch; s++)
+            {
+                Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero, a0_2 = Vector128<float>.Zero;
+                float* wk = weights + k;
+                for (int o = 0; o < 20; o++, wk += 12)
+                {
+                    Vector128<float> w0 = Vector128.Load(wk + 0);
+                    Vector128<float> w1 = Vector128.Load(wk + 4);
+                    Vector128<float> w2 = Vector128.Load(wk + 8);
+                    Vector128<float> z0 = Vector128.Create(dz[(s + 0) * TinyClassifier.ArenaFloatsPerSample + o]);
+                    a0_0 = Vector128.MultiplyAddEstimate(z0, w0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(z0, w1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(z0, w2, a0_2);
+                }
+                Vector128.Store(a0_0, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 0);
+                Vector128.Store(a0_1, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 4);
+                Vector128.Store(a0_2, dx + (s + 0) * TinyClassifier.ArenaFloatsPerSample + k + 8);
+            }
+        }
+    }
+
+    // hidden backward: dX [12] at +80 = dZ W
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Hidden_GradInput_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    {
+        float* weights = parameters + 0; // [20][12]
+        float* dz = arena + 160; // [20] at +160, one row per sample
+        float* dx = arena + 80; // [12] at +80, one row per sample
+        for (int s = 0; s < batch; s++)
+        {
+            for (int k = 0; k < 12; k++)
+            {
+                float sum = 0f;
+                for (int o = 0; o < 20; o++)
+                {
+                    sum += dz[s * TinyClassifier.ArenaFloatsPerSample + o] * weights[o * 12 + k];
+                }
+                dx[s * TinyClassifier.ArenaFloatsPerSample + k] = sum;
+            }
+        }
+    }
+
+    // input gradient [12]: [12] at +80 -> PyTorch order
+    internal static unsafe void GradCopyOut(float* arena, float* inputGrad, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* source = arena + n * TinyClassifier.ArenaFloatsPerSample + 80;
+            float* target = inputGrad + n * 12;
+            new global::System.ReadOnlySpan<float>(source, 12).CopyTo(new global::System.Span<float>(target, 12));
         }
     }
 
