@@ -10,6 +10,7 @@ namespace GraphCompiler.Bench;
 /// <summary>
 /// <c>dotnet run -c Release --project bench/GraphCompiler.Bench -- [options]</c>
 /// <list type="bullet">
+/// <item><c>--peers [--job short]</c>: GraphCompiler, ONNX Runtime and PyTorch side by side; writes <c>bench/results/peers.md</c>.</item>
 /// <item><c>--verify</c>: check ONNX Runtime (and the generated model, when compiled in) against the scalar reference.</item>
 /// <item><c>--quick</c>: a few seconds of Stopwatch timing of the CNN engines (minimum and median), not reportable.</item>
 /// <item><c>--peak</c>: print the quick single-core FMA peak per vector width and exit.</item>
@@ -27,6 +28,19 @@ public static class Program
             return VerifyCommand.Run();
         }
 
+#if WITH_GENERATED_MODELS
+        if (args.Contains("--peers"))
+        {
+            return Peers.PeersCommand.Run(args);
+        }
+#else
+        if (args.Contains("--peers"))
+        {
+            Console.Error.WriteLine("--peers needs the generated models: build without -p:WithGeneratedModels=false.");
+            return 1;
+        }
+#endif
+
         if (args.Contains("--quick"))
         {
             return QuickTiming.Run();
@@ -41,10 +55,12 @@ public static class Program
         bool save = args.Contains("--save-results");
         string[] bdnArgs = args.Where(a => a != "--save-results").ToArray();
 
-#if WITH_GENERATED_MODELS
         // BenchmarkDotNet builds this project again for its benchmark processes; the environment carries
-        // the property into those builds, so that they compile the generated models too.
+        // the property into those builds, so that they compile (or leave out) the generated models too.
+#if WITH_GENERATED_MODELS
         Environment.SetEnvironmentVariable("WithGeneratedModels", "true");
+#else
+        Environment.SetEnvironmentVariable("WithGeneratedModels", "false");
 #endif
 
         PeakFigures? peak = null;
@@ -60,8 +76,8 @@ public static class Program
         if (save && list.Count > 0)
         {
             string command = "dotnet run -c Release --project bench/GraphCompiler.Bench "
-#if WITH_GENERATED_MODELS
-                + "-p:WithGeneratedModels=true "
+#if !WITH_GENERATED_MODELS
+                + "-p:WithGeneratedModels=false "
 #endif
                 + "-- " + string.Join(" ", args.Select(a => a.Contains('*') ? "'" + a + "'" : a));
             ResultsWriter.Write(list, command, OrtRunner.Version, peak);

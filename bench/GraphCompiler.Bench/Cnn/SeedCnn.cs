@@ -41,6 +41,21 @@ public static class SeedCnn
     public static long FlopsPerImage =>
         ConvFlops(InChannels, C1, H1, W1) + ConvFlops(C1, C2, H2, W2) + LinearFlops(Flat, Hidden) + LinearFlops(Hidden, Classes);
 
+    /// <summary>
+    /// Floating-point operations of one image's training step, by the convention of these benchmarks: the
+    /// forward pass, the weight gradients of every layer (as many multiply-accumulates as its forward pass)
+    /// and the input gradients of every layer but conv1 (the image needs none, and neither engine computes
+    /// it): 3 x <see cref="FlopsPerImage"/> minus conv1's forward cost, about 2.95 x the forward pass. The
+    /// loss, the bias gradients, the ReLU and pooling gradients and the optimizer update are not counted.
+    /// </summary>
+    public static long TrainingFlopsPerImage => (3 * FlopsPerImage) - ConvFlops(InChannels, C1, H1, W1);
+
+    /// <summary><see cref="TrainingFlopsPerImage"/> spelled out for printing.</summary>
+    public static string TrainingFlopsBreakdown =>
+        $"{TrainingFlopsPerImage:N0} FLOP per image (forward {FlopsPerImage:N0} + weight gradients {FlopsPerImage:N0} + " +
+        $"input gradients of conv2, fc1 and fc2 {FlopsPerImage - ConvFlops(InChannels, C1, H1, W1):N0}; " +
+        "loss, bias/ReLU/pool gradients and the optimizer update not counted)";
+
     /// <summary>Bias adds, ReLUs and pooling comparisons of one image (not counted in the GFLOP/s figures).</summary>
     public static long ElementwiseOpsPerImage =>
         (2L * C1 * H1 * W1) + (3L * C1 * H1p * W1p) + (2L * C2 * H2 * W2) + (3L * C2 * H2p * W2p) + (2L * Hidden) + Classes;
@@ -96,6 +111,19 @@ public static class SeedCnn
         }
 
         return x;
+    }
+
+    /// <summary>Seeded class labels in [0, <see cref="Classes"/>) for a training batch.</summary>
+    public static int[] RandomLabels(int batch, int seed)
+    {
+        var rng = new SeededRandom((ulong)(uint)seed + 0x1ABE1);
+        var labels = new int[batch];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            labels[i] = rng.NextInt(Classes);
+        }
+
+        return labels;
     }
 
     /// <summary>Checks that a name-to-values map has every parameter with the right length.</summary>

@@ -14,7 +14,7 @@ public static class ResultsWriter
 {
     public static void Write(IEnumerable<Summary> summaries, string command, string? onnxRuntimeVersion, PeakFigures? peak)
     {
-        string directory = FindResultsDirectory();
+        string directory = ResultsDirectory();
         foreach (Summary summary in summaries)
         {
             if (summary.HasCriticalValidationErrors || summary.Reports.Length == 0 ||
@@ -69,7 +69,7 @@ public static class ResultsWriter
     }
 
     /// <summary>The commit the sources came from, with "+ local changes" when the tree is dirty; null without git.</summary>
-    private static string? GitCommit(string directory)
+    public static string? GitCommit(string directory)
     {
         string? head = RunGit(directory, "rev-parse --short HEAD");
         if (head is null)
@@ -108,8 +108,16 @@ public static class ResultsWriter
         }
     }
 
-    /// <summary><c>bench/results</c> of the repository this program runs from (searched upwards).</summary>
-    private static string FindResultsDirectory()
+    /// <summary><c>bench/results</c> of the repository this program runs from (created when missing).</summary>
+    public static string ResultsDirectory()
+    {
+        string results = Path.Combine(RepositoryRoot(), "bench", "results");
+        Directory.CreateDirectory(results);
+        return results;
+    }
+
+    /// <summary>The repository this program runs from: the folder with GraphCompiler.sln, searched upwards.</summary>
+    public static string RepositoryRoot()
     {
         foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
         {
@@ -117,9 +125,7 @@ public static class ResultsWriter
             {
                 if (File.Exists(Path.Combine(dir.FullName, "GraphCompiler.sln")))
                 {
-                    string results = Path.Combine(dir.FullName, "bench", "results");
-                    Directory.CreateDirectory(results);
-                    return results;
+                    return dir.FullName;
                 }
             }
         }

@@ -5,8 +5,8 @@ namespace GraphCompiler.Bench.Models;
 
 /// <summary>
 /// The seed's MNIST CNN as a GraphCompiler model. The generator adds <c>Forward(input, output)</c>,
-/// <c>Parameters</c>, the constructors and the size constants. Compiled only with
-/// <c>-p:WithGeneratedModels=true</c>.
+/// <c>Parameters</c>, the constructors, the size constants and the training API. Left out of the build
+/// with <c>-p:WithGeneratedModels=false</c>.
 /// </summary>
 [Model]
 public partial class MnistCnn

@@ -10,10 +10,10 @@ using GraphCompiler.Bench.Runners;
 namespace GraphCompiler.Bench.Suites;
 
 /// <summary>
-/// The seed CNN, generated GraphCompiler code against ONNX Runtime (one thread, the baseline), on the
-/// same weights (the generated model's seeded default initialization, exported to ONNX) and the same
-/// input buffer. The setup checks that the two engines agree to <see cref="Check.Tolerance"/> and throws
-/// if not. Compiled only with <c>-p:WithGeneratedModels=true</c>.
+/// The seed CNN, generated GraphCompiler code (one thread) against ONNX Runtime (one thread, the baseline,
+/// and its default thread count, every core), on the same weights (the generated model's seeded default
+/// initialization, exported to ONNX) and the same input. The setup checks that the engines agree to
+/// <see cref="Check.Tolerance"/> and throws if not. Needs the generated models (<c>WithGeneratedModels</c>).
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(Config))]
@@ -21,6 +21,7 @@ public class CnnInference
 {
     private MnistCnn? _model;
     private OrtRunner? _ort;
+    private OrtRunner? _ortDefault;
     private float[] _output = [];
 
     [Params(1, 64)]
@@ -32,23 +33,39 @@ public class CnnInference
         CheckContract();
         _model = new MnistCnn(maxBatch: Batch, seed: 0);
         Dictionary<string, float[]> parameters = ReadParameters(_model.Parameters);
-        _ort = OrtCnn.Create(CnnOnnx.ToBytes(parameters), Batch, intraOpThreads: 1);
-        SeedCnn.RandomInput(Batch, seed: 1).CopyTo(_ort.Input, 0);
+        byte[] onnx = CnnOnnx.ToBytes(parameters);
+        _ort = OrtCnn.Create(onnx, Batch, intraOpThreads: 1);
+        _ortDefault = OrtCnn.Create(onnx, Batch, intraOpThreads: 0);
+        SeedCnn.RandomInput(Batch, seed: InputSeed).CopyTo(_ort.Input, 0);
+        _ort.Input.CopyTo(_ortDefault.Input, 0);
         _output = new float[Batch * MnistCnn.OutputSize];
 
         _ort.Run();
+        _ortDefault.Run();
         _model.Forward(_ort.Input, _output);
         Check.Agree("GraphCompiler", _output, "ONNX Runtime", _ort.Output, Check.Tolerance);
+        Check.Agree("GraphCompiler", _output, "ONNX Runtime (default threads)", _ortDefault.Output, Check.Tolerance);
     }
+
+    /// <summary>The seed of the input batch (<see cref="SeedCnn.RandomInput"/>): the peers read the same.</summary>
+    public const int InputSeed = 1;
 
     [Benchmark(Baseline = true)]
     public void OnnxRuntime() => _ort!.Run();
+
+    /// <summary>ONNX Runtime with its default intra-op thread count (one per physical core).</summary>
+    [Benchmark]
+    public void OnnxRuntimeDefaultThreads() => _ortDefault!.Run();
 
     [Benchmark]
     public void GraphCompiler() => _model!.Forward(_ort!.Input, _output);
 
     [GlobalCleanup]
-    public void Cleanup() => _ort?.Dispose();
+    public void Cleanup()
+    {
+        _ort?.Dispose();
+        _ortDefault?.Dispose();
+    }
 
     /// <summary>
     /// For <c>--verify</c>: the generated model against the scalar reference and ONNX Runtime, on its own
@@ -85,7 +102,7 @@ public class CnnInference
     }
 
     /// <summary>The generated model's parameters by name, checked against the seed CNN's PyTorch layout.</summary>
-    private static Dictionary<string, float[]> ReadParameters(ParameterSet set)
+    public static Dictionary<string, float[]> ReadParameters(ParameterSet set)
     {
         var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach ((string name, int[] shape) in SeedCnn.Parameters)
@@ -103,7 +120,7 @@ public class CnnInference
         return result;
     }
 
-    private static void CheckContract()
+    public static void CheckContract()
     {
         if (MnistCnn.InputSize != SeedCnn.InputSize || MnistCnn.OutputSize != SeedCnn.OutputSize)
         {

@@ -55,7 +55,7 @@ public static class VerifyCommand
 #if WITH_GENERATED_MODELS
         worst = Math.Max(worst, Suites.CnnInference.Verify(Batches));
 #else
-        Console.WriteLine("  (GraphCompiler model not compiled in: build with -p:WithGeneratedModels=true to check it too)");
+        Console.WriteLine("  (GraphCompiler model not compiled in: built with -p:WithGeneratedModels=false; build without it to check it too)");
 #endif
 
         bool ok = worst <= Check.Tolerance;
