@@ -13,9 +13,10 @@ namespace GraphCompiler.Bench.Peers;
 /// <param name="OrtMaxAbsDiff">GraphCompiler against ONNX Runtime (one thread), batch 1 and 64 together.</param>
 /// <param name="Losses">The first training step's loss, by batch.</param>
 /// <param name="InferenceBytesPerCall">Managed bytes of one batch-64 inference call on the calling thread, after warm-up.</param>
-/// <param name="TrainingBytesPerStep">Managed bytes of one batch-64 training step (forward, loss, backward, SGD) on the calling thread.</param>
+/// <param name="TrainingBytesPerStep">Managed bytes of one training step (forward, loss, backward, SGD) on the calling thread, by batch.</param>
 public sealed record PeerData(
-    string Folder, double OrtMaxAbsDiff, IReadOnlyDictionary<int, float> Losses, long InferenceBytesPerCall, long TrainingBytesPerStep);
+    string Folder, double OrtMaxAbsDiff, IReadOnlyDictionary<int, float> Losses, long InferenceBytesPerCall,
+    IReadOnlyDictionary<int, long> TrainingBytesPerStep);
 
 /// <summary>
 /// Writes what the peers need to run the same computation: the weights of the seeded model (seed 0, as
@@ -83,17 +84,24 @@ public static class PeerDataWriter
         // Allocations of the calling thread only (BenchmarkDotNet's figure counts every thread of the process).
         float[] logits64 = new float[LargeBatch * MnistCnn.OutputSize];
         long inferenceBytes = Allocations.PerCall(() => model.Forward(input, logits64), calls: 50);
-        var stepper = new MnistCnn(maxBatch: LargeBatch, seed: 0) { Training = true };
-        var sgd = new Sgd(stepper.Parameters, CnnTraining.LearningRate, CnnTraining.Momentum);
-        long trainingBytes = Allocations.PerCall(
-            () =>
-            {
-                stepper.Forward(input, logits64);
-                GraphCompiler.Losses.CrossEntropy(logits64, labels, logits64);
-                stepper.Backward(logits64);
-                sgd.Step(stepper.Gradients);
-            },
-            calls: 20);
+        var trainingBytes = new Dictionary<int, long>();
+        foreach (int batch in new[] { 1, LargeBatch })
+        {
+            var stepper = new MnistCnn(maxBatch: batch, seed: 0) { Training = true };
+            var sgd = new Sgd(stepper.Parameters, CnnTraining.LearningRate, CnnTraining.Momentum);
+            float[] x = input[..(batch * MnistCnn.InputSize)];
+            int[] y = labels[..batch];
+            float[] z = new float[batch * MnistCnn.OutputSize];
+            trainingBytes[batch] = Allocations.PerCall(
+                () =>
+                {
+                    stepper.Forward(x, z);
+                    GraphCompiler.Losses.CrossEntropy(z, y, z);
+                    stepper.Backward(z);
+                    sgd.Step(stepper.Gradients);
+                },
+                calls: batch == 1 ? 200 : 20);
+        }
 
         Directory.CreateDirectory(folder);
         SafeTensors.Write(
