@@ -45,7 +45,7 @@ public static class DiagnosticAssert
         }
 
         if (missing.Count > 0 || unmatched.Count > 0)
-            Xunit.Assert.Fail(Describe(missing, unmatched, source, tree));
+            Xunit.Assert.Fail(Describe(missing, unmatched, source, tree, run.SourceTrees));
         return [.. matched];
     }
 
@@ -61,7 +61,7 @@ public static class DiagnosticAssert
     {
         List<Diagnostic> reported = Reported(run, ignoredIds);
         if (reported.Count > 0)
-            Xunit.Assert.Fail(Describe([], reported, source: null, tree: null));
+            Xunit.Assert.Fail(Describe([], reported, source: null, tree: null, run.SourceTrees));
     }
 
     /// <summary>The diagnostics a user would see, in a stable order.</summary>
@@ -88,7 +88,8 @@ public static class DiagnosticAssert
         location.SourceTree == tree
         || (location.Kind == LocationKind.ExternalFile && location.GetLineSpan().Path == tree.FilePath);
 
-    private static string Describe(List<MarkedSpan> missing, List<Diagnostic> unexpected, TestSource? source, SyntaxTree? tree)
+    private static string Describe(
+        List<MarkedSpan> missing, List<Diagnostic> unexpected, TestSource? source, SyntaxTree? tree, IEnumerable<SyntaxTree> userTrees)
     {
         var message = new StringBuilder("Diagnostics differ from the expectation.").AppendLine();
         if (missing.Count > 0)
@@ -107,8 +108,10 @@ public static class DiagnosticAssert
             foreach (Diagnostic diagnostic in unexpected)
             {
                 string text = GeneratorRun.SourceTextAt(diagnostic);
-                if (text.Length == 0 && tree is not null && IsIn(diagnostic.Location, tree) && diagnostic.Location.SourceSpan.End <= tree.Length)
-                    text = tree.GetText().ToString(diagnostic.Location.SourceSpan); // a generator location: no tree of its own
+                // A generator location has no tree of its own: show the text of the user's file it names.
+                if (text.Length == 0 && userTrees.FirstOrDefault(t => IsIn(diagnostic.Location, t)) is { } file
+                    && diagnostic.Location.SourceSpan.End <= file.Length)
+                    text = file.GetText().ToString(diagnostic.Location.SourceSpan);
                 message.Append("  ").Append(GeneratorRun.Format(diagnostic));
                 if (text.Length > 0) message.Append(" (at '").Append(text).Append("')");
                 message.AppendLine();
