@@ -56,6 +56,9 @@ internal sealed class ForwardBodyReader
             _cancellation.ThrowIfCancellationRequested();
             switch (statement)
             {
+                case LocalDeclarationStatementSyntax local when local.IsConst || !IsTensor(local.Declaration.Type):
+                    // Constants (and other non-tensor locals) are read where they are used, as constant values.
+                    break;
                 case LocalDeclarationStatementSyntax local:
                     foreach (VariableDeclaratorSyntax variable in local.Declaration.Variables)
                     {
@@ -84,6 +87,13 @@ internal sealed class ForwardBodyReader
         }
 
         return statements.ToImmutable();
+    }
+
+    /// <summary>A declared type that is GraphCompiler's Tensor, or var whose value is one.</summary>
+    private bool IsTensor(TypeSyntax type)
+    {
+        ITypeSymbol? t = _semantic.GetTypeInfo(type, _cancellation).Type;
+        return t is null || t.TypeKind == TypeKind.Error || (t.Name == "Tensor" && t.ContainingNamespace?.ToDisplayString() == "GraphCompiler");
     }
 
     private void Add(ImmutableArray<StatementSpec>.Builder statements, string? target, ExpressionSyntax value, SyntaxNode statement)

@@ -39,6 +39,27 @@ internal static class ModelParser
                 "is nested in another type: declare it at namespace level");
         }
 
+        if (type.IsStatic)
+        {
+            diagnostics.Add(DiagnosticDescriptors.NotPartial, classLocation, type.Name,
+                "is static: a model is instantiated (each instance is a workspace), remove 'static'");
+        }
+
+        foreach (IMethodSymbol constructor in type.InstanceConstructors.Where(c => !c.IsImplicitlyDeclared))
+        {
+            diagnostics.Add(DiagnosticDescriptors.NotPartial, LocationInfo.From(constructor.Locations.FirstOrDefault()), type.Name,
+                "declares its own constructor: the generator writes the constructors (maxBatch, seed, shared parameters), remove it");
+        }
+
+        foreach (string reserved in new[] { "InputSize", "OutputSize", "ArenaFloatsPerSample", "PackedFloats", "Parameters", "ParameterLayout", "Summary", "Graph", "MaxBatch", "Training", "Gradients", "Gradient", "Backward" })
+        {
+            foreach (ISymbol clash in type.GetMembers(reserved).Where(m => !m.IsImplicitlyDeclared))
+            {
+                diagnostics.Add(DiagnosticDescriptors.NotPartial, LocationInfo.From(clash.Locations.FirstOrDefault()), type.Name,
+                    $"has a member named '{reserved}', which the generator adds: rename it");
+            }
+        }
+
         if (type.IsGenericType)
         {
             diagnostics.Add(DiagnosticDescriptors.NotPartial, classLocation, type.Name,
@@ -73,6 +94,18 @@ internal static class ModelParser
                 if (attribute.AttributeConstructor is null || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error))
                 {
                     continue; // the compiler reports the broken attribute itself
+                }
+
+                if (layers.Any(l => l.Name == member.Name && l.Kind == kind))
+                {
+                    continue; // the same attribute twice: the compiler reports it (CS0579)
+                }
+
+                if (layers.Any(l => l.Name == member.Name))
+                {
+                    diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location,
+                        $"{member.Name}: a member holds one layer; it already has a layer attribute, remove one of them");
+                    continue;
                 }
 
                 layers.Add(ReadLayer(member.Name, kind, attribute, location, diagnostics));

@@ -41,7 +41,13 @@ public sealed class LayerMemberSuppressor : DiagnosticSuppressor
                 : node.FirstAncestorOrSelf<PropertyDeclarationSyntax>() is { } property
                     ? model.GetDeclaredSymbol(property, context.CancellationToken)
                     : null;
-            if (member is not null && IsLayerMember(member))
+            // A model's own constructor is already an error (GC0007); its "member not initialized" warnings
+            // about layer members and generated fields would only hide it.
+            bool modelConstructor = diagnostic.Id == "CS8618"
+                && node.FirstAncestorOrSelf<ConstructorDeclarationSyntax>() is { } constructor
+                && model.GetDeclaredSymbol(constructor, context.CancellationToken)?.ContainingType is { } owner
+                && owner.GetAttributes().Any(a => a.AttributeClass is { Name: "ModelAttribute", ContainingNamespace.Name: "GraphCompiler" });
+            if (modelConstructor || (member is not null && IsLayerMember(member)))
             {
                 SuppressionDescriptor descriptor = Descriptors.First(d => d.SuppressedDiagnosticId == diagnostic.Id);
                 context.ReportSuppression(Microsoft.CodeAnalysis.Diagnostics.Suppression.Create(descriptor, diagnostic));
