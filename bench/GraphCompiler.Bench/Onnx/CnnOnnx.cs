@@ -1,3 +1,4 @@
+using GraphCompiler.Onnx;
 using GraphCompiler.Bench.Cnn;
 using static GraphCompiler.Bench.Cnn.SeedCnn;
 
