@@ -8,6 +8,19 @@ namespace GraphCompiler;
 public delegate Tensor Layer(Tensor input);
 
 /// <summary>
+/// An LSTM member (<c>[Lstm(28, 128, NumLayers = 2)] readonly LstmLayer lstm;</c>), called as in PyTorch:
+/// <c>var (output, (hn, cn)) = lstm(x);</c> or <c>lstm(x, (h0, c0))</c>. Initial states are zero unless
+/// given; each is [num_layers, hidden_size] per sample.
+/// </summary>
+public delegate (Tensor Output, (Tensor H, Tensor C) State) LstmLayer(Tensor input, (Tensor H, Tensor C)? state = null);
+
+/// <summary>
+/// A GRU member (<c>[Gru(28, 128)] readonly GruLayer gru;</c>), called as in PyTorch:
+/// <c>var (output, hn) = gru(x);</c> or <c>gru(x, h0)</c>. The initial state is zero unless given.
+/// </summary>
+public delegate (Tensor Output, Tensor H) GruLayer(Tensor input, Tensor? state = null);
+
+/// <summary>
 /// The symbolic tensor of a forward definition. The generator reads expressions over it at compile
 /// time; none of its members run. Shapes follow PyTorch: the first dimension is the batch.
 /// </summary>
@@ -20,6 +33,15 @@ public sealed class Tensor
     public static Tensor operator +(Tensor left, Tensor right) => throw Symbolic.NotExecuted();
 
     public static Tensor operator *(Tensor left, Tensor right) => throw Symbolic.NotExecuted();
+
+    /// <summary>
+    /// <c>x[.., i]</c>, PyTorch's <c>x[:, i]</c>: step (or row) <paramref name="index"/> of every sample, dropping
+    /// that dimension. <c>^1</c> or <c>-1</c> is the last. The index is a compile-time constant.
+    /// </summary>
+    public Tensor this[Range batch, Index index] => throw Symbolic.NotExecuted();
+
+    /// <summary><c>x[.., ^1, ..]</c>, PyTorch's <c>out[:, -1, :]</c>: as <c>x[.., i]</c>.</summary>
+    public Tensor this[Range batch, Index index, Range rest] => throw Symbolic.NotExecuted();
 }
 
 /// <summary>
@@ -43,6 +65,12 @@ public static class Ops
 
     /// <summary><c>torch.flatten(x, 1)</c>: every dimension after the batch into one, in PyTorch's order.</summary>
     public static Tensor Flatten(Tensor x) => throw Symbolic.NotExecuted();
+
+    /// <summary>
+    /// <c>torch.select(x, dim, index)</c>: one entry of dimension <paramref name="dim"/> (1 or more; the batch is 0),
+    /// which is dropped; a negative index counts from the end.
+    /// </summary>
+    public static Tensor Select(Tensor x, int dim, int index) => throw Symbolic.NotExecuted();
 
     /// <summary>
     /// <c>x.view(-1, ...)</c>: the first entry is the batch and must be -1; the others are constants whose

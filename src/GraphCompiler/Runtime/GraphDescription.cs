@@ -4,7 +4,10 @@ namespace GraphCompiler;
 /// One operation of a model's graph as declared (before fusion), in PyTorch's terms: shapes are per
 /// sample in PyTorch's order (the batch is implicit).
 /// </summary>
-/// <param name="Op">Conv2d, MaxPool2d, AvgPool2d, Linear, Relu, Tanh, Sigmoid, Softmax, LogSoftmax, Flatten, Reshape, Add, Mul.</param>
+/// <param name="Op">
+/// Conv2d, MaxPool2d, AvgPool2d, Linear, Relu, Tanh, Sigmoid, Softmax, LogSoftmax, Flatten, Reshape, Add, Mul,
+/// LSTM, GRU, RecurrentState, Select.
+/// </param>
 /// <param name="Layer">The layer member for layer calls (its parameters are <c>Layer.weight</c>, <c>Layer.bias</c>), else null.</param>
 /// <param name="Inputs">Names of the input tensors.</param>
 /// <param name="Output">Name of the output tensor.</param>
@@ -12,7 +15,11 @@ namespace GraphCompiler;
 /// <param name="Attributes">
 /// Conv2d: kernel, stride, padding, dilation, bias (0/1). Pools: kernel, stride, padding. Linear: in, out,
 /// bias (0/1). Softmax, LogSoftmax: the dimension (batch = 0, -1 = last). Reshape: the target shape with
-/// the batch as -1. Others: none.
+/// the batch as -1. LSTM, GRU: input size, hidden size, layers, bias (0/1); their inputs are the sequence and,
+/// when given, the initial states (h0, c0 for LSTM; h0 for GRU), each [layers, hidden]; their output is the
+/// last layer's hidden state at every step, [T, hidden]. RecurrentState: 0 for h_n, 1 for c_n, of the
+/// recurrent layer <c>Layer</c> whose output sequence is its input; shape [layers, hidden]. Select: the
+/// dimension (batch = 0) and the index (non-negative). Others: none.
 /// </param>
 public sealed record GraphNode(string Op, string? Layer, string[] Inputs, string Output, int[] Shape, int[] Attributes);
 
