@@ -16,7 +16,8 @@ internal static class GradientEmitter
     public const string Arguments = "(arena, parameters, packed, grads, scratch, batch)";
     private const string Header = "[MethodImpl(MethodImplOptions.AggressiveOptimization)]";
 
-    public static bool PerWidth(KernelPlan k) => k is ConvGradPrePlan or ConvGradWeightPlan or ConvGradInputPlan or LinearGradWeightPlan or LinearGradInputPlan;
+    public static bool PerWidth(KernelPlan k) => k is ConvGradPrePlan or ConvGradWeightPlan or ConvGradInputPlan or LinearGradWeightPlan or LinearGradInputPlan
+        or RecurrentStepsGradPlan or RecurrentWeightGradPlan or RecurrentInputGradPlan;
 
     private static string Assign(bool accumulate) => accumulate ? "+=" : "=";
 

@@ -274,7 +274,7 @@ internal static class ModelEmitter
         }
     }
 
-    private static bool PerWidth(KernelPlan k) => k is ConvPlan or LinearPlan or PoolPlan or ElementwisePlan;
+    private static bool PerWidth(KernelPlan k) => k is ConvPlan or LinearPlan or PoolPlan or ElementwisePlan or RecurrentProjectionPlan or RecurrentStepsPlan;
 
     private static void EmitKernels(CodeWriter w, ModelPlan plan, string Arena)
     {
@@ -316,6 +316,21 @@ internal static class ModelEmitter
                 case SoftmaxGradPlan g:
                     SimpleGradientEmitter.EmitSoftmaxGrad(w, g, Arena);
                     break;
+                case RecurrentOutputPlan r:
+                    RecurrentEmitter.EmitOutput(w, r, Arena);
+                    break;
+                case RecurrentStatePlan r:
+                    RecurrentEmitter.EmitState(w, r, Arena);
+                    break;
+                case SelectPlan r:
+                    RecurrentEmitter.EmitSelect(w, r, Arena);
+                    break;
+                case SelectGradPlan r:
+                    RecurrentEmitter.EmitSelectGrad(w, r, Arena);
+                    break;
+                case RecurrentGradInPlan r:
+                    RecurrentEmitter.EmitGradIn(w, r, Arena);
+                    break;
                 default:
                     foreach (VectorSyntax v in VectorSyntax.All)
                     {
@@ -347,6 +362,21 @@ internal static class ModelEmitter
                                 break;
                             case LinearGradInputPlan g:
                                 GradientEmitter.EmitLinearGradInput(w, g, v, Arena);
+                                break;
+                            case RecurrentProjectionPlan r:
+                                RecurrentEmitter.EmitProjection(w, r, v, Arena);
+                                break;
+                            case RecurrentStepsPlan r:
+                                RecurrentEmitter.EmitSteps(w, r, v, Arena);
+                                break;
+                            case RecurrentStepsGradPlan r:
+                                RecurrentEmitter.EmitStepsGrad(w, r, v, Arena);
+                                break;
+                            case RecurrentWeightGradPlan r:
+                                RecurrentEmitter.EmitWeightGrad(w, r, v, Arena);
+                                break;
+                            case RecurrentInputGradPlan r:
+                                RecurrentEmitter.EmitInputGrad(w, r, v, Arena);
                                 break;
                         }
                     }

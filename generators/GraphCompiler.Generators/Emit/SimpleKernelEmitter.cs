@@ -335,6 +335,9 @@ internal static class SimpleKernelEmitter
                             }
 
                             break;
+                        case RecurrentPack r:
+                            RecurrentEmitter.EmitPack(w, r);
+                            break;
                         case LinearPermutePack l:
                             TensorPlace p = l.Input;
                             using (w.Block($"for (int o = 0; o < {l.OutFeatures}; o++)"))

@@ -91,6 +91,43 @@ internal static class GraphBuilder
                         _ => OpKind.Linear,
                     };
                     return AddNode(kind, layer, new[] { arg }, new int[0], call.Location);
+                case RecurrentCallExpr call:
+                    {
+                        var callInputs = new List<TensorValue>();
+                        foreach (ExprSpec e in new[] { call.Argument }.Concat(call.State))
+                        {
+                            TensorValue? input = Evaluate(e);
+                            if (input is null)
+                            {
+                                return null;
+                            }
+
+                            callInputs.Add(input);
+                        }
+
+                        LayerSpec recurrent = layers[call.Layer];
+                        return AddNode(recurrent.Kind == LayerKind.Lstm ? OpKind.Lstm : OpKind.Gru, recurrent, callInputs.ToArray(), new int[0], call.Location);
+                    }
+
+                case RecurrentPartExpr part:
+                    {
+                        TensorValue? sequence = Evaluate(part.Call);
+                        if (sequence is null || part.Part == 0)
+                        {
+                            return sequence;
+                        }
+
+                        Node producer = sequence.Producer!;
+                        if (producer.StateReaders[part.Part - 1] is { } existing)
+                        {
+                            return existing.Output;
+                        }
+
+                        TensorValue state = AddNode(OpKind.RecurrentState, producer.Layer, new[] { sequence }, new[] { part.Part - 1 }, part.Location);
+                        producer.StateReaders[part.Part - 1] = state.Producer;
+                        return state;
+                    }
+
                 case FunctionExpr f:
                     var inputs = new List<TensorValue>();
                     foreach (ExprSpec e in f.Tensors)
@@ -112,6 +149,7 @@ internal static class GraphBuilder
                         "Softmax" => OpKind.Softmax,
                         "LogSoftmax" => OpKind.LogSoftmax,
                         "Flatten" => OpKind.Flatten,
+                        "Select" => OpKind.Select,
                         _ => OpKind.Reshape,
                     };
                     return AddNode(op, null, inputs.ToArray(), f.Constants.ToArray(), f.Location);

@@ -20,6 +20,10 @@ internal enum OpKind
     Reshape,
     Add,
     Mul,
+    Lstm,
+    Gru,
+    RecurrentState,
+    Select,
 }
 
 /// <summary>An element-wise function applied in a kernel's epilogue (or on its own).</summary>
@@ -136,10 +140,39 @@ internal sealed class Node
     /// <summary>Gradient with respect to the pre-activation output (before activation and pool).</summary>
     public TensorValue? GradPre { get; set; }
 
+    // Recurrent layers (Lstm, Gru).
+    /// <summary>Per stacked layer, the arena buffers of its states and gates (set by layout choice).</summary>
+    public List<RecurrentBuffers> Recurrent { get; } = new();
+    /// <summary>The RecurrentState nodes reading h_n (index 0) and c_n (index 1) of this recurrent node.</summary>
+    public Node?[] StateReaders { get; } = new Node?[2];
+
     /// <summary>A readable name: the layer member, or the op.</summary>
     public string Label => Layer?.Name ?? Kind.ToString().ToLowerInvariant();
 
     public TensorValue Input => Inputs[0];
+}
+
+/// <summary>
+/// The arena buffers of one stacked layer of a recurrent op, flat per sample, with the hidden size padded
+/// to whole 16-float groups (Hp) so that every width loads whole vectors. Gates are interleaved per group
+/// of 16 hidden units: [T][Hp / 16][4][16] (LSTM i, f, g, o; GRU r, z, n and the recurrent part of n).
+/// </summary>
+internal sealed class RecurrentBuffers
+{
+    /// <summary>h: [T + 1][Hp]; slot 0 holds the initial state (zero unless given), slot t + 1 the state after step t.</summary>
+    public TensorValue States { get; set; } = null!;
+    /// <summary>LSTM c, laid out as <see cref="States"/>; null for a GRU.</summary>
+    public TensorValue? Cells { get; set; }
+    /// <summary>[T][4 Hp]: pre-activations from the input projection, then the activated gates of each step.</summary>
+    public TensorValue Gates { get; set; } = null!;
+    /// <summary>Backward: dLoss/dh of each step from above (the layer above, or the op's output), [T][Hp].</summary>
+    public TensorValue StateGrads { get; set; } = null!;
+    /// <summary>Backward: dLoss/d(pre-activation gates), [T][4 Hp] in the order of <see cref="Gates"/>.</summary>
+    public TensorValue GateGrads { get; set; } = null!;
+    /// <summary>Backward: the gradient carried to the previous step outside the recurrent product, [Hp] (dc for an LSTM, z dh for a GRU).</summary>
+    public TensorValue Carry { get; set; } = null!;
+    /// <summary>Backward, the first layer only: dLoss/dx with rows padded to whole vectors, [T][input padded to 16].</summary>
+    public TensorValue? InputGrads { get; set; }
 }
 
 /// <summary>The dataflow graph of one forward method, in execution order.</summary>

@@ -22,6 +22,10 @@ internal static class OpTable
         new ReshapeOp(),
         new ElementwiseBinaryOp(OpKind.Add),
         new ElementwiseBinaryOp(OpKind.Mul),
+        new RecurrentOp(OpKind.Lstm),
+        new RecurrentOp(OpKind.Gru),
+        new RecurrentStateOp(),
+        new SelectOp(),
     }.ToDictionary(r => r.Kind);
 
     public static IOpRule Get(OpKind kind) => Rules[kind];

@@ -20,11 +20,13 @@ internal sealed class ForwardBodyReader
     /// <summary>Functional ops and how many tensor arguments each takes (the rest are constants).</summary>
     private static readonly ImmutableDictionary<string, int> Functions = new Dictionary<string, int>
     {
-        ["Relu"] = 1, ["Tanh"] = 1, ["Sigmoid"] = 1, ["Softmax"] = 1, ["LogSoftmax"] = 1, ["Flatten"] = 1, ["Reshape"] = 1,
+        ["Relu"] = 1, ["Tanh"] = 1, ["Sigmoid"] = 1, ["Softmax"] = 1, ["LogSoftmax"] = 1, ["Flatten"] = 1, ["Reshape"] = 1, ["Select"] = 1,
     }.ToImmutableDictionary();
 
     private readonly SemanticModel _semantic;
     private readonly HashSet<string> _layers;
+    private readonly Dictionary<string, LayerSpec> _recurrent;
+    private int _temporaries;
     private readonly DiagnosticBag _diagnostics;
     private readonly CancellationToken _cancellation;
 
@@ -32,6 +34,7 @@ internal sealed class ForwardBodyReader
     {
         _semantic = semantic;
         _layers = new HashSet<string>(layers.Select(l => l.Name));
+        _recurrent = layers.Where(l => l.IsRecurrent).GroupBy(l => l.Name).ToDictionary(g => g.Key, g => g.First());
         _diagnostics = diagnostics;
         _cancellation = cancellation;
     }
@@ -73,6 +76,10 @@ internal sealed class ForwardBodyReader
 
                     break;
                 case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax assignment }
+                    when assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) && assignment.Left is DeclarationExpressionSyntax or TupleExpressionSyntax:
+                    Deconstruct(statements, assignment, statement);
+                    break;
+                case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax assignment }
                     when assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) && assignment.Left is IdentifierNameSyntax target:
                     Add(statements, target.Identifier.Text, assignment.Right, statement);
                     break;
@@ -87,6 +94,236 @@ internal sealed class ForwardBodyReader
         }
 
         return statements.ToImmutable();
+    }
+
+    /// <summary>
+    /// <c>var (output, (hn, cn)) = lstm(x);</c>, <c>(var output, var hn) = gru(x);</c>: the call is bound once to a
+    /// temporary, and each named element to its part (discards <c>_</c> bind nothing).
+    /// </summary>
+    private void Deconstruct(ImmutableArray<StatementSpec>.Builder statements, AssignmentExpressionSyntax assignment, SyntaxNode statement)
+    {
+        if (assignment.Right is not InvocationExpressionSyntax invocation || RecurrentLayer(invocation) is not { } layer)
+        {
+            Unsupported(assignment.GetLocation(),
+                "Deconstruction reads the result of a recurrent layer: var (output, (hn, cn)) = lstm(x); or var (output, hn) = gru(x);");
+            return;
+        }
+
+        ExprSpec? call = ReadRecurrentCall(invocation, layer);
+        if (call is null)
+        {
+            return;
+        }
+
+        LocationInfo? location = LocationInfo.From(statement.GetLocation());
+        string temporary = "$" + layer.Name + "_" + (++_temporaries).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        statements.Add(new StatementSpec(temporary, call, location));
+        var names = new List<(string Name, int Part, Location Where)>();
+        bool shaped = layer.Kind == LayerKind.Lstm
+            ? ReadPattern(assignment.Left, names, 0, new[] { 0, -1 }, new[] { 1, 2 })
+            : ReadPattern(assignment.Left, names, 0, new[] { 0, 1 }, null);
+        if (!shaped)
+        {
+            Unsupported(assignment.Left.GetLocation(), layer.Kind == LayerKind.Lstm
+                ? $"{layer.Name} returns (output, (h_n, c_n)): write var (output, (hn, cn)) = {layer.Name}(x); (use _ for the parts you do not need)"
+                : $"{layer.Name} returns (output, h_n): write var (output, hn) = {layer.Name}(x); (use _ for a part you do not need)");
+            return;
+        }
+
+        foreach ((string name, int part, Location where) in names)
+        {
+            statements.Add(new StatementSpec(name, new RecurrentPartExpr(new VariableExpr(temporary, location), part, LocationInfo.From(where)), location));
+        }
+    }
+
+    /// <summary>
+    /// Matches a deconstruction pattern against the parts of a recurrent result: <paramref name="parts"/> gives,
+    /// for each element, its part number, or -1 for a nested pair whose parts are <paramref name="nested"/>.
+    /// </summary>
+    private static bool ReadPattern(SyntaxNode pattern, List<(string, int, Location)> names, int depth, int[] parts, int[]? nested)
+    {
+        List<SyntaxNode>? elements = pattern switch
+        {
+            DeclarationExpressionSyntax { Designation: ParenthesizedVariableDesignationSyntax p } => p.Variables.Cast<SyntaxNode>().ToList(),
+            ParenthesizedVariableDesignationSyntax p => p.Variables.Cast<SyntaxNode>().ToList(),
+            TupleExpressionSyntax t => t.Arguments.Select(a => (SyntaxNode)a.Expression).ToList(),
+            _ => null,
+        };
+        if (elements is null || elements.Count != parts.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < elements.Count; i++)
+        {
+            SyntaxNode element = elements[i];
+            if (parts[i] == -1)
+            {
+                if (element is DiscardDesignationSyntax or IdentifierNameSyntax { Identifier.Text: "_" } or DeclarationExpressionSyntax { Designation: DiscardDesignationSyntax })
+                {
+                    continue;
+                }
+
+                if (nested is null || !ReadPattern(element, names, depth + 1, nested, null))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            switch (element)
+            {
+                case DiscardDesignationSyntax:
+                case IdentifierNameSyntax { Identifier.Text: "_" }:
+                case DeclarationExpressionSyntax { Designation: DiscardDesignationSyntax }:
+                    break;
+                case SingleVariableDesignationSyntax single:
+                    names.Add((single.Identifier.Text, parts[i], single.GetLocation()));
+                    break;
+                case DeclarationExpressionSyntax { Designation: SingleVariableDesignationSyntax single }:
+                    names.Add((single.Identifier.Text, parts[i], single.GetLocation()));
+                    break;
+                case IdentifierNameSyntax identifier:
+                    names.Add((identifier.Identifier.Text, parts[i], identifier.GetLocation()));
+                    break;
+                default:
+                    return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The recurrent layer an invocation calls, if it calls one.</summary>
+    private LayerSpec? RecurrentLayer(InvocationExpressionSyntax invocation)
+    {
+        string? name = invocation.Expression switch
+        {
+            IdentifierNameSyntax id => id.Identifier.Text,
+            MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax } member => member.Name.Identifier.Text,
+            _ => null,
+        };
+        return name is not null && _recurrent.TryGetValue(name, out LayerSpec? layer)
+            && _semantic.GetSymbolInfo(invocation.Expression, _cancellation).Symbol is IFieldSymbol or IPropertySymbol
+            ? layer
+            : null;
+    }
+
+    /// <summary><c>lstm(x)</c>, <c>lstm(x, (h0, c0))</c>, <c>gru(x)</c>, <c>gru(x, h0)</c>; a <c>null</c> state means zeros.</summary>
+    private ExprSpec? ReadRecurrentCall(InvocationExpressionSyntax invocation, LayerSpec layer)
+    {
+        SeparatedSyntaxList<ArgumentSyntax> arguments = invocation.ArgumentList.Arguments;
+        string usage = layer.Kind == LayerKind.Lstm ? $"{layer.Name}(x) or {layer.Name}(x, (h0, c0))" : $"{layer.Name}(x) or {layer.Name}(x, h0)";
+        if (arguments.Count is < 1 or > 2)
+        {
+            Unsupported(invocation.GetLocation(), $"{layer.Kind} '{layer.Name}' takes a sequence and optionally its initial state: {usage}");
+            return null;
+        }
+
+        ExprSpec? input = ReadExpression(arguments[0].Expression);
+        if (input is null)
+        {
+            return null;
+        }
+
+        var state = new List<ExprSpec>();
+        if (arguments.Count == 2 && !arguments[1].Expression.IsKind(SyntaxKind.NullLiteralExpression) && !arguments[1].Expression.IsKind(SyntaxKind.DefaultLiteralExpression))
+        {
+            ExpressionSyntax given = arguments[1].Expression;
+            IEnumerable<ExpressionSyntax> parts = layer.Kind == LayerKind.Lstm
+                ? given is TupleExpressionSyntax { Arguments.Count: 2 } pair ? pair.Arguments.Select(a => a.Expression) : Enumerable.Empty<ExpressionSyntax>()
+                : new[] { given };
+            foreach (ExpressionSyntax part in parts)
+            {
+                ExprSpec? tensor = ReadExpression(part);
+                if (tensor is null)
+                {
+                    return null;
+                }
+
+                state.Add(tensor);
+            }
+
+            if (state.Count == 0)
+            {
+                Unsupported(given.GetLocation(), $"The initial state of LSTM '{layer.Name}' is a pair: {layer.Name}(x, (h0, c0))");
+                return null;
+            }
+        }
+
+        return new RecurrentCallExpr(layer.Name, input, state.ToEquatableArray(), LocationInfo.From(invocation.GetLocation()));
+    }
+
+    /// <summary>
+    /// <c>x[.., i]</c> and <c>x[.., i, ..]</c> (PyTorch's <c>x[:, i]</c>): a Select on dimension 1. The index is a
+    /// constant; <c>^n</c> and negative values count from the end.
+    /// </summary>
+    private ExprSpec? ReadElementAccess(ElementAccessExpressionSyntax access, LocationInfo? location)
+    {
+        SeparatedSyntaxList<ArgumentSyntax> arguments = access.ArgumentList.Arguments;
+        bool IsFullRange(ExpressionSyntax e) => e is RangeExpressionSyntax { LeftOperand: null, RightOperand: null };
+        if (arguments.Count is < 2 or > 3 || !IsFullRange(arguments[0].Expression) || (arguments.Count == 3 && !IsFullRange(arguments[2].Expression)))
+        {
+            Unsupported(access.GetLocation(), $"'{Abbreviate(access)}': index a tensor as x[.., i] or x[.., i, ..] (PyTorch's x[:, i]), with i a constant; ^1 or -1 is the last");
+            return null;
+        }
+
+        ExpressionSyntax index = arguments[1].Expression;
+        bool fromEnd = false;
+        if (index is PrefixUnaryExpressionSyntax hat && hat.IsKind(SyntaxKind.IndexExpression))
+        {
+            fromEnd = true;
+            index = hat.Operand;
+        }
+
+        Optional<object?> constant = _semantic.GetConstantValue(index, _cancellation);
+        if (!constant.HasValue || constant.Value is not int value || (fromEnd && value < 1))
+        {
+            _diagnostics.Add(DiagnosticDescriptors.NotConstant, LocationInfo.From(arguments[1].Expression.GetLocation()), arguments[1].Expression.ToString());
+            return null;
+        }
+
+        ExprSpec? tensor = ReadExpression(access.Expression);
+        return tensor is null
+            ? null
+            : new FunctionExpr("Select", new[] { tensor }.ToEquatableArray(), new[] { 1, fromEnd ? -value : value }.ToEquatableArray(), location);
+    }
+
+    /// <summary><c>lstm(x).Output</c>, <c>lstm(x).State.H</c>, <c>gru(x).H</c>: one part of a recurrent call.</summary>
+    private ExprSpec? ReadRecurrentMember(MemberAccessExpressionSyntax member, LocationInfo? location)
+    {
+        string path = member.Name.Identifier.Text;
+        ExpressionSyntax target = member.Expression;
+        if (target is MemberAccessExpressionSyntax { Name.Identifier.Text: "State" } state)
+        {
+            path = "State." + path;
+            target = state.Expression;
+        }
+
+        if (target is not InvocationExpressionSyntax invocation || RecurrentLayer(invocation) is not { } layer)
+        {
+            Unsupported(member.GetLocation(),
+                $"'{Abbreviate(member)}' is not supported in a forward method: use layer calls, the ops of GraphCompiler.Ops, + and *");
+            return null;
+        }
+
+        int part = (layer.Kind, path) switch
+        {
+            (_, "Output") => 0,
+            (LayerKind.Lstm, "State.H") => 1,
+            (LayerKind.Lstm, "State.C") => 2,
+            (LayerKind.Gru, "H") => 1,
+            _ => -1,
+        };
+        if (part < 0)
+        {
+            Unsupported(member.GetLocation(), $"'{Abbreviate(member)}': a {layer.Kind} result has {(layer.Kind == LayerKind.Lstm ? "Output, State.H and State.C" : "Output and H")}");
+            return null;
+        }
+
+        ExprSpec? call = ReadRecurrentCall(invocation, layer);
+        return call is null ? null : new RecurrentPartExpr(call, part, location);
     }
 
     /// <summary>A declared type that is GraphCompiler's Tensor, or var whose value is one.</summary>
@@ -128,6 +365,10 @@ internal sealed class ForwardBodyReader
                     : new BinaryExpr(binary.IsKind(SyntaxKind.AddExpression) ? '+' : '*', left, right, location);
             case InvocationExpressionSyntax invocation:
                 return ReadInvocation(invocation, location);
+            case ElementAccessExpressionSyntax access:
+                return ReadElementAccess(access, location);
+            case MemberAccessExpressionSyntax member:
+                return ReadRecurrentMember(member, location);
             default:
                 Unsupported(syntax.GetLocation(),
                     $"'{Abbreviate(syntax)}' is not supported in a forward method: use layer calls, the ops of GraphCompiler.Ops, + and *");
@@ -145,6 +386,14 @@ internal sealed class ForwardBodyReader
             MemberAccessExpressionSyntax member => member.Name.Identifier.Text,
             _ => null,
         };
+
+        if (RecurrentLayer(invocation) is { } recurrent)
+        {
+            Unsupported(invocation.GetLocation(), recurrent.Kind == LayerKind.Lstm
+                ? $"LSTM '{recurrent.Name}' returns (output, (h_n, c_n)): write var (output, (hn, cn)) = {Abbreviate(invocation)}; or {Abbreviate(invocation)}.Output"
+                : $"GRU '{recurrent.Name}' returns (output, h_n): write var (output, hn) = {Abbreviate(invocation)}; or {Abbreviate(invocation)}.Output");
+            return null;
+        }
 
         // conv1(x): a field or property of delegate type Layer, read through Invoke.
         if (calleeName is not null && _layers.Contains(calleeName) && symbol is IFieldSymbol or IPropertySymbol)

@@ -108,7 +108,9 @@ internal static class ModelParser
                     continue;
                 }
 
-                layers.Add(ReadLayer(member.Name, kind, attribute, location, diagnostics));
+                LayerSpec layer = ReadLayer(member.Name, kind, attribute, location, diagnostics);
+                CheckMemberType(member, layer, location, diagnostics);
+                layers.Add(layer);
             }
         }
 
@@ -129,6 +131,8 @@ internal static class ModelParser
             case "MaxPool2dAttribute": kind = LayerKind.MaxPool2d; return true;
             case "AvgPool2dAttribute": kind = LayerKind.AvgPool2d; return true;
             case "LinearAttribute": kind = LayerKind.Linear; return true;
+            case "LstmAttribute": kind = LayerKind.Lstm; return true;
+            case "GruAttribute": kind = LayerKind.Gru; return true;
             default: return false;
         }
     }
@@ -174,6 +178,21 @@ internal static class ModelParser
                 }
 
                 break;
+            case LayerKind.Lstm:
+            case LayerKind.Gru:
+                int numLayers = Named("NumLayers", args.Length > 2 ? Arg(2) : 1);
+                layer = new LayerSpec(name, kind, Arg(0), Arg(1), 0, 1, 0, 1, NamedBool("Bias", true), location, numLayers);
+                Require(layer.In > 0, "input_size", layer.In, "at least 1");
+                Require(layer.Out > 0, "hidden_size", layer.Out, "at least 1");
+                Require(numLayers > 0, "NumLayers", numLayers, "at least 1");
+                if (!NamedBool("BatchFirst", true))
+                {
+                    diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location,
+                        $"{name}: the batch is always the first dimension in GraphCompiler (spans hold batch x sample), so {kind} needs BatchFirst = true; " +
+                        "the sequence is the first dimension of each sample, [T, input_size]");
+                }
+
+                break;
             default:
                 layer = new LayerSpec(name, kind, Arg(0), Arg(1), 0, 1, 0, 1, NamedBool("Bias", true), location);
                 Require(layer.In > 0, "in_features", layer.In, "at least 1");
@@ -190,6 +209,34 @@ internal static class ModelParser
                 diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location,
                     $"{name}: {kind} {what} must be {expected}; got {value}");
             }
+        }
+    }
+
+    /// <summary>A recurrent layer returns a tuple, so its member has its own delegate type; the others are a <c>Layer</c>.</summary>
+    private static void CheckMemberType(ISymbol member, LayerSpec layer, LocationInfo? location, DiagnosticBag diagnostics)
+    {
+        ITypeSymbol? type = member switch
+        {
+            IFieldSymbol f => f.Type,
+            IPropertySymbol p => p.Type,
+            _ => null,
+        };
+        if (type is null || type.TypeKind == TypeKind.Error || type.ContainingNamespace?.ToDisplayString() != Namespace)
+        {
+            return;
+        }
+
+        string expected = layer.Kind switch
+        {
+            LayerKind.Lstm => "LstmLayer",
+            LayerKind.Gru => "GruLayer",
+            _ => "Layer",
+        };
+        bool delegateOfOurs = type.Name is "Layer" or "LstmLayer" or "GruLayer";
+        if (delegateOfOurs && type.Name != expected)
+        {
+            diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location,
+                $"{layer.Name}: a {layer.Kind} member is declared as {expected} (it is called as {(layer.IsRecurrent ? $"var (output, {(layer.Kind == LayerKind.Lstm ? "(hn, cn)" : "hn")}) = {layer.Name}(x)" : $"{layer.Name}(x)")}); change its type from {type.Name} to {expected}");
         }
     }
 

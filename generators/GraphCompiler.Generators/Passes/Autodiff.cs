@@ -21,7 +21,7 @@ internal static class Autodiff
         var hasParameterUpstream = new HashSet<TensorValue>();
         foreach (Node node in live)
         {
-            if (node.Layer is { Kind: Spec.LayerKind.Conv2d or Spec.LayerKind.Linear } || node.Inputs.Any(i => hasParameterUpstream.Contains(i.Root)))
+            if (node.Layer is { Kind: Spec.LayerKind.Conv2d or Spec.LayerKind.Linear or Spec.LayerKind.Lstm or Spec.LayerKind.Gru } || node.Inputs.Any(i => hasParameterUpstream.Contains(i.Root)))
             {
                 hasParameterUpstream.Add(node.Output);
             }

@@ -13,6 +13,12 @@ internal static class LayoutChoice
 {
     public static void Run(ModelGraph graph)
     {
+        // Recurrent layers keep their states, gates and gradients in buffers of their own.
+        foreach (Node node in graph.Live.Where(n => n.Kind is OpKind.Lstm or OpKind.Gru).ToList())
+        {
+            Ops.RecurrentOp.AddBuffers(node, graph);
+        }
+
         var values = graph.Inputs.Concat(graph.Live.Select(n => n.Output)).Where(t => t.Storage.ViewOf is null).ToList();
         foreach (TensorValue t in values)
         {

@@ -168,7 +168,7 @@ internal static class LoopPlanner
         {
             long flops = OpTable.Get(node.Kind).Flops(node);
             totalFlops += flops;
-            int parameters = node.Layer is null ? 0 : plan.Parameters.Where(p => p.Name.StartsWith(node.Layer.Name + ".", System.StringComparison.Ordinal)).Sum(p => p.Length);
+            int parameters = node.Layer is null || node.Kind == OpKind.RecurrentState ? 0 : plan.Parameters.Where(p => p.Name.StartsWith(node.Layer.Name + ".", System.StringComparison.Ordinal)).Sum(p => p.Length);
             string name = node.Layer is null ? node.Kind.ToString() : $"{node.Layer.Name} ({node.Kind})";
             lines.Add(Row(name, ShapeOf(node), parameters.ToString("N0", CultureInfo.InvariantCulture), flops.ToString("N0", CultureInfo.InvariantCulture)));
         }
@@ -199,9 +199,18 @@ internal static class LoopPlanner
                 OpKind.Linear => new[] { layer!.In, layer.Out, layer.Bias ? 1 : 0 },
                 OpKind.Softmax or OpKind.LogSoftmax => new[] { node.Constants.Length > 0 ? node.Constants[0] : -1 },
                 OpKind.Reshape => node.Constants,
+                OpKind.Lstm or OpKind.Gru => new[] { layer!.In, layer.Out, layer.NumLayers, layer.Bias ? 1 : 0 },
+                OpKind.RecurrentState => new[] { node.Constants[0] },
+                OpKind.Select => new[] { node.Constants[0], Ops.SelectOp.Index(node) },
                 _ => new int[0],
             };
-            plan.GraphNodes.Add(new GraphNodePlan(node.Kind.ToString(), layer?.Name, node.Inputs.Select(Name).ToArray(),
+            string op = node.Kind switch
+            {
+                OpKind.Lstm => "LSTM",
+                OpKind.Gru => "GRU",
+                _ => node.Kind.ToString(),
+            };
+            plan.GraphNodes.Add(new GraphNodePlan(op, layer?.Name, node.Inputs.Select(Name).ToArray(),
                 Name(node.DeclaredOutput), node.DeclaredOutput.Shape, attributes));
         }
     }

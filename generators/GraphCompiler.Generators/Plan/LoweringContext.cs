@@ -10,6 +10,7 @@ internal sealed class LoweringContext
 {
     private readonly ModelPlan _plan;
     private readonly Dictionary<string, (int Weight, int Bias)> _parameters = new();
+    private readonly Dictionary<string, int> _offsets = new();
     private readonly HashSet<string> _names = new();
     private readonly Dictionary<Node, KernelPlan> _forward = new();
     private readonly HashSet<TensorValue> _gradientsWritten = new();
@@ -22,29 +23,70 @@ internal sealed class LoweringContext
     {
         _plan = plan;
         int offset = 0;
-        foreach (LayerSpec layer in layers.Where(l => l.Kind is LayerKind.Conv2d or LayerKind.Linear))
+        void Add(string name, int[] shape, float bound)
         {
-            int[] weightShape = layer.Kind == LayerKind.Conv2d
-                ? new[] { layer.Out, layer.In, layer.Kernel, layer.Kernel }
-                : new[] { layer.Out, layer.In };
-            int fanIn = weightShape.Skip(1).Aggregate(1, (a, b) => a * b);
-            float bound = (float)(1.0 / System.Math.Sqrt(fanIn)); // kaiming-uniform with a = sqrt(5) reduces to this
-            var weight = new ParameterPlan(layer.Name + ".weight", weightShape, offset, "Uniform", bound);
-            plan.Parameters.Add(weight);
-            offset = RoundUp(offset + weight.Length, 16);
-            int bias = -1;
-            if (layer.Bias)
-            {
-                bias = offset;
-                plan.Parameters.Add(new ParameterPlan(layer.Name + ".bias", new[] { layer.Out }, offset, "Uniform", bound));
-                offset = RoundUp(offset + layer.Out, 16);
-            }
+            var parameter = new ParameterPlan(name, shape, offset, "Uniform", bound);
+            plan.Parameters.Add(parameter);
+            _offsets[name] = offset;
+            offset = RoundUp(offset + parameter.Length, 16);
+        }
 
-            _parameters[layer.Name] = (weight.Offset, bias);
+        foreach (LayerSpec layer in layers)
+        {
+            switch (layer.Kind)
+            {
+                case LayerKind.Conv2d:
+                case LayerKind.Linear:
+                    {
+                        int[] weightShape = layer.Kind == LayerKind.Conv2d
+                            ? new[] { layer.Out, layer.In, layer.Kernel, layer.Kernel }
+                            : new[] { layer.Out, layer.In };
+                        int fanIn = weightShape.Skip(1).Aggregate(1, (a, b) => a * b);
+                        float bound = (float)(1.0 / System.Math.Sqrt(fanIn)); // kaiming-uniform with a = sqrt(5) reduces to this
+                        Add(layer.Name + ".weight", weightShape, bound);
+                        if (layer.Bias)
+                        {
+                            Add(layer.Name + ".bias", new[] { layer.Out }, bound);
+                        }
+
+                        _parameters[layer.Name] = (_offsets[layer.Name + ".weight"], layer.Bias ? _offsets[layer.Name + ".bias"] : -1);
+                        break;
+                    }
+
+                case LayerKind.Lstm:
+                case LayerKind.Gru:
+                    {
+                        // nn.LSTM / nn.GRU: every weight and bias uniform in +-1/sqrt(hidden_size), in state_dict order.
+                        int rows = (layer.Kind == LayerKind.Lstm ? 4 : 3) * layer.Out;
+                        float bound = (float)(1.0 / System.Math.Sqrt(layer.Out));
+                        for (int k = 0; k < layer.NumLayers; k++)
+                        {
+                            string suffix = "_l" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                            Add($"{layer.Name}.weight_ih{suffix}", new[] { rows, k == 0 ? layer.In : layer.Out }, bound);
+                            Add($"{layer.Name}.weight_hh{suffix}", new[] { rows, layer.Out }, bound);
+                            if (layer.Bias)
+                            {
+                                Add($"{layer.Name}.bias_ih{suffix}", new[] { rows }, bound);
+                                Add($"{layer.Name}.bias_hh{suffix}", new[] { rows }, bound);
+                            }
+                        }
+
+                        break;
+                    }
+            }
         }
 
         plan.ParameterFloats = offset;
     }
+
+    /// <summary>The offset of a parameter by its PyTorch name, or -1 when the layer has no such parameter (no bias).</summary>
+    public int ParameterOffset(string name) => _offsets.TryGetValue(name, out int offset) ? offset : -1;
+
+    /// <summary>The per-layer plans of each recurrent node, for its gradient rule and its state readers.</summary>
+    public Dictionary<Node, List<RecurrentLayerPlan>> RecurrentLayers { get; } = new();
+
+    /// <summary>The plan being built (recurrent lowering adds several kernels per stacked layer).</summary>
+    public ModelPlan Plan => _plan;
 
     public static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 

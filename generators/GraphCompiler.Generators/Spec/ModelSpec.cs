@@ -26,11 +26,13 @@ internal enum LayerKind
     MaxPool2d,
     AvgPool2d,
     Linear,
+    Lstm,
+    Gru,
 }
 
 /// <summary>
 /// One layer member: its kind and hyperparameters, as written in its attribute. For Linear, In/Out are
-/// the features; for Conv2d the channels; pools leave them 0.
+/// the features; for Conv2d the channels; for Lstm and Gru the input and hidden sizes; pools leave them 0.
 /// </summary>
 internal sealed record LayerSpec(
     string Name,
@@ -42,7 +44,11 @@ internal sealed record LayerSpec(
     int Padding,
     int Dilation,
     bool Bias,
-    LocationInfo? Location);
+    LocationInfo? Location,
+    int NumLayers = 1)
+{
+    public bool IsRecurrent => Kind is LayerKind.Lstm or LayerKind.Gru;
+}
 
 /// <summary>A forward input: its name and its per-sample shape.</summary>
 internal sealed record InputSpec(string Name, EquatableArray<int> Shape, LocationInfo? Location);
@@ -55,6 +61,16 @@ internal sealed record VariableExpr(string Name, LocationInfo? Location) : ExprS
 
 /// <summary><c>conv1(x)</c>: a call of a layer member.</summary>
 internal sealed record LayerCallExpr(string Layer, ExprSpec Argument, LocationInfo? Location) : ExprSpec(Location);
+
+/// <summary>
+/// <c>lstm(x)</c>, <c>lstm(x, (h0, c0))</c>, <c>gru(x, h0)</c>: a call of a recurrent layer. Its value is the
+/// output sequence; <see cref="RecurrentPartExpr"/> picks the final states.
+/// </summary>
+internal sealed record RecurrentCallExpr(string Layer, ExprSpec Argument, EquatableArray<ExprSpec> State, LocationInfo? Location)
+    : ExprSpec(Location);
+
+/// <summary>Part of a recurrent call's result: 0 the output sequence, 1 h_n, 2 c_n (LSTM).</summary>
+internal sealed record RecurrentPartExpr(ExprSpec Call, int Part, LocationInfo? Location) : ExprSpec(Location);
 
 /// <summary><c>Relu(x)</c>, <c>Reshape(x, -1, 10)</c>: a functional op with tensor and constant arguments.</summary>
 internal sealed record FunctionExpr(string Function, EquatableArray<ExprSpec> Tensors, EquatableArray<int> Constants, LocationInfo? Location)

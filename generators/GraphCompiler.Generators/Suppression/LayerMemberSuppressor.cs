@@ -63,7 +63,7 @@ public sealed class LayerMemberSuppressor : DiagnosticSuppressor
             IPropertySymbol p => p.Type,
             _ => null,
         };
-        return type is { Name: "Layer", ContainingNamespace: { Name: "GraphCompiler", ContainingNamespace.IsGlobalNamespace: true } }
+        return type is { Name: "Layer" or "LstmLayer" or "GruLayer", ContainingNamespace: { Name: "GraphCompiler", ContainingNamespace.IsGlobalNamespace: true } }
             && member.GetAttributes().Any(a => a.AttributeClass?.ContainingNamespace?.ToDisplayString() == "GraphCompiler");
     }
 }

@@ -1,0 +1,857 @@
+using System;
+using System.Linq;
+using GraphCompiler.Generators.Plan;
+
+namespace GraphCompiler.Generators.Emit;
+
+/// <summary>
+/// Prints the kernels of LSTM and GRU layers (<see cref="RecurrentProjectionPlan"/> and the others in
+/// RecurrentPlans.cs). Every width, scalar included, prints from the same text through <see cref="Lanes"/>:
+/// a "unit" is one vector of hidden lanes, and a register tile holds all gates of its units.
+/// </summary>
+internal static class RecurrentEmitter
+{
+    private const string Header = "[MethodImpl(MethodImplOptions.AggressiveOptimization)]";
+    private const string ForwardSignature = "(float* arena, float* parameters, float* packed, int batch)";
+
+    /// <summary>The vector syntax of a width, with the scalar width spelled as plain floats.</summary>
+    private sealed class Lanes
+    {
+        private readonly VectorSyntax _v;
+
+        public Lanes(VectorSyntax v) => _v = v;
+
+        public int N => _v.Lanes;
+        public bool IsScalar => _v.IsScalar;
+        public string T => _v.IsScalar ? "float" : _v.Type;
+        public string Zero => _v.IsScalar ? "0f" : _v.Zero;
+        public string One => _v.IsScalar ? "1f" : _v.Type + ".One";
+
+        public string Load(string address) => _v.IsScalar ? $"*({address})" : _v.Load(address);
+
+        public string Store(string value, string address) => _v.IsScalar ? $"*({address}) = {value};" : _v.Store(value, address);
+
+        public string Broadcast(string value) => _v.IsScalar ? value : _v.Broadcast(value);
+
+        public string Fma(string a, string b, string c) => _v.IsScalar ? $"{c} + {a} * {b}" : _v.MultiplyAdd(a, b, c);
+
+        public static string Sigmoid(string x) => $"global::GraphCompiler.VectorMath.Sigmoid({x})";
+
+        public static string Tanh(string x) => $"global::GraphCompiler.VectorMath.Tanh({x})";
+    }
+
+    private static string Slot(RecurrentLayerPlan p, string q) => p.IsLstm ? q : $"({q} == 2 ? 3 : {q})";
+
+    /// <summary>Units in tiles of <paramref name="units"/>, then one at a time; declares ln{i} (first lane) and go{i} (offset in a gate row).</summary>
+    private static void UnitLoop(CodeWriter w, int total, int units, Action<int> body)
+    {
+        int full = total / units * units;
+        if (full > 0)
+        {
+            using (w.Block($"for (int u = 0; u < {full}; u += {units})"))
+            {
+                body(units);
+            }
+        }
+
+        if (full < total)
+        {
+            using (w.Block($"for (int u = {full}; u < {total}; u++)"))
+            {
+                body(1);
+            }
+        }
+    }
+
+    /// <summary>Samples in blocks of the main tile's rows, then one at a time with the tail tile; units inside.</summary>
+    private static void SampleTiles(CodeWriter w, (RecurrentTile Main, RecurrentTile Tail) tiles, int units, Action<int, int> tile)
+    {
+        w.Line("int s = 0;");
+        if (tiles.Main.Rows > 1)
+        {
+            using (w.Block($"for (; s + {tiles.Main.Rows} <= batch; s += {tiles.Main.Rows})"))
+            {
+                UnitLoop(w, units, tiles.Main.Units, u => tile(tiles.Main.Rows, u));
+            }
+        }
+
+        using (w.Block("for (; s < batch; s++)"))
+        {
+            UnitLoop(w, units, tiles.Tail.Units, u => tile(1, u));
+        }
+    }
+
+    private static void UnitOffsets(CodeWriter w, Lanes l, int units)
+    {
+        for (int i = 0; i < units; i++)
+        {
+            w.Line($"int ln{i} = (u + {i}) * {l.N}, go{i} = (ln{i} >> 4) * 64 + (ln{i} & 15); // first hidden lane; its offset in a gate row");
+        }
+    }
+
+    // ---------------------------------------------------------------- forward
+
+    public static void EmitProjection(CodeWriter w, RecurrentProjectionPlan k, VectorSyntax v, string stride)
+    {
+        RecurrentLayerPlan p = k.Layer;
+        var l = new Lanes(v);
+        var (main, _) = k.Tiling.ByWidth[v.Width];
+        int units = p.HiddenPadded / l.N;
+        w.Line($"// {k.Comment}");
+        w.Line($"// {v.Suffix}: tiles of {main.Rows} step(s) x {l.N} hidden lanes x {p.Gates} gates, then single steps");
+        w.Line(Header);
+        using (w.Block($"internal static unsafe void {k.Name}_{v.Suffix}{ForwardSignature}"))
+        {
+            w.Line($"float* weights = packed + {p.PackedInput}; // [{p.Groups}][{p.InputSize}][{p.Gates}][16]");
+            if (p.PackedBias >= 0)
+            {
+                w.Line($"float* bias = packed + {p.PackedBias}; // [{p.Groups}][{p.Gates}][16]");
+            }
+
+            UnitLoop(w, units, 1, _ =>
+            {
+                UnitOffsets(w, l, 1);
+                using (w.Block("for (int s = 0; s < batch; s++)"))
+                {
+                    w.Line($"float* x = arena + s * {stride} + {p.InputOffset}; // [{p.Steps}][{p.InputSize}], rows {p.InputRowStride} apart");
+                    w.Line($"float* gates = arena + s * {stride} + {p.GatesOffset}; // [{p.Steps}][{p.Groups}][4][16]");
+                    w.Line("int t = 0;");
+                    if (main.Rows > 1)
+                    {
+                        using (w.Block($"for (; t + {main.Rows} <= {p.Steps}; t += {main.Rows})"))
+                        {
+                            ProjectionTile(w, p, l, main.Rows);
+                        }
+                    }
+
+                    using (w.Block($"for (; t < {p.Steps}; t++)"))
+                    {
+                        ProjectionTile(w, p, l, 1);
+                    }
+                }
+            });
+        }
+
+        w.Line();
+    }
+
+    private static void ProjectionTile(CodeWriter w, RecurrentLayerPlan p, Lanes l, int rows)
+    {
+        int g = p.Gates, gate16 = g * 16;
+        w.Line($"float* wk = weights + (ln0 >> 4) * {p.InputSize * gate16} + (ln0 & 15);");
+        for (int r = 0; r < rows; r++)
+        {
+            w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, g).Select(q => $"a{r}_{q} = {(p.PackedBias >= 0 ? l.Load($"bias + (ln0 >> 4) * {gate16} + (ln0 & 15) + {q * 16}") : l.Zero)}"))};");
+        }
+
+        using (w.Block($"for (int k = 0; k < {p.InputSize}; k++, wk += {gate16})"))
+        {
+            w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, g).Select(q => $"w{q} = {l.Load($"wk + {q * 16}")}"))};");
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line($"{l.T} x{r} = {l.Broadcast($"x[(t + {r}) * {p.InputRowStride} + k]")};");
+                for (int q = 0; q < g; q++)
+                {
+                    w.Line($"a{r}_{q} = {l.Fma($"x{r}", $"w{q}", $"a{r}_{q}")};");
+                }
+            }
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            for (int q = 0; q < g; q++)
+            {
+                w.Line(l.Store($"a{r}_{q}", $"gates + (t + {r}) * {p.GateRow} + go0 + {q * 16}"));
+            }
+        }
+    }
+
+    public static void EmitSteps(CodeWriter w, RecurrentStepsPlan k, VectorSyntax v, string stride)
+    {
+        RecurrentLayerPlan p = k.Layer;
+        var l = new Lanes(v);
+        var (main, tail) = k.Tiling.ByWidth[v.Width];
+        int units = p.HiddenPadded / l.N;
+        w.Line($"// {k.Comment}");
+        w.Line($"// {v.Suffix}: tiles of {main.Rows} sample(s) x {main.Units} unit(s), the last samples {tail.Rows} x {tail.Units}; a unit is {l.N} hidden lanes with its {p.Gates} gates");
+        w.Line(Header);
+        using (w.Block($"internal static unsafe void {k.Name}_{v.Suffix}{ForwardSignature}"))
+        {
+            w.Line($"float* weights = packed + {p.PackedRecurrent}; // [{p.Groups}][{p.Hidden}][{p.Gates}][16]");
+            if (p.PackedRecurrentBias >= 0)
+            {
+                w.Line($"float* recurrentBias = packed + {p.PackedRecurrentBias}; // b_hn [{p.HiddenPadded}]");
+            }
+
+            if (k.InitialH >= 0)
+            {
+                w.Line("// The given initial states go to slot 0 (the padding lanes stay zero).");
+                using (w.Block("for (int s = 0; s < batch; s++)"))
+                {
+                    w.Line($"float* sample = arena + s * {stride};");
+                    w.Line($"new global::System.ReadOnlySpan<float>(sample + {k.InitialH + p.Index * p.Hidden}, {p.Hidden}).CopyTo(new global::System.Span<float>(sample + {p.StatesOffset}, {p.Hidden}));");
+                    if (k.InitialC >= 0)
+                    {
+                        w.Line($"new global::System.ReadOnlySpan<float>(sample + {k.InitialC + p.Index * p.Hidden}, {p.Hidden}).CopyTo(new global::System.Span<float>(sample + {p.CellsOffset}, {p.Hidden}));");
+                    }
+                }
+            }
+
+            using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
+            {
+                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepTile(w, p, l, rows, u, stride));
+            }
+        }
+
+        w.Line();
+    }
+
+    private static void StepTile(CodeWriter w, RecurrentLayerPlan p, Lanes l, int rows, int units, string stride)
+    {
+        int g = p.Gates, gate16 = g * 16, hp = p.HiddenPadded;
+        UnitOffsets(w, l, units);
+        for (int r = 0; r < rows; r++)
+        {
+            w.Line($"float* sm{r} = arena + (s + {r}) * {stride}, hp{r} = sm{r} + {p.StatesOffset} + t * {hp}, gt{r} = sm{r} + {p.GatesOffset} + t * {p.GateRow}; // h_(t-1), gates of step t");
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < units; i++)
+            {
+                w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, g).Select(q => $"a{r}_{i}_{q} = {StepStart(p, l, r, i, q)}"))};");
+            }
+        }
+
+        for (int i = 0; i < units; i++)
+        {
+            w.Line($"float* wk{i} = weights + (ln{i} >> 4) * {p.Hidden * gate16} + (ln{i} & 15);");
+        }
+
+        using (w.Block($"for (int k = 0; k < {p.Hidden}; k++)"))
+        {
+            for (int i = 0; i < units; i++)
+            {
+                w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, g).Select(q => $"w{i}_{q} = {l.Load($"wk{i} + {q * 16}")}"))};");
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line($"{l.T} h{r} = {l.Broadcast($"hp{r}[k]")};");
+                for (int i = 0; i < units; i++)
+                {
+                    for (int q = 0; q < g; q++)
+                    {
+                        w.Line($"a{r}_{i}_{q} = {l.Fma($"h{r}", $"w{i}_{q}", $"a{r}_{i}_{q}")};");
+                    }
+                }
+            }
+
+            w.Line(string.Join(" ", Enumerable.Range(0, units).Select(i => $"wk{i} += {gate16};")));
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < units; i++)
+            {
+                string a(int q) => $"a{r}_{i}_{q}";
+                w.Line(p.IsLstm
+                    ? $"// sample {r}, unit {i}: c = f c + i g, h = o tanh(c); the activated gates are kept for backward"
+                    : $"// sample {r}, unit {i}: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward");
+                using (w.Scope())
+                {
+                    w.Line($"float* gates = gt{r} + go{i};");
+                    if (p.IsLstm)
+                    {
+                        w.Line($"{l.T} ig = {Lanes.Sigmoid(a(0))}, fg = {Lanes.Sigmoid(a(1))}, gg = {Lanes.Tanh(a(2))}, og = {Lanes.Sigmoid(a(3))};");
+                        w.Line($"{l.T} c = fg * {l.Load($"sm{r} + {p.CellsOffset} + t * {hp} + ln{i}")} + ig * gg;");
+                        w.Line(l.Store("c", $"sm{r} + {p.CellsOffset} + (t + 1) * {hp} + ln{i}"));
+                        w.Line(l.Store($"og * {Lanes.Tanh("c")}", $"sm{r} + {p.StatesOffset} + (t + 1) * {hp} + ln{i}"));
+                        w.Line($"{l.Store("ig", "gates")} {l.Store("fg", "gates + 16")} {l.Store("gg", "gates + 32")} {l.Store("og", "gates + 48")}");
+                    }
+                    else
+                    {
+                        w.Line($"{l.T} rg = {Lanes.Sigmoid(a(0))}, zg = {Lanes.Sigmoid(a(1))};");
+                        w.Line($"{l.T} ng = {Lanes.Tanh($"{l.Load("gates + 32")} + rg * {a(2)}")};");
+                        w.Line($"{l.T} hprev = {l.Load($"hp{r} + ln{i}")};");
+                        w.Line(l.Store("ng + zg * (hprev - ng)", $"sm{r} + {p.StatesOffset} + (t + 1) * {hp} + ln{i}"));
+                        w.Line($"{l.Store("rg", "gates")} {l.Store("zg", "gates + 16")} {l.Store("ng", "gates + 32")} {l.Store(a(2), "gates + 48")}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The accumulator's start: the projected gate (bias included); a GRU's recurrent n starts at b_hn.</summary>
+    private static string StepStart(RecurrentLayerPlan p, Lanes l, int r, int i, int q) =>
+        !p.IsLstm && q == 2
+            ? p.PackedRecurrentBias >= 0 ? l.Load($"recurrentBias + ln{i}") : l.Zero
+            : l.Load($"gt{r} + go{i} + {q * 16}");
+
+    public static void EmitOutput(CodeWriter w, RecurrentOutputPlan k, string stride)
+    {
+        RecurrentLayerPlan p = k.Top;
+        w.Line($"// {k.Comment}");
+        using (w.Block($"internal static unsafe void {k.Name}{ForwardSignature}"))
+        using (w.Block("for (int s = 0; s < batch; s++)"))
+        {
+            w.Line($"float* sample = arena + s * {stride};");
+            using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
+            {
+                w.Line($"new global::System.ReadOnlySpan<float>(sample + {p.StatesOffset} + (t + 1) * {p.HiddenPadded}, {p.Hidden}).CopyTo(new global::System.Span<float>(sample + {k.Output.Offset} + t * {p.Hidden}, {p.Hidden}));");
+            }
+        }
+
+        w.Line();
+    }
+
+    public static void EmitState(CodeWriter w, RecurrentStatePlan k, string stride)
+    {
+        w.Line($"// {k.Comment}");
+        using (w.Block($"internal static unsafe void {k.Name}{ForwardSignature}"))
+        using (w.Block("for (int s = 0; s < batch; s++)"))
+        {
+            w.Line($"float* sample = arena + s * {stride};");
+            foreach (RecurrentLayerPlan p in k.Layers)
+            {
+                int source = (k.Cells ? p.CellsOffset : p.StatesOffset) + p.Steps * p.HiddenPadded;
+                w.Line($"new global::System.ReadOnlySpan<float>(sample + {source}, {p.Hidden}).CopyTo(new global::System.Span<float>(sample + {k.Output.Offset + p.Index * p.Hidden}, {p.Hidden})); // layer {p.Index}");
+            }
+        }
+
+        w.Line();
+    }
+
+    public static void EmitSelect(CodeWriter w, SelectPlan k, string stride)
+    {
+        w.Line($"// {k.Comment}");
+        using (w.Block($"internal static unsafe void {k.Name}{ForwardSignature}"))
+        using (w.Block("for (int s = 0; s < batch; s++)"))
+        {
+            w.Line($"float* x = arena + s * {stride} + {k.Input.Offset}, y = arena + s * {stride} + {k.Output.Offset};");
+            using (w.Block($"for (int o = 0; o < {k.Outer}; o++)"))
+            {
+                w.Line($"new global::System.ReadOnlySpan<float>(x + (o * {k.Extent} + {k.Index}) * {k.Inner}, {k.Inner}).CopyTo(new global::System.Span<float>(y + o * {k.Inner}, {k.Inner}));");
+            }
+        }
+
+        w.Line();
+    }
+
+    // ---------------------------------------------------------------- backward
+
+    public static void EmitSelectGrad(CodeWriter w, SelectGradPlan k, string stride)
+    {
+        SelectPlan f = k.Forward;
+        w.Line($"// {k.Comment}");
+        using (w.Block($"internal static unsafe void {k.Name}{GradientEmitter.Signature}"))
+        using (w.Block("for (int s = 0; s < batch; s++)"))
+        {
+            w.Line($"float* dy = arena + s * {stride} + {k.GradOutput.Offset}, dx = arena + s * {stride} + {k.GradInput.Offset};");
+            if (!k.Accumulate)
+            {
+                w.Line($"new global::System.Span<float>(dx, {f.Outer * f.Extent * f.Inner}).Clear(); // only the selected index has a gradient");
+            }
+
+            using (w.Block($"for (int o = 0; o < {f.Outer}; o++)"))
+            using (w.Block($"for (int i = 0; i < {f.Inner}; i++)"))
+            {
+                w.Line($"dx[(o * {f.Extent} + {f.Index}) * {f.Inner} + i] += dy[o * {f.Inner} + i];");
+            }
+        }
+
+        w.Line();
+    }
+
+    public static void EmitGradIn(CodeWriter w, RecurrentGradInPlan k, string stride)
+    {
+        RecurrentLayerPlan p = k.Top;
+        w.Line($"// {k.Comment}");
+        using (w.Block($"internal static unsafe void {k.Name}{GradientEmitter.Signature}"))
+        using (w.Block("for (int s = 0; s < batch; s++)"))
+        {
+            w.Line($"float* sample = arena + s * {stride};");
+            using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
+            {
+                w.Line($"new global::System.ReadOnlySpan<float>(sample + {k.GradOutput.Offset} + t * {p.Hidden}, {p.Hidden}).CopyTo(new global::System.Span<float>(sample + {p.StateGradsOffset} + t * {p.HiddenPadded}, {p.Hidden}));");
+            }
+        }
+
+        w.Line();
+    }
+
+    public static void EmitStepsGrad(CodeWriter w, RecurrentStepsGradPlan k, VectorSyntax v, string stride)
+    {
+        RecurrentLayerPlan p = k.Layer;
+        var l = new Lanes(v);
+        var (main, tail) = k.Tiling.ByWidth[v.Width];
+        int units = p.HiddenPadded / l.N, hp = p.HiddenPadded;
+        w.Line($"// {k.Comment}");
+        w.Line($"// {v.Suffix}: tiles of {main.Rows} sample(s) x {main.Units} unit(s), the last samples {tail.Rows} x {tail.Units}; a unit is {l.N} hidden lanes");
+        w.Line(Header);
+        using (w.Block($"internal static unsafe void {k.Name}_{v.Suffix}{GradientEmitter.Signature}"))
+        {
+            w.Line($"float* weights = packed + {p.PackedRecurrentRows}; // [{p.Groups}][{p.Gates}][16][{hp}]: weight_hh rows in gate-slot order");
+            w.Line(p.IsLstm
+                ? "// The carried gradient (dc) starts at zero or at dc_n; dh_n adds to the last step's gradient."
+                : "// The carried gradient (z dh) starts at zero; dh_n adds to the last step's gradient.");
+            using (w.Block("for (int s = 0; s < batch; s++)"))
+            {
+                w.Line($"float* sample = arena + s * {stride};");
+                w.Line($"new global::System.Span<float>(sample + {p.CarryOffset}, {hp}).Clear();");
+                if (k.FinalCGrad >= 0)
+                {
+                    w.Line($"new global::System.ReadOnlySpan<float>(sample + {k.FinalCGrad + p.Index * p.Hidden}, {p.Hidden}).CopyTo(new global::System.Span<float>(sample + {p.CarryOffset}, {p.Hidden}));");
+                }
+
+                if (k.FinalHGrad >= 0)
+                {
+                    using (w.Block($"for (int j = 0; j < {p.Hidden}; j++)"))
+                    {
+                        w.Line($"sample[{p.StateGradsOffset + (p.Steps - 1) * hp} + j] += sample[{k.FinalHGrad + p.Index * p.Hidden} + j];");
+                    }
+                }
+            }
+
+            using (w.Block($"for (int t = {p.Steps - 1}; t >= 0; t--)"))
+            {
+                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepGradTile(w, p, l, rows, u, stride));
+            }
+
+            if (k.InitialHGrad >= 0)
+            {
+                string assignH = k.AccumulateInitialH ? "+=" : "=", assignC = k.AccumulateInitialC ? "+=" : "=";
+                w.Line(p.IsLstm
+                    ? "// The given initial states' gradients: dh0 = dZ_0 x weight_hh, dc0 = the carried dc (step 0's gradients serve as scratch)."
+                    : "// The given initial state's gradient: dh0 = dZ_0 x weight_hh + the carried z dh (step 0's gradients serve as scratch).");
+                using (w.Block("for (int s = 0; s < batch; s++)"))
+                {
+                    w.Line($"float* sm0 = arena + s * {stride}, zn0 = sm0 + {p.GateGradsOffset};");
+                    UnitLoop(w, units, tail.Units, u =>
+                    {
+                        UnitOffsets(w, l, u);
+                        TransposedProduct(w, p, l, 1, u);
+                        for (int i = 0; i < u; i++)
+                        {
+                            string value = p.IsLstm ? $"d0_{i}" : $"d0_{i} + {l.Load($"sm0 + {p.CarryOffset} + ln{i}")}";
+                            w.Line(l.Store(value, $"sm0 + {p.StateGradsOffset} + ln{i}"));
+                        }
+                    });
+                    using (w.Block($"for (int j = 0; j < {p.Hidden}; j++)"))
+                    {
+                        w.Line($"sm0[{k.InitialHGrad + p.Index * p.Hidden} + j] {assignH} sm0[{p.StateGradsOffset} + j];");
+                        if (k.InitialCGrad >= 0)
+                        {
+                            w.Line($"sm0[{k.InitialCGrad + p.Index * p.Hidden} + j] {assignC} sm0[{p.CarryOffset} + j];");
+                        }
+                    }
+                }
+            }
+        }
+
+        w.Line();
+    }
+
+    /// <summary>d{r}_{i} = the gate gradients of zn{r} times weight_hh, for the lanes of unit i (zn{r} points at a step's gate gradients).</summary>
+    private static void TransposedProduct(CodeWriter w, RecurrentLayerPlan p, Lanes l, int rows, int units)
+    {
+        int hp = p.HiddenPadded, rowsPerGroup = p.Gates * 16;
+        for (int r = 0; r < rows; r++)
+        {
+            w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, units).Select(i => $"d{r}_{i} = {l.Zero}"))};");
+        }
+
+        using (w.Block($"for (int grp = 0; grp < {p.Groups}; grp++)"))
+        {
+            w.Line($"float* wg = weights + grp * {rowsPerGroup * hp};");
+            using (w.Block($"for (int q = 0; q < {rowsPerGroup}; q++, wg += {hp})"))
+            {
+                w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, units).Select(i => $"w{i} = {l.Load($"wg + ln{i}")}"))};");
+                for (int r = 0; r < rows; r++)
+                {
+                    w.Line($"{l.T} z{r} = {l.Broadcast($"zn{r}[grp * 64 + q]")};");
+                    for (int i = 0; i < units; i++)
+                    {
+                        w.Line($"d{r}_{i} = {l.Fma($"z{r}", $"w{i}", $"d{r}_{i}")};");
+                    }
+                }
+            }
+        }
+    }
+
+    private static void StepGradTile(CodeWriter w, RecurrentLayerPlan p, Lanes l, int rows, int units, string stride)
+    {
+        int hp = p.HiddenPadded;
+        UnitOffsets(w, l, units);
+        for (int r = 0; r < rows; r++)
+        {
+            w.Line($"float* sm{r} = arena + (s + {r}) * {stride}, zn{r} = sm{r} + {p.GateGradsOffset} + (t + 1) * {p.GateRow}; // step t + 1's gate gradients");
+        }
+
+        w.Line($"// dh from step t + 1 through weight_hh (none after the last step)");
+        for (int r = 0; r < rows; r++)
+        {
+            w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, units).Select(i => $"dh{r}_{i} = {l.Zero}"))};");
+        }
+
+        using (w.Block($"if (t < {p.Steps - 1})"))
+        {
+            TransposedProduct(w, p, l, rows, units);
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line(string.Join(" ", Enumerable.Range(0, units).Select(i => $"dh{r}_{i} = d{r}_{i};")));
+            }
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < units; i++)
+            {
+                w.Line(p.IsLstm
+                    ? $"// sample {r}, unit {i}: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative"
+                    : $"// sample {r}, unit {i}: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh");
+                using (w.Scope())
+                {
+                    w.Line($"float* gates = sm{r} + {p.GatesOffset} + t * {p.GateRow} + go{i}, dz = sm{r} + {p.GateGradsOffset} + t * {p.GateRow} + go{i}, carry = sm{r} + {p.CarryOffset} + ln{i};");
+                    w.Line($"{l.T} dh = {l.Load($"sm{r} + {p.StateGradsOffset} + t * {hp} + ln{i}")} + dh{r}_{i};");
+                    if (p.IsLstm)
+                    {
+                        w.Line($"{l.T} ig = {l.Load("gates")}, fg = {l.Load("gates + 16")}, gg = {l.Load("gates + 32")}, og = {l.Load("gates + 48")};");
+                        w.Line($"{l.T} tc = {Lanes.Tanh(l.Load($"sm{r} + {p.CellsOffset} + (t + 1) * {hp} + ln{i}"))};");
+                        w.Line($"{l.T} dc = {l.Load("carry")} + dh * og * ({l.One} - tc * tc);");
+                        w.Line(l.Store("dc * fg", "carry"));
+                        w.Line(l.Store($"dc * gg * ig * ({l.One} - ig)", "dz"));
+                        w.Line(l.Store($"dc * {l.Load($"sm{r} + {p.CellsOffset} + t * {hp} + ln{i}")} * fg * ({l.One} - fg)", "dz + 16"));
+                        w.Line(l.Store($"dc * ig * ({l.One} - gg * gg)", "dz + 32"));
+                        w.Line(l.Store($"dh * tc * og * ({l.One} - og)", "dz + 48"));
+                    }
+                    else
+                    {
+                        w.Line($"{l.T} rg = {l.Load("gates")}, zg = {l.Load("gates + 16")}, ng = {l.Load("gates + 32")}, hn = {l.Load("gates + 48")};");
+                        w.Line($"dh += {l.Load("carry")};");
+                        w.Line($"{l.T} hprev = {l.Load($"sm{r} + {p.StatesOffset} + t * {hp} + ln{i}")};");
+                        w.Line(l.Store("dh * zg", "carry"));
+                        w.Line($"{l.T} dn = dh * ({l.One} - zg) * ({l.One} - ng * ng);");
+                        w.Line(l.Store($"dn * hn * rg * ({l.One} - rg)", "dz"));
+                        w.Line(l.Store($"dh * (hprev - ng) * zg * ({l.One} - zg)", "dz + 16"));
+                        w.Line(l.Store("dn * rg", "dz + 32"));
+                        w.Line(l.Store("dn", "dz + 48"));
+                    }
+                }
+            }
+        }
+    }
+
+    public static void EmitWeightGrad(CodeWriter w, RecurrentWeightGradPlan k, VectorSyntax v, string stride)
+    {
+        RecurrentLayerPlan p = k.Layer;
+        var l = new Lanes(v);
+        w.Line($"// {k.Comment}");
+        w.Line(Header);
+        using (w.Block($"internal static unsafe void {k.Name}_{v.Suffix}{GradientEmitter.Signature}"))
+        {
+            w.Line($"// weight_ih_l{p.Index} [{p.Gates * p.Hidden}, {p.InputSize}]: dZ (input side) x x_t");
+            GateWeightGrad(w, p, l, p.InputSize, $"sm + {p.InputOffset} + t * {p.InputRowStride}", p.WeightIh, Slot(p, "q"), k.Accumulate, stride);
+            w.Line($"// weight_hh_l{p.Index} [{p.Gates * p.Hidden}, {p.Hidden}]: dZ (recurrent side) x h_(t-1)");
+            GateWeightGrad(w, p, l, p.Hidden, $"sm + {p.StatesOffset} + t * {p.HiddenPadded}", p.WeightHh, "q", k.Accumulate, stride);
+            if (p.BiasIh >= 0)
+            {
+                w.Line($"// bias_ih_l{p.Index} and bias_hh_l{p.Index}: dZ summed over samples and steps, a vector of hidden lanes at a time");
+                GateBiasGrad(w, p, l, p.BiasIh, Slot(p, "q"), k.Accumulate, stride);
+                GateBiasGrad(w, p, l, p.BiasHh, "q", k.Accumulate, stride);
+            }
+        }
+
+        w.Line();
+    }
+
+    private static void GateWeightGrad(CodeWriter w, RecurrentLayerPlan p, Lanes l, int kd, string row, int dest, string slot, bool accumulate, string stride)
+    {
+        int n = l.N;
+        int rowsPerTile = l.IsScalar ? 1 : n == 16 ? 4 : 2;
+        int vectorEnd = kd / n * n;
+        int ck = Math.Max(1, Math.Min(vectorEnd / n, l.IsScalar ? 4 : n == 16 ? 4 : 2));
+        int fullK = vectorEnd / (ck * n) * (ck * n);
+        int fullJ = p.Hidden / rowsPerTile * rowsPerTile;
+        using (w.Block($"for (int q = 0; q < {p.Gates}; q++)"))
+        {
+            w.Line($"int slot = {slot};");
+            void Rows(int rows)
+            {
+                w.Line(string.Join(" ", Enumerable.Range(0, rows).Select(r => $"int z{r} = ((j + {r}) >> 4) * 64 + slot * 16 + ((j + {r}) & 15);")));
+                w.Line($"float* dst = grads + {dest} + (q * {p.Hidden} + j) * {kd};");
+                if (fullK > 0)
+                {
+                    using (w.Block($"for (int k = 0; k < {fullK}; k += {ck * n})"))
+                    {
+                        WeightGradTile(w, p, l, rows, ck, kd, row, accumulate, stride);
+                    }
+                }
+
+                for (int k0 = fullK; k0 < vectorEnd; k0 += n)
+                {
+                    using (w.Scope())
+                    {
+                        w.Line($"const int k = {k0};");
+                        WeightGradTile(w, p, l, rows, 1, kd, row, accumulate, stride);
+                    }
+                }
+
+                if (vectorEnd < kd)
+                {
+                    using (w.Block($"for (int k = {vectorEnd}; k < {kd}; k++)"))
+                    {
+                        w.Line(string.Join(" ", Enumerable.Range(0, rows).Select(r => $"float sum{r} = 0f;")));
+                        using (w.Block("for (int s = 0; s < batch; s++)"))
+                        using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
+                        {
+                            w.Line($"float* sm = arena + s * {stride}, x = {row}, zr = sm + {p.GateGradsOffset} + t * {p.GateRow};");
+                            w.Line(string.Join(" ", Enumerable.Range(0, rows).Select(r => $"sum{r} += zr[z{r}] * x[k];")));
+                        }
+
+                        w.Line(string.Join(" ", Enumerable.Range(0, rows).Select(r => $"dst[{r * kd} + k] {(accumulate ? "+=" : "=")} sum{r};")));
+                    }
+                }
+            }
+
+            if (fullJ > 0)
+            {
+                using (w.Block($"for (int j = 0; j < {fullJ}; j += {rowsPerTile})"))
+                {
+                    Rows(rowsPerTile);
+                }
+            }
+
+            if (fullJ < p.Hidden)
+            {
+                using (w.Block($"for (int j = {fullJ}; j < {p.Hidden}; j++)"))
+                {
+                    Rows(1);
+                }
+            }
+        }
+    }
+
+    private static void WeightGradTile(CodeWriter w, RecurrentLayerPlan p, Lanes l, int rows, int vectors, int kd, string row, bool accumulate, string stride)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, vectors).Select(c => $"a{r}_{c} = {l.Zero}"))};");
+        }
+
+        using (w.Block("for (int s = 0; s < batch; s++)"))
+        using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
+        {
+            w.Line($"float* sm = arena + s * {stride}, x = {row} + k, zr = sm + {p.GateGradsOffset} + t * {p.GateRow};");
+            w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, vectors).Select(c => $"x{c} = {l.Load($"x + {c * l.N}")}"))};");
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line($"{l.T} z{r}v = {l.Broadcast($"zr[z{r}]")};");
+                for (int c = 0; c < vectors; c++)
+                {
+                    w.Line($"a{r}_{c} = {l.Fma($"z{r}v", $"x{c}", $"a{r}_{c}")};");
+                }
+            }
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < vectors; c++)
+            {
+                string address = $"dst + {r * kd} + k + {c * l.N}";
+                w.Line(l.Store(accumulate ? $"{l.Load(address)} + a{r}_{c}" : $"a{r}_{c}", address));
+            }
+        }
+    }
+
+    private static void GateBiasGrad(CodeWriter w, RecurrentLayerPlan p, Lanes l, int dest, string slot, bool accumulate, string stride)
+    {
+        string assign = accumulate ? "+=" : "=";
+        using (w.Block($"for (int q = 0; q < {p.Gates}; q++)"))
+        {
+            w.Line($"int slot = {slot};");
+            using (w.Block($"for (int j = 0; j < {p.Hidden}; j += {l.N})"))
+            {
+                w.Line("int zo = (j >> 4) * 64 + slot * 16 + (j & 15);");
+                w.Line($"{l.T} sum = {l.Zero};");
+                using (w.Block("for (int s = 0; s < batch; s++)"))
+                using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
+                {
+                    w.Line($"sum += {l.Load($"arena + s * {stride} + {p.GateGradsOffset} + t * {p.GateRow} + zo")};");
+                }
+
+                if (l.IsScalar)
+                {
+                    w.Line($"grads[{dest} + q * {p.Hidden} + j] {assign} sum;");
+                }
+                else if (p.Hidden % l.N == 0)
+                {
+                    string address = $"grads + {dest} + q * {p.Hidden} + j";
+                    w.Line(l.Store(accumulate ? $"{l.Load(address)} + sum" : "sum", address));
+                }
+                else
+                {
+                    // The last vector is partly padding: store only the lanes of real hidden units.
+                    using (w.Block($"for (int e = 0; e < {l.N} && j + e < {p.Hidden}; e++)"))
+                    {
+                        w.Line($"grads[{dest} + q * {p.Hidden} + j + e] {assign} sum[e];");
+                    }
+                }
+            }
+        }
+    }
+
+    public static void EmitInputGrad(CodeWriter w, RecurrentInputGradPlan k, VectorSyntax v, string stride)
+    {
+        RecurrentLayerPlan p = k.Layer;
+        var l = new Lanes(v);
+        int ip = p.InputPadded, n = l.N;
+        int rows = l.IsScalar ? 1 : n == 16 ? 4 : 2;
+        int ck = Math.Max(1, Math.Min(ip / n, l.IsScalar ? 4 : n == 16 ? 4 : 4));
+        int fullK = ip / (ck * n) * (ck * n);
+        string destination = k.Below is { } below
+            ? $"sm + {below.StateGradsOffset} + (t + {{0}}) * {below.HiddenPadded}"
+            : $"sm + {k.PaddedOffset} + (t + {{0}}) * {ip}";
+        w.Line($"// {k.Comment}");
+        w.Line($"// {v.Suffix}: tiles of {rows} step(s) x {ck} vector(s) of input features; the reduction runs over the {p.Gates * p.HiddenPadded} gate rows");
+        w.Line(Header);
+        using (w.Block($"internal static unsafe void {k.Name}_{v.Suffix}{GradientEmitter.Signature}"))
+        {
+            w.Line($"float* weights = packed + {p.PackedInputRows}; // [{p.Groups}][{p.Gates}][16][{ip}]: weight_ih rows in gate-slot order");
+            using (w.Block("for (int s = 0; s < batch; s++)"))
+            {
+                w.Line($"float* sm = arena + s * {stride};");
+                w.Line("int t = 0;");
+                void Steps(int r)
+                {
+                    if (fullK > 0)
+                    {
+                        using (w.Block($"for (int k = 0; k < {fullK}; k += {ck * n})"))
+                        {
+                            InputGradTile(w, p, l, r, ck, destination);
+                        }
+                    }
+
+                    for (int k0 = fullK; k0 < ip; k0 += n)
+                    {
+                        using (w.Scope())
+                        {
+                            w.Line($"const int k = {k0};");
+                            InputGradTile(w, p, l, r, 1, destination);
+                        }
+                    }
+                }
+
+                if (rows > 1)
+                {
+                    using (w.Block($"for (; t + {rows} <= {p.Steps}; t += {rows})"))
+                    {
+                        Steps(rows);
+                    }
+                }
+
+                using (w.Block($"for (; t < {p.Steps}; t++)"))
+                {
+                    Steps(1);
+                }
+
+                if (k.GradInput is { } gradInput)
+                {
+                    w.Line($"// The padded rows into the input's gradient [{p.Steps}, {p.InputSize}].");
+                    using (w.Block($"for (t = 0; t < {p.Steps}; t++)"))
+                    using (w.Block($"for (int i = 0; i < {p.InputSize}; i++)"))
+                    {
+                        w.Line($"sm[{gradInput.Offset} + t * {p.InputSize} + i] {(k.Accumulate ? "+=" : "=")} sm[{k.PaddedOffset} + t * {ip} + i];");
+                    }
+                }
+            }
+        }
+
+        w.Line();
+    }
+
+    private static void InputGradTile(CodeWriter w, RecurrentLayerPlan p, Lanes l, int rows, int vectors, string destination)
+    {
+        int ip = p.InputPadded;
+        for (int r = 0; r < rows; r++)
+        {
+            w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, vectors).Select(c => $"a{r}_{c} = {l.Zero}"))};");
+            w.Line($"float* zr{r} = sm + {p.GateGradsOffset} + (t + {r}) * {p.GateRow};");
+        }
+
+        using (w.Block($"for (int grp = 0; grp < {p.Groups}; grp++)"))
+        using (w.Block($"for (int q = 0; q < {p.Gates}; q++)"))
+        {
+            w.Line($"int zo = grp * 64 + {Slot(p, "q")} * 16;");
+            w.Line($"float* wq = weights + (grp * {p.Gates} + q) * {16 * ip} + k;");
+            using (w.Block($"for (int j = 0; j < 16; j++, wq += {ip})"))
+            {
+                w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, vectors).Select(c => $"w{c} = {l.Load($"wq + {c * l.N}")}"))};");
+                for (int r = 0; r < rows; r++)
+                {
+                    w.Line($"{l.T} z{r} = {l.Broadcast($"zr{r}[zo + j]")};");
+                    for (int c = 0; c < vectors; c++)
+                    {
+                        w.Line($"a{r}_{c} = {l.Fma($"z{r}", $"w{c}", $"a{r}_{c}")};");
+                    }
+                }
+            }
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < vectors; c++)
+            {
+                w.Line(l.Store($"a{r}_{c}", string.Format(System.Globalization.CultureInfo.InvariantCulture, destination, r) + $" + k + {c * l.N}"));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- packing
+
+    /// <summary>The body of a recurrent pack inside PackWeights (source and target are declared).</summary>
+    public static void EmitPack(CodeWriter w, RecurrentPack pack)
+    {
+        RecurrentLayerPlan p = pack.Layer;
+        int g = p.Gates, h = p.Hidden;
+        switch (pack.Mode)
+        {
+            case RecurrentPackKind.Gates:
+                // Each source row (one gate of one hidden unit) becomes a column of its group's block.
+                using (w.Block($"for (int q = 0; q < {g}; q++)"))
+                using (w.Block($"for (int j = 0; j < {h}; j++)"))
+                {
+                    w.Line($"float* row = source + (q * {h} + j) * {pack.K};");
+                    w.Line($"float* column = target + ((j >> 4) * {pack.K * g} + q) * 16 + (j & 15);");
+                    using (w.Block($"for (int k = 0; k < {pack.K}; k++)"))
+                    {
+                        w.Line($"column[k * {g * 16}] = row[k];");
+                    }
+                }
+
+                break;
+            case RecurrentPackKind.Rows:
+                using (w.Block($"for (int q = 0; q < {g}; q++)"))
+                using (w.Block($"for (int j = 0; j < {h}; j++)"))
+                {
+                    w.Line($"new global::System.ReadOnlySpan<float>(source + (q * {h} + j) * {pack.K}, {pack.K}).CopyTo(new global::System.Span<float>(target + (((j >> 4) * {g} + q) * 16 + (j & 15)) * {pack.KPadded}, {pack.K}));");
+                }
+
+                break;
+            case RecurrentPackKind.Bias:
+                w.Line($"float* second = parameters + {pack.SecondSourceOffset};");
+                using (w.Block($"for (int q = 0; q < {g}; q++)"))
+                using (w.Block($"for (int j = 0; j < {h}; j++)"))
+                {
+                    w.Line(p.IsLstm
+                        ? $"target[((j >> 4) * {g} + q) * 16 + (j & 15)] = source[q * {h} + j] + second[q * {h} + j];"
+                        : $"target[((j >> 4) * {g} + q) * 16 + (j & 15)] = source[q * {h} + j] + (q == 2 ? 0f : second[q * {h} + j]); // b_hn stays inside r (...)");
+                }
+
+                break;
+            case RecurrentPackKind.RecurrentBias:
+                w.Line($"new global::System.ReadOnlySpan<float>(source + {2 * h}, {h}).CopyTo(new global::System.Span<float>(target, {h}));");
+                break;
+        }
+    }
+}
