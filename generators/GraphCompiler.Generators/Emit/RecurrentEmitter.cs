@@ -250,11 +250,20 @@ internal static class RecurrentEmitter
             w.Line(string.Join(" ", Enumerable.Range(0, units).Select(i => $"wk{i} += {gate16};")));
         }
 
+        // The sums go back to the gate rows before any nonlinearity: the nonlinearities call the runtime's
+        // exp, and sums live across calls would be kept on the stack inside the loop above.
         for (int r = 0; r < rows; r++)
         {
             for (int i = 0; i < units; i++)
             {
-                string a(int q) => $"a{r}_{i}_{q}";
+                w.Line(string.Join(" ", Enumerable.Range(0, g).Select(q => l.Store($"a{r}_{i}_{q}", $"gt{r} + go{i} + {(!p.IsLstm && q == 2 ? 48 : q * 16)}"))));
+            }
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < units; i++)
+            {
                 w.Line(p.IsLstm
                     ? $"// sample {r}, unit {i}: c = f c + i g, h = o tanh(c); the activated gates are kept for backward"
                     : $"// sample {r}, unit {i}: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward");
@@ -263,7 +272,7 @@ internal static class RecurrentEmitter
                     w.Line($"float* gates = gt{r} + go{i};");
                     if (p.IsLstm)
                     {
-                        w.Line($"{l.T} ig = {Lanes.Sigmoid(a(0))}, fg = {Lanes.Sigmoid(a(1))}, gg = {Lanes.Tanh(a(2))}, og = {Lanes.Sigmoid(a(3))};");
+                        w.Line($"{l.T} ig = {Lanes.Sigmoid(l.Load("gates"))}, fg = {Lanes.Sigmoid(l.Load("gates + 16"))}, gg = {Lanes.Tanh(l.Load("gates + 32"))}, og = {Lanes.Sigmoid(l.Load("gates + 48"))};");
                         w.Line($"{l.T} c = fg * {l.Load($"sm{r} + {p.CellsOffset} + t * {hp} + ln{i}")} + ig * gg;");
                         w.Line(l.Store("c", $"sm{r} + {p.CellsOffset} + (t + 1) * {hp} + ln{i}"));
                         w.Line(l.Store($"og * {Lanes.Tanh("c")}", $"sm{r} + {p.StatesOffset} + (t + 1) * {hp} + ln{i}"));
@@ -271,11 +280,11 @@ internal static class RecurrentEmitter
                     }
                     else
                     {
-                        w.Line($"{l.T} rg = {Lanes.Sigmoid(a(0))}, zg = {Lanes.Sigmoid(a(1))};");
-                        w.Line($"{l.T} ng = {Lanes.Tanh($"{l.Load("gates + 32")} + rg * {a(2)}")};");
+                        w.Line($"{l.T} rg = {Lanes.Sigmoid(l.Load("gates"))}, zg = {Lanes.Sigmoid(l.Load("gates + 16"))};");
+                        w.Line($"{l.T} ng = {Lanes.Tanh($"{l.Load("gates + 32")} + rg * {l.Load("gates + 48")}")};");
                         w.Line($"{l.T} hprev = {l.Load($"hp{r} + ln{i}")};");
                         w.Line(l.Store("ng + zg * (hprev - ng)", $"sm{r} + {p.StatesOffset} + (t + 1) * {hp} + ln{i}"));
-                        w.Line($"{l.Store("rg", "gates")} {l.Store("zg", "gates + 16")} {l.Store("ng", "gates + 32")} {l.Store(a(2), "gates + 48")}");
+                        w.Line($"{l.Store("rg", "gates")} {l.Store("zg", "gates + 16")} {l.Store("ng", "gates + 32")}");
                     }
                 }
             }
@@ -489,17 +498,15 @@ internal static class RecurrentEmitter
         }
 
         w.Line($"// dh from step t + 1 through weight_hh (none after the last step)");
-        for (int r = 0; r < rows; r++)
-        {
-            w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, units).Select(i => $"dh{r}_{i} = {l.Zero}"))};");
-        }
-
+        // The product adds to the step's gradient in memory before any call (the derivatives call the
+        // runtime's tanh), so no sum lives across a call.
         using (w.Block($"if (t < {p.Steps - 1})"))
         {
             TransposedProduct(w, p, l, rows, units);
             for (int r = 0; r < rows; r++)
             {
-                w.Line(string.Join(" ", Enumerable.Range(0, units).Select(i => $"dh{r}_{i} = d{r}_{i};")));
+                w.Line(string.Join(" ", Enumerable.Range(0, units).Select(i =>
+                    l.Store($"{l.Load($"sm{r} + {p.StateGradsOffset} + t * {hp} + ln{i}")} + d{r}_{i}", $"sm{r} + {p.StateGradsOffset} + t * {hp} + ln{i}"))));
             }
         }
 
@@ -513,7 +520,7 @@ internal static class RecurrentEmitter
                 using (w.Scope())
                 {
                     w.Line($"float* gates = sm{r} + {p.GatesOffset} + t * {p.GateRow} + go{i}, dz = sm{r} + {p.GateGradsOffset} + t * {p.GateRow} + go{i}, carry = sm{r} + {p.CarryOffset} + ln{i};");
-                    w.Line($"{l.T} dh = {l.Load($"sm{r} + {p.StateGradsOffset} + t * {hp} + ln{i}")} + dh{r}_{i};");
+                    w.Line($"{l.T} dh = {l.Load($"sm{r} + {p.StateGradsOffset} + t * {hp} + ln{i}")};");
                     if (p.IsLstm)
                     {
                         w.Line($"{l.T} ig = {l.Load("gates")}, fg = {l.Load("gates + 16")}, gg = {l.Load("gates + 32")}, og = {l.Load("gates + 48")};");
@@ -573,8 +580,10 @@ internal static class RecurrentEmitter
         int ck = Math.Max(1, Math.Min(vectorEnd / n, l.IsScalar ? 4 : n == 16 ? 4 : 2));
         int fullK = vectorEnd / (ck * n) * (ck * n);
         int fullJ = p.Hidden / rowsPerTile * rowsPerTile;
-        using (w.Block($"for (int q = 0; q < {p.Gates}; q++)"))
+        // Narrower than a vector: the tail below does every column.
+        if (vectorEnd > 0)
         {
+            using var gates = w.Block($"for (int q = 0; q < {p.Gates}; q++)");
             w.Line($"int slot = {slot};");
             void Rows(int rows)
             {
@@ -596,22 +605,6 @@ internal static class RecurrentEmitter
                         WeightGradTile(w, p, l, rows, 1, kd, row, accumulate, stride);
                     }
                 }
-
-                if (vectorEnd < kd)
-                {
-                    using (w.Block($"for (int k = {vectorEnd}; k < {kd}; k++)"))
-                    {
-                        w.Line(string.Join(" ", Enumerable.Range(0, rows).Select(r => $"float sum{r} = 0f;")));
-                        using (w.Block("for (int s = 0; s < batch; s++)"))
-                        using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
-                        {
-                            w.Line($"float* sm = arena + s * {stride}, x = {row}, zr = sm + {p.GateGradsOffset} + t * {p.GateRow};");
-                            w.Line(string.Join(" ", Enumerable.Range(0, rows).Select(r => $"sum{r} += zr[z{r}] * x[k];")));
-                        }
-
-                        w.Line(string.Join(" ", Enumerable.Range(0, rows).Select(r => $"dst[{r * kd} + k] {(accumulate ? "+=" : "=")} sum{r};")));
-                    }
-                }
             }
 
             if (fullJ > 0)
@@ -627,6 +620,47 @@ internal static class RecurrentEmitter
                 using (w.Block($"for (int j = {fullJ}; j < {p.Hidden}; j++)"))
                 {
                     Rows(1);
+                }
+            }
+        }
+
+        if (vectorEnd < kd)
+        {
+            GateWeightGradTail(w, p, l, kd, vectorEnd, row, dest, slot, accumulate, stride);
+        }
+    }
+
+    /// <summary>
+    /// The columns after the last whole vector of k: vectorized over the gate rows instead (a vector of
+    /// hidden lanes of one gate, times one broadcast input value), four vectors at a time, then scattered
+    /// into the [gates x H][K] rows.
+    /// </summary>
+    private static void GateWeightGradTail(CodeWriter w, RecurrentLayerPlan p, Lanes l, int kd, int vectorEnd, string row, int dest, string slot, bool accumulate, string stride)
+    {
+        int perGate = p.HiddenPadded / l.N, total = p.Gates * perGate, tile = new[] { 4, 3, 2, 1 }.First(c => total % c == 0);
+        w.Line($"// columns {vectorEnd} to {kd - 1}: vectors of hidden lanes of one gate times a broadcast x value, {tile} at a time");
+        using (w.Block($"for (int k = {vectorEnd}; k < {kd}; k++)"))
+        using (w.Block($"for (int gv = 0; gv < {total}; gv += {tile})"))
+        {
+            w.Line($"int {string.Join(", ", Enumerable.Range(0, tile).Select(c => $"q{c} = (gv + {c}) / {perGate}, j{c} = ((gv + {c}) % {perGate}) * {l.N}"))};");
+            w.Line($"int {string.Join(", ", Enumerable.Range(0, tile).Select(c => $"z{c} = (j{c} >> 4) * 64 + {slot.Replace("q", $"q{c}")} * 16 + (j{c} & 15)"))};");
+            w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, tile).Select(c => $"a{c} = {l.Zero}"))};");
+            using (w.Block("for (int s = 0; s < batch; s++)"))
+            using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
+            {
+                w.Line($"float* sm = arena + s * {stride}, x = {row}, zr = sm + {p.GateGradsOffset} + t * {p.GateRow};");
+                w.Line($"{l.T} xk = {l.Broadcast("x[k]")};");
+                for (int c = 0; c < tile; c++)
+                {
+                    w.Line($"a{c} = {l.Fma("xk", l.Load($"zr + z{c}"), $"a{c}")};");
+                }
+            }
+
+            for (int c = 0; c < tile; c++)
+            {
+                using (w.Block($"for (int e = 0; e < {l.N} && j{c} + e < {p.Hidden}; e++)"))
+                {
+                    w.Line($"grads[{dest} + (q{c} * {p.Hidden} + j{c} + e) * {kd} + k] {(accumulate ? "+=" : "=")} a{c}[e];");
                 }
             }
         }
