@@ -7,7 +7,9 @@ namespace GraphCompiler.Onnx;
 /// Writes a generated model, graph and weights, as a standard ONNX model (opset 13, default domain only),
 /// which opens in Netron and runs in ONNX Runtime. The graph comes from the model's generated
 /// <c>Graph</c> description (the declaration before fusion, in PyTorch's terms); the weights from its
-/// parameters, in PyTorch's layouts, which are ONNX's too. The batch is a symbolic dimension "N".
+/// parameters, in PyTorch's layouts, which are ONNX's too (an LSTM's or GRU's weights are rearranged into ONNX's gate
+/// order by nodes of the graph, so the initializers keep PyTorch's names and values). The batch is a symbolic
+/// dimension "N".
 /// </summary>
 /// <example><c>OnnxExport.Save(MnistCnn.Graph, model.Parameters, "mnist.onnx");</c></example>
 public static class OnnxExport
@@ -24,9 +26,10 @@ public static class OnnxExport
             builder.Initializer(p.Name, parameters.Read(p.Name), p.Shape.Select(d => (long)d).ToArray());
         }
 
+        var recurrent = new RecurrentExport(builder);
         foreach (GraphNode node in graph.Nodes)
         {
-            Add(builder, node, node.Output);
+            Add(builder, recurrent, node, node.Output);
         }
 
         builder.Output(graph.Output, Dims(graph.OutputShape));
@@ -44,7 +47,7 @@ public static class OnnxExport
 
     private static object[] Dims(int[] sampleShape) => new object[] { "N" }.Concat(sampleShape.Cast<object>()).ToArray();
 
-    private static void Add(OnnxGraphBuilder b, GraphNode node, string output)
+    private static void Add(OnnxGraphBuilder b, RecurrentExport recurrent, GraphNode node, string output)
     {
         int[] a = node.Attributes;
         string x = node.Inputs[0];
@@ -90,6 +93,16 @@ public static class OnnxExport
                 break;
             case "Mul":
                 b.Mul(x, node.Inputs[1], output);
+                break;
+            case "LSTM":
+            case "GRU":
+                recurrent.Layer(node);
+                break;
+            case "RecurrentState":
+                recurrent.State(node);
+                break;
+            case "Select":
+                b.Select(x, a[0], a[1], output);
                 break;
             default:
                 throw new NotSupportedException($"ONNX export does not know the op '{node.Op}' (node {node.Output}).");

@@ -196,11 +196,76 @@ public sealed class OnnxGraphBuilder
         return Node("Reshape", [x, shapeName], output);
     }
 
+    /// <summary>Permutes the dimensions: output dimension i is input dimension <paramref name="perm"/>[i].</summary>
+    public string Transpose(string x, long[] perm, string? output = null) => Node("Transpose", [x], output, Ints("perm", perm));
+
+    /// <summary>Joins tensors along <paramref name="axis"/>.</summary>
+    public string Concat(IReadOnlyList<string> inputs, int axis, string? output = null) =>
+        Node("Concat", inputs, output, Int("axis", axis));
+
+    /// <summary>Removes the given size-1 dimensions (opset 13: the axes are an int64 input).</summary>
+    public string Squeeze(string x, long[] axes, string? output = null) => Node("Squeeze", [x, Int64Constant("axes", axes)], output);
+
+    /// <summary>Inserts size-1 dimensions at the given axes of the output (opset 13: the axes are an int64 input).</summary>
+    public string Unsqueeze(string x, long[] axes, string? output = null) =>
+        Node("Unsqueeze", [x, Int64Constant("axes", axes)], output);
+
+    /// <summary>Entries <paramref name="start"/> to <paramref name="end"/> (exclusive) of one axis, step 1.</summary>
+    public string Slice(string x, int axis, long start, long end, string? output = null) => Node(
+        "Slice", [x, Int64Constant("starts", [start]), Int64Constant("ends", [end]), Int64Constant("axes", [axis])], output);
+
+    /// <summary>
+    /// Entry <paramref name="index"/> of dimension <paramref name="axis"/>, which is dropped (Gather with a scalar
+    /// index): <c>torch.select(x, axis, index)</c>.
+    /// </summary>
+    public string Select(string x, int axis, long index, string? output = null)
+    {
+        string indexName = Unique("index");
+        Initializer(indexName, new long[] { index });
+        return Node("Gather", [x, indexName], output, Int("axis", axis));
+    }
+
+    /// <summary>Cuts <paramref name="x"/> into <paramref name="parts"/> equal pieces along <paramref name="axis"/>.</summary>
+    public string[] Split(string x, int axis, int parts) =>
+        Node("Split", [x], Enumerable.Repeat<string?>(null, parts).ToArray(), Int("axis", axis));
+
+    /// <summary>
+    /// ONNX LSTM, forward direction, sequence-major: X [T, N, I], W [1, 4H, I], R [1, 4H, H], B [1, 8H] or null,
+    /// initial states [1, N, H] or null; gates in ONNX's order i, o, f, c. Returns Y [T, 1, N, H], Y_h and Y_c
+    /// [1, N, H].
+    /// </summary>
+    public (string Y, string Yh, string Yc) Lstm(string x, string w, string r, string? b, int hiddenSize, string? initialH = null, string? initialC = null)
+    {
+        string[] outputs = Node(
+            "LSTM", [x, w, r, b ?? "", "", initialH ?? "", initialC ?? ""], [null, null, null], Int("hidden_size", hiddenSize));
+        return (outputs[0], outputs[1], outputs[2]);
+    }
+
+    /// <summary>
+    /// ONNX GRU, forward direction, sequence-major, gates in ONNX's order z, r, h. With
+    /// <paramref name="linearBeforeReset"/> (PyTorch's semantics) the reset gate multiplies the recurrent
+    /// product after its bias is added. Returns Y [T, 1, N, H] and Y_h [1, N, H].
+    /// </summary>
+    public (string Y, string Yh) Gru(string x, string w, string r, string? b, int hiddenSize, string? initialH = null, bool linearBeforeReset = true)
+    {
+        string[] outputs = Node(
+            "GRU", [x, w, r, b ?? "", "", initialH ?? ""], [null, null],
+            Int("hidden_size", hiddenSize), Int("linear_before_reset", linearBeforeReset ? 1 : 0));
+        return (outputs[0], outputs[1]);
+    }
+
     /// <summary>
     /// Any operator of the default domain with one output. Use it for operators without a helper; the
     /// attributes are made with <see cref="Int"/>, <see cref="Ints"/>, <see cref="Float"/>.
     /// </summary>
-    public string Node(string opType, IReadOnlyList<string> inputs, string? output, params AttributeProto[] attributes)
+    public string Node(string opType, IReadOnlyList<string> inputs, string? output, params AttributeProto[] attributes) =>
+        Node(opType, inputs, [output], attributes)[0];
+
+    /// <summary>
+    /// Any operator of the default domain with several outputs: one name per entry of <paramref name="outputs"/>,
+    /// each fixed or (null) made unique from the operator. An empty optional input is written as "".
+    /// </summary>
+    public string[] Node(string opType, IReadOnlyList<string> inputs, IReadOnlyList<string?> outputs, params AttributeProto[] attributes)
     {
         foreach (string input in inputs)
         {
@@ -210,14 +275,26 @@ public sealed class OnnxGraphBuilder
             }
         }
 
-        string name = output ?? Unique(opType.ToLowerInvariant());
-        Claim(name);
+        // Trailing empty optional inputs are left out, as the specification allows.
+        int count = inputs.Count;
+        while (count > 0 && inputs[count - 1].Length == 0)
+        {
+            count--;
+        }
+
+        var names = new string[outputs.Count];
+        for (int i = 0; i < names.Length; i++)
+        {
+            names[i] = outputs[i] ?? Unique(opType.ToLowerInvariant());
+            Claim(names[i]);
+        }
+
         var node = new NodeProto { OpType = opType, Name = opType + "_" + _graph.Node.Count };
-        node.Input.AddRange(inputs);
-        node.Output.Add(name);
+        node.Input.AddRange(inputs.Take(count));
+        node.Output.AddRange(names);
         node.Attribute.AddRange(attributes);
         _graph.Node.Add(node);
-        return name;
+        return names;
     }
 
     public static AttributeProto Int(string name, long value) =>
@@ -260,6 +337,13 @@ public sealed class OnnxGraphBuilder
     /// <summary>Writes the model to an <c>.onnx</c> file.</summary>
     public void Save(string path, string producerName = "GraphCompiler") =>
         File.WriteAllBytes(path, ToBytes(producerName));
+
+    private string Int64Constant(string stem, long[] values)
+    {
+        string name = Unique(stem);
+        Initializer(name, values, values.Length);
+        return name;
+    }
 
     private static int Stride(int stride, int kernel) => stride == 0 ? kernel : stride;
 

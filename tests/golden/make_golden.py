@@ -8,7 +8,7 @@ Run with Debian's own interpreter (the only one that imports Debian's python3-to
 
 Every case is a PyTorch module that mirrors a [Model] class of the C# tests exactly: the same attribute
 names (so the same state_dict names), hyperparameters and input shape per sample. The models of
-tests/GraphCompiler.Tests/Models/TestModels.cs and the single-op models of
+tests/GraphCompiler.Tests/Models/TestModels.cs and RecurrentModels.cs and the single-op models of
 tests/GraphCompiler.Tests/Golden/GoldenModels.cs are mirrored here; change both sides together.
 
 Each file holds, all as F32:
@@ -135,6 +135,135 @@ class ElementwiseAndReshape(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Mirrors of tests/GraphCompiler.Tests/Models/RecurrentModels.cs
+#
+# GraphCompiler keeps the batch first everywhere: its recurrent states are [batch, layers, hidden] where
+# PyTorch's are [layers, batch, hidden], hence the transposes on the way in and out.
+
+
+def batch_first(state):
+    """PyTorch's h_n / c_n [layers, batch, hidden] as GraphCompiler's [batch, layers, hidden]."""
+    return state.transpose(0, 1)
+
+
+def layers_first(state):
+    """GraphCompiler's [batch, layers, hidden] initial state as PyTorch's [layers, batch, hidden]."""
+    return state.transpose(0, 1).contiguous()
+
+
+class LstmClassifier(nn.Module):
+    """The seed's RNN, small: hidden 12 (not a whole number of vectors), 2 layers, reading the last step."""
+    input_shape = (6, 5)
+    loss = "cross_entropy"
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(5, 12, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(12, 4)
+
+    def forward(self, x):
+        output, _ = self.lstm(x)
+        return self.fc(output[:, -1, :])
+
+
+class LstmFinalStates(nn.Module):
+    """One layer, hidden 16: the output reads h_n + c_n and a middle step of the sequence."""
+    input_shape = (5, 7)
+    loss = "weighted_sum"
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(7, 16, batch_first=True)
+        self.fc = nn.Linear(16, 3)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x):
+        output, (hn, cn) = self.lstm(x)
+        return self.fc(torch.flatten(batch_first(hn) + batch_first(cn), 1)) + self.head(output[:, 1, :])
+
+
+class LstmInitialStates(nn.Module):
+    """Two layers, hidden 10, with h0 and c0 computed from the input; the output reads c_n and the last step."""
+    input_shape = (5, 4)
+    loss = "cross_entropy"
+
+    def __init__(self):
+        super().__init__()
+        self.hinit = nn.Linear(20, 20)
+        self.cinit = nn.Linear(20, 20)
+        self.lstm = nn.LSTM(4, 10, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(20, 6)
+        self.head = nn.Linear(10, 6)
+
+    def forward(self, x):
+        h0 = torch.tanh(self.hinit(torch.flatten(x, 1))).view(-1, 2, 10)
+        c0 = self.cinit(torch.flatten(x, 1)).view(-1, 2, 10)
+        output, (hn, cn) = self.lstm(x, (layers_first(h0), layers_first(c0)))
+        return self.fc(torch.flatten(batch_first(cn), 1)) + self.head(torch.select(output, 1, -1))
+
+
+class GruClassifier(nn.Module):
+    """The seed's RNN shape with a GRU: hidden 12, 2 layers, reading the last step."""
+    input_shape = (6, 5)
+    loss = "cross_entropy"
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(5, 12, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(12, 4)
+
+    def forward(self, x):
+        output, _ = self.gru(x)
+        return self.fc(output[:, -1, :])
+
+
+class GruInitialState(nn.Module):
+    """Two layers, hidden 9, h0 computed from the input; the output reads h_n and the first step."""
+    input_shape = (4, 3)
+    loss = "cross_entropy"
+
+    def __init__(self):
+        super().__init__()
+        self.init = nn.Linear(12, 18)
+        self.gru = nn.GRU(3, 9, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(18, 5)
+        self.head = nn.Linear(9, 5)
+
+    def forward(self, x):
+        h0 = torch.tanh(self.init(torch.flatten(x, 1))).view(-1, 2, 9)
+        output, hn = self.gru(x, layers_first(h0))
+        return self.fc(torch.flatten(batch_first(hn), 1)) + self.head(torch.select(output, 1, 0))
+
+
+class LstmDeepNoBias(nn.Module):
+    """Three layers without biases, hidden 8 (half a 512-bit vector); the output is h_n of every layer."""
+    input_shape = (4, 3)
+    loss = "weighted_sum"
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 8, num_layers=3, bias=False, batch_first=True)
+
+    def forward(self, x):
+        _, (hn, _) = self.lstm(x)
+        return torch.flatten(batch_first(hn), 1)
+
+
+class GruSequenceNoBias(nn.Module):
+    """One layer without biases, hidden 20 (more than one 512-bit vector, not two); the output is the whole sequence."""
+    input_shape = (3, 6)
+    loss = "weighted_sum"
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(6, 20, bias=False, batch_first=True)
+
+    def forward(self, x):
+        output, _ = self.gru(x)
+        return torch.flatten(output, 1)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Mirrors of tests/GraphCompiler.Tests/Golden/GoldenModels.cs
 
 
@@ -205,6 +334,13 @@ CASES = [
     PoolingMix,
     FusedPools,
     ElementwiseAndReshape,
+    LstmClassifier,
+    LstmFinalStates,
+    LstmInitialStates,
+    GruClassifier,
+    GruInitialState,
+    LstmDeepNoBias,
+    GruSequenceNoBias,
     conv_case("ConvStride2Pad1", (3, 9, 9), 3, 8, 3, stride=2, padding=1),
     conv_case("ConvDilation2Pad2", (4, 10, 10), 4, 6, 3, padding=2, dilation=2),
     conv_case("ConvStride3Dilation2", (2, 13, 11), 2, 5, 3, stride=3, dilation=2),

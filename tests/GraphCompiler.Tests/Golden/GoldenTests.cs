@@ -39,6 +39,15 @@ public class GoldenTests(ITestOutputHelper output)
         ["FusedPools"] = b => { var m = new FusedPools(b) { Training = true }; return new(m.Parameters, FusedPools.InputSize, FusedPools.OutputSize, m.Forward, m.Backward, m.Gradient); },
         ["ElementwiseAndReshape"] = b => { var m = new ElementwiseAndReshape(b) { Training = true }; return new(m.Parameters, ElementwiseAndReshape.InputSize, ElementwiseAndReshape.OutputSize, m.Forward, m.Backward, m.Gradient); },
 
+        // tests/GraphCompiler.Tests/Models/RecurrentModels.cs
+        ["LstmClassifier"] = b => { var m = new LstmClassifier(b) { Training = true }; return new(m.Parameters, LstmClassifier.InputSize, LstmClassifier.OutputSize, m.Forward, m.Backward, m.Gradient); },
+        ["LstmFinalStates"] = b => { var m = new LstmFinalStates(b) { Training = true }; return new(m.Parameters, LstmFinalStates.InputSize, LstmFinalStates.OutputSize, m.Forward, m.Backward, m.Gradient); },
+        ["LstmInitialStates"] = b => { var m = new LstmInitialStates(b) { Training = true }; return new(m.Parameters, LstmInitialStates.InputSize, LstmInitialStates.OutputSize, m.Forward, m.Backward, m.Gradient); },
+        ["GruClassifier"] = b => { var m = new GruClassifier(b) { Training = true }; return new(m.Parameters, GruClassifier.InputSize, GruClassifier.OutputSize, m.Forward, m.Backward, m.Gradient); },
+        ["GruInitialState"] = b => { var m = new GruInitialState(b) { Training = true }; return new(m.Parameters, GruInitialState.InputSize, GruInitialState.OutputSize, m.Forward, m.Backward, m.Gradient); },
+        ["LstmDeepNoBias"] = b => { var m = new LstmDeepNoBias(b) { Training = true }; return new(m.Parameters, LstmDeepNoBias.InputSize, LstmDeepNoBias.OutputSize, m.Forward, m.Backward, m.Gradient); },
+        ["GruSequenceNoBias"] = b => { var m = new GruSequenceNoBias(b) { Training = true }; return new(m.Parameters, GruSequenceNoBias.InputSize, GruSequenceNoBias.OutputSize, m.Forward, m.Backward, m.Gradient); },
+
         // GoldenModels.cs: convolutions
         ["ConvStride2Pad1"] = b => { var m = new ConvStride2Pad1(b) { Training = true }; return new(m.Parameters, ConvStride2Pad1.InputSize, ConvStride2Pad1.OutputSize, m.Forward, m.Backward, m.Gradient); },
         ["ConvDilation2Pad2"] = b => { var m = new ConvDilation2Pad2(b) { Training = true }; return new(m.Parameters, ConvDilation2Pad2.InputSize, ConvDilation2Pad2.OutputSize, m.Forward, m.Backward, m.Gradient); },

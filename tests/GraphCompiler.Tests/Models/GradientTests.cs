@@ -140,6 +140,32 @@ public class GradientTests
         }, batch: 3, seed: 35);
     }
 
+    /// <summary>A generated model through the interface every one implements; its gradients are read in the parameters' layout.</summary>
+    private static Trainable Of(ICompiledModel model) => new(
+        model.Parameters, model.InputLength, model.OutputLength, (x, y) => model.Forward(x, y), (g, dx) => model.Backward(g, dx),
+        name =>
+        {
+            ParameterInfo p = model.Parameters.Info(name);
+            return model.Gradients.Span.Slice(p.Offset, p.Length).ToArray();
+        });
+
+    /// <summary>The recurrent models of RecurrentModels.cs, each with its double-precision reference.</summary>
+    [Theory]
+    [InlineData("LstmClassifier", 3, 24)]
+    [InlineData("LstmFinalStates", 3, 24)]
+    [InlineData("LstmInitialStates", 3, 24)]
+    [InlineData("LstmDeepNoBias", 3, 24)]
+    [InlineData("GruClassifier", 3, 24)]
+    [InlineData("GruInitialState", 3, 24)]
+    [InlineData("GruSequenceNoBias", 3, 24)]
+    [InlineData("SeedRnn", 2, 8)]
+    public void Recurrent_gradients_match_finite_differences(string name, int batch, int samplesPerTensor)
+    {
+        ICompiledModel model = RecurrentModels.Create(name, batch, seed: 26);
+        model.Training = true;
+        Check(Of(model), (x, p, b) => RecurrentReference.Models[name](x, p, b), batch, seed: 36, samplesPerTensor);
+    }
+
     [Fact]
     public void Backward_needs_a_training_forward_and_checks_lengths()
     {

@@ -63,6 +63,21 @@ public class OnnxExportTests
         Check(ElementwiseAndReshape.Graph, m.Parameters, ElementwiseAndReshape.InputSize, ElementwiseAndReshape.OutputSize, (x, y) => m.Forward(x, y));
     }
 
+    [Theory]
+    [InlineData("LstmClassifier")]
+    [InlineData("LstmFinalStates")]
+    [InlineData("LstmInitialStates")]
+    [InlineData("LstmDeepNoBias")]
+    [InlineData("GruClassifier")]
+    [InlineData("GruInitialState")]
+    [InlineData("GruSequenceNoBias")]
+    [InlineData("SeedRnn")]
+    public void Recurrent_model_runs_in_OnnxRuntime(string name)
+    {
+        ICompiledModel m = RecurrentModels.Create(name, maxBatch: 3, seed: 6);
+        Check(RecurrentModels.Graph(name), m.Parameters, m.InputLength, m.OutputLength, (x, y) => m.Forward(x, y));
+    }
+
     [Fact]
     public void Export_uses_opset_13_standard_ops_and_pytorch_names()
     {
