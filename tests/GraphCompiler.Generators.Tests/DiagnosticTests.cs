@@ -436,6 +436,227 @@ public class DiagnosticTests
         Assert.Contains("'Offset'", d.GetMessage(), StringComparison.Ordinal);
     }
 
+    // ---- recurrent layers and indexing ------------------------------------------------------------------------
+
+    [Fact]
+    public void GC0001_lstm_declared_with_another_input_size()
+    {
+        var source = TestSource.Model("""
+            [Model]
+            public partial class LstmSize
+            {
+                [[|Lstm(4, 8, NumLayers = 2)|]] readonly LstmLayer lstm;
+
+                [Forward]
+                Tensor Forward([Shape(6, 5)] Tensor x)
+                {
+                    var (output, _) = lstm(x);
+                    return output[.., ^1];
+                }
+            }
+            """);
+
+        Diagnostic d = DiagnosticAssert.Single(GeneratorHarness.Run(source), source, "GC0001");
+
+        Assert.Contains("declare [Lstm(5, 8, NumLayers = 2)]", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GC0001_gru_given_a_flat_input()
+    {
+        var source = TestSource.Model("""
+            [Model]
+            public partial class GruFlat
+            {
+                [Gru(5, 8)] readonly GruLayer gru;
+
+                [Forward]
+                Tensor Forward([Shape(30)] Tensor x)
+                {
+                    var (output, _) = [|gru(x)|];
+                    return output[.., ^1];
+                }
+            }
+            """);
+
+        Diagnostic d = DiagnosticAssert.Single(GeneratorHarness.Run(source), source, "GC0001");
+
+        Assert.Contains("Reshape(x, -1, 6, 5)", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GC0001_lstm_initial_state_of_the_wrong_shape()
+    {
+        var source = TestSource.Model("""
+            [Model]
+            public partial class LstmState
+            {
+                [Linear(30, 8)] readonly Layer init;
+                [Lstm(5, 8, NumLayers = 2)] readonly LstmLayer lstm;
+
+                [Forward]
+                Tensor Forward([Shape(6, 5)] Tensor x)
+                {
+                    var h0 = Reshape(init(Flatten(x)), -1, 1, 8);
+                    var (output, _) = [|lstm(x, (h0, h0))|];
+                    return output[.., ^1];
+                }
+            }
+            """);
+
+        Diagnostic d = DiagnosticAssert.Single(GeneratorHarness.Run(source), source, "GC0001");
+
+        Assert.Contains("must be [2, 8] per sample", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GC0008_lstm_with_batch_first_false()
+    {
+        var source = TestSource.Model("""
+            [Model]
+            public partial class SequenceFirst
+            {
+                [[|Lstm(5, 8, BatchFirst = false)|]] readonly LstmLayer lstm;
+
+                [Forward]
+                Tensor Forward([Shape(6, 5)] Tensor x)
+                {
+                    var (output, _) = lstm(x);
+                    return output[.., ^1];
+                }
+            }
+            """);
+
+        Diagnostic d = DiagnosticAssert.Single(GeneratorHarness.Run(source), source, "GC0008");
+
+        Assert.Contains("BatchFirst = true", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GC0008_lstm_member_declared_as_a_plain_layer()
+    {
+        var source = TestSource.Model("""
+            [Model]
+            public partial class WrongMember
+            {
+                [{|GC0008:Lstm(5, 8)|}] readonly Layer lstm;
+                [Linear(8, 2)] readonly Layer fc;
+
+                [Forward]
+                Tensor Forward([Shape(6, 5)] Tensor x) => fc({|GC0003:lstm(x)|});
+            }
+            """);
+
+        ImmutableArray<Diagnostic> found = DiagnosticAssert.Reports(GeneratorHarness.Run(source), source);
+
+        Assert.Contains("change its type from Layer to LstmLayer", found[0].GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("var (output, (hn, cn)) = lstm(x)", found[1].GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GC0003_deconstruction_of_a_plain_tuple_while_recurrent_results_deconstruct()
+    {
+        var source = TestSource.Model("""
+            [Model]
+            public partial class GruParts
+            {
+                [Gru(5, 8)] readonly GruLayer gru;
+
+                [Forward]
+                Tensor Forward([Shape(6, 5)] Tensor x)
+                {
+                    var (output, hn) = gru(x);
+                    return output[.., ^1] + Select(hn, 1, 0);
+                }
+            }
+            """);
+
+        DiagnosticAssert.None(GeneratorHarness.Run(source));
+
+        var wrong = TestSource.Model("""
+            [Model]
+            public partial class LstmParts
+            {
+                [Lstm(5, 8)] readonly LstmLayer lstm;
+
+                [Forward]
+                Tensor Forward([Shape(6, 5)] Tensor x)
+                {
+                    (Tensor output, (Tensor hn, Tensor cn)) = lstm(x);
+                    [|var (a, b) = (output, hn)|];
+                    return a[.., ^1] + b[.., 0] + cn[.., 0];
+                }
+            }
+            """);
+
+        Diagnostic d = DiagnosticAssert.Single(GeneratorHarness.Run(wrong), wrong, "GC0003");
+
+        Assert.Contains("Deconstruction reads the result of a recurrent layer", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GC0002_index_that_is_not_a_constant()
+    {
+        var source = TestSource.Model("""
+            [Model]
+            public partial class IndexField
+            {
+                static int Step = 2;
+
+                [Lstm(5, 8)] readonly LstmLayer lstm;
+
+                [Forward]
+                Tensor Forward([Shape(6, 5)] Tensor x)
+                {
+                    var (output, _) = lstm(x);
+                    return output[.., [|Step|]];
+                }
+            }
+            """);
+
+        DiagnosticAssert.Single(GeneratorHarness.Run(source), source, "GC0002");
+    }
+
+    [Fact]
+    public void GC0001_index_out_of_range()
+    {
+        var source = TestSource.Model("""
+            [Model]
+            public partial class IndexRange
+            {
+                [Lstm(5, 8)] readonly LstmLayer lstm;
+
+                [Forward]
+                Tensor Forward([Shape(6, 5)] Tensor x)
+                {
+                    var (output, _) = lstm(x);
+                    return [|output[.., ^7]|];
+                }
+            }
+            """);
+
+        Diagnostic d = DiagnosticAssert.Single(GeneratorHarness.Run(source), source, "GC0001");
+
+        Assert.Contains("valid: -6 to 5", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GC0010_select_of_an_image()
+    {
+        var source = TestSource.Model("""
+            [Model]
+            public partial class SelectImage
+            {
+                [Conv2d(1, 4, Kernel = 3)] readonly Layer conv;
+
+                [Forward]
+                Tensor Forward([Shape(1, 8, 8)] Tensor x) => [|Select(conv(x), 1, 0)|];
+            }
+            """);
+
+        DiagnosticAssert.Single(GeneratorHarness.Run(source), source, "GC0010");
+    }
+
     // ---- GC0010: unsupported shape --------------------------------------------------------------------------
 
     [Fact]

@@ -57,6 +57,52 @@ internal static class ModelSources
 
         """;
 
+    /// <summary>The seed's LSTM classifier (section 4.2): two stacked layers over 28 rows of 28 pixels, the last step to 10 classes.</summary>
+    public const string SeedRnn = """
+        using GraphCompiler;
+        using static GraphCompiler.Ops;
+
+        namespace Sequences;
+
+        [Model]
+        public partial class SeedRnn
+        {
+            [Lstm(28, 128, NumLayers = 2)] readonly LstmLayer lstm;
+            [Linear(128, 10)]              readonly Layer fc;
+
+            [Forward]
+            Tensor Forward([Shape(28, 28)] Tensor x)
+            {
+                var (output, (hn, cn)) = lstm(x);
+                return fc(output[.., ^1]);
+            }
+        }
+
+        """;
+
+    /// <summary>A small GRU whose generated code is short: one layer, hidden size not a multiple of the vector width, h_n read.</summary>
+    public const string TinyGru = """
+        using GraphCompiler;
+        using static GraphCompiler.Ops;
+
+        namespace App;
+
+        [Model]
+        public partial class TinyGru
+        {
+            [Gru(3, 5)]      readonly GruLayer gru;
+            [Linear(5, 2)]   readonly Layer head;
+
+            [Forward]
+            Tensor Forward([Shape(4, 3)] Tensor x)
+            {
+                var (_, hn) = gru(x);
+                return head(Select(hn, 1, 0));
+            }
+        }
+
+        """;
+
     /// <summary>A file of the user's project that has nothing to do with any model.</summary>
     public const string Unrelated = """
         namespace App.Services;

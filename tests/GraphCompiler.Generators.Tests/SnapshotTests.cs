@@ -32,9 +32,29 @@ public class SnapshotTests
         MatchSnapshot(run.Source("App.TinyClassifier.g.cs"), "TinyClassifier#App.TinyClassifier.g");
     }
 
+    [Fact]
+    public void SeedRnn_generated_code_matches_the_snapshot()
+    {
+        GeneratorRun run = GeneratorHarness.Run(TextOnly, ModelSources.SeedRnn);
+
+        Assert.Equal(["Sequences.SeedRnn.g.cs"], run.GeneratedSources.Keys);
+        MatchSnapshot(run.Source("Sequences.SeedRnn.g.cs"), "SeedRnn#Sequences.SeedRnn.g");
+    }
+
+    [Fact]
+    public void TinyGru_generated_code_matches_the_snapshot()
+    {
+        GeneratorRun run = GeneratorHarness.Run(TextOnly, ModelSources.TinyGru);
+
+        Assert.Equal(["App.TinyGru.g.cs"], run.GeneratedSources.Keys);
+        MatchSnapshot(run.Source("App.TinyGru.g.cs"), "TinyGru#App.TinyGru.g");
+    }
+
     [Theory]
     [InlineData(nameof(ModelSources.MnistCnn))]
     [InlineData(nameof(ModelSources.TinyClassifier))]
+    [InlineData(nameof(ModelSources.SeedRnn))]
+    [InlineData(nameof(ModelSources.TinyGru))]
     public void Generated_code_compiles_without_any_diagnostic(string model)
     {
         // Warnings count: the product and its users build with warnings as errors.
@@ -48,6 +68,7 @@ public class SnapshotTests
     [Theory]
     [InlineData(nameof(ModelSources.MnistCnn))]
     [InlineData(nameof(ModelSources.TinyClassifier))]
+    [InlineData(nameof(ModelSources.SeedRnn))]
     public void Generated_code_needs_no_implicit_usings(string model)
     {
         // A project with <ImplicitUsings>disable</ImplicitUsings>: every name the output uses must be spelled in full.
@@ -60,6 +81,7 @@ public class SnapshotTests
     [Theory]
     [InlineData(nameof(ModelSources.MnistCnn))]
     [InlineData(nameof(ModelSources.TinyClassifier))]
+    [InlineData(nameof(ModelSources.SeedRnn))]
     public void Generated_code_is_deterministic(string model)
     {
         // Two independent runs (fresh drivers, fresh compilations) must print byte-identical text.
@@ -89,6 +111,8 @@ public class SnapshotTests
     {
         nameof(ModelSources.MnistCnn) => ModelSources.MnistCnn,
         nameof(ModelSources.TinyClassifier) => ModelSources.TinyClassifier,
+        nameof(ModelSources.SeedRnn) => ModelSources.SeedRnn,
+        nameof(ModelSources.TinyGru) => ModelSources.TinyGru,
         _ => throw new ArgumentOutOfRangeException(nameof(model), model, null),
     };
 

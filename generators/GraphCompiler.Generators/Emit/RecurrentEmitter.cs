@@ -46,7 +46,15 @@ internal static class RecurrentEmitter
     private static void UnitLoop(CodeWriter w, int total, int units, Action<int> body)
     {
         int full = total / units * units;
-        if (full > 0)
+        if (full == units)
+        {
+            using (w.Scope())
+            {
+                w.Line("const int u = 0;");
+                body(units);
+            }
+        }
+        else if (full > 0)
         {
             using (w.Block($"for (int u = 0; u < {full}; u += {units})"))
             {

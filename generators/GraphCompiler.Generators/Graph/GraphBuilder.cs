@@ -54,6 +54,15 @@ internal static class GraphBuilder
             return null;
         }
 
+        // h_n / c_n bound by a deconstruction and never read cost a copy per call: drop them.
+        foreach (Node unread in graph.Nodes.Where(n => n.Kind == OpKind.RecurrentState && n.Output.Consumers.Count == 0 && n.Output != graph.Output).ToList())
+        {
+            graph.Nodes.Remove(unread);
+            unread.Input.Consumers.Remove(unread);
+            Node recurrent = unread.Input.Producer!;
+            recurrent.StateReaders[System.Array.IndexOf(recurrent.StateReaders, unread)] = null;
+        }
+
         if (graph.Inputs.Count != 1)
         {
             diagnostics.Add(DiagnosticDescriptors.UnsupportedConstruct, spec.Forward.Location,

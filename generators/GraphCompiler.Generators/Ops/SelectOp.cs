@@ -39,7 +39,7 @@ internal sealed class SelectOp : IOpRule
 
         if (x.Rank == 3)
         {
-            diagnostics.Add(DiagnosticDescriptors.UnsupportedConstruct, node.Location,
+            diagnostics.Add(DiagnosticDescriptors.UnsupportedShape, node.Location,
                 $"Select of the image tensor {x.ShapeText} is not supported: Select reads sequences and matrices ([T, features]); flatten or reshape the image first");
             return null;
         }
