@@ -563,8 +563,14 @@ internal static class RecurrentEmitter
         var l = new Lanes(v);
         w.Line($"// {k.Comment}");
         w.Line(Header);
+        int block = Math.Max(1, 64 / p.Steps);
         using (w.Block($"internal static unsafe void {k.Name}_{v.Suffix}{GradientEmitter.Signature}"))
         {
+            w.Line($"// Samples in blocks of {block} ({block * p.Steps} rows of dZ and x), so a block stays in L2 while every output tile");
+            w.Line($"// passes over it; the first block {(k.Accumulate ? "adds to the earlier gradients" : "writes")}, the others add.");
+            using var blocks = w.Block($"for (int s0 = 0; s0 < batch; s0 += {block})");
+            w.Line($"int s1 = global::System.Math.Min(s0 + {block}, batch);");
+            w.Line("bool first = s0 == 0;");
             w.Line($"// weight_ih_l{p.Index} [{p.Gates * p.Hidden}, {p.InputSize}]: dZ (input side) x x_t");
             GateWeightGrad(w, p, l, p.InputSize, $"sm + {p.InputOffset} + t * {p.InputRowStride}", p.WeightIh, Slot(p, "q"), k.Accumulate, stride);
             w.Line($"// weight_hh_l{p.Index} [{p.Gates * p.Hidden}, {p.Hidden}]: dZ (recurrent side) x h_(t-1)");
@@ -653,7 +659,7 @@ internal static class RecurrentEmitter
             w.Line($"int {string.Join(", ", Enumerable.Range(0, tile).Select(c => $"q{c} = (gv + {c}) / {perGate}, j{c} = ((gv + {c}) % {perGate}) * {l.N}"))};");
             w.Line($"int {string.Join(", ", Enumerable.Range(0, tile).Select(c => $"z{c} = (j{c} >> 4) * 64 + {slot.Replace("q", $"q{c}")} * 16 + (j{c} & 15)"))};");
             w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, tile).Select(c => $"a{c} = {l.Zero}"))};");
-            using (w.Block("for (int s = 0; s < batch; s++)"))
+            using (w.Block("for (int s = s0; s < s1; s++)"))
             using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
             {
                 w.Line($"float* sm = arena + s * {stride}, x = {row}, zr = sm + {p.GateGradsOffset} + t * {p.GateRow};");
@@ -668,7 +674,8 @@ internal static class RecurrentEmitter
             {
                 using (w.Block($"for (int e = 0; e < {l.N} && j{c} + e < {p.Hidden}; e++)"))
                 {
-                    w.Line($"grads[{dest} + (q{c} * {p.Hidden} + j{c} + e) * {kd} + k] {(accumulate ? "+=" : "=")} a{c}[e];");
+                    string target = $"grads[{dest} + (q{c} * {p.Hidden} + j{c} + e) * {kd} + k]";
+                    w.Line($"{target} = {Sum(accumulate, target, $"a{c}[e]")};");
                 }
             }
         }
@@ -681,7 +688,7 @@ internal static class RecurrentEmitter
             w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, vectors).Select(c => $"a{r}_{c} = {l.Zero}"))};");
         }
 
-        using (w.Block("for (int s = 0; s < batch; s++)"))
+        using (w.Block("for (int s = s0; s < s1; s++)"))
         using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
         {
             w.Line($"float* sm = arena + s * {stride}, x = {row} + k, zr = sm + {p.GateGradsOffset} + t * {p.GateRow};");
@@ -701,14 +708,13 @@ internal static class RecurrentEmitter
             for (int c = 0; c < vectors; c++)
             {
                 string address = $"dst + {r * kd} + k + {c * l.N}";
-                w.Line(l.Store(accumulate ? $"{l.Load(address)} + a{r}_{c}" : $"a{r}_{c}", address));
+                w.Line(l.Store(Sum(accumulate, l.Load(address), $"a{r}_{c}"), address));
             }
         }
     }
 
     private static void GateBiasGrad(CodeWriter w, RecurrentLayerPlan p, Lanes l, int dest, string slot, bool accumulate, string stride)
     {
-        string assign = accumulate ? "+=" : "=";
         using (w.Block($"for (int q = 0; q < {p.Gates}; q++)"))
         {
             w.Line($"int slot = {slot};");
@@ -716,7 +722,7 @@ internal static class RecurrentEmitter
             {
                 w.Line("int zo = (j >> 4) * 64 + slot * 16 + (j & 15);");
                 w.Line($"{l.T} sum = {l.Zero};");
-                using (w.Block("for (int s = 0; s < batch; s++)"))
+                using (w.Block("for (int s = s0; s < s1; s++)"))
                 using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
                 {
                     w.Line($"sum += {l.Load($"arena + s * {stride} + {p.GateGradsOffset} + t * {p.GateRow} + zo")};");
@@ -724,24 +730,28 @@ internal static class RecurrentEmitter
 
                 if (l.IsScalar)
                 {
-                    w.Line($"grads[{dest} + q * {p.Hidden} + j] {assign} sum;");
+                    w.Line($"grads[{dest} + q * {p.Hidden} + j] = {Sum(accumulate, $"grads[{dest} + q * {p.Hidden} + j]", "sum")};");
                 }
                 else if (p.Hidden % l.N == 0)
                 {
                     string address = $"grads + {dest} + q * {p.Hidden} + j";
-                    w.Line(l.Store(accumulate ? $"{l.Load(address)} + sum" : "sum", address));
+                    w.Line(l.Store(Sum(accumulate, l.Load(address), "sum"), address));
                 }
                 else
                 {
                     // The last vector is partly padding: store only the lanes of real hidden units.
                     using (w.Block($"for (int e = 0; e < {l.N} && j + e < {p.Hidden}; e++)"))
                     {
-                        w.Line($"grads[{dest} + q * {p.Hidden} + j + e] {assign} sum[e];");
+                        w.Line($"grads[{dest} + q * {p.Hidden} + j + e] = {Sum(accumulate, $"grads[{dest} + q * {p.Hidden} + j + e]", "sum[e]")};");
                     }
                 }
             }
         }
     }
+
+    /// <summary>A sample block's contribution: added to the earlier value, except by the first block when the kernel writes.</summary>
+    private static string Sum(bool accumulate, string earlier, string value) =>
+        accumulate ? $"{earlier} + {value}" : $"first ? {value} : {earlier} + {value}";
 
     public static void EmitInputGrad(CodeWriter w, RecurrentInputGradPlan k, VectorSyntax v, string stride)
     {

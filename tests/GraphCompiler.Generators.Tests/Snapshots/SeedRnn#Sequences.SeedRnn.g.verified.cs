@@ -3772,161 +3772,168 @@ file static class SeedRnnKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_L1_GradWeight_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
-        // weight_ih_l1 [512, 128]: dZ (input side) x x_t
-        for (int q = 0; q < 4; q++)
+        // Samples in blocks of 2 (56 rows of dZ and x), so a block stays in L2 while every output tile
+        // passes over it; the first block writes, the others add.
+        for (int s0 = 0; s0 < batch; s0 += 2)
         {
-            int slot = q;
-            for (int j = 0; j < 128; j += 4)
+            int s1 = global::System.Math.Min(s0 + 2, batch);
+            bool first = s0 == 0;
+            // weight_ih_l1 [512, 128]: dZ (input side) x x_t
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15); int z2 = ((j + 2) >> 4) * 64 + slot * 16 + ((j + 2) & 15); int z3 = ((j + 3) >> 4) * 64 + slot * 16 + ((j + 3) & 15);
-                float* dst = grads + 80896 + (q * 128 + j) * 128;
-                for (int k = 0; k < 128; k += 64)
+                int slot = q;
+                for (int j = 0; j < 128; j += 4)
                 {
-                    Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
-                    Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero;
-                    Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero, a2_3 = Vector512<float>.Zero;
-                    Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero, a3_2 = Vector512<float>.Zero, a3_3 = Vector512<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15); int z2 = ((j + 2) >> 4) * 64 + slot * 16 + ((j + 2) & 15); int z3 = ((j + 3) >> 4) * 64 + slot * 16 + ((j + 3) & 15);
+                    float* dst = grads + 80896 + (q * 128 + j) * 128;
+                    for (int k = 0; k < 128; k += 64)
+                    {
+                        Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
+                        Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero;
+                        Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero, a2_3 = Vector512<float>.Zero;
+                        Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero, a3_2 = Vector512<float>.Zero, a3_3 = Vector512<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4640 + t * 128 + k, zr = sm + 75088 + t * 512;
+                                Vector512<float> x0 = Vector512.Load(x + 0), x1 = Vector512.Load(x + 16), x2 = Vector512.Load(x + 32), x3 = Vector512.Load(x + 48);
+                                Vector512<float> z0v = Vector512.Create(zr[z0]);
+                                a0_0 = Vector512.FusedMultiplyAdd(z0v, x0, a0_0);
+                                a0_1 = Vector512.FusedMultiplyAdd(z0v, x1, a0_1);
+                                a0_2 = Vector512.FusedMultiplyAdd(z0v, x2, a0_2);
+                                a0_3 = Vector512.FusedMultiplyAdd(z0v, x3, a0_3);
+                                Vector512<float> z1v = Vector512.Create(zr[z1]);
+                                a1_0 = Vector512.FusedMultiplyAdd(z1v, x0, a1_0);
+                                a1_1 = Vector512.FusedMultiplyAdd(z1v, x1, a1_1);
+                                a1_2 = Vector512.FusedMultiplyAdd(z1v, x2, a1_2);
+                                a1_3 = Vector512.FusedMultiplyAdd(z1v, x3, a1_3);
+                                Vector512<float> z2v = Vector512.Create(zr[z2]);
+                                a2_0 = Vector512.FusedMultiplyAdd(z2v, x0, a2_0);
+                                a2_1 = Vector512.FusedMultiplyAdd(z2v, x1, a2_1);
+                                a2_2 = Vector512.FusedMultiplyAdd(z2v, x2, a2_2);
+                                a2_3 = Vector512.FusedMultiplyAdd(z2v, x3, a2_3);
+                                Vector512<float> z3v = Vector512.Create(zr[z3]);
+                                a3_0 = Vector512.FusedMultiplyAdd(z3v, x0, a3_0);
+                                a3_1 = Vector512.FusedMultiplyAdd(z3v, x1, a3_1);
+                                a3_2 = Vector512.FusedMultiplyAdd(z3v, x2, a3_2);
+                                a3_3 = Vector512.FusedMultiplyAdd(z3v, x3, a3_3);
+                            }
+                        }
+                        Vector512.Store(first ? a0_0 : Vector512.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector512.Store(first ? a0_1 : Vector512.Load(dst + 0 + k + 16) + a0_1, dst + 0 + k + 16);
+                        Vector512.Store(first ? a0_2 : Vector512.Load(dst + 0 + k + 32) + a0_2, dst + 0 + k + 32);
+                        Vector512.Store(first ? a0_3 : Vector512.Load(dst + 0 + k + 48) + a0_3, dst + 0 + k + 48);
+                        Vector512.Store(first ? a1_0 : Vector512.Load(dst + 128 + k + 0) + a1_0, dst + 128 + k + 0);
+                        Vector512.Store(first ? a1_1 : Vector512.Load(dst + 128 + k + 16) + a1_1, dst + 128 + k + 16);
+                        Vector512.Store(first ? a1_2 : Vector512.Load(dst + 128 + k + 32) + a1_2, dst + 128 + k + 32);
+                        Vector512.Store(first ? a1_3 : Vector512.Load(dst + 128 + k + 48) + a1_3, dst + 128 + k + 48);
+                        Vector512.Store(first ? a2_0 : Vector512.Load(dst + 256 + k + 0) + a2_0, dst + 256 + k + 0);
+                        Vector512.Store(first ? a2_1 : Vector512.Load(dst + 256 + k + 16) + a2_1, dst + 256 + k + 16);
+                        Vector512.Store(first ? a2_2 : Vector512.Load(dst + 256 + k + 32) + a2_2, dst + 256 + k + 32);
+                        Vector512.Store(first ? a2_3 : Vector512.Load(dst + 256 + k + 48) + a2_3, dst + 256 + k + 48);
+                        Vector512.Store(first ? a3_0 : Vector512.Load(dst + 384 + k + 0) + a3_0, dst + 384 + k + 0);
+                        Vector512.Store(first ? a3_1 : Vector512.Load(dst + 384 + k + 16) + a3_1, dst + 384 + k + 16);
+                        Vector512.Store(first ? a3_2 : Vector512.Load(dst + 384 + k + 32) + a3_2, dst + 384 + k + 32);
+                        Vector512.Store(first ? a3_3 : Vector512.Load(dst + 384 + k + 48) + a3_3, dst + 384 + k + 48);
+                    }
+                }
+            }
+            // weight_hh_l1 [512, 128]: dZ (recurrent side) x h_(t-1)
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 4)
+                {
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15); int z2 = ((j + 2) >> 4) * 64 + slot * 16 + ((j + 2) & 15); int z3 = ((j + 3) >> 4) * 64 + slot * 16 + ((j + 3) & 15);
+                    float* dst = grads + 146432 + (q * 128 + j) * 128;
+                    for (int k = 0; k < 128; k += 64)
+                    {
+                        Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
+                        Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero;
+                        Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero, a2_3 = Vector512<float>.Zero;
+                        Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero, a3_2 = Vector512<float>.Zero, a3_3 = Vector512<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 26272 + t * 128 + k, zr = sm + 75088 + t * 512;
+                                Vector512<float> x0 = Vector512.Load(x + 0), x1 = Vector512.Load(x + 16), x2 = Vector512.Load(x + 32), x3 = Vector512.Load(x + 48);
+                                Vector512<float> z0v = Vector512.Create(zr[z0]);
+                                a0_0 = Vector512.FusedMultiplyAdd(z0v, x0, a0_0);
+                                a0_1 = Vector512.FusedMultiplyAdd(z0v, x1, a0_1);
+                                a0_2 = Vector512.FusedMultiplyAdd(z0v, x2, a0_2);
+                                a0_3 = Vector512.FusedMultiplyAdd(z0v, x3, a0_3);
+                                Vector512<float> z1v = Vector512.Create(zr[z1]);
+                                a1_0 = Vector512.FusedMultiplyAdd(z1v, x0, a1_0);
+                                a1_1 = Vector512.FusedMultiplyAdd(z1v, x1, a1_1);
+                                a1_2 = Vector512.FusedMultiplyAdd(z1v, x2, a1_2);
+                                a1_3 = Vector512.FusedMultiplyAdd(z1v, x3, a1_3);
+                                Vector512<float> z2v = Vector512.Create(zr[z2]);
+                                a2_0 = Vector512.FusedMultiplyAdd(z2v, x0, a2_0);
+                                a2_1 = Vector512.FusedMultiplyAdd(z2v, x1, a2_1);
+                                a2_2 = Vector512.FusedMultiplyAdd(z2v, x2, a2_2);
+                                a2_3 = Vector512.FusedMultiplyAdd(z2v, x3, a2_3);
+                                Vector512<float> z3v = Vector512.Create(zr[z3]);
+                                a3_0 = Vector512.FusedMultiplyAdd(z3v, x0, a3_0);
+                                a3_1 = Vector512.FusedMultiplyAdd(z3v, x1, a3_1);
+                                a3_2 = Vector512.FusedMultiplyAdd(z3v, x2, a3_2);
+                                a3_3 = Vector512.FusedMultiplyAdd(z3v, x3, a3_3);
+                            }
+                        }
+                        Vector512.Store(first ? a0_0 : Vector512.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector512.Store(first ? a0_1 : Vector512.Load(dst + 0 + k + 16) + a0_1, dst + 0 + k + 16);
+                        Vector512.Store(first ? a0_2 : Vector512.Load(dst + 0 + k + 32) + a0_2, dst + 0 + k + 32);
+                        Vector512.Store(first ? a0_3 : Vector512.Load(dst + 0 + k + 48) + a0_3, dst + 0 + k + 48);
+                        Vector512.Store(first ? a1_0 : Vector512.Load(dst + 128 + k + 0) + a1_0, dst + 128 + k + 0);
+                        Vector512.Store(first ? a1_1 : Vector512.Load(dst + 128 + k + 16) + a1_1, dst + 128 + k + 16);
+                        Vector512.Store(first ? a1_2 : Vector512.Load(dst + 128 + k + 32) + a1_2, dst + 128 + k + 32);
+                        Vector512.Store(first ? a1_3 : Vector512.Load(dst + 128 + k + 48) + a1_3, dst + 128 + k + 48);
+                        Vector512.Store(first ? a2_0 : Vector512.Load(dst + 256 + k + 0) + a2_0, dst + 256 + k + 0);
+                        Vector512.Store(first ? a2_1 : Vector512.Load(dst + 256 + k + 16) + a2_1, dst + 256 + k + 16);
+                        Vector512.Store(first ? a2_2 : Vector512.Load(dst + 256 + k + 32) + a2_2, dst + 256 + k + 32);
+                        Vector512.Store(first ? a2_3 : Vector512.Load(dst + 256 + k + 48) + a2_3, dst + 256 + k + 48);
+                        Vector512.Store(first ? a3_0 : Vector512.Load(dst + 384 + k + 0) + a3_0, dst + 384 + k + 0);
+                        Vector512.Store(first ? a3_1 : Vector512.Load(dst + 384 + k + 16) + a3_1, dst + 384 + k + 16);
+                        Vector512.Store(first ? a3_2 : Vector512.Load(dst + 384 + k + 32) + a3_2, dst + 384 + k + 32);
+                        Vector512.Store(first ? a3_3 : Vector512.Load(dst + 384 + k + 48) + a3_3, dst + 384 + k + 48);
+                    }
+                }
+            }
+            // bias_ih_l1 and bias_hh_l1: dZ summed over samples and steps, a vector of hidden lanes at a time
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 16)
+                {
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector512<float> sum = Vector512<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4640 + t * 128 + k, zr = sm + 75088 + t * 512;
-                            Vector512<float> x0 = Vector512.Load(x + 0), x1 = Vector512.Load(x + 16), x2 = Vector512.Load(x + 32), x3 = Vector512.Load(x + 48);
-                            Vector512<float> z0v = Vector512.Create(zr[z0]);
-                            a0_0 = Vector512.FusedMultiplyAdd(z0v, x0, a0_0);
-                            a0_1 = Vector512.FusedMultiplyAdd(z0v, x1, a0_1);
-                            a0_2 = Vector512.FusedMultiplyAdd(z0v, x2, a0_2);
-                            a0_3 = Vector512.FusedMultiplyAdd(z0v, x3, a0_3);
-                            Vector512<float> z1v = Vector512.Create(zr[z1]);
-                            a1_0 = Vector512.FusedMultiplyAdd(z1v, x0, a1_0);
-                            a1_1 = Vector512.FusedMultiplyAdd(z1v, x1, a1_1);
-                            a1_2 = Vector512.FusedMultiplyAdd(z1v, x2, a1_2);
-                            a1_3 = Vector512.FusedMultiplyAdd(z1v, x3, a1_3);
-                            Vector512<float> z2v = Vector512.Create(zr[z2]);
-                            a2_0 = Vector512.FusedMultiplyAdd(z2v, x0, a2_0);
-                            a2_1 = Vector512.FusedMultiplyAdd(z2v, x1, a2_1);
-                            a2_2 = Vector512.FusedMultiplyAdd(z2v, x2, a2_2);
-                            a2_3 = Vector512.FusedMultiplyAdd(z2v, x3, a2_3);
-                            Vector512<float> z3v = Vector512.Create(zr[z3]);
-                            a3_0 = Vector512.FusedMultiplyAdd(z3v, x0, a3_0);
-                            a3_1 = Vector512.FusedMultiplyAdd(z3v, x1, a3_1);
-                            a3_2 = Vector512.FusedMultiplyAdd(z3v, x2, a3_2);
-                            a3_3 = Vector512.FusedMultiplyAdd(z3v, x3, a3_3);
+                            sum += Vector512.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
                         }
                     }
-                    Vector512.Store(a0_0, dst + 0 + k + 0);
-                    Vector512.Store(a0_1, dst + 0 + k + 16);
-                    Vector512.Store(a0_2, dst + 0 + k + 32);
-                    Vector512.Store(a0_3, dst + 0 + k + 48);
-                    Vector512.Store(a1_0, dst + 128 + k + 0);
-                    Vector512.Store(a1_1, dst + 128 + k + 16);
-                    Vector512.Store(a1_2, dst + 128 + k + 32);
-                    Vector512.Store(a1_3, dst + 128 + k + 48);
-                    Vector512.Store(a2_0, dst + 256 + k + 0);
-                    Vector512.Store(a2_1, dst + 256 + k + 16);
-                    Vector512.Store(a2_2, dst + 256 + k + 32);
-                    Vector512.Store(a2_3, dst + 256 + k + 48);
-                    Vector512.Store(a3_0, dst + 384 + k + 0);
-                    Vector512.Store(a3_1, dst + 384 + k + 16);
-                    Vector512.Store(a3_2, dst + 384 + k + 32);
-                    Vector512.Store(a3_3, dst + 384 + k + 48);
+                    Vector512.Store(first ? sum : Vector512.Load(grads + 211968 + q * 128 + j) + sum, grads + 211968 + q * 128 + j);
                 }
             }
-        }
-        // weight_hh_l1 [512, 128]: dZ (recurrent side) x h_(t-1)
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 4)
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15); int z2 = ((j + 2) >> 4) * 64 + slot * 16 + ((j + 2) & 15); int z3 = ((j + 3) >> 4) * 64 + slot * 16 + ((j + 3) & 15);
-                float* dst = grads + 146432 + (q * 128 + j) * 128;
-                for (int k = 0; k < 128; k += 64)
+                int slot = q;
+                for (int j = 0; j < 128; j += 16)
                 {
-                    Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
-                    Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero;
-                    Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero, a2_3 = Vector512<float>.Zero;
-                    Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero, a3_2 = Vector512<float>.Zero, a3_3 = Vector512<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector512<float> sum = Vector512<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 26272 + t * 128 + k, zr = sm + 75088 + t * 512;
-                            Vector512<float> x0 = Vector512.Load(x + 0), x1 = Vector512.Load(x + 16), x2 = Vector512.Load(x + 32), x3 = Vector512.Load(x + 48);
-                            Vector512<float> z0v = Vector512.Create(zr[z0]);
-                            a0_0 = Vector512.FusedMultiplyAdd(z0v, x0, a0_0);
-                            a0_1 = Vector512.FusedMultiplyAdd(z0v, x1, a0_1);
-                            a0_2 = Vector512.FusedMultiplyAdd(z0v, x2, a0_2);
-                            a0_3 = Vector512.FusedMultiplyAdd(z0v, x3, a0_3);
-                            Vector512<float> z1v = Vector512.Create(zr[z1]);
-                            a1_0 = Vector512.FusedMultiplyAdd(z1v, x0, a1_0);
-                            a1_1 = Vector512.FusedMultiplyAdd(z1v, x1, a1_1);
-                            a1_2 = Vector512.FusedMultiplyAdd(z1v, x2, a1_2);
-                            a1_3 = Vector512.FusedMultiplyAdd(z1v, x3, a1_3);
-                            Vector512<float> z2v = Vector512.Create(zr[z2]);
-                            a2_0 = Vector512.FusedMultiplyAdd(z2v, x0, a2_0);
-                            a2_1 = Vector512.FusedMultiplyAdd(z2v, x1, a2_1);
-                            a2_2 = Vector512.FusedMultiplyAdd(z2v, x2, a2_2);
-                            a2_3 = Vector512.FusedMultiplyAdd(z2v, x3, a2_3);
-                            Vector512<float> z3v = Vector512.Create(zr[z3]);
-                            a3_0 = Vector512.FusedMultiplyAdd(z3v, x0, a3_0);
-                            a3_1 = Vector512.FusedMultiplyAdd(z3v, x1, a3_1);
-                            a3_2 = Vector512.FusedMultiplyAdd(z3v, x2, a3_2);
-                            a3_3 = Vector512.FusedMultiplyAdd(z3v, x3, a3_3);
+                            sum += Vector512.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
                         }
                     }
-                    Vector512.Store(a0_0, dst + 0 + k + 0);
-                    Vector512.Store(a0_1, dst + 0 + k + 16);
-                    Vector512.Store(a0_2, dst + 0 + k + 32);
-                    Vector512.Store(a0_3, dst + 0 + k + 48);
-                    Vector512.Store(a1_0, dst + 128 + k + 0);
-                    Vector512.Store(a1_1, dst + 128 + k + 16);
-                    Vector512.Store(a1_2, dst + 128 + k + 32);
-                    Vector512.Store(a1_3, dst + 128 + k + 48);
-                    Vector512.Store(a2_0, dst + 256 + k + 0);
-                    Vector512.Store(a2_1, dst + 256 + k + 16);
-                    Vector512.Store(a2_2, dst + 256 + k + 32);
-                    Vector512.Store(a2_3, dst + 256 + k + 48);
-                    Vector512.Store(a3_0, dst + 384 + k + 0);
-                    Vector512.Store(a3_1, dst + 384 + k + 16);
-                    Vector512.Store(a3_2, dst + 384 + k + 32);
-                    Vector512.Store(a3_3, dst + 384 + k + 48);
+                    Vector512.Store(first ? sum : Vector512.Load(grads + 212480 + q * 128 + j) + sum, grads + 212480 + q * 128 + j);
                 }
-            }
-        }
-        // bias_ih_l1 and bias_hh_l1: dZ summed over samples and steps, a vector of hidden lanes at a time
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 16)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector512<float> sum = Vector512<float>.Zero;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += Vector512.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
-                    }
-                }
-                Vector512.Store(sum, grads + 211968 + q * 128 + j);
-            }
-        }
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 16)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector512<float> sum = Vector512<float>.Zero;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += Vector512.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
-                    }
-                }
-                Vector512.Store(sum, grads + 212480 + q * 128 + j);
             }
         }
     }
@@ -3935,105 +3942,112 @@ file static class SeedRnnKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_L1_GradWeight_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
-        // weight_ih_l1 [512, 128]: dZ (input side) x x_t
-        for (int q = 0; q < 4; q++)
+        // Samples in blocks of 2 (56 rows of dZ and x), so a block stays in L2 while every output tile
+        // passes over it; the first block writes, the others add.
+        for (int s0 = 0; s0 < batch; s0 += 2)
         {
-            int slot = q;
-            for (int j = 0; j < 128; j += 2)
+            int s1 = global::System.Math.Min(s0 + 2, batch);
+            bool first = s0 == 0;
+            // weight_ih_l1 [512, 128]: dZ (input side) x x_t
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
-                float* dst = grads + 80896 + (q * 128 + j) * 128;
-                for (int k = 0; k < 128; k += 16)
+                int slot = q;
+                for (int j = 0; j < 128; j += 2)
                 {
-                    Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
-                    Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    float* dst = grads + 80896 + (q * 128 + j) * 128;
+                    for (int k = 0; k < 128; k += 16)
+                    {
+                        Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
+                        Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4640 + t * 128 + k, zr = sm + 75088 + t * 512;
+                                Vector256<float> x0 = Vector256.Load(x + 0), x1 = Vector256.Load(x + 8);
+                                Vector256<float> z0v = Vector256.Create(zr[z0]);
+                                a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
+                                a0_1 = Vector256.FusedMultiplyAdd(z0v, x1, a0_1);
+                                Vector256<float> z1v = Vector256.Create(zr[z1]);
+                                a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
+                                a1_1 = Vector256.FusedMultiplyAdd(z1v, x1, a1_1);
+                            }
+                        }
+                        Vector256.Store(first ? a0_0 : Vector256.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector256.Store(first ? a0_1 : Vector256.Load(dst + 0 + k + 8) + a0_1, dst + 0 + k + 8);
+                        Vector256.Store(first ? a1_0 : Vector256.Load(dst + 128 + k + 0) + a1_0, dst + 128 + k + 0);
+                        Vector256.Store(first ? a1_1 : Vector256.Load(dst + 128 + k + 8) + a1_1, dst + 128 + k + 8);
+                    }
+                }
+            }
+            // weight_hh_l1 [512, 128]: dZ (recurrent side) x h_(t-1)
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 2)
+                {
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    float* dst = grads + 146432 + (q * 128 + j) * 128;
+                    for (int k = 0; k < 128; k += 16)
+                    {
+                        Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
+                        Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 26272 + t * 128 + k, zr = sm + 75088 + t * 512;
+                                Vector256<float> x0 = Vector256.Load(x + 0), x1 = Vector256.Load(x + 8);
+                                Vector256<float> z0v = Vector256.Create(zr[z0]);
+                                a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
+                                a0_1 = Vector256.FusedMultiplyAdd(z0v, x1, a0_1);
+                                Vector256<float> z1v = Vector256.Create(zr[z1]);
+                                a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
+                                a1_1 = Vector256.FusedMultiplyAdd(z1v, x1, a1_1);
+                            }
+                        }
+                        Vector256.Store(first ? a0_0 : Vector256.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector256.Store(first ? a0_1 : Vector256.Load(dst + 0 + k + 8) + a0_1, dst + 0 + k + 8);
+                        Vector256.Store(first ? a1_0 : Vector256.Load(dst + 128 + k + 0) + a1_0, dst + 128 + k + 0);
+                        Vector256.Store(first ? a1_1 : Vector256.Load(dst + 128 + k + 8) + a1_1, dst + 128 + k + 8);
+                    }
+                }
+            }
+            // bias_ih_l1 and bias_hh_l1: dZ summed over samples and steps, a vector of hidden lanes at a time
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 8)
+                {
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector256<float> sum = Vector256<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4640 + t * 128 + k, zr = sm + 75088 + t * 512;
-                            Vector256<float> x0 = Vector256.Load(x + 0), x1 = Vector256.Load(x + 8);
-                            Vector256<float> z0v = Vector256.Create(zr[z0]);
-                            a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
-                            a0_1 = Vector256.FusedMultiplyAdd(z0v, x1, a0_1);
-                            Vector256<float> z1v = Vector256.Create(zr[z1]);
-                            a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
-                            a1_1 = Vector256.FusedMultiplyAdd(z1v, x1, a1_1);
+                            sum += Vector256.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
                         }
                     }
-                    Vector256.Store(a0_0, dst + 0 + k + 0);
-                    Vector256.Store(a0_1, dst + 0 + k + 8);
-                    Vector256.Store(a1_0, dst + 128 + k + 0);
-                    Vector256.Store(a1_1, dst + 128 + k + 8);
+                    Vector256.Store(first ? sum : Vector256.Load(grads + 211968 + q * 128 + j) + sum, grads + 211968 + q * 128 + j);
                 }
             }
-        }
-        // weight_hh_l1 [512, 128]: dZ (recurrent side) x h_(t-1)
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 2)
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
-                float* dst = grads + 146432 + (q * 128 + j) * 128;
-                for (int k = 0; k < 128; k += 16)
+                int slot = q;
+                for (int j = 0; j < 128; j += 8)
                 {
-                    Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
-                    Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector256<float> sum = Vector256<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 26272 + t * 128 + k, zr = sm + 75088 + t * 512;
-                            Vector256<float> x0 = Vector256.Load(x + 0), x1 = Vector256.Load(x + 8);
-                            Vector256<float> z0v = Vector256.Create(zr[z0]);
-                            a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
-                            a0_1 = Vector256.FusedMultiplyAdd(z0v, x1, a0_1);
-                            Vector256<float> z1v = Vector256.Create(zr[z1]);
-                            a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
-                            a1_1 = Vector256.FusedMultiplyAdd(z1v, x1, a1_1);
+                            sum += Vector256.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
                         }
                     }
-                    Vector256.Store(a0_0, dst + 0 + k + 0);
-                    Vector256.Store(a0_1, dst + 0 + k + 8);
-                    Vector256.Store(a1_0, dst + 128 + k + 0);
-                    Vector256.Store(a1_1, dst + 128 + k + 8);
+                    Vector256.Store(first ? sum : Vector256.Load(grads + 212480 + q * 128 + j) + sum, grads + 212480 + q * 128 + j);
                 }
-            }
-        }
-        // bias_ih_l1 and bias_hh_l1: dZ summed over samples and steps, a vector of hidden lanes at a time
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 8)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector256<float> sum = Vector256<float>.Zero;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += Vector256.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
-                    }
-                }
-                Vector256.Store(sum, grads + 211968 + q * 128 + j);
-            }
-        }
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 8)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector256<float> sum = Vector256<float>.Zero;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += Vector256.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
-                    }
-                }
-                Vector256.Store(sum, grads + 212480 + q * 128 + j);
             }
         }
     }
@@ -4042,105 +4056,112 @@ file static class SeedRnnKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_L1_GradWeight_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
-        // weight_ih_l1 [512, 128]: dZ (input side) x x_t
-        for (int q = 0; q < 4; q++)
+        // Samples in blocks of 2 (56 rows of dZ and x), so a block stays in L2 while every output tile
+        // passes over it; the first block writes, the others add.
+        for (int s0 = 0; s0 < batch; s0 += 2)
         {
-            int slot = q;
-            for (int j = 0; j < 128; j += 2)
+            int s1 = global::System.Math.Min(s0 + 2, batch);
+            bool first = s0 == 0;
+            // weight_ih_l1 [512, 128]: dZ (input side) x x_t
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
-                float* dst = grads + 80896 + (q * 128 + j) * 128;
-                for (int k = 0; k < 128; k += 8)
+                int slot = q;
+                for (int j = 0; j < 128; j += 2)
                 {
-                    Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero;
-                    Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    float* dst = grads + 80896 + (q * 128 + j) * 128;
+                    for (int k = 0; k < 128; k += 8)
+                    {
+                        Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero;
+                        Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4640 + t * 128 + k, zr = sm + 75088 + t * 512;
+                                Vector128<float> x0 = Vector128.Load(x + 0), x1 = Vector128.Load(x + 4);
+                                Vector128<float> z0v = Vector128.Create(zr[z0]);
+                                a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
+                                a0_1 = Vector128.MultiplyAddEstimate(z0v, x1, a0_1);
+                                Vector128<float> z1v = Vector128.Create(zr[z1]);
+                                a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
+                                a1_1 = Vector128.MultiplyAddEstimate(z1v, x1, a1_1);
+                            }
+                        }
+                        Vector128.Store(first ? a0_0 : Vector128.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector128.Store(first ? a0_1 : Vector128.Load(dst + 0 + k + 4) + a0_1, dst + 0 + k + 4);
+                        Vector128.Store(first ? a1_0 : Vector128.Load(dst + 128 + k + 0) + a1_0, dst + 128 + k + 0);
+                        Vector128.Store(first ? a1_1 : Vector128.Load(dst + 128 + k + 4) + a1_1, dst + 128 + k + 4);
+                    }
+                }
+            }
+            // weight_hh_l1 [512, 128]: dZ (recurrent side) x h_(t-1)
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 2)
+                {
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    float* dst = grads + 146432 + (q * 128 + j) * 128;
+                    for (int k = 0; k < 128; k += 8)
+                    {
+                        Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero;
+                        Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 26272 + t * 128 + k, zr = sm + 75088 + t * 512;
+                                Vector128<float> x0 = Vector128.Load(x + 0), x1 = Vector128.Load(x + 4);
+                                Vector128<float> z0v = Vector128.Create(zr[z0]);
+                                a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
+                                a0_1 = Vector128.MultiplyAddEstimate(z0v, x1, a0_1);
+                                Vector128<float> z1v = Vector128.Create(zr[z1]);
+                                a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
+                                a1_1 = Vector128.MultiplyAddEstimate(z1v, x1, a1_1);
+                            }
+                        }
+                        Vector128.Store(first ? a0_0 : Vector128.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector128.Store(first ? a0_1 : Vector128.Load(dst + 0 + k + 4) + a0_1, dst + 0 + k + 4);
+                        Vector128.Store(first ? a1_0 : Vector128.Load(dst + 128 + k + 0) + a1_0, dst + 128 + k + 0);
+                        Vector128.Store(first ? a1_1 : Vector128.Load(dst + 128 + k + 4) + a1_1, dst + 128 + k + 4);
+                    }
+                }
+            }
+            // bias_ih_l1 and bias_hh_l1: dZ summed over samples and steps, a vector of hidden lanes at a time
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 4)
+                {
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector128<float> sum = Vector128<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4640 + t * 128 + k, zr = sm + 75088 + t * 512;
-                            Vector128<float> x0 = Vector128.Load(x + 0), x1 = Vector128.Load(x + 4);
-                            Vector128<float> z0v = Vector128.Create(zr[z0]);
-                            a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
-                            a0_1 = Vector128.MultiplyAddEstimate(z0v, x1, a0_1);
-                            Vector128<float> z1v = Vector128.Create(zr[z1]);
-                            a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
-                            a1_1 = Vector128.MultiplyAddEstimate(z1v, x1, a1_1);
+                            sum += Vector128.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
                         }
                     }
-                    Vector128.Store(a0_0, dst + 0 + k + 0);
-                    Vector128.Store(a0_1, dst + 0 + k + 4);
-                    Vector128.Store(a1_0, dst + 128 + k + 0);
-                    Vector128.Store(a1_1, dst + 128 + k + 4);
+                    Vector128.Store(first ? sum : Vector128.Load(grads + 211968 + q * 128 + j) + sum, grads + 211968 + q * 128 + j);
                 }
             }
-        }
-        // weight_hh_l1 [512, 128]: dZ (recurrent side) x h_(t-1)
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 2)
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
-                float* dst = grads + 146432 + (q * 128 + j) * 128;
-                for (int k = 0; k < 128; k += 8)
+                int slot = q;
+                for (int j = 0; j < 128; j += 4)
                 {
-                    Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero;
-                    Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector128<float> sum = Vector128<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 26272 + t * 128 + k, zr = sm + 75088 + t * 512;
-                            Vector128<float> x0 = Vector128.Load(x + 0), x1 = Vector128.Load(x + 4);
-                            Vector128<float> z0v = Vector128.Create(zr[z0]);
-                            a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
-                            a0_1 = Vector128.MultiplyAddEstimate(z0v, x1, a0_1);
-                            Vector128<float> z1v = Vector128.Create(zr[z1]);
-                            a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
-                            a1_1 = Vector128.MultiplyAddEstimate(z1v, x1, a1_1);
+                            sum += Vector128.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
                         }
                     }
-                    Vector128.Store(a0_0, dst + 0 + k + 0);
-                    Vector128.Store(a0_1, dst + 0 + k + 4);
-                    Vector128.Store(a1_0, dst + 128 + k + 0);
-                    Vector128.Store(a1_1, dst + 128 + k + 4);
+                    Vector128.Store(first ? sum : Vector128.Load(grads + 212480 + q * 128 + j) + sum, grads + 212480 + q * 128 + j);
                 }
-            }
-        }
-        // bias_ih_l1 and bias_hh_l1: dZ summed over samples and steps, a vector of hidden lanes at a time
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 4)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector128<float> sum = Vector128<float>.Zero;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += Vector128.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
-                    }
-                }
-                Vector128.Store(sum, grads + 211968 + q * 128 + j);
-            }
-        }
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 4)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector128<float> sum = Vector128<float>.Zero;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += Vector128.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
-                    }
-                }
-                Vector128.Store(sum, grads + 212480 + q * 128 + j);
             }
         }
     }
@@ -4149,101 +4170,108 @@ file static class SeedRnnKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_L1_GradWeight_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
-        // weight_ih_l1 [512, 128]: dZ (input side) x x_t
-        for (int q = 0; q < 4; q++)
+        // Samples in blocks of 2 (56 rows of dZ and x), so a block stays in L2 while every output tile
+        // passes over it; the first block writes, the others add.
+        for (int s0 = 0; s0 < batch; s0 += 2)
         {
-            int slot = q;
-            for (int j = 0; j < 128; j += 1)
+            int s1 = global::System.Math.Min(s0 + 2, batch);
+            bool first = s0 == 0;
+            // weight_ih_l1 [512, 128]: dZ (input side) x x_t
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
-                float* dst = grads + 80896 + (q * 128 + j) * 128;
-                for (int k = 0; k < 128; k += 4)
+                int slot = q;
+                for (int j = 0; j < 128; j += 1)
                 {
-                    float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f, a0_3 = 0f;
-                    for (int s = 0; s < batch; s++)
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    float* dst = grads + 80896 + (q * 128 + j) * 128;
+                    for (int k = 0; k < 128; k += 4)
+                    {
+                        float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f, a0_3 = 0f;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4640 + t * 128 + k, zr = sm + 75088 + t * 512;
+                                float x0 = *(x + 0), x1 = *(x + 1), x2 = *(x + 2), x3 = *(x + 3);
+                                float z0v = zr[z0];
+                                a0_0 = a0_0 + z0v * x0;
+                                a0_1 = a0_1 + z0v * x1;
+                                a0_2 = a0_2 + z0v * x2;
+                                a0_3 = a0_3 + z0v * x3;
+                            }
+                        }
+                        *(dst + 0 + k + 0) = first ? a0_0 : *(dst + 0 + k + 0) + a0_0;
+                        *(dst + 0 + k + 1) = first ? a0_1 : *(dst + 0 + k + 1) + a0_1;
+                        *(dst + 0 + k + 2) = first ? a0_2 : *(dst + 0 + k + 2) + a0_2;
+                        *(dst + 0 + k + 3) = first ? a0_3 : *(dst + 0 + k + 3) + a0_3;
+                    }
+                }
+            }
+            // weight_hh_l1 [512, 128]: dZ (recurrent side) x h_(t-1)
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 1)
+                {
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    float* dst = grads + 146432 + (q * 128 + j) * 128;
+                    for (int k = 0; k < 128; k += 4)
+                    {
+                        float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f, a0_3 = 0f;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 26272 + t * 128 + k, zr = sm + 75088 + t * 512;
+                                float x0 = *(x + 0), x1 = *(x + 1), x2 = *(x + 2), x3 = *(x + 3);
+                                float z0v = zr[z0];
+                                a0_0 = a0_0 + z0v * x0;
+                                a0_1 = a0_1 + z0v * x1;
+                                a0_2 = a0_2 + z0v * x2;
+                                a0_3 = a0_3 + z0v * x3;
+                            }
+                        }
+                        *(dst + 0 + k + 0) = first ? a0_0 : *(dst + 0 + k + 0) + a0_0;
+                        *(dst + 0 + k + 1) = first ? a0_1 : *(dst + 0 + k + 1) + a0_1;
+                        *(dst + 0 + k + 2) = first ? a0_2 : *(dst + 0 + k + 2) + a0_2;
+                        *(dst + 0 + k + 3) = first ? a0_3 : *(dst + 0 + k + 3) + a0_3;
+                    }
+                }
+            }
+            // bias_ih_l1 and bias_hh_l1: dZ summed over samples and steps, a vector of hidden lanes at a time
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 1)
+                {
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    float sum = 0f;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4640 + t * 128 + k, zr = sm + 75088 + t * 512;
-                            float x0 = *(x + 0), x1 = *(x + 1), x2 = *(x + 2), x3 = *(x + 3);
-                            float z0v = zr[z0];
-                            a0_0 = a0_0 + z0v * x0;
-                            a0_1 = a0_1 + z0v * x1;
-                            a0_2 = a0_2 + z0v * x2;
-                            a0_3 = a0_3 + z0v * x3;
+                            sum += *(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
                         }
                     }
-                    *(dst + 0 + k + 0) = a0_0;
-                    *(dst + 0 + k + 1) = a0_1;
-                    *(dst + 0 + k + 2) = a0_2;
-                    *(dst + 0 + k + 3) = a0_3;
+                    grads[211968 + q * 128 + j] = first ? sum : grads[211968 + q * 128 + j] + sum;
                 }
             }
-        }
-        // weight_hh_l1 [512, 128]: dZ (recurrent side) x h_(t-1)
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 1)
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
-                float* dst = grads + 146432 + (q * 128 + j) * 128;
-                for (int k = 0; k < 128; k += 4)
+                int slot = q;
+                for (int j = 0; j < 128; j += 1)
                 {
-                    float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f, a0_3 = 0f;
-                    for (int s = 0; s < batch; s++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    float sum = 0f;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 26272 + t * 128 + k, zr = sm + 75088 + t * 512;
-                            float x0 = *(x + 0), x1 = *(x + 1), x2 = *(x + 2), x3 = *(x + 3);
-                            float z0v = zr[z0];
-                            a0_0 = a0_0 + z0v * x0;
-                            a0_1 = a0_1 + z0v * x1;
-                            a0_2 = a0_2 + z0v * x2;
-                            a0_3 = a0_3 + z0v * x3;
+                            sum += *(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
                         }
                     }
-                    *(dst + 0 + k + 0) = a0_0;
-                    *(dst + 0 + k + 1) = a0_1;
-                    *(dst + 0 + k + 2) = a0_2;
-                    *(dst + 0 + k + 3) = a0_3;
+                    grads[212480 + q * 128 + j] = first ? sum : grads[212480 + q * 128 + j] + sum;
                 }
-            }
-        }
-        // bias_ih_l1 and bias_hh_l1: dZ summed over samples and steps, a vector of hidden lanes at a time
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 1)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                float sum = 0f;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += *(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
-                    }
-                }
-                grads[211968 + q * 128 + j] = sum;
-            }
-        }
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 1)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                float sum = 0f;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += *(arena + s * SeedRnn.ArenaFloatsPerSample + 75088 + t * 512 + zo);
-                    }
-                }
-                grads[212480 + q * 128 + j] = sum;
             }
         }
     }
@@ -5392,175 +5420,182 @@ file static class SeedRnnKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_L0_GradWeight_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
-        // weight_ih_l0 [512, 28]: dZ (input side) x x_t
-        for (int q = 0; q < 4; q++)
+        // Samples in blocks of 2 (56 rows of dZ and x), so a block stays in L2 while every output tile
+        // passes over it; the first block writes, the others add.
+        for (int s0 = 0; s0 < batch; s0 += 2)
         {
-            int slot = q;
-            for (int j = 0; j < 128; j += 4)
+            int s1 = global::System.Math.Min(s0 + 2, batch);
+            bool first = s0 == 0;
+            // weight_ih_l0 [512, 28]: dZ (input side) x x_t
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15); int z2 = ((j + 2) >> 4) * 64 + slot * 16 + ((j + 2) & 15); int z3 = ((j + 3) >> 4) * 64 + slot * 16 + ((j + 3) & 15);
-                float* dst = grads + 0 + (q * 128 + j) * 28;
-                for (int k = 0; k < 16; k += 16)
+                int slot = q;
+                for (int j = 0; j < 128; j += 4)
                 {
-                    Vector512<float> a0_0 = Vector512<float>.Zero;
-                    Vector512<float> a1_0 = Vector512<float>.Zero;
-                    Vector512<float> a2_0 = Vector512<float>.Zero;
-                    Vector512<float> a3_0 = Vector512<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15); int z2 = ((j + 2) >> 4) * 64 + slot * 16 + ((j + 2) & 15); int z3 = ((j + 3) >> 4) * 64 + slot * 16 + ((j + 3) & 15);
+                    float* dst = grads + 0 + (q * 128 + j) * 28;
+                    for (int k = 0; k < 16; k += 16)
+                    {
+                        Vector512<float> a0_0 = Vector512<float>.Zero;
+                        Vector512<float> a1_0 = Vector512<float>.Zero;
+                        Vector512<float> a2_0 = Vector512<float>.Zero;
+                        Vector512<float> a3_0 = Vector512<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28 + k, zr = sm + 56144 + t * 512;
+                                Vector512<float> x0 = Vector512.Load(x + 0);
+                                Vector512<float> z0v = Vector512.Create(zr[z0]);
+                                a0_0 = Vector512.FusedMultiplyAdd(z0v, x0, a0_0);
+                                Vector512<float> z1v = Vector512.Create(zr[z1]);
+                                a1_0 = Vector512.FusedMultiplyAdd(z1v, x0, a1_0);
+                                Vector512<float> z2v = Vector512.Create(zr[z2]);
+                                a2_0 = Vector512.FusedMultiplyAdd(z2v, x0, a2_0);
+                                Vector512<float> z3v = Vector512.Create(zr[z3]);
+                                a3_0 = Vector512.FusedMultiplyAdd(z3v, x0, a3_0);
+                            }
+                        }
+                        Vector512.Store(first ? a0_0 : Vector512.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector512.Store(first ? a1_0 : Vector512.Load(dst + 28 + k + 0) + a1_0, dst + 28 + k + 0);
+                        Vector512.Store(first ? a2_0 : Vector512.Load(dst + 56 + k + 0) + a2_0, dst + 56 + k + 0);
+                        Vector512.Store(first ? a3_0 : Vector512.Load(dst + 84 + k + 0) + a3_0, dst + 84 + k + 0);
+                    }
+                }
+            }
+            // columns 16 to 27: vectors of hidden lanes of one gate times a broadcast x value, 4 at a time
+            for (int k = 16; k < 28; k++)
+            {
+                for (int gv = 0; gv < 32; gv += 4)
+                {
+                    int q0 = (gv + 0) / 8, j0 = ((gv + 0) % 8) * 16, q1 = (gv + 1) / 8, j1 = ((gv + 1) % 8) * 16, q2 = (gv + 2) / 8, j2 = ((gv + 2) % 8) * 16, q3 = (gv + 3) / 8, j3 = ((gv + 3) % 8) * 16;
+                    int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15), z3 = (j3 >> 4) * 64 + q3 * 16 + (j3 & 15);
+                    Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero, a2 = Vector512<float>.Zero, a3 = Vector512<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28 + k, zr = sm + 56144 + t * 512;
-                            Vector512<float> x0 = Vector512.Load(x + 0);
-                            Vector512<float> z0v = Vector512.Create(zr[z0]);
-                            a0_0 = Vector512.FusedMultiplyAdd(z0v, x0, a0_0);
-                            Vector512<float> z1v = Vector512.Create(zr[z1]);
-                            a1_0 = Vector512.FusedMultiplyAdd(z1v, x0, a1_0);
-                            Vector512<float> z2v = Vector512.Create(zr[z2]);
-                            a2_0 = Vector512.FusedMultiplyAdd(z2v, x0, a2_0);
-                            Vector512<float> z3v = Vector512.Create(zr[z3]);
-                            a3_0 = Vector512.FusedMultiplyAdd(z3v, x0, a3_0);
+                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28, zr = sm + 56144 + t * 512;
+                            Vector512<float> xk = Vector512.Create(x[k]);
+                            a0 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z0), a0);
+                            a1 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z1), a1);
+                            a2 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z2), a2);
+                            a3 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z3), a3);
                         }
                     }
-                    Vector512.Store(a0_0, dst + 0 + k + 0);
-                    Vector512.Store(a1_0, dst + 28 + k + 0);
-                    Vector512.Store(a2_0, dst + 56 + k + 0);
-                    Vector512.Store(a3_0, dst + 84 + k + 0);
-                }
-            }
-        }
-        // columns 16 to 27: vectors of hidden lanes of one gate times a broadcast x value, 4 at a time
-        for (int k = 16; k < 28; k++)
-        {
-            for (int gv = 0; gv < 32; gv += 4)
-            {
-                int q0 = (gv + 0) / 8, j0 = ((gv + 0) % 8) * 16, q1 = (gv + 1) / 8, j1 = ((gv + 1) % 8) * 16, q2 = (gv + 2) / 8, j2 = ((gv + 2) % 8) * 16, q3 = (gv + 3) / 8, j3 = ((gv + 3) % 8) * 16;
-                int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15), z3 = (j3 >> 4) * 64 + q3 * 16 + (j3 & 15);
-                Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero, a2 = Vector512<float>.Zero, a3 = Vector512<float>.Zero;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
+                    for (int e = 0; e < 16 && j0 + e < 128; e++)
                     {
-                        float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28, zr = sm + 56144 + t * 512;
-                        Vector512<float> xk = Vector512.Create(x[k]);
-                        a0 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z0), a0);
-                        a1 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z1), a1);
-                        a2 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z2), a2);
-                        a3 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z3), a3);
+                        grads[0 + (q0 * 128 + j0 + e) * 28 + k] = first ? a0[e] : grads[0 + (q0 * 128 + j0 + e) * 28 + k] + a0[e];
+                    }
+                    for (int e = 0; e < 16 && j1 + e < 128; e++)
+                    {
+                        grads[0 + (q1 * 128 + j1 + e) * 28 + k] = first ? a1[e] : grads[0 + (q1 * 128 + j1 + e) * 28 + k] + a1[e];
+                    }
+                    for (int e = 0; e < 16 && j2 + e < 128; e++)
+                    {
+                        grads[0 + (q2 * 128 + j2 + e) * 28 + k] = first ? a2[e] : grads[0 + (q2 * 128 + j2 + e) * 28 + k] + a2[e];
+                    }
+                    for (int e = 0; e < 16 && j3 + e < 128; e++)
+                    {
+                        grads[0 + (q3 * 128 + j3 + e) * 28 + k] = first ? a3[e] : grads[0 + (q3 * 128 + j3 + e) * 28 + k] + a3[e];
                     }
                 }
-                for (int e = 0; e < 16 && j0 + e < 128; e++)
+            }
+            // weight_hh_l0 [512, 128]: dZ (recurrent side) x h_(t-1)
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 4)
                 {
-                    grads[0 + (q0 * 128 + j0 + e) * 28 + k] = a0[e];
-                }
-                for (int e = 0; e < 16 && j1 + e < 128; e++)
-                {
-                    grads[0 + (q1 * 128 + j1 + e) * 28 + k] = a1[e];
-                }
-                for (int e = 0; e < 16 && j2 + e < 128; e++)
-                {
-                    grads[0 + (q2 * 128 + j2 + e) * 28 + k] = a2[e];
-                }
-                for (int e = 0; e < 16 && j3 + e < 128; e++)
-                {
-                    grads[0 + (q3 * 128 + j3 + e) * 28 + k] = a3[e];
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15); int z2 = ((j + 2) >> 4) * 64 + slot * 16 + ((j + 2) & 15); int z3 = ((j + 3) >> 4) * 64 + slot * 16 + ((j + 3) & 15);
+                    float* dst = grads + 14336 + (q * 128 + j) * 128;
+                    for (int k = 0; k < 128; k += 64)
+                    {
+                        Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
+                        Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero;
+                        Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero, a2_3 = Vector512<float>.Zero;
+                        Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero, a3_2 = Vector512<float>.Zero, a3_3 = Vector512<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4512 + t * 128 + k, zr = sm + 56144 + t * 512;
+                                Vector512<float> x0 = Vector512.Load(x + 0), x1 = Vector512.Load(x + 16), x2 = Vector512.Load(x + 32), x3 = Vector512.Load(x + 48);
+                                Vector512<float> z0v = Vector512.Create(zr[z0]);
+                                a0_0 = Vector512.FusedMultiplyAdd(z0v, x0, a0_0);
+                                a0_1 = Vector512.FusedMultiplyAdd(z0v, x1, a0_1);
+                                a0_2 = Vector512.FusedMultiplyAdd(z0v, x2, a0_2);
+                                a0_3 = Vector512.FusedMultiplyAdd(z0v, x3, a0_3);
+                                Vector512<float> z1v = Vector512.Create(zr[z1]);
+                                a1_0 = Vector512.FusedMultiplyAdd(z1v, x0, a1_0);
+                                a1_1 = Vector512.FusedMultiplyAdd(z1v, x1, a1_1);
+                                a1_2 = Vector512.FusedMultiplyAdd(z1v, x2, a1_2);
+                                a1_3 = Vector512.FusedMultiplyAdd(z1v, x3, a1_3);
+                                Vector512<float> z2v = Vector512.Create(zr[z2]);
+                                a2_0 = Vector512.FusedMultiplyAdd(z2v, x0, a2_0);
+                                a2_1 = Vector512.FusedMultiplyAdd(z2v, x1, a2_1);
+                                a2_2 = Vector512.FusedMultiplyAdd(z2v, x2, a2_2);
+                                a2_3 = Vector512.FusedMultiplyAdd(z2v, x3, a2_3);
+                                Vector512<float> z3v = Vector512.Create(zr[z3]);
+                                a3_0 = Vector512.FusedMultiplyAdd(z3v, x0, a3_0);
+                                a3_1 = Vector512.FusedMultiplyAdd(z3v, x1, a3_1);
+                                a3_2 = Vector512.FusedMultiplyAdd(z3v, x2, a3_2);
+                                a3_3 = Vector512.FusedMultiplyAdd(z3v, x3, a3_3);
+                            }
+                        }
+                        Vector512.Store(first ? a0_0 : Vector512.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector512.Store(first ? a0_1 : Vector512.Load(dst + 0 + k + 16) + a0_1, dst + 0 + k + 16);
+                        Vector512.Store(first ? a0_2 : Vector512.Load(dst + 0 + k + 32) + a0_2, dst + 0 + k + 32);
+                        Vector512.Store(first ? a0_3 : Vector512.Load(dst + 0 + k + 48) + a0_3, dst + 0 + k + 48);
+                        Vector512.Store(first ? a1_0 : Vector512.Load(dst + 128 + k + 0) + a1_0, dst + 128 + k + 0);
+                        Vector512.Store(first ? a1_1 : Vector512.Load(dst + 128 + k + 16) + a1_1, dst + 128 + k + 16);
+                        Vector512.Store(first ? a1_2 : Vector512.Load(dst + 128 + k + 32) + a1_2, dst + 128 + k + 32);
+                        Vector512.Store(first ? a1_3 : Vector512.Load(dst + 128 + k + 48) + a1_3, dst + 128 + k + 48);
+                        Vector512.Store(first ? a2_0 : Vector512.Load(dst + 256 + k + 0) + a2_0, dst + 256 + k + 0);
+                        Vector512.Store(first ? a2_1 : Vector512.Load(dst + 256 + k + 16) + a2_1, dst + 256 + k + 16);
+                        Vector512.Store(first ? a2_2 : Vector512.Load(dst + 256 + k + 32) + a2_2, dst + 256 + k + 32);
+                        Vector512.Store(first ? a2_3 : Vector512.Load(dst + 256 + k + 48) + a2_3, dst + 256 + k + 48);
+                        Vector512.Store(first ? a3_0 : Vector512.Load(dst + 384 + k + 0) + a3_0, dst + 384 + k + 0);
+                        Vector512.Store(first ? a3_1 : Vector512.Load(dst + 384 + k + 16) + a3_1, dst + 384 + k + 16);
+                        Vector512.Store(first ? a3_2 : Vector512.Load(dst + 384 + k + 32) + a3_2, dst + 384 + k + 32);
+                        Vector512.Store(first ? a3_3 : Vector512.Load(dst + 384 + k + 48) + a3_3, dst + 384 + k + 48);
+                    }
                 }
             }
-        }
-        // weight_hh_l0 [512, 128]: dZ (recurrent side) x h_(t-1)
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 4)
+            // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15); int z2 = ((j + 2) >> 4) * 64 + slot * 16 + ((j + 2) & 15); int z3 = ((j + 3) >> 4) * 64 + slot * 16 + ((j + 3) & 15);
-                float* dst = grads + 14336 + (q * 128 + j) * 128;
-                for (int k = 0; k < 128; k += 64)
+                int slot = q;
+                for (int j = 0; j < 128; j += 16)
                 {
-                    Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
-                    Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero;
-                    Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero, a2_3 = Vector512<float>.Zero;
-                    Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero, a3_2 = Vector512<float>.Zero, a3_3 = Vector512<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector512<float> sum = Vector512<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4512 + t * 128 + k, zr = sm + 56144 + t * 512;
-                            Vector512<float> x0 = Vector512.Load(x + 0), x1 = Vector512.Load(x + 16), x2 = Vector512.Load(x + 32), x3 = Vector512.Load(x + 48);
-                            Vector512<float> z0v = Vector512.Create(zr[z0]);
-                            a0_0 = Vector512.FusedMultiplyAdd(z0v, x0, a0_0);
-                            a0_1 = Vector512.FusedMultiplyAdd(z0v, x1, a0_1);
-                            a0_2 = Vector512.FusedMultiplyAdd(z0v, x2, a0_2);
-                            a0_3 = Vector512.FusedMultiplyAdd(z0v, x3, a0_3);
-                            Vector512<float> z1v = Vector512.Create(zr[z1]);
-                            a1_0 = Vector512.FusedMultiplyAdd(z1v, x0, a1_0);
-                            a1_1 = Vector512.FusedMultiplyAdd(z1v, x1, a1_1);
-                            a1_2 = Vector512.FusedMultiplyAdd(z1v, x2, a1_2);
-                            a1_3 = Vector512.FusedMultiplyAdd(z1v, x3, a1_3);
-                            Vector512<float> z2v = Vector512.Create(zr[z2]);
-                            a2_0 = Vector512.FusedMultiplyAdd(z2v, x0, a2_0);
-                            a2_1 = Vector512.FusedMultiplyAdd(z2v, x1, a2_1);
-                            a2_2 = Vector512.FusedMultiplyAdd(z2v, x2, a2_2);
-                            a2_3 = Vector512.FusedMultiplyAdd(z2v, x3, a2_3);
-                            Vector512<float> z3v = Vector512.Create(zr[z3]);
-                            a3_0 = Vector512.FusedMultiplyAdd(z3v, x0, a3_0);
-                            a3_1 = Vector512.FusedMultiplyAdd(z3v, x1, a3_1);
-                            a3_2 = Vector512.FusedMultiplyAdd(z3v, x2, a3_2);
-                            a3_3 = Vector512.FusedMultiplyAdd(z3v, x3, a3_3);
+                            sum += Vector512.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
                         }
                     }
-                    Vector512.Store(a0_0, dst + 0 + k + 0);
-                    Vector512.Store(a0_1, dst + 0 + k + 16);
-                    Vector512.Store(a0_2, dst + 0 + k + 32);
-                    Vector512.Store(a0_3, dst + 0 + k + 48);
-                    Vector512.Store(a1_0, dst + 128 + k + 0);
-                    Vector512.Store(a1_1, dst + 128 + k + 16);
-                    Vector512.Store(a1_2, dst + 128 + k + 32);
-                    Vector512.Store(a1_3, dst + 128 + k + 48);
-                    Vector512.Store(a2_0, dst + 256 + k + 0);
-                    Vector512.Store(a2_1, dst + 256 + k + 16);
-                    Vector512.Store(a2_2, dst + 256 + k + 32);
-                    Vector512.Store(a2_3, dst + 256 + k + 48);
-                    Vector512.Store(a3_0, dst + 384 + k + 0);
-                    Vector512.Store(a3_1, dst + 384 + k + 16);
-                    Vector512.Store(a3_2, dst + 384 + k + 32);
-                    Vector512.Store(a3_3, dst + 384 + k + 48);
+                    Vector512.Store(first ? sum : Vector512.Load(grads + 79872 + q * 128 + j) + sum, grads + 79872 + q * 128 + j);
                 }
             }
-        }
-        // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 16)
+            for (int q = 0; q < 4; q++)
             {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector512<float> sum = Vector512<float>.Zero;
-                for (int s = 0; s < batch; s++)
+                int slot = q;
+                for (int j = 0; j < 128; j += 16)
                 {
-                    for (int t = 0; t < 28; t++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector512<float> sum = Vector512<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
-                        sum += Vector512.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
+                        for (int t = 0; t < 28; t++)
+                        {
+                            sum += Vector512.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
+                        }
                     }
+                    Vector512.Store(first ? sum : Vector512.Load(grads + 80384 + q * 128 + j) + sum, grads + 80384 + q * 128 + j);
                 }
-                Vector512.Store(sum, grads + 79872 + q * 128 + j);
-            }
-        }
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 16)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector512<float> sum = Vector512<float>.Zero;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += Vector512.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
-                    }
-                }
-                Vector512.Store(sum, grads + 80384 + q * 128 + j);
             }
         }
     }
@@ -5569,162 +5604,169 @@ file static class SeedRnnKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_L0_GradWeight_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
-        // weight_ih_l0 [512, 28]: dZ (input side) x x_t
-        for (int q = 0; q < 4; q++)
+        // Samples in blocks of 2 (56 rows of dZ and x), so a block stays in L2 while every output tile
+        // passes over it; the first block writes, the others add.
+        for (int s0 = 0; s0 < batch; s0 += 2)
         {
-            int slot = q;
-            for (int j = 0; j < 128; j += 2)
+            int s1 = global::System.Math.Min(s0 + 2, batch);
+            bool first = s0 == 0;
+            // weight_ih_l0 [512, 28]: dZ (input side) x x_t
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
-                float* dst = grads + 0 + (q * 128 + j) * 28;
-                for (int k = 0; k < 16; k += 16)
+                int slot = q;
+                for (int j = 0; j < 128; j += 2)
                 {
-                    Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
-                    Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    float* dst = grads + 0 + (q * 128 + j) * 28;
+                    for (int k = 0; k < 16; k += 16)
+                    {
+                        Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
+                        Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28 + k, zr = sm + 56144 + t * 512;
+                                Vector256<float> x0 = Vector256.Load(x + 0), x1 = Vector256.Load(x + 8);
+                                Vector256<float> z0v = Vector256.Create(zr[z0]);
+                                a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
+                                a0_1 = Vector256.FusedMultiplyAdd(z0v, x1, a0_1);
+                                Vector256<float> z1v = Vector256.Create(zr[z1]);
+                                a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
+                                a1_1 = Vector256.FusedMultiplyAdd(z1v, x1, a1_1);
+                            }
+                        }
+                        Vector256.Store(first ? a0_0 : Vector256.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector256.Store(first ? a0_1 : Vector256.Load(dst + 0 + k + 8) + a0_1, dst + 0 + k + 8);
+                        Vector256.Store(first ? a1_0 : Vector256.Load(dst + 28 + k + 0) + a1_0, dst + 28 + k + 0);
+                        Vector256.Store(first ? a1_1 : Vector256.Load(dst + 28 + k + 8) + a1_1, dst + 28 + k + 8);
+                    }
+                    {
+                        const int k = 16;
+                        Vector256<float> a0_0 = Vector256<float>.Zero;
+                        Vector256<float> a1_0 = Vector256<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28 + k, zr = sm + 56144 + t * 512;
+                                Vector256<float> x0 = Vector256.Load(x + 0);
+                                Vector256<float> z0v = Vector256.Create(zr[z0]);
+                                a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
+                                Vector256<float> z1v = Vector256.Create(zr[z1]);
+                                a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
+                            }
+                        }
+                        Vector256.Store(first ? a0_0 : Vector256.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector256.Store(first ? a1_0 : Vector256.Load(dst + 28 + k + 0) + a1_0, dst + 28 + k + 0);
+                    }
+                }
+            }
+            // columns 24 to 27: vectors of hidden lanes of one gate times a broadcast x value, 4 at a time
+            for (int k = 24; k < 28; k++)
+            {
+                for (int gv = 0; gv < 64; gv += 4)
+                {
+                    int q0 = (gv + 0) / 16, j0 = ((gv + 0) % 16) * 8, q1 = (gv + 1) / 16, j1 = ((gv + 1) % 16) * 8, q2 = (gv + 2) / 16, j2 = ((gv + 2) % 16) * 8, q3 = (gv + 3) / 16, j3 = ((gv + 3) % 16) * 8;
+                    int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15), z3 = (j3 >> 4) * 64 + q3 * 16 + (j3 & 15);
+                    Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero, a2 = Vector256<float>.Zero, a3 = Vector256<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28 + k, zr = sm + 56144 + t * 512;
-                            Vector256<float> x0 = Vector256.Load(x + 0), x1 = Vector256.Load(x + 8);
-                            Vector256<float> z0v = Vector256.Create(zr[z0]);
-                            a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
-                            a0_1 = Vector256.FusedMultiplyAdd(z0v, x1, a0_1);
-                            Vector256<float> z1v = Vector256.Create(zr[z1]);
-                            a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
-                            a1_1 = Vector256.FusedMultiplyAdd(z1v, x1, a1_1);
+                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28, zr = sm + 56144 + t * 512;
+                            Vector256<float> xk = Vector256.Create(x[k]);
+                            a0 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z0), a0);
+                            a1 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z1), a1);
+                            a2 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z2), a2);
+                            a3 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z3), a3);
                         }
                     }
-                    Vector256.Store(a0_0, dst + 0 + k + 0);
-                    Vector256.Store(a0_1, dst + 0 + k + 8);
-                    Vector256.Store(a1_0, dst + 28 + k + 0);
-                    Vector256.Store(a1_1, dst + 28 + k + 8);
+                    for (int e = 0; e < 8 && j0 + e < 128; e++)
+                    {
+                        grads[0 + (q0 * 128 + j0 + e) * 28 + k] = first ? a0[e] : grads[0 + (q0 * 128 + j0 + e) * 28 + k] + a0[e];
+                    }
+                    for (int e = 0; e < 8 && j1 + e < 128; e++)
+                    {
+                        grads[0 + (q1 * 128 + j1 + e) * 28 + k] = first ? a1[e] : grads[0 + (q1 * 128 + j1 + e) * 28 + k] + a1[e];
+                    }
+                    for (int e = 0; e < 8 && j2 + e < 128; e++)
+                    {
+                        grads[0 + (q2 * 128 + j2 + e) * 28 + k] = first ? a2[e] : grads[0 + (q2 * 128 + j2 + e) * 28 + k] + a2[e];
+                    }
+                    for (int e = 0; e < 8 && j3 + e < 128; e++)
+                    {
+                        grads[0 + (q3 * 128 + j3 + e) * 28 + k] = first ? a3[e] : grads[0 + (q3 * 128 + j3 + e) * 28 + k] + a3[e];
+                    }
                 }
+            }
+            // weight_hh_l0 [512, 128]: dZ (recurrent side) x h_(t-1)
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 2)
                 {
-                    const int k = 16;
-                    Vector256<float> a0_0 = Vector256<float>.Zero;
-                    Vector256<float> a1_0 = Vector256<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    float* dst = grads + 14336 + (q * 128 + j) * 128;
+                    for (int k = 0; k < 128; k += 16)
+                    {
+                        Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
+                        Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4512 + t * 128 + k, zr = sm + 56144 + t * 512;
+                                Vector256<float> x0 = Vector256.Load(x + 0), x1 = Vector256.Load(x + 8);
+                                Vector256<float> z0v = Vector256.Create(zr[z0]);
+                                a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
+                                a0_1 = Vector256.FusedMultiplyAdd(z0v, x1, a0_1);
+                                Vector256<float> z1v = Vector256.Create(zr[z1]);
+                                a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
+                                a1_1 = Vector256.FusedMultiplyAdd(z1v, x1, a1_1);
+                            }
+                        }
+                        Vector256.Store(first ? a0_0 : Vector256.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector256.Store(first ? a0_1 : Vector256.Load(dst + 0 + k + 8) + a0_1, dst + 0 + k + 8);
+                        Vector256.Store(first ? a1_0 : Vector256.Load(dst + 128 + k + 0) + a1_0, dst + 128 + k + 0);
+                        Vector256.Store(first ? a1_1 : Vector256.Load(dst + 128 + k + 8) + a1_1, dst + 128 + k + 8);
+                    }
+                }
+            }
+            // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 8)
+                {
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector256<float> sum = Vector256<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28 + k, zr = sm + 56144 + t * 512;
-                            Vector256<float> x0 = Vector256.Load(x + 0);
-                            Vector256<float> z0v = Vector256.Create(zr[z0]);
-                            a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
-                            Vector256<float> z1v = Vector256.Create(zr[z1]);
-                            a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
+                            sum += Vector256.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
                         }
                     }
-                    Vector256.Store(a0_0, dst + 0 + k + 0);
-                    Vector256.Store(a1_0, dst + 28 + k + 0);
+                    Vector256.Store(first ? sum : Vector256.Load(grads + 79872 + q * 128 + j) + sum, grads + 79872 + q * 128 + j);
                 }
             }
-        }
-        // columns 24 to 27: vectors of hidden lanes of one gate times a broadcast x value, 4 at a time
-        for (int k = 24; k < 28; k++)
-        {
-            for (int gv = 0; gv < 64; gv += 4)
+            for (int q = 0; q < 4; q++)
             {
-                int q0 = (gv + 0) / 16, j0 = ((gv + 0) % 16) * 8, q1 = (gv + 1) / 16, j1 = ((gv + 1) % 16) * 8, q2 = (gv + 2) / 16, j2 = ((gv + 2) % 16) * 8, q3 = (gv + 3) / 16, j3 = ((gv + 3) % 16) * 8;
-                int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15), z3 = (j3 >> 4) * 64 + q3 * 16 + (j3 & 15);
-                Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero, a2 = Vector256<float>.Zero, a3 = Vector256<float>.Zero;
-                for (int s = 0; s < batch; s++)
+                int slot = q;
+                for (int j = 0; j < 128; j += 8)
                 {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28, zr = sm + 56144 + t * 512;
-                        Vector256<float> xk = Vector256.Create(x[k]);
-                        a0 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z0), a0);
-                        a1 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z1), a1);
-                        a2 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z2), a2);
-                        a3 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z3), a3);
-                    }
-                }
-                for (int e = 0; e < 8 && j0 + e < 128; e++)
-                {
-                    grads[0 + (q0 * 128 + j0 + e) * 28 + k] = a0[e];
-                }
-                for (int e = 0; e < 8 && j1 + e < 128; e++)
-                {
-                    grads[0 + (q1 * 128 + j1 + e) * 28 + k] = a1[e];
-                }
-                for (int e = 0; e < 8 && j2 + e < 128; e++)
-                {
-                    grads[0 + (q2 * 128 + j2 + e) * 28 + k] = a2[e];
-                }
-                for (int e = 0; e < 8 && j3 + e < 128; e++)
-                {
-                    grads[0 + (q3 * 128 + j3 + e) * 28 + k] = a3[e];
-                }
-            }
-        }
-        // weight_hh_l0 [512, 128]: dZ (recurrent side) x h_(t-1)
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 2)
-            {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
-                float* dst = grads + 14336 + (q * 128 + j) * 128;
-                for (int k = 0; k < 128; k += 16)
-                {
-                    Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
-                    Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector256<float> sum = Vector256<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4512 + t * 128 + k, zr = sm + 56144 + t * 512;
-                            Vector256<float> x0 = Vector256.Load(x + 0), x1 = Vector256.Load(x + 8);
-                            Vector256<float> z0v = Vector256.Create(zr[z0]);
-                            a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
-                            a0_1 = Vector256.FusedMultiplyAdd(z0v, x1, a0_1);
-                            Vector256<float> z1v = Vector256.Create(zr[z1]);
-                            a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
-                            a1_1 = Vector256.FusedMultiplyAdd(z1v, x1, a1_1);
+                            sum += Vector256.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
                         }
                     }
-                    Vector256.Store(a0_0, dst + 0 + k + 0);
-                    Vector256.Store(a0_1, dst + 0 + k + 8);
-                    Vector256.Store(a1_0, dst + 128 + k + 0);
-                    Vector256.Store(a1_1, dst + 128 + k + 8);
+                    Vector256.Store(first ? sum : Vector256.Load(grads + 80384 + q * 128 + j) + sum, grads + 80384 + q * 128 + j);
                 }
-            }
-        }
-        // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 8)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector256<float> sum = Vector256<float>.Zero;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += Vector256.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
-                    }
-                }
-                Vector256.Store(sum, grads + 79872 + q * 128 + j);
-            }
-        }
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 8)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector256<float> sum = Vector256<float>.Zero;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += Vector256.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
-                    }
-                }
-                Vector256.Store(sum, grads + 80384 + q * 128 + j);
             }
         }
     }
@@ -5733,124 +5775,131 @@ file static class SeedRnnKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_L0_GradWeight_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
-        // weight_ih_l0 [512, 28]: dZ (input side) x x_t
-        for (int q = 0; q < 4; q++)
+        // Samples in blocks of 2 (56 rows of dZ and x), so a block stays in L2 while every output tile
+        // passes over it; the first block writes, the others add.
+        for (int s0 = 0; s0 < batch; s0 += 2)
         {
-            int slot = q;
-            for (int j = 0; j < 128; j += 2)
+            int s1 = global::System.Math.Min(s0 + 2, batch);
+            bool first = s0 == 0;
+            // weight_ih_l0 [512, 28]: dZ (input side) x x_t
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
-                float* dst = grads + 0 + (q * 128 + j) * 28;
-                for (int k = 0; k < 24; k += 8)
+                int slot = q;
+                for (int j = 0; j < 128; j += 2)
                 {
-                    Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero;
-                    Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    float* dst = grads + 0 + (q * 128 + j) * 28;
+                    for (int k = 0; k < 24; k += 8)
+                    {
+                        Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero;
+                        Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28 + k, zr = sm + 56144 + t * 512;
+                                Vector128<float> x0 = Vector128.Load(x + 0), x1 = Vector128.Load(x + 4);
+                                Vector128<float> z0v = Vector128.Create(zr[z0]);
+                                a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
+                                a0_1 = Vector128.MultiplyAddEstimate(z0v, x1, a0_1);
+                                Vector128<float> z1v = Vector128.Create(zr[z1]);
+                                a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
+                                a1_1 = Vector128.MultiplyAddEstimate(z1v, x1, a1_1);
+                            }
+                        }
+                        Vector128.Store(first ? a0_0 : Vector128.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector128.Store(first ? a0_1 : Vector128.Load(dst + 0 + k + 4) + a0_1, dst + 0 + k + 4);
+                        Vector128.Store(first ? a1_0 : Vector128.Load(dst + 28 + k + 0) + a1_0, dst + 28 + k + 0);
+                        Vector128.Store(first ? a1_1 : Vector128.Load(dst + 28 + k + 4) + a1_1, dst + 28 + k + 4);
+                    }
+                    {
+                        const int k = 24;
+                        Vector128<float> a0_0 = Vector128<float>.Zero;
+                        Vector128<float> a1_0 = Vector128<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28 + k, zr = sm + 56144 + t * 512;
+                                Vector128<float> x0 = Vector128.Load(x + 0);
+                                Vector128<float> z0v = Vector128.Create(zr[z0]);
+                                a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
+                                Vector128<float> z1v = Vector128.Create(zr[z1]);
+                                a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
+                            }
+                        }
+                        Vector128.Store(first ? a0_0 : Vector128.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector128.Store(first ? a1_0 : Vector128.Load(dst + 28 + k + 0) + a1_0, dst + 28 + k + 0);
+                    }
+                }
+            }
+            // weight_hh_l0 [512, 128]: dZ (recurrent side) x h_(t-1)
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 2)
+                {
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    float* dst = grads + 14336 + (q * 128 + j) * 128;
+                    for (int k = 0; k < 128; k += 8)
+                    {
+                        Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero;
+                        Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4512 + t * 128 + k, zr = sm + 56144 + t * 512;
+                                Vector128<float> x0 = Vector128.Load(x + 0), x1 = Vector128.Load(x + 4);
+                                Vector128<float> z0v = Vector128.Create(zr[z0]);
+                                a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
+                                a0_1 = Vector128.MultiplyAddEstimate(z0v, x1, a0_1);
+                                Vector128<float> z1v = Vector128.Create(zr[z1]);
+                                a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
+                                a1_1 = Vector128.MultiplyAddEstimate(z1v, x1, a1_1);
+                            }
+                        }
+                        Vector128.Store(first ? a0_0 : Vector128.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector128.Store(first ? a0_1 : Vector128.Load(dst + 0 + k + 4) + a0_1, dst + 0 + k + 4);
+                        Vector128.Store(first ? a1_0 : Vector128.Load(dst + 128 + k + 0) + a1_0, dst + 128 + k + 0);
+                        Vector128.Store(first ? a1_1 : Vector128.Load(dst + 128 + k + 4) + a1_1, dst + 128 + k + 4);
+                    }
+                }
+            }
+            // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 4)
+                {
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector128<float> sum = Vector128<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28 + k, zr = sm + 56144 + t * 512;
-                            Vector128<float> x0 = Vector128.Load(x + 0), x1 = Vector128.Load(x + 4);
-                            Vector128<float> z0v = Vector128.Create(zr[z0]);
-                            a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
-                            a0_1 = Vector128.MultiplyAddEstimate(z0v, x1, a0_1);
-                            Vector128<float> z1v = Vector128.Create(zr[z1]);
-                            a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
-                            a1_1 = Vector128.MultiplyAddEstimate(z1v, x1, a1_1);
+                            sum += Vector128.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
                         }
                     }
-                    Vector128.Store(a0_0, dst + 0 + k + 0);
-                    Vector128.Store(a0_1, dst + 0 + k + 4);
-                    Vector128.Store(a1_0, dst + 28 + k + 0);
-                    Vector128.Store(a1_1, dst + 28 + k + 4);
+                    Vector128.Store(first ? sum : Vector128.Load(grads + 79872 + q * 128 + j) + sum, grads + 79872 + q * 128 + j);
                 }
+            }
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 4)
                 {
-                    const int k = 24;
-                    Vector128<float> a0_0 = Vector128<float>.Zero;
-                    Vector128<float> a1_0 = Vector128<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector128<float> sum = Vector128<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28 + k, zr = sm + 56144 + t * 512;
-                            Vector128<float> x0 = Vector128.Load(x + 0);
-                            Vector128<float> z0v = Vector128.Create(zr[z0]);
-                            a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
-                            Vector128<float> z1v = Vector128.Create(zr[z1]);
-                            a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
+                            sum += Vector128.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
                         }
                     }
-                    Vector128.Store(a0_0, dst + 0 + k + 0);
-                    Vector128.Store(a1_0, dst + 28 + k + 0);
+                    Vector128.Store(first ? sum : Vector128.Load(grads + 80384 + q * 128 + j) + sum, grads + 80384 + q * 128 + j);
                 }
-            }
-        }
-        // weight_hh_l0 [512, 128]: dZ (recurrent side) x h_(t-1)
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 2)
-            {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
-                float* dst = grads + 14336 + (q * 128 + j) * 128;
-                for (int k = 0; k < 128; k += 8)
-                {
-                    Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero;
-                    Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero;
-                    for (int s = 0; s < batch; s++)
-                    {
-                        for (int t = 0; t < 28; t++)
-                        {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4512 + t * 128 + k, zr = sm + 56144 + t * 512;
-                            Vector128<float> x0 = Vector128.Load(x + 0), x1 = Vector128.Load(x + 4);
-                            Vector128<float> z0v = Vector128.Create(zr[z0]);
-                            a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
-                            a0_1 = Vector128.MultiplyAddEstimate(z0v, x1, a0_1);
-                            Vector128<float> z1v = Vector128.Create(zr[z1]);
-                            a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
-                            a1_1 = Vector128.MultiplyAddEstimate(z1v, x1, a1_1);
-                        }
-                    }
-                    Vector128.Store(a0_0, dst + 0 + k + 0);
-                    Vector128.Store(a0_1, dst + 0 + k + 4);
-                    Vector128.Store(a1_0, dst + 128 + k + 0);
-                    Vector128.Store(a1_1, dst + 128 + k + 4);
-                }
-            }
-        }
-        // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 4)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector128<float> sum = Vector128<float>.Zero;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += Vector128.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
-                    }
-                }
-                Vector128.Store(sum, grads + 79872 + q * 128 + j);
-            }
-        }
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 4)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector128<float> sum = Vector128<float>.Zero;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += Vector128.Load(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
-                    }
-                }
-                Vector128.Store(sum, grads + 80384 + q * 128 + j);
             }
         }
     }
@@ -5859,101 +5908,108 @@ file static class SeedRnnKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_L0_GradWeight_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
-        // weight_ih_l0 [512, 28]: dZ (input side) x x_t
-        for (int q = 0; q < 4; q++)
+        // Samples in blocks of 2 (56 rows of dZ and x), so a block stays in L2 while every output tile
+        // passes over it; the first block writes, the others add.
+        for (int s0 = 0; s0 < batch; s0 += 2)
         {
-            int slot = q;
-            for (int j = 0; j < 128; j += 1)
+            int s1 = global::System.Math.Min(s0 + 2, batch);
+            bool first = s0 == 0;
+            // weight_ih_l0 [512, 28]: dZ (input side) x x_t
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
-                float* dst = grads + 0 + (q * 128 + j) * 28;
-                for (int k = 0; k < 28; k += 4)
+                int slot = q;
+                for (int j = 0; j < 128; j += 1)
                 {
-                    float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f, a0_3 = 0f;
-                    for (int s = 0; s < batch; s++)
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    float* dst = grads + 0 + (q * 128 + j) * 28;
+                    for (int k = 0; k < 28; k += 4)
+                    {
+                        float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f, a0_3 = 0f;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28 + k, zr = sm + 56144 + t * 512;
+                                float x0 = *(x + 0), x1 = *(x + 1), x2 = *(x + 2), x3 = *(x + 3);
+                                float z0v = zr[z0];
+                                a0_0 = a0_0 + z0v * x0;
+                                a0_1 = a0_1 + z0v * x1;
+                                a0_2 = a0_2 + z0v * x2;
+                                a0_3 = a0_3 + z0v * x3;
+                            }
+                        }
+                        *(dst + 0 + k + 0) = first ? a0_0 : *(dst + 0 + k + 0) + a0_0;
+                        *(dst + 0 + k + 1) = first ? a0_1 : *(dst + 0 + k + 1) + a0_1;
+                        *(dst + 0 + k + 2) = first ? a0_2 : *(dst + 0 + k + 2) + a0_2;
+                        *(dst + 0 + k + 3) = first ? a0_3 : *(dst + 0 + k + 3) + a0_3;
+                    }
+                }
+            }
+            // weight_hh_l0 [512, 128]: dZ (recurrent side) x h_(t-1)
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 1)
+                {
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    float* dst = grads + 14336 + (q * 128 + j) * 128;
+                    for (int k = 0; k < 128; k += 4)
+                    {
+                        float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f, a0_3 = 0f;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 28; t++)
+                            {
+                                float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4512 + t * 128 + k, zr = sm + 56144 + t * 512;
+                                float x0 = *(x + 0), x1 = *(x + 1), x2 = *(x + 2), x3 = *(x + 3);
+                                float z0v = zr[z0];
+                                a0_0 = a0_0 + z0v * x0;
+                                a0_1 = a0_1 + z0v * x1;
+                                a0_2 = a0_2 + z0v * x2;
+                                a0_3 = a0_3 + z0v * x3;
+                            }
+                        }
+                        *(dst + 0 + k + 0) = first ? a0_0 : *(dst + 0 + k + 0) + a0_0;
+                        *(dst + 0 + k + 1) = first ? a0_1 : *(dst + 0 + k + 1) + a0_1;
+                        *(dst + 0 + k + 2) = first ? a0_2 : *(dst + 0 + k + 2) + a0_2;
+                        *(dst + 0 + k + 3) = first ? a0_3 : *(dst + 0 + k + 3) + a0_3;
+                    }
+                }
+            }
+            // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
+            for (int q = 0; q < 4; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 128; j += 1)
+                {
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    float sum = 0f;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28 + k, zr = sm + 56144 + t * 512;
-                            float x0 = *(x + 0), x1 = *(x + 1), x2 = *(x + 2), x3 = *(x + 3);
-                            float z0v = zr[z0];
-                            a0_0 = a0_0 + z0v * x0;
-                            a0_1 = a0_1 + z0v * x1;
-                            a0_2 = a0_2 + z0v * x2;
-                            a0_3 = a0_3 + z0v * x3;
+                            sum += *(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
                         }
                     }
-                    *(dst + 0 + k + 0) = a0_0;
-                    *(dst + 0 + k + 1) = a0_1;
-                    *(dst + 0 + k + 2) = a0_2;
-                    *(dst + 0 + k + 3) = a0_3;
+                    grads[79872 + q * 128 + j] = first ? sum : grads[79872 + q * 128 + j] + sum;
                 }
             }
-        }
-        // weight_hh_l0 [512, 128]: dZ (recurrent side) x h_(t-1)
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 1)
+            for (int q = 0; q < 4; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
-                float* dst = grads + 14336 + (q * 128 + j) * 128;
-                for (int k = 0; k < 128; k += 4)
+                int slot = q;
+                for (int j = 0; j < 128; j += 1)
                 {
-                    float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f, a0_3 = 0f;
-                    for (int s = 0; s < batch; s++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    float sum = 0f;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
-                            float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 4512 + t * 128 + k, zr = sm + 56144 + t * 512;
-                            float x0 = *(x + 0), x1 = *(x + 1), x2 = *(x + 2), x3 = *(x + 3);
-                            float z0v = zr[z0];
-                            a0_0 = a0_0 + z0v * x0;
-                            a0_1 = a0_1 + z0v * x1;
-                            a0_2 = a0_2 + z0v * x2;
-                            a0_3 = a0_3 + z0v * x3;
+                            sum += *(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
                         }
                     }
-                    *(dst + 0 + k + 0) = a0_0;
-                    *(dst + 0 + k + 1) = a0_1;
-                    *(dst + 0 + k + 2) = a0_2;
-                    *(dst + 0 + k + 3) = a0_3;
+                    grads[80384 + q * 128 + j] = first ? sum : grads[80384 + q * 128 + j] + sum;
                 }
-            }
-        }
-        // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 1)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                float sum = 0f;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += *(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
-                    }
-                }
-                grads[79872 + q * 128 + j] = sum;
-            }
-        }
-        for (int q = 0; q < 4; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 128; j += 1)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                float sum = 0f;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 28; t++)
-                    {
-                        sum += *(arena + s * SeedRnn.ArenaFloatsPerSample + 56144 + t * 512 + zo);
-                    }
-                }
-                grads[80384 + q * 128 + j] = sum;
             }
         }
     }

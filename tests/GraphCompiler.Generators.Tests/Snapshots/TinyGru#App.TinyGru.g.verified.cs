@@ -2399,112 +2399,119 @@ file static class TinyGruKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Gru_L0_GradWeight_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
-        // weight_ih_l0 [15, 3]: dZ (input side) x x_t
-        // columns 0 to 2: vectors of hidden lanes of one gate times a broadcast x value, 3 at a time
-        for (int k = 0; k < 3; k++)
+        // Samples in blocks of 16 (64 rows of dZ and x), so a block stays in L2 while every output tile
+        // passes over it; the first block writes, the others add.
+        for (int s0 = 0; s0 < batch; s0 += 16)
         {
-            for (int gv = 0; gv < 3; gv += 3)
+            int s1 = global::System.Math.Min(s0 + 16, batch);
+            bool first = s0 == 0;
+            // weight_ih_l0 [15, 3]: dZ (input side) x x_t
+            // columns 0 to 2: vectors of hidden lanes of one gate times a broadcast x value, 3 at a time
+            for (int k = 0; k < 3; k++)
             {
-                int q0 = (gv + 0) / 1, j0 = ((gv + 0) % 1) * 16, q1 = (gv + 1) / 1, j1 = ((gv + 1) % 1) * 16, q2 = (gv + 2) / 1, j2 = ((gv + 2) % 1) * 16;
-                int z0 = (j0 >> 4) * 64 + (q0 == 2 ? 3 : q0) * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + (q1 == 2 ? 3 : q1) * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + (q2 == 2 ? 3 : q2) * 16 + (j2 & 15);
-                Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero, a2 = Vector512<float>.Zero;
-                for (int s = 0; s < batch; s++)
+                for (int gv = 0; gv < 3; gv += 3)
                 {
-                    for (int t = 0; t < 4; t++)
+                    int q0 = (gv + 0) / 1, j0 = ((gv + 0) % 1) * 16, q1 = (gv + 1) / 1, j1 = ((gv + 1) % 1) * 16, q2 = (gv + 2) / 1, j2 = ((gv + 2) % 1) * 16;
+                    int z0 = (j0 >> 4) * 64 + (q0 == 2 ? 3 : q0) * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + (q1 == 2 ? 3 : q1) * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + (q2 == 2 ? 3 : q2) * 16 + (j2 & 15);
+                    Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero, a2 = Vector512<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
-                        float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 0 + t * 3, zr = sm + 608 + t * 64;
-                        Vector512<float> xk = Vector512.Create(x[k]);
-                        a0 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z0), a0);
-                        a1 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z1), a1);
-                        a2 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z2), a2);
+                        for (int t = 0; t < 4; t++)
+                        {
+                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 0 + t * 3, zr = sm + 608 + t * 64;
+                            Vector512<float> xk = Vector512.Create(x[k]);
+                            a0 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z0), a0);
+                            a1 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z1), a1);
+                            a2 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z2), a2);
+                        }
                     }
-                }
-                for (int e = 0; e < 16 && j0 + e < 5; e++)
-                {
-                    grads[0 + (q0 * 5 + j0 + e) * 3 + k] = a0[e];
-                }
-                for (int e = 0; e < 16 && j1 + e < 5; e++)
-                {
-                    grads[0 + (q1 * 5 + j1 + e) * 3 + k] = a1[e];
-                }
-                for (int e = 0; e < 16 && j2 + e < 5; e++)
-                {
-                    grads[0 + (q2 * 5 + j2 + e) * 3 + k] = a2[e];
+                    for (int e = 0; e < 16 && j0 + e < 5; e++)
+                    {
+                        grads[0 + (q0 * 5 + j0 + e) * 3 + k] = first ? a0[e] : grads[0 + (q0 * 5 + j0 + e) * 3 + k] + a0[e];
+                    }
+                    for (int e = 0; e < 16 && j1 + e < 5; e++)
+                    {
+                        grads[0 + (q1 * 5 + j1 + e) * 3 + k] = first ? a1[e] : grads[0 + (q1 * 5 + j1 + e) * 3 + k] + a1[e];
+                    }
+                    for (int e = 0; e < 16 && j2 + e < 5; e++)
+                    {
+                        grads[0 + (q2 * 5 + j2 + e) * 3 + k] = first ? a2[e] : grads[0 + (q2 * 5 + j2 + e) * 3 + k] + a2[e];
+                    }
                 }
             }
-        }
-        // weight_hh_l0 [15, 5]: dZ (recurrent side) x h_(t-1)
-        // columns 0 to 4: vectors of hidden lanes of one gate times a broadcast x value, 3 at a time
-        for (int k = 0; k < 5; k++)
-        {
-            for (int gv = 0; gv < 3; gv += 3)
+            // weight_hh_l0 [15, 5]: dZ (recurrent side) x h_(t-1)
+            // columns 0 to 4: vectors of hidden lanes of one gate times a broadcast x value, 3 at a time
+            for (int k = 0; k < 5; k++)
             {
-                int q0 = (gv + 0) / 1, j0 = ((gv + 0) % 1) * 16, q1 = (gv + 1) / 1, j1 = ((gv + 1) % 1) * 16, q2 = (gv + 2) / 1, j2 = ((gv + 2) % 1) * 16;
-                int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15);
-                Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero, a2 = Vector512<float>.Zero;
-                for (int s = 0; s < batch; s++)
+                for (int gv = 0; gv < 3; gv += 3)
                 {
-                    for (int t = 0; t < 4; t++)
+                    int q0 = (gv + 0) / 1, j0 = ((gv + 0) % 1) * 16, q1 = (gv + 1) / 1, j1 = ((gv + 1) % 1) * 16, q2 = (gv + 2) / 1, j2 = ((gv + 2) % 1) * 16;
+                    int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15);
+                    Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero, a2 = Vector512<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
-                        float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16, zr = sm + 608 + t * 64;
-                        Vector512<float> xk = Vector512.Create(x[k]);
-                        a0 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z0), a0);
-                        a1 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z1), a1);
-                        a2 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z2), a2);
+                        for (int t = 0; t < 4; t++)
+                        {
+                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16, zr = sm + 608 + t * 64;
+                            Vector512<float> xk = Vector512.Create(x[k]);
+                            a0 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z0), a0);
+                            a1 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z1), a1);
+                            a2 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z2), a2);
+                        }
                     }
-                }
-                for (int e = 0; e < 16 && j0 + e < 5; e++)
-                {
-                    grads[48 + (q0 * 5 + j0 + e) * 5 + k] = a0[e];
-                }
-                for (int e = 0; e < 16 && j1 + e < 5; e++)
-                {
-                    grads[48 + (q1 * 5 + j1 + e) * 5 + k] = a1[e];
-                }
-                for (int e = 0; e < 16 && j2 + e < 5; e++)
-                {
-                    grads[48 + (q2 * 5 + j2 + e) * 5 + k] = a2[e];
+                    for (int e = 0; e < 16 && j0 + e < 5; e++)
+                    {
+                        grads[48 + (q0 * 5 + j0 + e) * 5 + k] = first ? a0[e] : grads[48 + (q0 * 5 + j0 + e) * 5 + k] + a0[e];
+                    }
+                    for (int e = 0; e < 16 && j1 + e < 5; e++)
+                    {
+                        grads[48 + (q1 * 5 + j1 + e) * 5 + k] = first ? a1[e] : grads[48 + (q1 * 5 + j1 + e) * 5 + k] + a1[e];
+                    }
+                    for (int e = 0; e < 16 && j2 + e < 5; e++)
+                    {
+                        grads[48 + (q2 * 5 + j2 + e) * 5 + k] = first ? a2[e] : grads[48 + (q2 * 5 + j2 + e) * 5 + k] + a2[e];
+                    }
                 }
             }
-        }
-        // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
-        for (int q = 0; q < 3; q++)
-        {
-            int slot = (q == 2 ? 3 : q);
-            for (int j = 0; j < 5; j += 16)
+            // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
+            for (int q = 0; q < 3; q++)
             {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector512<float> sum = Vector512<float>.Zero;
-                for (int s = 0; s < batch; s++)
+                int slot = (q == 2 ? 3 : q);
+                for (int j = 0; j < 5; j += 16)
                 {
-                    for (int t = 0; t < 4; t++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector512<float> sum = Vector512<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
-                        sum += Vector512.Load(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
+                        for (int t = 0; t < 4; t++)
+                        {
+                            sum += Vector512.Load(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
+                        }
                     }
-                }
-                for (int e = 0; e < 16 && j + e < 5; e++)
-                {
-                    grads[128 + q * 5 + j + e] = sum[e];
+                    for (int e = 0; e < 16 && j + e < 5; e++)
+                    {
+                        grads[128 + q * 5 + j + e] = first ? sum[e] : grads[128 + q * 5 + j + e] + sum[e];
+                    }
                 }
             }
-        }
-        for (int q = 0; q < 3; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 5; j += 16)
+            for (int q = 0; q < 3; q++)
             {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector512<float> sum = Vector512<float>.Zero;
-                for (int s = 0; s < batch; s++)
+                int slot = q;
+                for (int j = 0; j < 5; j += 16)
                 {
-                    for (int t = 0; t < 4; t++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector512<float> sum = Vector512<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
-                        sum += Vector512.Load(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
+                        for (int t = 0; t < 4; t++)
+                        {
+                            sum += Vector512.Load(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
+                        }
                     }
-                }
-                for (int e = 0; e < 16 && j + e < 5; e++)
-                {
-                    grads[144 + q * 5 + j + e] = sum[e];
+                    for (int e = 0; e < 16 && j + e < 5; e++)
+                    {
+                        grads[144 + q * 5 + j + e] = first ? sum[e] : grads[144 + q * 5 + j + e] + sum[e];
+                    }
                 }
             }
         }
@@ -2514,112 +2521,119 @@ file static class TinyGruKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Gru_L0_GradWeight_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
-        // weight_ih_l0 [15, 3]: dZ (input side) x x_t
-        // columns 0 to 2: vectors of hidden lanes of one gate times a broadcast x value, 3 at a time
-        for (int k = 0; k < 3; k++)
+        // Samples in blocks of 16 (64 rows of dZ and x), so a block stays in L2 while every output tile
+        // passes over it; the first block writes, the others add.
+        for (int s0 = 0; s0 < batch; s0 += 16)
         {
-            for (int gv = 0; gv < 6; gv += 3)
+            int s1 = global::System.Math.Min(s0 + 16, batch);
+            bool first = s0 == 0;
+            // weight_ih_l0 [15, 3]: dZ (input side) x x_t
+            // columns 0 to 2: vectors of hidden lanes of one gate times a broadcast x value, 3 at a time
+            for (int k = 0; k < 3; k++)
             {
-                int q0 = (gv + 0) / 2, j0 = ((gv + 0) % 2) * 8, q1 = (gv + 1) / 2, j1 = ((gv + 1) % 2) * 8, q2 = (gv + 2) / 2, j2 = ((gv + 2) % 2) * 8;
-                int z0 = (j0 >> 4) * 64 + (q0 == 2 ? 3 : q0) * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + (q1 == 2 ? 3 : q1) * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + (q2 == 2 ? 3 : q2) * 16 + (j2 & 15);
-                Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero, a2 = Vector256<float>.Zero;
-                for (int s = 0; s < batch; s++)
+                for (int gv = 0; gv < 6; gv += 3)
                 {
-                    for (int t = 0; t < 4; t++)
+                    int q0 = (gv + 0) / 2, j0 = ((gv + 0) % 2) * 8, q1 = (gv + 1) / 2, j1 = ((gv + 1) % 2) * 8, q2 = (gv + 2) / 2, j2 = ((gv + 2) % 2) * 8;
+                    int z0 = (j0 >> 4) * 64 + (q0 == 2 ? 3 : q0) * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + (q1 == 2 ? 3 : q1) * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + (q2 == 2 ? 3 : q2) * 16 + (j2 & 15);
+                    Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero, a2 = Vector256<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
-                        float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 0 + t * 3, zr = sm + 608 + t * 64;
-                        Vector256<float> xk = Vector256.Create(x[k]);
-                        a0 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z0), a0);
-                        a1 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z1), a1);
-                        a2 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z2), a2);
+                        for (int t = 0; t < 4; t++)
+                        {
+                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 0 + t * 3, zr = sm + 608 + t * 64;
+                            Vector256<float> xk = Vector256.Create(x[k]);
+                            a0 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z0), a0);
+                            a1 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z1), a1);
+                            a2 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z2), a2);
+                        }
                     }
-                }
-                for (int e = 0; e < 8 && j0 + e < 5; e++)
-                {
-                    grads[0 + (q0 * 5 + j0 + e) * 3 + k] = a0[e];
-                }
-                for (int e = 0; e < 8 && j1 + e < 5; e++)
-                {
-                    grads[0 + (q1 * 5 + j1 + e) * 3 + k] = a1[e];
-                }
-                for (int e = 0; e < 8 && j2 + e < 5; e++)
-                {
-                    grads[0 + (q2 * 5 + j2 + e) * 3 + k] = a2[e];
+                    for (int e = 0; e < 8 && j0 + e < 5; e++)
+                    {
+                        grads[0 + (q0 * 5 + j0 + e) * 3 + k] = first ? a0[e] : grads[0 + (q0 * 5 + j0 + e) * 3 + k] + a0[e];
+                    }
+                    for (int e = 0; e < 8 && j1 + e < 5; e++)
+                    {
+                        grads[0 + (q1 * 5 + j1 + e) * 3 + k] = first ? a1[e] : grads[0 + (q1 * 5 + j1 + e) * 3 + k] + a1[e];
+                    }
+                    for (int e = 0; e < 8 && j2 + e < 5; e++)
+                    {
+                        grads[0 + (q2 * 5 + j2 + e) * 3 + k] = first ? a2[e] : grads[0 + (q2 * 5 + j2 + e) * 3 + k] + a2[e];
+                    }
                 }
             }
-        }
-        // weight_hh_l0 [15, 5]: dZ (recurrent side) x h_(t-1)
-        // columns 0 to 4: vectors of hidden lanes of one gate times a broadcast x value, 3 at a time
-        for (int k = 0; k < 5; k++)
-        {
-            for (int gv = 0; gv < 6; gv += 3)
+            // weight_hh_l0 [15, 5]: dZ (recurrent side) x h_(t-1)
+            // columns 0 to 4: vectors of hidden lanes of one gate times a broadcast x value, 3 at a time
+            for (int k = 0; k < 5; k++)
             {
-                int q0 = (gv + 0) / 2, j0 = ((gv + 0) % 2) * 8, q1 = (gv + 1) / 2, j1 = ((gv + 1) % 2) * 8, q2 = (gv + 2) / 2, j2 = ((gv + 2) % 2) * 8;
-                int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15);
-                Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero, a2 = Vector256<float>.Zero;
-                for (int s = 0; s < batch; s++)
+                for (int gv = 0; gv < 6; gv += 3)
                 {
-                    for (int t = 0; t < 4; t++)
+                    int q0 = (gv + 0) / 2, j0 = ((gv + 0) % 2) * 8, q1 = (gv + 1) / 2, j1 = ((gv + 1) % 2) * 8, q2 = (gv + 2) / 2, j2 = ((gv + 2) % 2) * 8;
+                    int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15);
+                    Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero, a2 = Vector256<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
-                        float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16, zr = sm + 608 + t * 64;
-                        Vector256<float> xk = Vector256.Create(x[k]);
-                        a0 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z0), a0);
-                        a1 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z1), a1);
-                        a2 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z2), a2);
+                        for (int t = 0; t < 4; t++)
+                        {
+                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16, zr = sm + 608 + t * 64;
+                            Vector256<float> xk = Vector256.Create(x[k]);
+                            a0 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z0), a0);
+                            a1 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z1), a1);
+                            a2 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z2), a2);
+                        }
                     }
-                }
-                for (int e = 0; e < 8 && j0 + e < 5; e++)
-                {
-                    grads[48 + (q0 * 5 + j0 + e) * 5 + k] = a0[e];
-                }
-                for (int e = 0; e < 8 && j1 + e < 5; e++)
-                {
-                    grads[48 + (q1 * 5 + j1 + e) * 5 + k] = a1[e];
-                }
-                for (int e = 0; e < 8 && j2 + e < 5; e++)
-                {
-                    grads[48 + (q2 * 5 + j2 + e) * 5 + k] = a2[e];
+                    for (int e = 0; e < 8 && j0 + e < 5; e++)
+                    {
+                        grads[48 + (q0 * 5 + j0 + e) * 5 + k] = first ? a0[e] : grads[48 + (q0 * 5 + j0 + e) * 5 + k] + a0[e];
+                    }
+                    for (int e = 0; e < 8 && j1 + e < 5; e++)
+                    {
+                        grads[48 + (q1 * 5 + j1 + e) * 5 + k] = first ? a1[e] : grads[48 + (q1 * 5 + j1 + e) * 5 + k] + a1[e];
+                    }
+                    for (int e = 0; e < 8 && j2 + e < 5; e++)
+                    {
+                        grads[48 + (q2 * 5 + j2 + e) * 5 + k] = first ? a2[e] : grads[48 + (q2 * 5 + j2 + e) * 5 + k] + a2[e];
+                    }
                 }
             }
-        }
-        // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
-        for (int q = 0; q < 3; q++)
-        {
-            int slot = (q == 2 ? 3 : q);
-            for (int j = 0; j < 5; j += 8)
+            // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
+            for (int q = 0; q < 3; q++)
             {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector256<float> sum = Vector256<float>.Zero;
-                for (int s = 0; s < batch; s++)
+                int slot = (q == 2 ? 3 : q);
+                for (int j = 0; j < 5; j += 8)
                 {
-                    for (int t = 0; t < 4; t++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector256<float> sum = Vector256<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
-                        sum += Vector256.Load(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
+                        for (int t = 0; t < 4; t++)
+                        {
+                            sum += Vector256.Load(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
+                        }
                     }
-                }
-                for (int e = 0; e < 8 && j + e < 5; e++)
-                {
-                    grads[128 + q * 5 + j + e] = sum[e];
+                    for (int e = 0; e < 8 && j + e < 5; e++)
+                    {
+                        grads[128 + q * 5 + j + e] = first ? sum[e] : grads[128 + q * 5 + j + e] + sum[e];
+                    }
                 }
             }
-        }
-        for (int q = 0; q < 3; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 5; j += 8)
+            for (int q = 0; q < 3; q++)
             {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector256<float> sum = Vector256<float>.Zero;
-                for (int s = 0; s < batch; s++)
+                int slot = q;
+                for (int j = 0; j < 5; j += 8)
                 {
-                    for (int t = 0; t < 4; t++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector256<float> sum = Vector256<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
-                        sum += Vector256.Load(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
+                        for (int t = 0; t < 4; t++)
+                        {
+                            sum += Vector256.Load(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
+                        }
                     }
-                }
-                for (int e = 0; e < 8 && j + e < 5; e++)
-                {
-                    grads[144 + q * 5 + j + e] = sum[e];
+                    for (int e = 0; e < 8 && j + e < 5; e++)
+                    {
+                        grads[144 + q * 5 + j + e] = first ? sum[e] : grads[144 + q * 5 + j + e] + sum[e];
+                    }
                 }
             }
         }
@@ -2629,170 +2643,177 @@ file static class TinyGruKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Gru_L0_GradWeight_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
-        // weight_ih_l0 [15, 3]: dZ (input side) x x_t
-        // columns 0 to 2: vectors of hidden lanes of one gate times a broadcast x value, 4 at a time
-        for (int k = 0; k < 3; k++)
+        // Samples in blocks of 16 (64 rows of dZ and x), so a block stays in L2 while every output tile
+        // passes over it; the first block writes, the others add.
+        for (int s0 = 0; s0 < batch; s0 += 16)
         {
-            for (int gv = 0; gv < 12; gv += 4)
+            int s1 = global::System.Math.Min(s0 + 16, batch);
+            bool first = s0 == 0;
+            // weight_ih_l0 [15, 3]: dZ (input side) x x_t
+            // columns 0 to 2: vectors of hidden lanes of one gate times a broadcast x value, 4 at a time
+            for (int k = 0; k < 3; k++)
             {
-                int q0 = (gv + 0) / 4, j0 = ((gv + 0) % 4) * 4, q1 = (gv + 1) / 4, j1 = ((gv + 1) % 4) * 4, q2 = (gv + 2) / 4, j2 = ((gv + 2) % 4) * 4, q3 = (gv + 3) / 4, j3 = ((gv + 3) % 4) * 4;
-                int z0 = (j0 >> 4) * 64 + (q0 == 2 ? 3 : q0) * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + (q1 == 2 ? 3 : q1) * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + (q2 == 2 ? 3 : q2) * 16 + (j2 & 15), z3 = (j3 >> 4) * 64 + (q3 == 2 ? 3 : q3) * 16 + (j3 & 15);
-                Vector128<float> a0 = Vector128<float>.Zero, a1 = Vector128<float>.Zero, a2 = Vector128<float>.Zero, a3 = Vector128<float>.Zero;
-                for (int s = 0; s < batch; s++)
+                for (int gv = 0; gv < 12; gv += 4)
                 {
-                    for (int t = 0; t < 4; t++)
-                    {
-                        float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 0 + t * 3, zr = sm + 608 + t * 64;
-                        Vector128<float> xk = Vector128.Create(x[k]);
-                        a0 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z0), a0);
-                        a1 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z1), a1);
-                        a2 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z2), a2);
-                        a3 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z3), a3);
-                    }
-                }
-                for (int e = 0; e < 4 && j0 + e < 5; e++)
-                {
-                    grads[0 + (q0 * 5 + j0 + e) * 3 + k] = a0[e];
-                }
-                for (int e = 0; e < 4 && j1 + e < 5; e++)
-                {
-                    grads[0 + (q1 * 5 + j1 + e) * 3 + k] = a1[e];
-                }
-                for (int e = 0; e < 4 && j2 + e < 5; e++)
-                {
-                    grads[0 + (q2 * 5 + j2 + e) * 3 + k] = a2[e];
-                }
-                for (int e = 0; e < 4 && j3 + e < 5; e++)
-                {
-                    grads[0 + (q3 * 5 + j3 + e) * 3 + k] = a3[e];
-                }
-            }
-        }
-        // weight_hh_l0 [15, 5]: dZ (recurrent side) x h_(t-1)
-        for (int q = 0; q < 3; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 4; j += 2)
-            {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
-                float* dst = grads + 48 + (q * 5 + j) * 5;
-                for (int k = 0; k < 4; k += 4)
-                {
-                    Vector128<float> a0_0 = Vector128<float>.Zero;
-                    Vector128<float> a1_0 = Vector128<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int q0 = (gv + 0) / 4, j0 = ((gv + 0) % 4) * 4, q1 = (gv + 1) / 4, j1 = ((gv + 1) % 4) * 4, q2 = (gv + 2) / 4, j2 = ((gv + 2) % 4) * 4, q3 = (gv + 3) / 4, j3 = ((gv + 3) % 4) * 4;
+                    int z0 = (j0 >> 4) * 64 + (q0 == 2 ? 3 : q0) * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + (q1 == 2 ? 3 : q1) * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + (q2 == 2 ? 3 : q2) * 16 + (j2 & 15), z3 = (j3 >> 4) * 64 + (q3 == 2 ? 3 : q3) * 16 + (j3 & 15);
+                    Vector128<float> a0 = Vector128<float>.Zero, a1 = Vector128<float>.Zero, a2 = Vector128<float>.Zero, a3 = Vector128<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 4; t++)
                         {
-                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16 + k, zr = sm + 608 + t * 64;
-                            Vector128<float> x0 = Vector128.Load(x + 0);
-                            Vector128<float> z0v = Vector128.Create(zr[z0]);
-                            a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
-                            Vector128<float> z1v = Vector128.Create(zr[z1]);
-                            a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
+                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 0 + t * 3, zr = sm + 608 + t * 64;
+                            Vector128<float> xk = Vector128.Create(x[k]);
+                            a0 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z0), a0);
+                            a1 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z1), a1);
+                            a2 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z2), a2);
+                            a3 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z3), a3);
                         }
                     }
-                    Vector128.Store(a0_0, dst + 0 + k + 0);
-                    Vector128.Store(a1_0, dst + 5 + k + 0);
+                    for (int e = 0; e < 4 && j0 + e < 5; e++)
+                    {
+                        grads[0 + (q0 * 5 + j0 + e) * 3 + k] = first ? a0[e] : grads[0 + (q0 * 5 + j0 + e) * 3 + k] + a0[e];
+                    }
+                    for (int e = 0; e < 4 && j1 + e < 5; e++)
+                    {
+                        grads[0 + (q1 * 5 + j1 + e) * 3 + k] = first ? a1[e] : grads[0 + (q1 * 5 + j1 + e) * 3 + k] + a1[e];
+                    }
+                    for (int e = 0; e < 4 && j2 + e < 5; e++)
+                    {
+                        grads[0 + (q2 * 5 + j2 + e) * 3 + k] = first ? a2[e] : grads[0 + (q2 * 5 + j2 + e) * 3 + k] + a2[e];
+                    }
+                    for (int e = 0; e < 4 && j3 + e < 5; e++)
+                    {
+                        grads[0 + (q3 * 5 + j3 + e) * 3 + k] = first ? a3[e] : grads[0 + (q3 * 5 + j3 + e) * 3 + k] + a3[e];
+                    }
                 }
             }
-            for (int j = 4; j < 5; j++)
+            // weight_hh_l0 [15, 5]: dZ (recurrent side) x h_(t-1)
+            for (int q = 0; q < 3; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
-                float* dst = grads + 48 + (q * 5 + j) * 5;
-                for (int k = 0; k < 4; k += 4)
+                int slot = q;
+                for (int j = 0; j < 4; j += 2)
                 {
-                    Vector128<float> a0_0 = Vector128<float>.Zero;
-                    for (int s = 0; s < batch; s++)
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    float* dst = grads + 48 + (q * 5 + j) * 5;
+                    for (int k = 0; k < 4; k += 4)
+                    {
+                        Vector128<float> a0_0 = Vector128<float>.Zero;
+                        Vector128<float> a1_0 = Vector128<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 4; t++)
+                            {
+                                float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16 + k, zr = sm + 608 + t * 64;
+                                Vector128<float> x0 = Vector128.Load(x + 0);
+                                Vector128<float> z0v = Vector128.Create(zr[z0]);
+                                a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
+                                Vector128<float> z1v = Vector128.Create(zr[z1]);
+                                a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
+                            }
+                        }
+                        Vector128.Store(first ? a0_0 : Vector128.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                        Vector128.Store(first ? a1_0 : Vector128.Load(dst + 5 + k + 0) + a1_0, dst + 5 + k + 0);
+                    }
+                }
+                for (int j = 4; j < 5; j++)
+                {
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    float* dst = grads + 48 + (q * 5 + j) * 5;
+                    for (int k = 0; k < 4; k += 4)
+                    {
+                        Vector128<float> a0_0 = Vector128<float>.Zero;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 4; t++)
+                            {
+                                float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16 + k, zr = sm + 608 + t * 64;
+                                Vector128<float> x0 = Vector128.Load(x + 0);
+                                Vector128<float> z0v = Vector128.Create(zr[z0]);
+                                a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
+                            }
+                        }
+                        Vector128.Store(first ? a0_0 : Vector128.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
+                    }
+                }
+            }
+            // columns 4 to 4: vectors of hidden lanes of one gate times a broadcast x value, 4 at a time
+            for (int k = 4; k < 5; k++)
+            {
+                for (int gv = 0; gv < 12; gv += 4)
+                {
+                    int q0 = (gv + 0) / 4, j0 = ((gv + 0) % 4) * 4, q1 = (gv + 1) / 4, j1 = ((gv + 1) % 4) * 4, q2 = (gv + 2) / 4, j2 = ((gv + 2) % 4) * 4, q3 = (gv + 3) / 4, j3 = ((gv + 3) % 4) * 4;
+                    int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15), z3 = (j3 >> 4) * 64 + q3 * 16 + (j3 & 15);
+                    Vector128<float> a0 = Vector128<float>.Zero, a1 = Vector128<float>.Zero, a2 = Vector128<float>.Zero, a3 = Vector128<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 4; t++)
                         {
-                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16 + k, zr = sm + 608 + t * 64;
-                            Vector128<float> x0 = Vector128.Load(x + 0);
-                            Vector128<float> z0v = Vector128.Create(zr[z0]);
-                            a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
+                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16, zr = sm + 608 + t * 64;
+                            Vector128<float> xk = Vector128.Create(x[k]);
+                            a0 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z0), a0);
+                            a1 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z1), a1);
+                            a2 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z2), a2);
+                            a3 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z3), a3);
                         }
                     }
-                    Vector128.Store(a0_0, dst + 0 + k + 0);
-                }
-            }
-        }
-        // columns 4 to 4: vectors of hidden lanes of one gate times a broadcast x value, 4 at a time
-        for (int k = 4; k < 5; k++)
-        {
-            for (int gv = 0; gv < 12; gv += 4)
-            {
-                int q0 = (gv + 0) / 4, j0 = ((gv + 0) % 4) * 4, q1 = (gv + 1) / 4, j1 = ((gv + 1) % 4) * 4, q2 = (gv + 2) / 4, j2 = ((gv + 2) % 4) * 4, q3 = (gv + 3) / 4, j3 = ((gv + 3) % 4) * 4;
-                int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15), z3 = (j3 >> 4) * 64 + q3 * 16 + (j3 & 15);
-                Vector128<float> a0 = Vector128<float>.Zero, a1 = Vector128<float>.Zero, a2 = Vector128<float>.Zero, a3 = Vector128<float>.Zero;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 4; t++)
+                    for (int e = 0; e < 4 && j0 + e < 5; e++)
                     {
-                        float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16, zr = sm + 608 + t * 64;
-                        Vector128<float> xk = Vector128.Create(x[k]);
-                        a0 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z0), a0);
-                        a1 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z1), a1);
-                        a2 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z2), a2);
-                        a3 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z3), a3);
+                        grads[48 + (q0 * 5 + j0 + e) * 5 + k] = first ? a0[e] : grads[48 + (q0 * 5 + j0 + e) * 5 + k] + a0[e];
+                    }
+                    for (int e = 0; e < 4 && j1 + e < 5; e++)
+                    {
+                        grads[48 + (q1 * 5 + j1 + e) * 5 + k] = first ? a1[e] : grads[48 + (q1 * 5 + j1 + e) * 5 + k] + a1[e];
+                    }
+                    for (int e = 0; e < 4 && j2 + e < 5; e++)
+                    {
+                        grads[48 + (q2 * 5 + j2 + e) * 5 + k] = first ? a2[e] : grads[48 + (q2 * 5 + j2 + e) * 5 + k] + a2[e];
+                    }
+                    for (int e = 0; e < 4 && j3 + e < 5; e++)
+                    {
+                        grads[48 + (q3 * 5 + j3 + e) * 5 + k] = first ? a3[e] : grads[48 + (q3 * 5 + j3 + e) * 5 + k] + a3[e];
                     }
                 }
-                for (int e = 0; e < 4 && j0 + e < 5; e++)
-                {
-                    grads[48 + (q0 * 5 + j0 + e) * 5 + k] = a0[e];
-                }
-                for (int e = 0; e < 4 && j1 + e < 5; e++)
-                {
-                    grads[48 + (q1 * 5 + j1 + e) * 5 + k] = a1[e];
-                }
-                for (int e = 0; e < 4 && j2 + e < 5; e++)
-                {
-                    grads[48 + (q2 * 5 + j2 + e) * 5 + k] = a2[e];
-                }
-                for (int e = 0; e < 4 && j3 + e < 5; e++)
-                {
-                    grads[48 + (q3 * 5 + j3 + e) * 5 + k] = a3[e];
-                }
             }
-        }
-        // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
-        for (int q = 0; q < 3; q++)
-        {
-            int slot = (q == 2 ? 3 : q);
-            for (int j = 0; j < 5; j += 4)
+            // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
+            for (int q = 0; q < 3; q++)
             {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector128<float> sum = Vector128<float>.Zero;
-                for (int s = 0; s < batch; s++)
+                int slot = (q == 2 ? 3 : q);
+                for (int j = 0; j < 5; j += 4)
                 {
-                    for (int t = 0; t < 4; t++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector128<float> sum = Vector128<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
-                        sum += Vector128.Load(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
+                        for (int t = 0; t < 4; t++)
+                        {
+                            sum += Vector128.Load(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
+                        }
+                    }
+                    for (int e = 0; e < 4 && j + e < 5; e++)
+                    {
+                        grads[128 + q * 5 + j + e] = first ? sum[e] : grads[128 + q * 5 + j + e] + sum[e];
                     }
                 }
-                for (int e = 0; e < 4 && j + e < 5; e++)
-                {
-                    grads[128 + q * 5 + j + e] = sum[e];
-                }
             }
-        }
-        for (int q = 0; q < 3; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 5; j += 4)
+            for (int q = 0; q < 3; q++)
             {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                Vector128<float> sum = Vector128<float>.Zero;
-                for (int s = 0; s < batch; s++)
+                int slot = q;
+                for (int j = 0; j < 5; j += 4)
                 {
-                    for (int t = 0; t < 4; t++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    Vector128<float> sum = Vector128<float>.Zero;
+                    for (int s = s0; s < s1; s++)
                     {
-                        sum += Vector128.Load(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
+                        for (int t = 0; t < 4; t++)
+                        {
+                            sum += Vector128.Load(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
+                        }
                     }
-                }
-                for (int e = 0; e < 4 && j + e < 5; e++)
-                {
-                    grads[144 + q * 5 + j + e] = sum[e];
+                    for (int e = 0; e < 4 && j + e < 5; e++)
+                    {
+                        grads[144 + q * 5 + j + e] = first ? sum[e] : grads[144 + q * 5 + j + e] + sum[e];
+                    }
                 }
             }
         }
@@ -2802,114 +2823,121 @@ file static class TinyGruKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Gru_L0_GradWeight_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
-        // weight_ih_l0 [15, 3]: dZ (input side) x x_t
-        for (int q = 0; q < 3; q++)
+        // Samples in blocks of 16 (64 rows of dZ and x), so a block stays in L2 while every output tile
+        // passes over it; the first block writes, the others add.
+        for (int s0 = 0; s0 < batch; s0 += 16)
         {
-            int slot = (q == 2 ? 3 : q);
-            for (int j = 0; j < 5; j += 1)
+            int s1 = global::System.Math.Min(s0 + 16, batch);
+            bool first = s0 == 0;
+            // weight_ih_l0 [15, 3]: dZ (input side) x x_t
+            for (int q = 0; q < 3; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
-                float* dst = grads + 0 + (q * 5 + j) * 3;
-                for (int k = 0; k < 3; k += 3)
+                int slot = (q == 2 ? 3 : q);
+                for (int j = 0; j < 5; j += 1)
                 {
-                    float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f;
-                    for (int s = 0; s < batch; s++)
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    float* dst = grads + 0 + (q * 5 + j) * 3;
+                    for (int k = 0; k < 3; k += 3)
+                    {
+                        float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 4; t++)
+                            {
+                                float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 0 + t * 3 + k, zr = sm + 608 + t * 64;
+                                float x0 = *(x + 0), x1 = *(x + 1), x2 = *(x + 2);
+                                float z0v = zr[z0];
+                                a0_0 = a0_0 + z0v * x0;
+                                a0_1 = a0_1 + z0v * x1;
+                                a0_2 = a0_2 + z0v * x2;
+                            }
+                        }
+                        *(dst + 0 + k + 0) = first ? a0_0 : *(dst + 0 + k + 0) + a0_0;
+                        *(dst + 0 + k + 1) = first ? a0_1 : *(dst + 0 + k + 1) + a0_1;
+                        *(dst + 0 + k + 2) = first ? a0_2 : *(dst + 0 + k + 2) + a0_2;
+                    }
+                }
+            }
+            // weight_hh_l0 [15, 5]: dZ (recurrent side) x h_(t-1)
+            for (int q = 0; q < 3; q++)
+            {
+                int slot = q;
+                for (int j = 0; j < 5; j += 1)
+                {
+                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    float* dst = grads + 48 + (q * 5 + j) * 5;
+                    for (int k = 0; k < 4; k += 4)
+                    {
+                        float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f, a0_3 = 0f;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 4; t++)
+                            {
+                                float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16 + k, zr = sm + 608 + t * 64;
+                                float x0 = *(x + 0), x1 = *(x + 1), x2 = *(x + 2), x3 = *(x + 3);
+                                float z0v = zr[z0];
+                                a0_0 = a0_0 + z0v * x0;
+                                a0_1 = a0_1 + z0v * x1;
+                                a0_2 = a0_2 + z0v * x2;
+                                a0_3 = a0_3 + z0v * x3;
+                            }
+                        }
+                        *(dst + 0 + k + 0) = first ? a0_0 : *(dst + 0 + k + 0) + a0_0;
+                        *(dst + 0 + k + 1) = first ? a0_1 : *(dst + 0 + k + 1) + a0_1;
+                        *(dst + 0 + k + 2) = first ? a0_2 : *(dst + 0 + k + 2) + a0_2;
+                        *(dst + 0 + k + 3) = first ? a0_3 : *(dst + 0 + k + 3) + a0_3;
+                    }
+                    {
+                        const int k = 4;
+                        float a0_0 = 0f;
+                        for (int s = s0; s < s1; s++)
+                        {
+                            for (int t = 0; t < 4; t++)
+                            {
+                                float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16 + k, zr = sm + 608 + t * 64;
+                                float x0 = *(x + 0);
+                                float z0v = zr[z0];
+                                a0_0 = a0_0 + z0v * x0;
+                            }
+                        }
+                        *(dst + 0 + k + 0) = first ? a0_0 : *(dst + 0 + k + 0) + a0_0;
+                    }
+                }
+            }
+            // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
+            for (int q = 0; q < 3; q++)
+            {
+                int slot = (q == 2 ? 3 : q);
+                for (int j = 0; j < 5; j += 1)
+                {
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    float sum = 0f;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 4; t++)
                         {
-                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 0 + t * 3 + k, zr = sm + 608 + t * 64;
-                            float x0 = *(x + 0), x1 = *(x + 1), x2 = *(x + 2);
-                            float z0v = zr[z0];
-                            a0_0 = a0_0 + z0v * x0;
-                            a0_1 = a0_1 + z0v * x1;
-                            a0_2 = a0_2 + z0v * x2;
+                            sum += *(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
                         }
                     }
-                    *(dst + 0 + k + 0) = a0_0;
-                    *(dst + 0 + k + 1) = a0_1;
-                    *(dst + 0 + k + 2) = a0_2;
+                    grads[128 + q * 5 + j] = first ? sum : grads[128 + q * 5 + j] + sum;
                 }
             }
-        }
-        // weight_hh_l0 [15, 5]: dZ (recurrent side) x h_(t-1)
-        for (int q = 0; q < 3; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 5; j += 1)
+            for (int q = 0; q < 3; q++)
             {
-                int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
-                float* dst = grads + 48 + (q * 5 + j) * 5;
-                for (int k = 0; k < 4; k += 4)
+                int slot = q;
+                for (int j = 0; j < 5; j += 1)
                 {
-                    float a0_0 = 0f, a0_1 = 0f, a0_2 = 0f, a0_3 = 0f;
-                    for (int s = 0; s < batch; s++)
+                    int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
+                    float sum = 0f;
+                    for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 4; t++)
                         {
-                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16 + k, zr = sm + 608 + t * 64;
-                            float x0 = *(x + 0), x1 = *(x + 1), x2 = *(x + 2), x3 = *(x + 3);
-                            float z0v = zr[z0];
-                            a0_0 = a0_0 + z0v * x0;
-                            a0_1 = a0_1 + z0v * x1;
-                            a0_2 = a0_2 + z0v * x2;
-                            a0_3 = a0_3 + z0v * x3;
+                            sum += *(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
                         }
                     }
-                    *(dst + 0 + k + 0) = a0_0;
-                    *(dst + 0 + k + 1) = a0_1;
-                    *(dst + 0 + k + 2) = a0_2;
-                    *(dst + 0 + k + 3) = a0_3;
+                    grads[144 + q * 5 + j] = first ? sum : grads[144 + q * 5 + j] + sum;
                 }
-                {
-                    const int k = 4;
-                    float a0_0 = 0f;
-                    for (int s = 0; s < batch; s++)
-                    {
-                        for (int t = 0; t < 4; t++)
-                        {
-                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16 + k, zr = sm + 608 + t * 64;
-                            float x0 = *(x + 0);
-                            float z0v = zr[z0];
-                            a0_0 = a0_0 + z0v * x0;
-                        }
-                    }
-                    *(dst + 0 + k + 0) = a0_0;
-                }
-            }
-        }
-        // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
-        for (int q = 0; q < 3; q++)
-        {
-            int slot = (q == 2 ? 3 : q);
-            for (int j = 0; j < 5; j += 1)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                float sum = 0f;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 4; t++)
-                    {
-                        sum += *(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
-                    }
-                }
-                grads[128 + q * 5 + j] = sum;
-            }
-        }
-        for (int q = 0; q < 3; q++)
-        {
-            int slot = q;
-            for (int j = 0; j < 5; j += 1)
-            {
-                int zo = (j >> 4) * 64 + slot * 16 + (j & 15);
-                float sum = 0f;
-                for (int s = 0; s < batch; s++)
-                {
-                    for (int t = 0; t < 4; t++)
-                    {
-                        sum += *(arena + s * TinyGru.ArenaFloatsPerSample + 608 + t * 64 + zo);
-                    }
-                }
-                grads[144 + q * 5 + j] = sum;
             }
         }
     }
