@@ -43,7 +43,7 @@ internal static class RecurrentEmitter
     private static string Slot(RecurrentLayerPlan p, string q) => p.IsLstm ? q : $"({q} == 2 ? 3 : {q})";
 
     /// <summary>Units in tiles of <paramref name="units"/>, then one at a time; declares ln{i} (first lane) and go{i} (offset in a gate row).</summary>
-    private static void UnitLoop(CodeWriter w, int total, int units, Action<int> body)
+    private static void UnitLoop(CodeWriter w, int total, int units, Action<int> body, bool serpentine = false)
     {
         int full = total / units * units;
         if (full == units)
@@ -51,6 +51,15 @@ internal static class RecurrentEmitter
             using (w.Scope())
             {
                 w.Line("const int u = 0;");
+                body(units);
+            }
+        }
+        else if (full > 0 && serpentine)
+        {
+            // Odd steps walk the units backwards: the weights a step read last are still in L1 when the next begins.
+            using (w.Block($"for (int uu = 0; uu < {full}; uu += {units})"))
+            {
+                w.Line($"int u = (t & 1) == 0 ? uu : {full - units} - uu;");
                 body(units);
             }
         }
@@ -79,13 +88,13 @@ internal static class RecurrentEmitter
         {
             using (w.Block($"for (; s + {tiles.Main.Rows} <= batch; s += {tiles.Main.Rows})"))
             {
-                UnitLoop(w, units, tiles.Main.Units, u => tile(tiles.Main.Rows, u));
+                UnitLoop(w, units, tiles.Main.Units, u => tile(tiles.Main.Rows, u), serpentine: true);
             }
         }
 
         using (w.Block("for (; s < batch; s++)"))
         {
-            UnitLoop(w, units, tiles.Tail.Units, u => tile(1, u));
+            UnitLoop(w, units, tiles.Tail.Units, u => tile(1, u), serpentine: true);
         }
     }
 

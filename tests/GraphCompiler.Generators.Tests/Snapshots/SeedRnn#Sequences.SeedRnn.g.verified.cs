@@ -806,8 +806,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s + 6 <= batch; s += 6)
             {
-                for (int u = 0; u < 8; u += 1)
+                for (int uu = 0; uu < 8; uu += 1)
                 {
+                    int u = (t & 1) == 0 ? uu : 7 - uu;
                     int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
                     float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 4512 + t * 128, gt1 = sm1 + 11936 + t * 512; // h_(t-1), gates of step t
@@ -921,8 +922,9 @@ file static class SeedRnnKernels
             }
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 8; u += 2)
+                for (int uu = 0; uu < 8; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 6 - uu;
                     int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
@@ -981,8 +983,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s + 2 <= batch; s += 2)
             {
-                for (int u = 0; u < 16; u += 1)
+                for (int uu = 0; uu < 16; uu += 1)
                 {
+                    int u = (t & 1) == 0 ? uu : 15 - uu;
                     int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
                     float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 4512 + t * 128, gt1 = sm1 + 11936 + t * 512; // h_(t-1), gates of step t
@@ -1028,8 +1031,9 @@ file static class SeedRnnKernels
             }
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 16; u += 2)
+                for (int uu = 0; uu < 16; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 14 - uu;
                     int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
@@ -1088,8 +1092,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s + 2 <= batch; s += 2)
             {
-                for (int u = 0; u < 32; u += 1)
+                for (int uu = 0; uu < 32; uu += 1)
                 {
+                    int u = (t & 1) == 0 ? uu : 31 - uu;
                     int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
                     float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 4512 + t * 128, gt1 = sm1 + 11936 + t * 512; // h_(t-1), gates of step t
@@ -1135,8 +1140,9 @@ file static class SeedRnnKernels
             }
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 32; u += 2)
+                for (int uu = 0; uu < 32; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 30 - uu;
                     int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
@@ -1195,8 +1201,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 128; u += 2)
+                for (int uu = 0; uu < 128; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 126 - uu;
                     int ln0 = (u + 0) * 1, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 1, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
@@ -1507,8 +1514,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s + 6 <= batch; s += 6)
             {
-                for (int u = 0; u < 8; u += 1)
+                for (int uu = 0; uu < 8; uu += 1)
                 {
+                    int u = (t & 1) == 0 ? uu : 7 - uu;
                     int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
                     float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 26272 + t * 128, gt1 = sm1 + 33696 + t * 512; // h_(t-1), gates of step t
@@ -1622,8 +1630,9 @@ file static class SeedRnnKernels
             }
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 8; u += 2)
+                for (int uu = 0; uu < 8; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 6 - uu;
                     int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
@@ -1682,8 +1691,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s + 2 <= batch; s += 2)
             {
-                for (int u = 0; u < 16; u += 1)
+                for (int uu = 0; uu < 16; uu += 1)
                 {
+                    int u = (t & 1) == 0 ? uu : 15 - uu;
                     int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
                     float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 26272 + t * 128, gt1 = sm1 + 33696 + t * 512; // h_(t-1), gates of step t
@@ -1729,8 +1739,9 @@ file static class SeedRnnKernels
             }
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 16; u += 2)
+                for (int uu = 0; uu < 16; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 14 - uu;
                     int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
@@ -1789,8 +1800,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s + 2 <= batch; s += 2)
             {
-                for (int u = 0; u < 32; u += 1)
+                for (int uu = 0; uu < 32; uu += 1)
                 {
+                    int u = (t & 1) == 0 ? uu : 31 - uu;
                     int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
                     float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 26272 + t * 128, gt1 = sm1 + 33696 + t * 512; // h_(t-1), gates of step t
@@ -1836,8 +1848,9 @@ file static class SeedRnnKernels
             }
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 32; u += 2)
+                for (int uu = 0; uu < 32; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 30 - uu;
                     int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
@@ -1896,8 +1909,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 128; u += 2)
+                for (int uu = 0; uu < 128; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 126 - uu;
                     int ln0 = (u + 0) * 1, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 1, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
@@ -2955,8 +2969,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s + 3 <= batch; s += 3)
             {
-                for (int u = 0; u < 8; u += 4)
+                for (int uu = 0; uu < 8; uu += 4)
                 {
+                    int u = (t & 1) == 0 ? uu : 4 - uu;
                     int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     int ln2 = (u + 2) * 16, go2 = (ln2 >> 4) * 64 + (ln2 & 15); // first hidden lane; its offset in a gate row
@@ -3317,8 +3332,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s + 2 <= batch; s += 2)
             {
-                for (int u = 0; u < 16; u += 2)
+                for (int uu = 0; uu < 16; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 14 - uu;
                     int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, zn0 = sm0 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
@@ -3401,8 +3417,9 @@ file static class SeedRnnKernels
             }
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 16; u += 4)
+                for (int uu = 0; uu < 16; uu += 4)
                 {
+                    int u = (t & 1) == 0 ? uu : 12 - uu;
                     int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     int ln2 = (u + 2) * 8, go2 = (ln2 >> 4) * 64 + (ln2 & 15); // first hidden lane; its offset in a gate row
@@ -3501,8 +3518,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s + 2 <= batch; s += 2)
             {
-                for (int u = 0; u < 32; u += 2)
+                for (int uu = 0; uu < 32; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 30 - uu;
                     int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, zn0 = sm0 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
@@ -3585,8 +3603,9 @@ file static class SeedRnnKernels
             }
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 32; u += 4)
+                for (int uu = 0; uu < 32; uu += 4)
                 {
+                    int u = (t & 1) == 0 ? uu : 28 - uu;
                     int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     int ln2 = (u + 2) * 4, go2 = (ln2 >> 4) * 64 + (ln2 & 15); // first hidden lane; its offset in a gate row
@@ -3685,8 +3704,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 128; u += 4)
+                for (int uu = 0; uu < 128; uu += 4)
                 {
+                    int u = (t & 1) == 0 ? uu : 124 - uu;
                     int ln0 = (u + 0) * 1, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 1, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     int ln2 = (u + 2) * 1, go2 = (ln2 >> 4) * 64 + (ln2 & 15); // first hidden lane; its offset in a gate row
@@ -4603,8 +4623,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s + 3 <= batch; s += 3)
             {
-                for (int u = 0; u < 8; u += 4)
+                for (int uu = 0; uu < 8; uu += 4)
                 {
+                    int u = (t & 1) == 0 ? uu : 4 - uu;
                     int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     int ln2 = (u + 2) * 16, go2 = (ln2 >> 4) * 64 + (ln2 & 15); // first hidden lane; its offset in a gate row
@@ -4965,8 +4986,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s + 2 <= batch; s += 2)
             {
-                for (int u = 0; u < 16; u += 2)
+                for (int uu = 0; uu < 16; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 14 - uu;
                     int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, zn0 = sm0 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
@@ -5049,8 +5071,9 @@ file static class SeedRnnKernels
             }
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 16; u += 4)
+                for (int uu = 0; uu < 16; uu += 4)
                 {
+                    int u = (t & 1) == 0 ? uu : 12 - uu;
                     int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     int ln2 = (u + 2) * 8, go2 = (ln2 >> 4) * 64 + (ln2 & 15); // first hidden lane; its offset in a gate row
@@ -5149,8 +5172,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s + 2 <= batch; s += 2)
             {
-                for (int u = 0; u < 32; u += 2)
+                for (int uu = 0; uu < 32; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 30 - uu;
                     int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, zn0 = sm0 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
@@ -5233,8 +5257,9 @@ file static class SeedRnnKernels
             }
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 32; u += 4)
+                for (int uu = 0; uu < 32; uu += 4)
                 {
+                    int u = (t & 1) == 0 ? uu : 28 - uu;
                     int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     int ln2 = (u + 2) * 4, go2 = (ln2 >> 4) * 64 + (ln2 & 15); // first hidden lane; its offset in a gate row
@@ -5333,8 +5358,9 @@ file static class SeedRnnKernels
             int s = 0;
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 128; u += 4)
+                for (int uu = 0; uu < 128; uu += 4)
                 {
+                    int u = (t & 1) == 0 ? uu : 124 - uu;
                     int ln0 = (u + 0) * 1, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 1, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     int ln2 = (u + 2) * 1, go2 = (ln2 >> 4) * 64 + (ln2 & 15); // first hidden lane; its offset in a gate row

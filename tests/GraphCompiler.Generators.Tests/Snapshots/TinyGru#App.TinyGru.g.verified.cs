@@ -847,8 +847,9 @@ file static class TinyGruKernels
             int s = 0;
             for (; s + 2 <= batch; s += 2)
             {
-                for (int u = 0; u < 2; u += 1)
+                for (int uu = 0; uu < 2; uu += 1)
                 {
+                    int u = (t & 1) == 0 ? uu : 1 - uu;
                     int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * TinyGru.ArenaFloatsPerSample, hp0 = sm0 + 96 + t * 16, gt0 = sm0 + 176 + t * 64; // h_(t-1), gates of step t
                     float* sm1 = arena + (s + 1) * TinyGru.ArenaFloatsPerSample, hp1 = sm1 + 96 + t * 16, gt1 = sm1 + 176 + t * 64; // h_(t-1), gates of step t
@@ -951,8 +952,9 @@ file static class TinyGruKernels
             int s = 0;
             for (; s + 2 <= batch; s += 2)
             {
-                for (int u = 0; u < 4; u += 1)
+                for (int uu = 0; uu < 4; uu += 1)
                 {
+                    int u = (t & 1) == 0 ? uu : 3 - uu;
                     int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * TinyGru.ArenaFloatsPerSample, hp0 = sm0 + 96 + t * 16, gt0 = sm0 + 176 + t * 64; // h_(t-1), gates of step t
                     float* sm1 = arena + (s + 1) * TinyGru.ArenaFloatsPerSample, hp1 = sm1 + 96 + t * 16, gt1 = sm1 + 176 + t * 64; // h_(t-1), gates of step t
@@ -996,8 +998,9 @@ file static class TinyGruKernels
             }
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 4; u += 2)
+                for (int uu = 0; uu < 4; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 2 - uu;
                     int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * TinyGru.ArenaFloatsPerSample, hp0 = sm0 + 96 + t * 16, gt0 = sm0 + 176 + t * 64; // h_(t-1), gates of step t
@@ -1055,8 +1058,9 @@ file static class TinyGruKernels
             int s = 0;
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 16; u += 2)
+                for (int uu = 0; uu < 16; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 14 - uu;
                     int ln0 = (u + 0) * 1, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 1, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * TinyGru.ArenaFloatsPerSample, hp0 = sm0 + 96 + t * 16, gt0 = sm0 + 176 + t * 64; // h_(t-1), gates of step t
@@ -2112,8 +2116,9 @@ file static class TinyGruKernels
             int s = 0;
             for (; s + 2 <= batch; s += 2)
             {
-                for (int u = 0; u < 4; u += 2)
+                for (int uu = 0; uu < 4; uu += 2)
                 {
+                    int u = (t & 1) == 0 ? uu : 2 - uu;
                     int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * TinyGru.ArenaFloatsPerSample, zn0 = sm0 + 608 + (t + 1) * 64; // step t + 1's gate gradients
@@ -2308,8 +2313,9 @@ file static class TinyGruKernels
             int s = 0;
             for (; s < batch; s++)
             {
-                for (int u = 0; u < 16; u += 4)
+                for (int uu = 0; uu < 16; uu += 4)
                 {
+                    int u = (t & 1) == 0 ? uu : 12 - uu;
                     int ln0 = (u + 0) * 1, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                     int ln1 = (u + 1) * 1, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
                     int ln2 = (u + 2) * 1, go2 = (ln2 >> 4) * 64 + (ln2 & 15); // first hidden lane; its offset in a gate row
