@@ -20,6 +20,7 @@ internal static class ModelEmitter
         w.Line();
         w.Line("using System.Runtime.CompilerServices;");
         w.Line("using System.Runtime.Intrinsics;");
+        w.Line("using X86 = global::System.Runtime.Intrinsics.X86;");
         w.Line();
         if (plan.Namespace is not null)
         {

@@ -6,7 +6,7 @@ namespace GraphCompiler.Generators.Emit;
 
 /// <summary>
 /// Prints the kernels without register tiles: input and output copies, relayouts, standalone pools and
-/// element-wise ops (vectorized over channels), softmax, and the weight packing.
+/// element-wise ops (vectorized over channels), softmax; the weight packing is <see cref="PackEmitter"/>'s.
 /// </summary>
 internal static class SimpleKernelEmitter
 {
@@ -290,102 +290,6 @@ internal static class SimpleKernelEmitter
         w.Line();
     }
 
-    public static void EmitPackWeights(CodeWriter w, ModelPlan plan)
-    {
-        w.Line("// Rearranges the weights that kernels read in another layout; runs again after any parameter change.");
-        w.Line("// Padding positions are never written: they keep the zeros of the buffer's allocation.");
-        using (w.Block("internal static unsafe void PackWeights(float* parameters, float* packed)"))
-        {
-            if (plan.Packs.Count == 0)
-            {
-                w.Line("// nothing to pack: every kernel reads the parameters in PyTorch's layout");
-            }
-
-            foreach (PackPlan pack in plan.Packs)
-            {
-                w.Line($"// {pack.Comment}");
-                using (w.Scope())
-                {
-                    w.Line($"float* source = parameters + {pack.SourceOffset};");
-                    w.Line($"float* target = packed + {pack.PackedOffset};");
-                    switch (pack)
-                    {
-                        case ConvWeightPack c:
-                            using (w.Block($"for (int co = 0; co < {c.OutChannels}; co++)"))
-                            using (w.Block($"for (int ci = 0; ci < {c.InChannels}; ci++)"))
-                            using (w.Block($"for (int kh = 0; kh < {c.Kernel}; kh++)"))
-                            using (w.Block($"for (int kw = 0; kw < {c.Kernel}; kw++)"))
-                            {
-                                w.Line($"target[((kh * {c.Kernel} + kw) * {c.InChannels} + ci) * {c.OutChannelsPadded} + co] = source[((co * {c.InChannels} + ci) * {c.Kernel} + kh) * {c.Kernel} + kw];");
-                            }
-
-                            if (c.HasBias)
-                            {
-                                w.Line($"new global::System.ReadOnlySpan<float>(parameters + {c.BiasSourceOffset}, {c.OutChannels}).CopyTo(new global::System.Span<float>(target + {c.Kernel * c.Kernel * c.InChannels * c.OutChannelsPadded}, {c.OutChannels}));");
-                            }
-
-                            break;
-                        case ConvInputGradPack c:
-                            using (w.Block($"for (int co = 0; co < {c.OutChannels}; co++)"))
-                            using (w.Block($"for (int ci = 0; ci < {c.InChannels}; ci++)"))
-                            using (w.Block($"for (int kh = 0; kh < {c.Kernel}; kh++)"))
-                            using (w.Block($"for (int kw = 0; kw < {c.Kernel}; kw++)"))
-                            {
-                                w.Line($"target[((kh * {c.Kernel} + kw) * {c.OutChannels} + co) * {c.InChannelsPadded} + ci] = source[((co * {c.InChannels} + ci) * {c.Kernel} + kh) * {c.Kernel} + kw];");
-                            }
-
-                            break;
-                        case RecurrentPack r:
-                            RecurrentEmitter.EmitPack(w, r);
-                            break;
-                        case LinearPermutePack l:
-                            TensorPlace p = l.Input;
-                            using (w.Block($"for (int o = 0; o < {l.OutFeatures}; o++)"))
-                            using (w.Block($"for (int c = 0; c < {p.C}; c++)"))
-                            using (w.Block($"for (int h = 0; h < {p.H}; h++)"))
-                            using (w.Block($"for (int x = 0; x < {p.W}; x++)"))
-                            {
-                                w.Line($"target[o * {p.Floats} + {Pixel(p, "h", "x")} + c] = source[o * {p.C * p.H * p.W} + (c * {p.H} + h) * {p.W} + x];");
-                            }
-
-                            break;
-                        case LinearWeightPack l:
-                            // Walk the source in order, one input feature (a column of W) at a time, so the
-                            // rows of W being read stay in L1 while each target row is written whole.
-                            if (l.NhwcInput is { } t)
-                            {
-                                using (w.Block($"for (int c = 0; c < {t.C}; c++)"))
-                                using (w.Block($"for (int h = 0; h < {t.H}; h++)"))
-                                using (w.Block($"for (int x = 0; x < {t.W}; x++)"))
-                                {
-                                    w.Line($"float* row = target + ((({t.Pad} + h) * {t.W + 2 * t.Pad} + {t.Pad} + x) * {t.ChannelStride} + c) * {l.OutFeaturesPadded}; // where the NHWC input holds feature (c, h, x)");
-                                    w.Line($"float* column = source + (c * {t.H} + h) * {t.W} + x;");
-                                    using (w.Block($"for (int o = 0; o < {l.OutFeatures}; o++)"))
-                                    {
-                                        w.Line($"row[o] = column[o * {l.InFeatures}];");
-                                    }
-                                }
-                            }
-                            else
-                            {
-                                using (w.Block($"for (int k = 0; k < {l.InFeatures}; k++)"))
-                                using (w.Block($"for (int o = 0; o < {l.OutFeatures}; o++)"))
-                                {
-                                    w.Line($"target[k * {l.OutFeaturesPadded} + o] = source[o * {l.InFeatures} + k];");
-                                }
-                            }
-
-                            if (l.HasBias)
-                            {
-                                w.Line($"new global::System.ReadOnlySpan<float>(parameters + {l.BiasSourceOffset}, {l.OutFeatures}).CopyTo(new global::System.Span<float>(target + {l.DotLength * l.OutFeaturesPadded}, {l.OutFeatures}));");
-                            }
-
-                            break;
-                    }
-                }
-            }
-        }
-
-        w.Line();
-    }
+    /// <summary>The weight packing: <see cref="PackEmitter"/>.</summary>
+    public static void EmitPackWeights(CodeWriter w, ModelPlan plan) => PackEmitter.EmitPackWeights(w, plan);
 }

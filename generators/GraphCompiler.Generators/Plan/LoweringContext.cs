@@ -11,7 +11,7 @@ internal sealed class LoweringContext
     private readonly ModelPlan _plan;
     private readonly Dictionary<string, (int Weight, int Bias)> _parameters = new();
     private readonly Dictionary<string, int> _offsets = new();
-    private readonly HashSet<string> _names = new();
+    private readonly HashSet<string> _names = new(Emit.PackEmitter.ReservedNames); // helpers the emitter adds
     private readonly Dictionary<Node, KernelPlan> _forward = new();
     private readonly HashSet<TensorValue> _gradientsWritten = new();
     private readonly HashSet<string> _parameterGradientsWritten = new();
