@@ -38,14 +38,7 @@ public class GradientTests
         var failures = new List<string>();
         void Compare(string what, double[] values, int index, float analytic)
         {
-            const double eps = 1e-6; // small enough that ReLU kinks and pool maxima are rarely crossed
-            double saved = values[index];
-            values[index] = saved + eps;
-            double plus = Loss();
-            values[index] = saved - eps;
-            double minus = Loss();
-            values[index] = saved;
-            double numeric = (plus - minus) / (2 * eps);
+            double numeric = FiniteDifference.Central(values, index, Loss);
             if (Math.Abs(analytic - numeric) > 2e-4 + 1e-2 * Math.Abs(numeric))
             {
                 failures.Add($"{what}[{index}]: backward {analytic:G6}, finite difference {numeric:G6}");
