@@ -225,13 +225,20 @@ internal static class GradientEmitter
                 }
             }
 
-            w.Line("// Unpack into PyTorch's [out][in][kh][kw].");
-            using (w.Block($"for (int co = 0; co < {f.OutChannels}; co++)"))
-            using (w.Block($"for (int ci = 0; ci < {cin}; ci++)"))
-            using (w.Block($"for (int kh = 0; kh < {kk}; kh++)"))
-            using (w.Block($"for (int kw = 0; kw < {kk}; kw++)"))
+            if (!g.Accumulate)
             {
-                w.Line($"grads[{g.WeightGradOffset} + ((co * {cin} + ci) * {kk} + kh) * {kk} + kw] {Assign(g.Accumulate)} dw[((kh * {kk} + kw) * {cin} + ci) * {coP} + co];");
+                PackEmitter.EmitConvUnpack(w, f.OutChannels, coP, cin, kk * kk, "dw", $"grads + {g.WeightGradOffset}");
+            }
+            else
+            {
+                w.Line("// Unpack into PyTorch's [out][in][kh][kw].");
+                using (w.Block($"for (int co = 0; co < {f.OutChannels}; co++)"))
+                using (w.Block($"for (int ci = 0; ci < {cin}; ci++)"))
+                using (w.Block($"for (int kh = 0; kh < {kk}; kh++)"))
+                using (w.Block($"for (int kw = 0; kw < {kk}; kw++)"))
+                {
+                    w.Line($"grads[{g.WeightGradOffset} + ((co * {cin} + ci) * {kk} + kh) * {kk} + kw] += dw[((kh * {kk} + kw) * {cin} + ci) * {coP} + co];");
+                }
             }
         }
 
@@ -548,12 +555,19 @@ internal static class GradientEmitter
             {
                 TensorPlace t = f.Input;
                 w.Line("// Permute the columns from the input's NHWC order into PyTorch's [out][c * h * w].");
-                using (w.Block($"for (int o = 0; o < {n}; o++)"))
-                using (w.Block($"for (int c = 0; c < {t.C}; c++)"))
-                using (w.Block($"for (int h = 0; h < {t.H}; h++)"))
-                using (w.Block($"for (int x0 = 0; x0 < {t.W}; x0++)"))
+                if (!g.Accumulate)
                 {
-                    w.Line($"grads[{g.WeightGradOffset} + o * {f.InFeatures} + (c * {t.H} + h) * {t.W} + x0] {Assign(g.Accumulate)} dw[o * {kd} + {SimpleKernelEmitter.Pixel(t, "h", "x0")} + c];");
+                    PackEmitter.EmitNhwcColumnsToChw(w, t, n, "dw", $"grads + {g.WeightGradOffset}");
+                }
+                else
+                {
+                    using (w.Block($"for (int o = 0; o < {n}; o++)"))
+                    using (w.Block($"for (int c = 0; c < {t.C}; c++)"))
+                    using (w.Block($"for (int h = 0; h < {t.H}; h++)"))
+                    using (w.Block($"for (int x0 = 0; x0 < {t.W}; x0++)"))
+                    {
+                        w.Line($"grads[{g.WeightGradOffset} + o * {f.InFeatures} + (c * {t.H} + h) * {t.W} + x0] += dw[o * {kd} + {SimpleKernelEmitter.Pixel(t, "h", "x0")} + c];");
+                    }
                 }
             }
         }

@@ -169,6 +169,46 @@ internal static class PackEmitter
         }
     }
 
+    // ---- The same transposes backwards, for gradients computed in a packed order -------------------------
+
+    /// <summary>
+    /// A conv weight gradient summed in the packed order, [taps][in][out padded], written into PyTorch's
+    /// [out][in][taps] (not added): per input channel, [taps][out] -> [out][taps].
+    /// </summary>
+    public static void EmitConvUnpack(CodeWriter w, int outChannels, int outPadded, int inChannels, int taps, string packed, string pytorch)
+    {
+        w.Line($"// Unpack into PyTorch's [out][in][kh][kw]: each input channel ci, [{taps}][{outChannels}] (tap, out channel) -> [{outChannels}][{taps}]");
+        using (w.Block($"for (int ci = 0; ci < {inChannels}; ci++)"))
+        {
+            w.Line(Call($"{packed} + ci * {outPadded}", inChannels * outPadded, $"{pytorch} + ci * {taps}", inChannels * taps, taps, outChannels));
+        }
+    }
+
+    /// <summary>
+    /// A linear weight gradient summed with its columns in the NHWC order of the flattened input <paramref name="t"/>,
+    /// written into PyTorch's [out][c * h * w] (not added): per row, [pixels][channels] -> [channels][pixels].
+    /// </summary>
+    public static void EmitNhwcColumnsToChw(CodeWriter w, TensorPlace t, int outFeatures, string nhwc, string pytorch)
+    {
+        int pixels = t.H * t.W;
+        using (w.Block($"for (int o = 0; o < {outFeatures}; o++)"))
+        {
+            if (t.Pad == 0)
+            {
+                w.Line($"// row o: [{pixels}][{t.ChannelStride}] (pixel, channel) -> [{t.C}][{pixels}] (channel, pixel)");
+                w.Line(Call($"{nhwc} + o * {t.Floats}", t.ChannelStride, $"{pytorch} + o * {t.C * pixels}", pixels, pixels, t.C));
+            }
+            else
+            {
+                w.Line($"// image row h of row o: [{t.W}][{t.ChannelStride}] (pixel, channel) inside the zero border -> [{t.C}][{t.W}]");
+                using (w.Block($"for (int h = 0; h < {t.H}; h++)"))
+                {
+                    w.Line(Call($"{nhwc} + o * {t.Floats} + {SimpleKernelEmitter.Pixel(t, "h", "0")}", t.ChannelStride, $"{pytorch} + o * {t.C * pixels} + h * {t.W}", pixels, t.W, t.C));
+                }
+            }
+        }
+    }
+
     // ---- The transpose, per vector width ----------------------------------------------------------------
 
     private static void EmitTransposes(CodeWriter w)

@@ -3525,16 +3525,8 @@ file static class MnistCnnKernels
         // Permute the columns from the input's NHWC order into PyTorch's [out][c * h * w].
         for (int o = 0; o < 128; o++)
         {
-            for (int c = 0; c < 64; c++)
-            {
-                for (int h = 0; h < 7; h++)
-                {
-                    for (int x0 = 0; x0 < 7; x0++)
-                    {
-                        grads[18816 + o * 3136 + (c * 7 + h) * 7 + x0] = dw[o * 3136 + ((h + 0) * 7 + x0 + 0) * 64 + c];
-                    }
-                }
-            }
+            // row o: [49][64] (pixel, channel) -> [64][49] (channel, pixel)
+            TransposeBlock(dw + o * 3136, sourceStride: 64, grads + 18816 + o * 3136, targetStride: 49, rows: 49, columns: 64);
         }
     }
 
@@ -3634,16 +3626,8 @@ file static class MnistCnnKernels
         // Permute the columns from the input's NHWC order into PyTorch's [out][c * h * w].
         for (int o = 0; o < 128; o++)
         {
-            for (int c = 0; c < 64; c++)
-            {
-                for (int h = 0; h < 7; h++)
-                {
-                    for (int x0 = 0; x0 < 7; x0++)
-                    {
-                        grads[18816 + o * 3136 + (c * 7 + h) * 7 + x0] = dw[o * 3136 + ((h + 0) * 7 + x0 + 0) * 64 + c];
-                    }
-                }
-            }
+            // row o: [49][64] (pixel, channel) -> [64][49] (channel, pixel)
+            TransposeBlock(dw + o * 3136, sourceStride: 64, grads + 18816 + o * 3136, targetStride: 49, rows: 49, columns: 64);
         }
     }
 
@@ -3743,16 +3727,8 @@ file static class MnistCnnKernels
         // Permute the columns from the input's NHWC order into PyTorch's [out][c * h * w].
         for (int o = 0; o < 128; o++)
         {
-            for (int c = 0; c < 64; c++)
-            {
-                for (int h = 0; h < 7; h++)
-                {
-                    for (int x0 = 0; x0 < 7; x0++)
-                    {
-                        grads[18816 + o * 3136 + (c * 7 + h) * 7 + x0] = dw[o * 3136 + ((h + 0) * 7 + x0 + 0) * 64 + c];
-                    }
-                }
-            }
+            // row o: [49][64] (pixel, channel) -> [64][49] (channel, pixel)
+            TransposeBlock(dw + o * 3136, sourceStride: 64, grads + 18816 + o * 3136, targetStride: 49, rows: 49, columns: 64);
         }
     }
 
@@ -3788,16 +3764,8 @@ file static class MnistCnnKernels
         // Permute the columns from the input's NHWC order into PyTorch's [out][c * h * w].
         for (int o = 0; o < 128; o++)
         {
-            for (int c = 0; c < 64; c++)
-            {
-                for (int h = 0; h < 7; h++)
-                {
-                    for (int x0 = 0; x0 < 7; x0++)
-                    {
-                        grads[18816 + o * 3136 + (c * 7 + h) * 7 + x0] = dw[o * 3136 + ((h + 0) * 7 + x0 + 0) * 64 + c];
-                    }
-                }
-            }
+            // row o: [49][64] (pixel, channel) -> [64][49] (channel, pixel)
+            TransposeBlock(dw + o * 3136, sourceStride: 64, grads + 18816 + o * 3136, targetStride: 49, rows: 49, columns: 64);
         }
     }
 
@@ -4267,19 +4235,10 @@ file static class MnistCnnKernels
         {
             grads[18752 + co] = dw[18432 + co];
         }
-        // Unpack into PyTorch's [out][in][kh][kw].
-        for (int co = 0; co < 64; co++)
+        // Unpack into PyTorch's [out][in][kh][kw]: each input channel ci, [9][64] (tap, out channel) -> [64][9]
+        for (int ci = 0; ci < 32; ci++)
         {
-            for (int ci = 0; ci < 32; ci++)
-            {
-                for (int kh = 0; kh < 3; kh++)
-                {
-                    for (int kw = 0; kw < 3; kw++)
-                    {
-                        grads[320 + ((co * 32 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 32 + ci) * 64 + co];
-                    }
-                }
-            }
+            TransposeBlock(dw + ci * 64, sourceStride: 2048, grads + 320 + ci * 9, targetStride: 288, rows: 9, columns: 64);
         }
     }
 
@@ -4357,19 +4316,10 @@ file static class MnistCnnKernels
         {
             grads[18752 + co] = dw[18432 + co];
         }
-        // Unpack into PyTorch's [out][in][kh][kw].
-        for (int co = 0; co < 64; co++)
+        // Unpack into PyTorch's [out][in][kh][kw]: each input channel ci, [9][64] (tap, out channel) -> [64][9]
+        for (int ci = 0; ci < 32; ci++)
         {
-            for (int ci = 0; ci < 32; ci++)
-            {
-                for (int kh = 0; kh < 3; kh++)
-                {
-                    for (int kw = 0; kw < 3; kw++)
-                    {
-                        grads[320 + ((co * 32 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 32 + ci) * 64 + co];
-                    }
-                }
-            }
+            TransposeBlock(dw + ci * 64, sourceStride: 2048, grads + 320 + ci * 9, targetStride: 288, rows: 9, columns: 64);
         }
     }
 
@@ -4447,19 +4397,10 @@ file static class MnistCnnKernels
         {
             grads[18752 + co] = dw[18432 + co];
         }
-        // Unpack into PyTorch's [out][in][kh][kw].
-        for (int co = 0; co < 64; co++)
+        // Unpack into PyTorch's [out][in][kh][kw]: each input channel ci, [9][64] (tap, out channel) -> [64][9]
+        for (int ci = 0; ci < 32; ci++)
         {
-            for (int ci = 0; ci < 32; ci++)
-            {
-                for (int kh = 0; kh < 3; kh++)
-                {
-                    for (int kw = 0; kw < 3; kw++)
-                    {
-                        grads[320 + ((co * 32 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 32 + ci) * 64 + co];
-                    }
-                }
-            }
+            TransposeBlock(dw + ci * 64, sourceStride: 2048, grads + 320 + ci * 9, targetStride: 288, rows: 9, columns: 64);
         }
     }
 
@@ -4512,19 +4453,10 @@ file static class MnistCnnKernels
         {
             grads[18752 + co] = dw[18432 + co];
         }
-        // Unpack into PyTorch's [out][in][kh][kw].
-        for (int co = 0; co < 64; co++)
+        // Unpack into PyTorch's [out][in][kh][kw]: each input channel ci, [9][64] (tap, out channel) -> [64][9]
+        for (int ci = 0; ci < 32; ci++)
         {
-            for (int ci = 0; ci < 32; ci++)
-            {
-                for (int kh = 0; kh < 3; kh++)
-                {
-                    for (int kw = 0; kw < 3; kw++)
-                    {
-                        grads[320 + ((co * 32 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 32 + ci) * 64 + co];
-                    }
-                }
-            }
+            TransposeBlock(dw + ci * 64, sourceStride: 2048, grads + 320 + ci * 9, targetStride: 288, rows: 9, columns: 64);
         }
     }
 
@@ -5048,19 +4980,10 @@ file static class MnistCnnKernels
         {
             grads[288 + co] = dw[288 + co];
         }
-        // Unpack into PyTorch's [out][in][kh][kw].
-        for (int co = 0; co < 32; co++)
+        // Unpack into PyTorch's [out][in][kh][kw]: each input channel ci, [9][32] (tap, out channel) -> [32][9]
+        for (int ci = 0; ci < 1; ci++)
         {
-            for (int ci = 0; ci < 1; ci++)
-            {
-                for (int kh = 0; kh < 3; kh++)
-                {
-                    for (int kw = 0; kw < 3; kw++)
-                    {
-                        grads[0 + ((co * 1 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 1 + ci) * 32 + co];
-                    }
-                }
-            }
+            TransposeBlock(dw + ci * 32, sourceStride: 32, grads + 0 + ci * 9, targetStride: 9, rows: 9, columns: 32);
         }
     }
 
@@ -5128,19 +5051,10 @@ file static class MnistCnnKernels
         {
             grads[288 + co] = dw[288 + co];
         }
-        // Unpack into PyTorch's [out][in][kh][kw].
-        for (int co = 0; co < 32; co++)
+        // Unpack into PyTorch's [out][in][kh][kw]: each input channel ci, [9][32] (tap, out channel) -> [32][9]
+        for (int ci = 0; ci < 1; ci++)
         {
-            for (int ci = 0; ci < 1; ci++)
-            {
-                for (int kh = 0; kh < 3; kh++)
-                {
-                    for (int kw = 0; kw < 3; kw++)
-                    {
-                        grads[0 + ((co * 1 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 1 + ci) * 32 + co];
-                    }
-                }
-            }
+            TransposeBlock(dw + ci * 32, sourceStride: 32, grads + 0 + ci * 9, targetStride: 9, rows: 9, columns: 32);
         }
     }
 
@@ -5208,19 +5122,10 @@ file static class MnistCnnKernels
         {
             grads[288 + co] = dw[288 + co];
         }
-        // Unpack into PyTorch's [out][in][kh][kw].
-        for (int co = 0; co < 32; co++)
+        // Unpack into PyTorch's [out][in][kh][kw]: each input channel ci, [9][32] (tap, out channel) -> [32][9]
+        for (int ci = 0; ci < 1; ci++)
         {
-            for (int ci = 0; ci < 1; ci++)
-            {
-                for (int kh = 0; kh < 3; kh++)
-                {
-                    for (int kw = 0; kw < 3; kw++)
-                    {
-                        grads[0 + ((co * 1 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 1 + ci) * 32 + co];
-                    }
-                }
-            }
+            TransposeBlock(dw + ci * 32, sourceStride: 32, grads + 0 + ci * 9, targetStride: 9, rows: 9, columns: 32);
         }
     }
 
@@ -5273,19 +5178,10 @@ file static class MnistCnnKernels
         {
             grads[288 + co] = dw[288 + co];
         }
-        // Unpack into PyTorch's [out][in][kh][kw].
-        for (int co = 0; co < 32; co++)
+        // Unpack into PyTorch's [out][in][kh][kw]: each input channel ci, [9][32] (tap, out channel) -> [32][9]
+        for (int ci = 0; ci < 1; ci++)
         {
-            for (int ci = 0; ci < 1; ci++)
-            {
-                for (int kh = 0; kh < 3; kh++)
-                {
-                    for (int kw = 0; kw < 3; kw++)
-                    {
-                        grads[0 + ((co * 1 + ci) * 3 + kh) * 3 + kw] = dw[((kh * 3 + kw) * 1 + ci) * 32 + co];
-                    }
-                }
-            }
+            TransposeBlock(dw + ci * 32, sourceStride: 32, grads + 0 + ci * 9, targetStride: 9, rows: 9, columns: 32);
         }
     }
 
