@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Linq;
 using GraphCompiler.Generators.Plan;
 
@@ -11,7 +10,8 @@ namespace GraphCompiler.Generators.Emit;
 /// [channels][pixels]. One routine does them all, printed per vector width: register tiles of 16x16 floats
 /// (512-bit), 8x8 (256-bit) or 4x4 (128-bit), loaded along contiguous source rows, shuffled, and stored along
 /// contiguous target rows, with masked loads and stores at the edges of the 512/256-bit tiles, and a scalar
-/// loop without vectors. The vector tiles use the x86 shuffles; elsewhere the scalar loop runs.
+/// loop without vectors. The vector tiles use the x86 shuffles; elsewhere the scalar loop runs. The backward
+/// pass uses the same routine to unpack weight gradients summed in a packed order.
 /// </summary>
 internal static class PackEmitter
 {
