@@ -32,7 +32,7 @@ internal static class PackEmitter
     {
         w.Line("// Rearranges the weights that kernels read in another layout; runs again after any parameter change.");
         w.Line("// Padding positions keep the zeros of the buffer's allocation: nothing else is ever written there.");
-        w.Line($"// Each rearrangement is a transpose of blocks ({Transpose}, below), in register tiles.");
+        w.Line($"// Conv and linear weights are transposed in blocks ({Transpose}, below), in register tiles.");
         using (w.Block("internal static unsafe void PackWeights(float* parameters, float* packed)"))
         {
             if (plan.Packs.Count == 0)

@@ -366,7 +366,7 @@ file static class MnistCnnKernels
 
     // Rearranges the weights that kernels read in another layout; runs again after any parameter change.
     // Padding positions keep the zeros of the buffer's allocation: nothing else is ever written there.
-    // Each rearrangement is a transpose of blocks (TransposeBlock, below), in register tiles.
+    // Conv and linear weights are transposed in blocks (TransposeBlock, below), in register tiles.
     internal static unsafe void PackWeights(float* parameters, float* packed)
     {
         // fc1.weight [128, 3136] -> [128][3136]: columns in the NHWC order of the input, for the input gradient

@@ -4,6 +4,7 @@
 
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using X86 = global::System.Runtime.Intrinsics.X86;
 
 namespace Sequences;
 
@@ -372,7 +373,8 @@ file static class SeedRnnKernels
     }
 
     // Rearranges the weights that kernels read in another layout; runs again after any parameter change.
-    // Padding positions are never written: they keep the zeros of the buffer's allocation.
+    // Padding positions keep the zeros of the buffer's allocation: nothing else is ever written there.
+    // Conv and linear weights are transposed in blocks (TransposeBlock, below), in register tiles.
     internal static unsafe void PackWeights(float* parameters, float* packed)
     {
         // lstm.weight_ih_l0 [512, 28] -> [8][28][4][16]
@@ -521,14 +523,268 @@ file static class SeedRnnKernels
         {
             float* source = parameters + 212992;
             float* target = packed + 424960;
-            for (int k = 0; k < 128; k++)
-            {
-                for (int o = 0; o < 10; o++)
-                {
-                    target[k * 16 + o] = source[o * 128 + k];
-                }
-            }
+            // target row k: column k of the source [10][128]
+            TransposeBlock(source, sourceStride: 128, target, targetStride: 16, rows: 10, columns: 128);
             new global::System.ReadOnlySpan<float>(parameters + 214272, 10).CopyTo(new global::System.Span<float>(target + 2048, 10));
+        }
+    }
+
+    // TransposeBlock: target[c * targetStride + r] = source[r * sourceStride + c] for r < rows and c < columns,
+    // on the widest accelerated vector width (the checks are JIT-time constants: one branch is compiled).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void TransposeBlock(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
+    {
+        if (Vector512.IsHardwareAccelerated && X86.Avx512F.IsSupported)
+        {
+            TransposeBlock_V512(source, sourceStride, target, targetStride, rows, columns);
+        }
+        else if (Vector256.IsHardwareAccelerated && X86.Avx.IsSupported)
+        {
+            TransposeBlock_V256(source, sourceStride, target, targetStride, rows, columns);
+        }
+        else if (Vector128.IsHardwareAccelerated && X86.Sse.IsSupported)
+        {
+            TransposeBlock_V128(source, sourceStride, target, targetStride, rows, columns);
+        }
+        else
+        {
+            TransposeBlock_Scalar(source, sourceStride, target, targetStride, rows, columns);
+        }
+    }
+
+    // Tiles of 16x16; column tiles outside, so that each target row is written from its start to its end.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void TransposeBlock_V512(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
+    {
+        for (int c = 0; c < columns; c += 16)
+        {
+            int width = global::System.Math.Min(columns - c, 16);
+            for (int r = 0; r < rows; r += 16)
+            {
+                TransposeTile_V512(source + r * sourceStride + c, sourceStride, target + c * targetStride + r, targetStride, global::System.Math.Min(rows - r, 16), width);
+            }
+        }
+    }
+
+    // One tile: up to 16 source rows of up to 16 floats become as many target rows; loads and stores past the
+    // block's edges are masked off (loads read zeros there).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void TransposeTile_V512(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
+    {
+        Vector512<float> columnMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(columns)).AsSingle();
+        Vector512<float> rowMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rows)).AsSingle();
+        Vector512<float> zero = Vector512<float>.Zero;
+        // the source rows
+        Vector512<float> r0 = X86.Avx512F.MaskLoad(source, columnMask, zero);
+        Vector512<float> r1 = rows > 1 ? X86.Avx512F.MaskLoad(source + sourceStride, columnMask, zero) : zero;
+        Vector512<float> r2 = rows > 2 ? X86.Avx512F.MaskLoad(source + 2 * sourceStride, columnMask, zero) : zero;
+        Vector512<float> r3 = rows > 3 ? X86.Avx512F.MaskLoad(source + 3 * sourceStride, columnMask, zero) : zero;
+        Vector512<float> r4 = rows > 4 ? X86.Avx512F.MaskLoad(source + 4 * sourceStride, columnMask, zero) : zero;
+        Vector512<float> r5 = rows > 5 ? X86.Avx512F.MaskLoad(source + 5 * sourceStride, columnMask, zero) : zero;
+        Vector512<float> r6 = rows > 6 ? X86.Avx512F.MaskLoad(source + 6 * sourceStride, columnMask, zero) : zero;
+        Vector512<float> r7 = rows > 7 ? X86.Avx512F.MaskLoad(source + 7 * sourceStride, columnMask, zero) : zero;
+        Vector512<float> r8 = rows > 8 ? X86.Avx512F.MaskLoad(source + 8 * sourceStride, columnMask, zero) : zero;
+        Vector512<float> r9 = rows > 9 ? X86.Avx512F.MaskLoad(source + 9 * sourceStride, columnMask, zero) : zero;
+        Vector512<float> r10 = rows > 10 ? X86.Avx512F.MaskLoad(source + 10 * sourceStride, columnMask, zero) : zero;
+        Vector512<float> r11 = rows > 11 ? X86.Avx512F.MaskLoad(source + 11 * sourceStride, columnMask, zero) : zero;
+        Vector512<float> r12 = rows > 12 ? X86.Avx512F.MaskLoad(source + 12 * sourceStride, columnMask, zero) : zero;
+        Vector512<float> r13 = rows > 13 ? X86.Avx512F.MaskLoad(source + 13 * sourceStride, columnMask, zero) : zero;
+        Vector512<float> r14 = rows > 14 ? X86.Avx512F.MaskLoad(source + 14 * sourceStride, columnMask, zero) : zero;
+        Vector512<float> r15 = rows > 15 ? X86.Avx512F.MaskLoad(source + 15 * sourceStride, columnMask, zero) : zero;
+        // interleave the floats of each pair of rows, within each 128-bit lane
+        Vector512<float> a0 = X86.Avx512F.UnpackLow(r0, r1), a1 = X86.Avx512F.UnpackHigh(r0, r1);
+        Vector512<float> a2 = X86.Avx512F.UnpackLow(r2, r3), a3 = X86.Avx512F.UnpackHigh(r2, r3);
+        Vector512<float> a4 = X86.Avx512F.UnpackLow(r4, r5), a5 = X86.Avx512F.UnpackHigh(r4, r5);
+        Vector512<float> a6 = X86.Avx512F.UnpackLow(r6, r7), a7 = X86.Avx512F.UnpackHigh(r6, r7);
+        Vector512<float> a8 = X86.Avx512F.UnpackLow(r8, r9), a9 = X86.Avx512F.UnpackHigh(r8, r9);
+        Vector512<float> a10 = X86.Avx512F.UnpackLow(r10, r11), a11 = X86.Avx512F.UnpackHigh(r10, r11);
+        Vector512<float> a12 = X86.Avx512F.UnpackLow(r12, r13), a13 = X86.Avx512F.UnpackHigh(r12, r13);
+        Vector512<float> a14 = X86.Avx512F.UnpackLow(r14, r15), a15 = X86.Avx512F.UnpackHigh(r14, r15);
+        // interleave the float pairs of two row pairs: lane l of b[4q + m] holds column 4l + m of rows 4q to 4q + 3
+        Vector512<float> b0 = X86.Avx512F.UnpackLow(a0.AsDouble(), a2.AsDouble()).AsSingle(), b1 = X86.Avx512F.UnpackHigh(a0.AsDouble(), a2.AsDouble()).AsSingle();
+        Vector512<float> b2 = X86.Avx512F.UnpackLow(a1.AsDouble(), a3.AsDouble()).AsSingle(), b3 = X86.Avx512F.UnpackHigh(a1.AsDouble(), a3.AsDouble()).AsSingle();
+        Vector512<float> b4 = X86.Avx512F.UnpackLow(a4.AsDouble(), a6.AsDouble()).AsSingle(), b5 = X86.Avx512F.UnpackHigh(a4.AsDouble(), a6.AsDouble()).AsSingle();
+        Vector512<float> b6 = X86.Avx512F.UnpackLow(a5.AsDouble(), a7.AsDouble()).AsSingle(), b7 = X86.Avx512F.UnpackHigh(a5.AsDouble(), a7.AsDouble()).AsSingle();
+        Vector512<float> b8 = X86.Avx512F.UnpackLow(a8.AsDouble(), a10.AsDouble()).AsSingle(), b9 = X86.Avx512F.UnpackHigh(a8.AsDouble(), a10.AsDouble()).AsSingle();
+        Vector512<float> b10 = X86.Avx512F.UnpackLow(a9.AsDouble(), a11.AsDouble()).AsSingle(), b11 = X86.Avx512F.UnpackHigh(a9.AsDouble(), a11.AsDouble()).AsSingle();
+        Vector512<float> b12 = X86.Avx512F.UnpackLow(a12.AsDouble(), a14.AsDouble()).AsSingle(), b13 = X86.Avx512F.UnpackHigh(a12.AsDouble(), a14.AsDouble()).AsSingle();
+        Vector512<float> b14 = X86.Avx512F.UnpackLow(a13.AsDouble(), a15.AsDouble()).AsSingle(), b15 = X86.Avx512F.UnpackHigh(a13.AsDouble(), a15.AsDouble()).AsSingle();
+        // gather 128-bit lanes: c[4h + m] holds columns 4h + m and 4h + 8 + m of rows 0 to 7, c[8 + 4h + m] of rows 8 to 15
+        Vector512<float> c0 = X86.Avx512F.Shuffle4x128(b0, b4, 0x88), c8 = X86.Avx512F.Shuffle4x128(b8, b12, 0x88);
+        Vector512<float> c1 = X86.Avx512F.Shuffle4x128(b1, b5, 0x88), c9 = X86.Avx512F.Shuffle4x128(b9, b13, 0x88);
+        Vector512<float> c2 = X86.Avx512F.Shuffle4x128(b2, b6, 0x88), c10 = X86.Avx512F.Shuffle4x128(b10, b14, 0x88);
+        Vector512<float> c3 = X86.Avx512F.Shuffle4x128(b3, b7, 0x88), c11 = X86.Avx512F.Shuffle4x128(b11, b15, 0x88);
+        Vector512<float> c4 = X86.Avx512F.Shuffle4x128(b0, b4, 0xDD), c12 = X86.Avx512F.Shuffle4x128(b8, b12, 0xDD);
+        Vector512<float> c5 = X86.Avx512F.Shuffle4x128(b1, b5, 0xDD), c13 = X86.Avx512F.Shuffle4x128(b9, b13, 0xDD);
+        Vector512<float> c6 = X86.Avx512F.Shuffle4x128(b2, b6, 0xDD), c14 = X86.Avx512F.Shuffle4x128(b10, b14, 0xDD);
+        Vector512<float> c7 = X86.Avx512F.Shuffle4x128(b3, b7, 0xDD), c15 = X86.Avx512F.Shuffle4x128(b11, b15, 0xDD);
+        // the target rows: t[j] is column j of the source rows
+        Vector512<float> t0 = X86.Avx512F.Shuffle4x128(c0, c8, 0x88);
+        Vector512<float> t1 = X86.Avx512F.Shuffle4x128(c1, c9, 0x88);
+        Vector512<float> t2 = X86.Avx512F.Shuffle4x128(c2, c10, 0x88);
+        Vector512<float> t3 = X86.Avx512F.Shuffle4x128(c3, c11, 0x88);
+        Vector512<float> t4 = X86.Avx512F.Shuffle4x128(c4, c12, 0x88);
+        Vector512<float> t5 = X86.Avx512F.Shuffle4x128(c5, c13, 0x88);
+        Vector512<float> t6 = X86.Avx512F.Shuffle4x128(c6, c14, 0x88);
+        Vector512<float> t7 = X86.Avx512F.Shuffle4x128(c7, c15, 0x88);
+        Vector512<float> t8 = X86.Avx512F.Shuffle4x128(c0, c8, 0xDD);
+        Vector512<float> t9 = X86.Avx512F.Shuffle4x128(c1, c9, 0xDD);
+        Vector512<float> t10 = X86.Avx512F.Shuffle4x128(c2, c10, 0xDD);
+        Vector512<float> t11 = X86.Avx512F.Shuffle4x128(c3, c11, 0xDD);
+        Vector512<float> t12 = X86.Avx512F.Shuffle4x128(c4, c12, 0xDD);
+        Vector512<float> t13 = X86.Avx512F.Shuffle4x128(c5, c13, 0xDD);
+        Vector512<float> t14 = X86.Avx512F.Shuffle4x128(c6, c14, 0xDD);
+        Vector512<float> t15 = X86.Avx512F.Shuffle4x128(c7, c15, 0xDD);
+        // store the target rows that exist: whole, or their first `rows` floats
+        if (rows == 16)
+        {
+            Vector512.Store(t0, target);
+            if (columns > 1) Vector512.Store(t1, target + targetStride);
+            if (columns > 2) Vector512.Store(t2, target + 2 * targetStride);
+            if (columns > 3) Vector512.Store(t3, target + 3 * targetStride);
+            if (columns > 4) Vector512.Store(t4, target + 4 * targetStride);
+            if (columns > 5) Vector512.Store(t5, target + 5 * targetStride);
+            if (columns > 6) Vector512.Store(t6, target + 6 * targetStride);
+            if (columns > 7) Vector512.Store(t7, target + 7 * targetStride);
+            if (columns > 8) Vector512.Store(t8, target + 8 * targetStride);
+            if (columns > 9) Vector512.Store(t9, target + 9 * targetStride);
+            if (columns > 10) Vector512.Store(t10, target + 10 * targetStride);
+            if (columns > 11) Vector512.Store(t11, target + 11 * targetStride);
+            if (columns > 12) Vector512.Store(t12, target + 12 * targetStride);
+            if (columns > 13) Vector512.Store(t13, target + 13 * targetStride);
+            if (columns > 14) Vector512.Store(t14, target + 14 * targetStride);
+            if (columns > 15) Vector512.Store(t15, target + 15 * targetStride);
+        }
+        else
+        {
+            X86.Avx512F.MaskStore(target, rowMask, t0);
+            if (columns > 1) X86.Avx512F.MaskStore(target + targetStride, rowMask, t1);
+            if (columns > 2) X86.Avx512F.MaskStore(target + 2 * targetStride, rowMask, t2);
+            if (columns > 3) X86.Avx512F.MaskStore(target + 3 * targetStride, rowMask, t3);
+            if (columns > 4) X86.Avx512F.MaskStore(target + 4 * targetStride, rowMask, t4);
+            if (columns > 5) X86.Avx512F.MaskStore(target + 5 * targetStride, rowMask, t5);
+            if (columns > 6) X86.Avx512F.MaskStore(target + 6 * targetStride, rowMask, t6);
+            if (columns > 7) X86.Avx512F.MaskStore(target + 7 * targetStride, rowMask, t7);
+            if (columns > 8) X86.Avx512F.MaskStore(target + 8 * targetStride, rowMask, t8);
+            if (columns > 9) X86.Avx512F.MaskStore(target + 9 * targetStride, rowMask, t9);
+            if (columns > 10) X86.Avx512F.MaskStore(target + 10 * targetStride, rowMask, t10);
+            if (columns > 11) X86.Avx512F.MaskStore(target + 11 * targetStride, rowMask, t11);
+            if (columns > 12) X86.Avx512F.MaskStore(target + 12 * targetStride, rowMask, t12);
+            if (columns > 13) X86.Avx512F.MaskStore(target + 13 * targetStride, rowMask, t13);
+            if (columns > 14) X86.Avx512F.MaskStore(target + 14 * targetStride, rowMask, t14);
+            if (columns > 15) X86.Avx512F.MaskStore(target + 15 * targetStride, rowMask, t15);
+        }
+    }
+
+    // Tiles of 8x8; column tiles outside, so that each target row is written from its start to its end.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void TransposeBlock_V256(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
+    {
+        for (int c = 0; c < columns; c += 8)
+        {
+            int width = global::System.Math.Min(columns - c, 8);
+            for (int r = 0; r < rows; r += 8)
+            {
+                TransposeTile_V256(source + r * sourceStride + c, sourceStride, target + c * targetStride + r, targetStride, global::System.Math.Min(rows - r, 8), width);
+            }
+        }
+    }
+
+    // One tile: up to 8 source rows of up to 8 floats become as many target rows; loads and stores past the
+    // block's edges are masked off (loads read zeros there).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void TransposeTile_V256(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
+    {
+        Vector256<float> columnMask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(columns)).AsSingle();
+        Vector256<float> rowMask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(rows)).AsSingle();
+        Vector256<float> zero = Vector256<float>.Zero;
+        // the source rows
+        Vector256<float> r0 = X86.Avx.MaskLoad(source, columnMask);
+        Vector256<float> r1 = rows > 1 ? X86.Avx.MaskLoad(source + sourceStride, columnMask) : zero;
+        Vector256<float> r2 = rows > 2 ? X86.Avx.MaskLoad(source + 2 * sourceStride, columnMask) : zero;
+        Vector256<float> r3 = rows > 3 ? X86.Avx.MaskLoad(source + 3 * sourceStride, columnMask) : zero;
+        Vector256<float> r4 = rows > 4 ? X86.Avx.MaskLoad(source + 4 * sourceStride, columnMask) : zero;
+        Vector256<float> r5 = rows > 5 ? X86.Avx.MaskLoad(source + 5 * sourceStride, columnMask) : zero;
+        Vector256<float> r6 = rows > 6 ? X86.Avx.MaskLoad(source + 6 * sourceStride, columnMask) : zero;
+        Vector256<float> r7 = rows > 7 ? X86.Avx.MaskLoad(source + 7 * sourceStride, columnMask) : zero;
+        // interleave the floats of each pair of rows, within each 128-bit lane
+        Vector256<float> a0 = X86.Avx.UnpackLow(r0, r1), a1 = X86.Avx.UnpackHigh(r0, r1);
+        Vector256<float> a2 = X86.Avx.UnpackLow(r2, r3), a3 = X86.Avx.UnpackHigh(r2, r3);
+        Vector256<float> a4 = X86.Avx.UnpackLow(r4, r5), a5 = X86.Avx.UnpackHigh(r4, r5);
+        Vector256<float> a6 = X86.Avx.UnpackLow(r6, r7), a7 = X86.Avx.UnpackHigh(r6, r7);
+        // interleave the float pairs of two row pairs: lane l of b[4q + m] holds column 4l + m of rows 4q to 4q + 3
+        Vector256<float> b0 = X86.Avx.Shuffle(a0, a2, 0x44), b1 = X86.Avx.Shuffle(a0, a2, 0xEE);
+        Vector256<float> b2 = X86.Avx.Shuffle(a1, a3, 0x44), b3 = X86.Avx.Shuffle(a1, a3, 0xEE);
+        Vector256<float> b4 = X86.Avx.Shuffle(a4, a6, 0x44), b5 = X86.Avx.Shuffle(a4, a6, 0xEE);
+        Vector256<float> b6 = X86.Avx.Shuffle(a5, a7, 0x44), b7 = X86.Avx.Shuffle(a5, a7, 0xEE);
+        // the target rows: t[j] is column j of the source rows (the low 128-bit lanes hold columns 0 to 3)
+        Vector256<float> t0 = X86.Avx.Permute2x128(b0, b4, 0x20);
+        Vector256<float> t1 = X86.Avx.Permute2x128(b1, b5, 0x20);
+        Vector256<float> t2 = X86.Avx.Permute2x128(b2, b6, 0x20);
+        Vector256<float> t3 = X86.Avx.Permute2x128(b3, b7, 0x20);
+        Vector256<float> t4 = X86.Avx.Permute2x128(b0, b4, 0x31);
+        Vector256<float> t5 = X86.Avx.Permute2x128(b1, b5, 0x31);
+        Vector256<float> t6 = X86.Avx.Permute2x128(b2, b6, 0x31);
+        Vector256<float> t7 = X86.Avx.Permute2x128(b3, b7, 0x31);
+        // store the target rows that exist: whole, or their first `rows` floats
+        if (rows == 8)
+        {
+            Vector256.Store(t0, target);
+            if (columns > 1) Vector256.Store(t1, target + targetStride);
+            if (columns > 2) Vector256.Store(t2, target + 2 * targetStride);
+            if (columns > 3) Vector256.Store(t3, target + 3 * targetStride);
+            if (columns > 4) Vector256.Store(t4, target + 4 * targetStride);
+            if (columns > 5) Vector256.Store(t5, target + 5 * targetStride);
+            if (columns > 6) Vector256.Store(t6, target + 6 * targetStride);
+            if (columns > 7) Vector256.Store(t7, target + 7 * targetStride);
+        }
+        else
+        {
+            X86.Avx.MaskStore(target, rowMask, t0);
+            if (columns > 1) X86.Avx.MaskStore(target + targetStride, rowMask, t1);
+            if (columns > 2) X86.Avx.MaskStore(target + 2 * targetStride, rowMask, t2);
+            if (columns > 3) X86.Avx.MaskStore(target + 3 * targetStride, rowMask, t3);
+            if (columns > 4) X86.Avx.MaskStore(target + 4 * targetStride, rowMask, t4);
+            if (columns > 5) X86.Avx.MaskStore(target + 5 * targetStride, rowMask, t5);
+            if (columns > 6) X86.Avx.MaskStore(target + 6 * targetStride, rowMask, t6);
+            if (columns > 7) X86.Avx.MaskStore(target + 7 * targetStride, rowMask, t7);
+        }
+    }
+
+    // Whole tiles of 4x4, column tiles outside; the columns and rows past the last whole tile by the scalar loop.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void TransposeBlock_V128(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
+    {
+        int wholeRows = rows & ~3, wholeColumns = columns & ~3;
+        for (int c = 0; c < wholeColumns; c += 4)
+        {
+            for (int r = 0; r < wholeRows; r += 4)
+            {
+                float* s = source + r * sourceStride + c;
+                float* t = target + c * targetStride + r;
+                Vector128<float> r0 = Vector128.Load(s), r1 = Vector128.Load(s + sourceStride), r2 = Vector128.Load(s + 2 * sourceStride), r3 = Vector128.Load(s + 3 * sourceStride);
+                // interleave the floats of rows 0 and 1, and of rows 2 and 3
+                Vector128<float> a0 = X86.Sse.UnpackLow(r0, r1), a1 = X86.Sse.UnpackHigh(r0, r1), a2 = X86.Sse.UnpackLow(r2, r3), a3 = X86.Sse.UnpackHigh(r2, r3);
+                // column j: the matching float pairs of both
+                Vector128.Store(X86.Sse.MoveLowToHigh(a0, a2), t);
+                Vector128.Store(X86.Sse.MoveHighToLow(a2, a0), t + targetStride);
+                Vector128.Store(X86.Sse.MoveLowToHigh(a1, a3), t + 2 * targetStride);
+                Vector128.Store(X86.Sse.MoveHighToLow(a3, a1), t + 3 * targetStride);
+            }
+        }
+        TransposeBlock_Scalar(source + wholeColumns, sourceStride, target + wholeColumns * targetStride, targetStride, rows, columns - wholeColumns);
+        TransposeBlock_Scalar(source + wholeRows * sourceStride, sourceStride, target + wholeRows, targetStride, rows - wholeRows, wholeColumns);
+    }
+
+    // One float at a time, each target row from its start to its end.
+    internal static unsafe void TransposeBlock_Scalar(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
+    {
+        for (int c = 0; c < columns; c++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                target[c * targetStride + r] = source[r * sourceStride + c];
+            }
         }
     }
 

@@ -322,7 +322,7 @@ file static class TinyClassifierKernels
 
     // Rearranges the weights that kernels read in another layout; runs again after any parameter change.
     // Padding positions keep the zeros of the buffer's allocation: nothing else is ever written there.
-    // Each rearrangement is a transpose of blocks (TransposeBlock, below), in register tiles.
+    // Conv and linear weights are transposed in blocks (TransposeBlock, below), in register tiles.
     internal static unsafe void PackWeights(float* parameters, float* packed)
     {
         // hidden.weight [20, 12] -> [12][32], hidden.bias -> [32]
