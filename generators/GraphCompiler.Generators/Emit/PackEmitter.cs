@@ -402,6 +402,7 @@ internal static class PackEmitter
     private static void EmitScalarBlock(CodeWriter w)
     {
         w.Line("// One float at a time, each target row from its start to its end.");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"internal static unsafe void {Transpose}_Scalar{Signature}"))
         using (w.Block("for (int c = 0; c < columns; c++)"))
         using (w.Block("for (int r = 0; r < rows; r++)"))

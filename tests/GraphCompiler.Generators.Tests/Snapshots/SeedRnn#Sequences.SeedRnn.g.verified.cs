@@ -777,6 +777,7 @@ file static class SeedRnnKernels
     }
 
     // One float at a time, each target row from its start to its end.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void TransposeBlock_Scalar(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
     {
         for (int c = 0; c < columns; c++)
