@@ -11,16 +11,10 @@ namespace GraphCompiler.Bench.Suites;
 /// every-core cases beside ONNX Runtime's default threads and PyTorch with 2 threads.
 /// </summary>
 [MemoryDiagnoser]
-[Config(typeof(Config))]
+[Config(typeof(CnnConfig))]
 public class CnnAllCores : AllCoresSuite<MnistCnn>
 {
     protected override SuiteModel<MnistCnn> Model => CnnModel.Instance;
-
-    private sealed class Config : FlopsConfig
-    {
-        public Config()
-            : base(b => Batch * (b.Descriptor.WorkloadMethod.Name == nameof(TrainingStep) ? (double)SeedCnn.TrainingFlopsPerImage : SeedCnn.FlopsPerImage))
-        {
-        }
-    }
 }
+
+internal sealed class CnnConfig() : ModelFlopsConfig(CnnModel.Instance);

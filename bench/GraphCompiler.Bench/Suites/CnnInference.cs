@@ -15,7 +15,7 @@ namespace GraphCompiler.Bench.Suites;
 /// (<see cref="InferenceSuite{TModel}"/>). Needs the generated models (<c>WithGeneratedModels</c>).
 /// </summary>
 [MemoryDiagnoser]
-[Config(typeof(Config))]
+[Config(typeof(CnnConfig))]
 public class CnnInference : InferenceSuite<MnistCnn>
 {
     protected override SuiteModel<MnistCnn> Model => CnnModel.Instance;
@@ -52,13 +52,5 @@ public class CnnInference : InferenceSuite<MnistCnn>
         }
 
         return worst;
-    }
-
-    private sealed class Config : FlopsConfig
-    {
-        public Config()
-            : base(b => SeedCnn.FlopsPerImage * (double)(int)b.Parameters["Batch"])
-        {
-        }
     }
 }

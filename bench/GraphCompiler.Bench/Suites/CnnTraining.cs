@@ -11,16 +11,8 @@ namespace GraphCompiler.Bench.Suites;
 /// allocated). GFLOP/s use <see cref="SeedCnn.TrainingFlopsPerImage"/>. Needs the generated models.
 /// </summary>
 [MemoryDiagnoser]
-[Config(typeof(Config))]
+[Config(typeof(CnnConfig))]
 public class CnnTraining : TrainingSuite<MnistCnn>
 {
     protected override SuiteModel<MnistCnn> Model => CnnModel.Instance;
-
-    private sealed class Config : FlopsConfig
-    {
-        public Config()
-            : base(b => SeedCnn.TrainingFlopsPerImage * (double)(int)b.Parameters["Batch"])
-        {
-        }
-    }
 }

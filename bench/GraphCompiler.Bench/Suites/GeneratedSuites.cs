@@ -231,3 +231,31 @@ public abstract class AllCoresSuite<TModel>
         _parallel = null;
     }
 }
+
+/// <summary>
+/// The columns of a model's suites: GFLOP/s and % of peak from the model's FLOP per sample, times the case's
+/// batch (<see cref="PeerSeeds.LargeBatch"/> for the all-cores suites), for a forward pass or a training
+/// step (<see cref="TrainingSuite{TModel}"/> and <see cref="AllCoresSuite{TModel}.TrainingStep"/>).
+/// </summary>
+public class ModelFlopsConfig(SuiteModel model) : Infrastructure.FlopsConfig(b => Flops(model, b))
+{
+    private static double Flops(SuiteModel model, BenchmarkDotNet.Running.BenchmarkCase b)
+    {
+        int batch = b.Parameters.Items.Any(p => p.Name == "Batch") ? (int)b.Parameters["Batch"] : PeerSeeds.LargeBatch;
+        bool training = IsTraining(b.Descriptor.Type) || b.Descriptor.WorkloadMethod.Name == "TrainingStep";
+        return batch * (training ? model.TrainingFlopsPerSample : model.FlopsPerSample);
+    }
+
+    private static bool IsTraining(Type? type)
+    {
+        for (; type is not null; type = type.BaseType)
+        {
+            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(TrainingSuite<>))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
