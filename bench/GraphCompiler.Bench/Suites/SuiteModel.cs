@@ -70,9 +70,18 @@ public abstract class SuiteModel
     /// <summary>How <see cref="ToOnnx"/> builds the model, for the report.</summary>
     public abstract string OnnxSource { get; }
 
-    /// <summary>An ONNX Runtime session at one batch, 1 thread or (0) its default.</summary>
-    public OrtRunner CreateOrt(byte[] onnx, int batch, int intraOpThreads) =>
-        new(onnx, "input", OnnxInputShape(batch), "output", [batch, OutputLength], intraOpThreads);
+    /// <summary>The graph input and output names of <see cref="ToOnnx"/>'s model.</summary>
+    public virtual (string Input, string Output) OnnxNames => ("input", "output");
+
+    /// <summary>
+    /// An ONNX Runtime session at one batch, 1 thread or (0) its default, over a model with the input and output
+    /// names <paramref name="names"/> (by default <see cref="OnnxNames"/>).
+    /// </summary>
+    public OrtRunner CreateOrt(byte[] onnx, int batch, int intraOpThreads, (string Input, string Output)? names = null)
+    {
+        (string input, string output) = names ?? OnnxNames;
+        return new OrtRunner(onnx, input, OnnxInputShape(batch), output, [batch, OutputLength], intraOpThreads);
+    }
 
     /// <summary>The seeded input batch; a smaller batch is the start of a larger one.</summary>
     public float[] Input(int batch)
