@@ -12,8 +12,9 @@ namespace GraphCompiler.Bench;
 /// <list type="bullet">
 /// <item><c>--peers [--job short]</c>: GraphCompiler, ONNX Runtime and PyTorch side by side; writes <c>bench/results/peers.md</c>.</item>
 /// <item><c>--verify</c>: check ONNX Runtime (and the generated model, when compiled in) against the scalar reference.</item>
-/// <item><c>--quick</c>: a few seconds of Stopwatch timing of the CNN engines (minimum and median), not reportable.</item>
+/// <item><c>--quick [--rnn]</c>: a few seconds of Stopwatch timing of the CNN engines (and the recurrent models), minimum and median, not reportable.</item>
 /// <item><c>--peak</c>: print the quick single-core FMA peak per vector width and exit.</item>
+/// <item><c>--bandwidth</c>: print the quick single-core read bandwidth per buffer size (L1, L2, beyond) and exit.</item>
 /// <item><c>--save-results</c>: after the run, write each suite's table to <c>bench/results/&lt;suite&gt;.md</c>.</item>
 /// <item>anything else goes to BenchmarkDotNet's switcher (<c>--filter *PeakFma*</c>, <c>--job short</c>, <c>--list flat</c>...).</item>
 /// </list>
@@ -43,12 +44,26 @@ public static class Program
 
         if (args.Contains("--quick"))
         {
-            return QuickTiming.Run();
+            return QuickTiming.Run(args);
         }
 
         if (args.Contains("--peak"))
         {
             Console.WriteLine($"Single-core FMA peak: {MachinePeak.Measure(TimeSpan.FromMilliseconds(200))}");
+            return 0;
+        }
+
+        if (args.Contains("--bandwidth"))
+        {
+            Console.WriteLine($"Caches (CPUID): {CacheInfo.Text}");
+            foreach (int kib in new[] { 16, 256, 512, 8192 })
+            {
+                double gbs = Bandwidth.ReadBuffer.MeasureGigabytesPerSecond(kib * 1024, TimeSpan.FromMilliseconds(300));
+                Console.WriteLine(string.Create(
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    $"Read bandwidth, {kib,5} KiB buffer, {Bandwidth.ReadKernels.WidestName} loads: {gbs,6:F1} GB/s"));
+            }
+
             return 0;
         }
 

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""PyTorch peer of the GraphCompiler benchmarks (the seed CNN).
+"""PyTorch peer of the GraphCompiler benchmarks (the seed CNN, the seed LSTM, and a GRU of the same shape).
 
 Run by `dotnet run -c Release --project bench/GraphCompiler.Bench -- --peers`, which writes, into one
-folder, the weights (`weights.safetensors`, PyTorch state_dict names and layouts) and the inputs and the
-GraphCompiler results to compare with (`data.safetensors`). This script
+folder and for each model KEY (cnn, lstm, gru), the weights (`KEY.weights.safetensors`, PyTorch
+state_dict names and layouts) and the inputs and the GraphCompiler results to compare with
+(`KEY.data.safetensors`). For each model named by --models, this script
 
-  1. builds the seed CNN in PyTorch with those weights;
+  1. builds the model in PyTorch with those weights;
   2. checks that its output matches GraphCompiler's (max abs diff <= 1e-4) at batch 1 and 64, and that
      one training step's loss and parameter gradients match (|d| <= 1e-5 + 1e-3 |value|);
   3. times, with torch.set_num_threads(1) and then 2: inference (torch.inference_mode, model.eval())
@@ -13,6 +14,10 @@ GraphCompiler results to compare with (`data.safetensors`). This script
      backward, SGD(lr, momentum).step(); by default lr=1e-5, momentum=0.9, the C# side passes its own)
      at batch 64 and 1;
   4. prints one JSON document on stdout (progress goes to stderr).
+
+With --export-onnx it only writes `KEY.onnx` for each model instead, with torch.onnx.export (opset 13,
+input "input" and output "output", dynamic batch): the ONNX Runtime side of the benchmarks reads it when
+the project's own exporter does not cover the model.
 
 Timing follows BenchmarkDotNet's method: after a warm-up, calls run in iterations of k calls each
 (k chosen so that an iteration lasts about --iteration-ms); a time per call is an iteration's time over
@@ -89,8 +94,38 @@ class SeedCnn(nn.Module):
         return self.fc2(x)
 
 
-def build_model(weights):
-    model = SeedCnn()
+class SeedRnn(nn.Module):
+    """The seed's RNN: a 2-layer LSTM over the 28 rows of an image (28 steps of 28 features), the last step's
+    hidden state into a linear classifier (the same names as GraphCompiler's SeedRnn)."""
+
+    def __init__(self, input_size=28, hidden_size=128, num_layers=2, num_classes=10):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True)
+        self.fc = nn.Linear(hidden_size, num_classes)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)  # zero initial states, as the seed's explicit h0 and c0
+        return self.fc(out[:, -1, :])
+
+
+class SeedGru(nn.Module):
+    """The seed RNN's shape with a GRU in place of the LSTM."""
+
+    def __init__(self, input_size=28, hidden_size=128, num_layers=2, num_classes=10):
+        super().__init__()
+        self.gru = nn.GRU(input_size, hidden_size, num_layers, batch_first=True)
+        self.fc = nn.Linear(hidden_size, num_classes)
+
+    def forward(self, x):
+        out, _ = self.gru(x)
+        return self.fc(out[:, -1, :])
+
+
+MODELS = {"cnn": SeedCnn, "lstm": SeedRnn, "gru": SeedGru}
+
+
+def build_model(key, weights):
+    model = MODELS[key]()
     state = {name: torch.from_numpy(value.copy()) for name, value in weights.items()}
     model.load_state_dict(state, strict=True)  # raises on a missing, extra or misshapen tensor
     return model
@@ -100,10 +135,10 @@ def max_abs_diff(a, b):
     return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))) if a.size else 0.0
 
 
-def check(weights, data):
+def check(key, weights, data):
     """Compares PyTorch's forward output, loss and gradients with GraphCompiler's; returns a report."""
     report = {"output": {}, "training": {}, "ok": True}
-    model = build_model(weights)
+    model = build_model(key, weights)
     model.eval()
     x64 = torch.from_numpy(data["input_b64"])
     for batch in (1, 64):
@@ -116,7 +151,7 @@ def check(weights, data):
 
     labels64 = torch.from_numpy(data["labels_b64"].astype(np.int64))
     for batch in (1, 64):
-        model = build_model(weights)
+        model = build_model(key, weights)
         model.train()
         model.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(x64[:batch]), labels64[:batch])
@@ -182,7 +217,7 @@ def measure(fn, iteration_ms, iterations, warmup_iterations, min_seconds):
     }
 
 
-def time_cases(weights, data, threads_list, args):
+def time_cases(key, weights, data, threads_list, args):
     x64 = torch.from_numpy(data["input_b64"])
     labels64 = torch.from_numpy(data["labels_b64"].astype(np.int64))
     results = []
@@ -192,7 +227,7 @@ def time_cases(weights, data, threads_list, args):
         for work, batch in (("inference", 1), ("inference", 64), ("training", 64), ("training", 1)):
             x = x64[:batch].contiguous()
             y = labels64[:batch].contiguous()
-            model = build_model(weights)
+            model = build_model(key, weights)
             state = [0, None, None]  # calls, last loss, first loss
             if work == "inference":
                 model.eval()
@@ -216,11 +251,11 @@ def time_cases(weights, data, threads_list, args):
                         state[2] = loss
 
             stats = measure(call, args.iteration_ms, args.iterations, args.warmup, args.min_seconds)
-            stats.update({"work": work, "batch": batch, "threads": actual, "load_average": load_average(),
-                          "calls": state[0]})
+            stats.update({"model": key, "work": work, "batch": batch, "threads": actual,
+                          "load_average": load_average(), "calls": state[0]})
             if work == "training":
                 stats.update({"first_loss": float(state[2].item()), "last_loss": float(state[1].item())})
-            log(f"  PyTorch {work:9s} batch {batch:2d} threads {actual}: median {stats['median_ns'] / 1e6:.4f} ms, "
+            log(f"  PyTorch {key:4s} {work:9s} batch {batch:2d} threads {actual}: median {stats['median_ns'] / 1e6:.4f} ms, "
                 f"min {stats['min_ns'] / 1e6:.4f} ms ({stats['iterations']} x {stats['calls_per_iteration']} calls)")
             if work == "training":
                 log(f"    loss {stats['first_loss']:.6f} at the first step, {stats['last_loss']:.6f} after {state[0]} steps")
@@ -268,9 +303,22 @@ def versions():
     }
 
 
+def export_onnx(key, weights, path):
+    """torch.onnx.export of the model with these weights: opset 13, "input" -> "output", dynamic batch."""
+    model = build_model(key, weights)
+    model.eval()
+    example = torch.zeros((1,) + INPUT_SHAPES[key], dtype=torch.float32)
+    torch.onnx.export(model, example, path, opset_version=13, input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {0: "N"}, "output": {0: "N"}}, do_constant_folding=True)
+
+
+INPUT_SHAPES = {"cnn": (1, 28, 28), "lstm": (28, 28), "gru": (28, 28)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dir", required=True, help="folder with weights.safetensors and data.safetensors")
+    parser.add_argument("--dir", required=True, help="folder with KEY.weights.safetensors and KEY.data.safetensors")
+    parser.add_argument("--models", default="cnn", help="comma-separated models: cnn, lstm, gru (default cnn)")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     parser.add_argument("--iteration-ms", type=float, default=100.0, help="target length of one iteration")
     parser.add_argument("--iterations", type=int, default=25, help="measured iterations per case")
@@ -279,23 +327,49 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-5, help="SGD learning rate of the training step")
     parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum of the training step")
     parser.add_argument("--quick", action="store_true", help="short runs for development (not for reporting)")
+    parser.add_argument("--export-onnx", action="store_true", help="only write KEY.onnx for each model")
     args = parser.parse_args()
     if args.quick:
         args.iteration_ms, args.iterations, args.warmup = 40.0, 5, 2
+    keys = [k.strip() for k in args.models.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in MODELS]
+    if unknown:
+        parser.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODELS)}")
 
     torch.manual_seed(0)
-    info = versions()
-    weights = read_safetensors(os.path.join(args.dir, "weights.safetensors"))
-    data = read_safetensors(os.path.join(args.dir, "data.safetensors"))
     torch.set_num_threads(1)
-    report = check(weights, data)
-    log(f"  PyTorch {info['torch']}: checks {'passed' if report['ok'] else 'FAILED'}: "
-        + json.dumps({k: v for k, v in report.items() if k != 'ok'}))
-    threads_list = [t for t in (int(s) for s in args.threads.split(",")) if t >= 1]
-    results = time_cases(weights, data, threads_list, args) if report["ok"] else []
+    if args.export_onnx:
+        written = []
+        for key in keys:
+            weights = read_safetensors(os.path.join(args.dir, f"{key}.weights.safetensors"))
+            path = os.path.join(args.dir, f"{key}.onnx")
+            export_onnx(key, weights, path)
+            written.append(path)
+            log(f"  PyTorch {torch.__version__}: exported {key} to {path}")
+        print(json.dumps({"exported": written, "torch": torch.__version__}))
+        return 0
+
+    info = versions()
+    checks = {"ok": True, "models": {}}
+    results = []
+    for key in keys:
+        weights = read_safetensors(os.path.join(args.dir, f"{key}.weights.safetensors"))
+        data = read_safetensors(os.path.join(args.dir, f"{key}.data.safetensors"))
+        torch.set_num_threads(1)
+        report = check(key, weights, data)
+        checks["models"][key] = report
+        checks["ok"] = bool(checks["ok"] and report["ok"])
+        log(f"  PyTorch {info['torch']} {key}: checks {'passed' if report['ok'] else 'FAILED'}: "
+            + json.dumps({k: v for k, v in report.items() if k != 'ok'}))
+    if checks["ok"]:
+        threads_list = [t for t in (int(s) for s in args.threads.split(",")) if t >= 1]
+        for key in keys:
+            weights = read_safetensors(os.path.join(args.dir, f"{key}.weights.safetensors"))
+            data = read_safetensors(os.path.join(args.dir, f"{key}.data.safetensors"))
+            results += time_cases(key, weights, data, threads_list, args)
     print(json.dumps({
         "versions": info,
-        "checks": report,
+        "checks": checks,
         "method": {
             "iteration_ms": args.iteration_ms,
             "iterations": args.iterations,
@@ -306,7 +380,7 @@ def main():
         },
         "results": results,
     }, indent=1))
-    return 0 if report["ok"] else 2
+    return 0 if checks["ok"] else 2
 
 
 if __name__ == "__main__":

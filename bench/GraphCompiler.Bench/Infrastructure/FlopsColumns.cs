@@ -97,3 +97,27 @@ public sealed class PeakPercentColumn(Func<BenchmarkCase, double> flopsPerCall) 
     protected override string Format(double gflops) =>
         MachinePeak.PercentOfPeak(gflops).ToString("F1", CultureInfo.InvariantCulture) + "%";
 }
+
+/// <summary>The configuration of the memory suites: median, minimum and GB/s at the median.</summary>
+public class BandwidthConfig : ManualConfig
+{
+    public BandwidthConfig(Func<BenchmarkCase, double> bytesPerCall)
+    {
+        AddColumn(StatisticColumn.Median);
+        AddColumn(StatisticColumn.Min);
+        AddColumn(new GigabytesPerSecondColumn(bytesPerCall));
+        AddDiagnoser(MemoryDiagnoser.Default);
+    }
+}
+
+/// <summary>GB/s (10^9 bytes per second) at the median time.</summary>
+public sealed class GigabytesPerSecondColumn(Func<BenchmarkCase, double> bytesPerCall) : RateColumn(bytesPerCall)
+{
+    public override string Id => nameof(GigabytesPerSecondColumn);
+
+    public override string ColumnName => "GB/s";
+
+    public override string Legend => "Bytes read per second at the median time, in 10^9";
+
+    protected override string Format(double gigabytesPerSecond) => gigabytesPerSecond.ToString("F1", CultureInfo.InvariantCulture);
+}

@@ -38,6 +38,20 @@ public static class MachineInfo
     public static string LoadAverage =>
         File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
+    /// <summary>"2-core AMD EPYC (AVX-512) VM": the one-line description the result files start from.</summary>
+    public static string Description
+    {
+        get
+        {
+            string flags = " " + (CpuInfoField("flags") ?? "") + " ";
+            string isa = flags.Contains(" avx512f ", StringComparison.Ordinal) ? "AVX-512"
+                : flags.Contains(" avx2 ", StringComparison.Ordinal) ? "AVX2"
+                : RuntimeInformation.ProcessArchitecture.ToString();
+            string vm = flags.Contains(" hypervisor ", StringComparison.Ordinal) ? " VM" : "";
+            return $"{Environment.ProcessorCount}-core {CpuModel} ({isa}){vm}";
+        }
+    }
+
     public static string VectorSupport =>
         $"Vector512 {Vector512.IsHardwareAccelerated}, Vector256 {Vector256.IsHardwareAccelerated}, " +
         $"Vector128 {Vector128.IsHardwareAccelerated}";
@@ -46,7 +60,9 @@ public static class MachineInfo
     public static string Markdown(string? onnxRuntimeVersion)
     {
         var sb = new StringBuilder();
+        sb.AppendLine($"- Machine: {Description}");
         sb.AppendLine($"- CPU: {CpuModel}; {Environment.ProcessorCount} logical cores (shared with other workers: expect noise)");
+        sb.AppendLine($"- Caches (CPUID): {CacheInfo.Text}");
         sb.AppendLine($"- ISA flags: {IsaFlags}");
         sb.AppendLine($"- JIT vector widths: {VectorSupport}");
         sb.AppendLine($"- OS: {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})");

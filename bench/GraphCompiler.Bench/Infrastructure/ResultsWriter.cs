@@ -50,12 +50,23 @@ public static class ResultsWriter
                 sb.AppendLine($"- Single-core FMA peak measured at startup (Stopwatch, best slice): {peak}");
             }
 
-            if (suite.Contains("Cnn", StringComparison.Ordinal))
+            Type suiteType = summary.BenchmarksCases[0].Descriptor.Type;
+            if (suiteType.GetCustomAttributes(typeof(ResultNotesAttribute), inherit: false) is [ResultNotesAttribute notes])
             {
-                sb.AppendLine($"- Work: seed CNN, {Cnn.SeedCnn.FlopsBreakdown}; GFLOP/s = batch x that / median time");
+                foreach (string line in notes.Lines)
+                {
+                    sb.AppendLine($"- {line}");
+                }
             }
+            else
+            {
+                if (suite.Contains("Cnn", StringComparison.Ordinal))
+                {
+                    sb.AppendLine($"- Work: seed CNN, {Cnn.SeedCnn.FlopsBreakdown}; GFLOP/s = batch x that / median time");
+                }
 
-            sb.AppendLine("- % of peak: GFLOP/s at the median time over the startup peak of the widest accelerated width");
+                sb.AppendLine("- % of peak: GFLOP/s at the median time over the startup peak of the widest accelerated width");
+            }
             sb.AppendLine();
             sb.AppendLine("## Results");
             sb.AppendLine();

@@ -1,11 +1,11 @@
-using System.Diagnostics;
+using GraphCompiler.Bench.Infrastructure;
 using System.Text.Json;
 
 namespace GraphCompiler.Bench.Peers;
 
 /// <summary>One PyTorch timing from <c>bench/peers/torch_bench.py</c>.</summary>
 public sealed record TorchTiming(
-    string Work, int Batch, int Threads, double MedianNs, double MinNs, int Iterations, int CallsPerIteration,
+    string Model, string Work, int Batch, int Threads, double MedianNs, double MinNs, int Iterations, int CallsPerIteration,
     long Steps, double? FirstLoss, double? LastLoss);
 
 /// <summary>What the PyTorch script reported, or why there is nothing.</summary>
@@ -25,18 +25,21 @@ public sealed record TorchReport(
 /// </summary>
 public static class TorchPeer
 {
-    public const string DefaultPython = "/usr/bin/python3";
+    public static string Python => TorchScript.Python;
 
-    public static string Python => Environment.GetEnvironmentVariable("GRAPHCOMPILER_PEERS_PYTHON") is { Length: > 0 } p ? p : DefaultPython;
-
-    public static TorchReport Run(string script, string dataFolder, bool quick)
+    /// <param name="script">bench/peers/torch_bench.py.</param>
+    /// <param name="dataFolder">Where the models' weights and data were written.</param>
+    /// <param name="quick">Short runs (not for reporting).</param>
+    /// <param name="models">The models' keys (cnn, lstm, gru).</param>
+    /// <param name="threads">The thread counts to time, in order.</param>
+    public static TorchReport Run(string script, string dataFolder, bool quick, IReadOnlyList<string> models, IReadOnlyList<int> threads)
     {
         if (!File.Exists(Python))
         {
             return Skipped($"{Python} not found (install: apt-get install -y --no-install-recommends python3-torch python3-numpy libopenblas0-openmp)");
         }
 
-        (int probeCode, string probeOut, string probeErr) = Execute(Python, ["-c", "import torch, numpy; print(torch.__version__)"], echoErrors: false);
+        (int probeCode, string probeOut, string probeErr) = TorchScript.Execute(Python, ["-c", "import torch, numpy; print(torch.__version__)"], echoErrors: false);
         if (probeCode != 0)
         {
             string reason = probeErr.Trim().Split('\n').LastOrDefault() ?? "import failed";
@@ -47,15 +50,17 @@ public static class TorchPeer
         var arguments = new List<string>
         {
             script, "--dir", dataFolder,
-            "--lr", Suites.CnnTraining.LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-            "--momentum", Suites.CnnTraining.Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            "--models", string.Join(",", models),
+            "--threads", string.Join(",", threads),
+            "--lr", Suites.TrainingSettings.LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            "--momentum", Suites.TrainingSettings.Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         };
         if (quick)
         {
             arguments.Add("--quick");
         }
 
-        (int code, string stdout, string stderr) = Execute(Python, arguments, echoErrors: true);
+        (int code, string stdout, string stderr) = TorchScript.Execute(Python, arguments, echoErrors: true);
         JsonDocument document;
         try
         {
@@ -78,6 +83,7 @@ public static class TorchPeer
         foreach (JsonElement r in root.GetProperty("results").EnumerateArray())
         {
             timings.Add(new TorchTiming(
+                r.TryGetProperty("model", out JsonElement model) ? model.GetString()! : "cnn",
                 r.GetProperty("work").GetString()!,
                 r.GetProperty("batch").GetInt32(),
                 r.GetProperty("threads").GetInt32(),
@@ -100,47 +106,5 @@ public static class TorchPeer
     {
         Console.WriteLine($"// PyTorch columns skipped: {reason}");
         return new TorchReport(false, reason, [], new Dictionary<string, string>(), null, false, null);
-    }
-
-    private static (int Code, string Stdout, string Stderr) Execute(string file, IEnumerable<string> arguments, bool echoErrors)
-    {
-        var start = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string a in arguments)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = new Process { StartInfo = start };
-        var stderr = new System.Text.StringBuilder();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            lock (stderr)
-            {
-                stderr.AppendLine(e.Data);
-            }
-
-            if (echoErrors)
-            {
-                Console.WriteLine(e.Data);
-            }
-        };
-        process.Start();
-        process.BeginErrorReadLine();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        lock (stderr)
-        {
-            return (process.ExitCode, stdout, stderr.ToString());
-        }
     }
 }

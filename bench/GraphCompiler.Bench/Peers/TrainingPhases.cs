@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using GraphCompiler.Bench.Cnn;
-using GraphCompiler.Bench.Models;
 using GraphCompiler.Bench.Suites;
 
 namespace GraphCompiler.Bench.Peers;
 
 /// <summary>Median milliseconds of each phase of a GraphCompiler training step.</summary>
+/// <param name="Key">The model's key.</param>
 /// <param name="Batch">The batch.</param>
 /// <param name="ForwardAfterStep">Training-mode forward right after an optimizer step (rebuilds the packed weights first).</param>
 /// <param name="Forward">Training-mode forward with unchanged weights (packed copy current).</param>
@@ -13,7 +12,7 @@ namespace GraphCompiler.Bench.Peers;
 /// <param name="Backward">Backward.</param>
 /// <param name="Optimizer">SGD with momentum.</param>
 /// <param name="Steps">Steps measured.</param>
-public sealed record TrainingPhaseTimes(int Batch, double ForwardAfterStep, double Forward, double Loss, double Backward, double Optimizer, int Steps)
+public sealed record TrainingPhaseTimes(string Key, int Batch, double ForwardAfterStep, double Forward, double Loss, double Backward, double Optimizer, int Steps)
 {
     /// <summary>Rebuilding the packed weight copy after the parameters changed: the difference of the two forwards.</summary>
     public double Repack => Math.Max(0, ForwardAfterStep - Forward);
@@ -21,17 +20,19 @@ public sealed record TrainingPhaseTimes(int Batch, double ForwardAfterStep, doub
 
 /// <summary>
 /// Where a GraphCompiler training step spends its time: a Stopwatch breakdown (medians over steps), for
-/// the report's notes. Not the reported time (that is <see cref="CnnTraining"/>, BenchmarkDotNet).
+/// the report's notes. Not the reported time (that is <see cref="TrainingSuite{TModel}"/>, BenchmarkDotNet).
 /// </summary>
 public static class TrainingPhases
 {
-    public static TrainingPhaseTimes Measure(int batch, TimeSpan budget)
+    public static TrainingPhaseTimes Measure<TModel>(SuiteModel<TModel> spec, int batch, TimeSpan budget)
+        where TModel : class, ICompiledModel
     {
-        var model = new MnistCnn(maxBatch: batch, seed: 0) { Training = true };
-        var sgd = new Sgd(model.Parameters, CnnTraining.LearningRate, CnnTraining.Momentum);
-        float[] input = SeedCnn.RandomInput(batch, seed: CnnInference.InputSeed);
-        int[] labels = SeedCnn.RandomLabels(batch, seed: CnnTraining.LabelSeed);
-        float[] logits = new float[batch * MnistCnn.OutputSize];
+        TModel model = spec.Create(batch);
+        model.Training = true;
+        var sgd = new Sgd(model.Parameters, TrainingSettings.LearningRate, TrainingSettings.Momentum);
+        float[] input = spec.Input(batch);
+        int[] labels = spec.Labels(batch);
+        float[] logits = new float[batch * spec.OutputLength];
         var afterStep = new List<double>();
         var forward = new List<double>();
         var loss = new List<double>();
@@ -62,7 +63,7 @@ public static class TrainingPhases
         }
 
         return new TrainingPhaseTimes(
-            batch, Median(afterStep), Median(forward), Median(loss), Median(backward), Median(optimizer), afterStep.Count);
+            spec.Key, batch, Median(afterStep), Median(forward), Median(loss), Median(backward), Median(optimizer), afterStep.Count);
     }
 
     private static double Ms(long ticks) => ticks * 1e3 / Stopwatch.Frequency;

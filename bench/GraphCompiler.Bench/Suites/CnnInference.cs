@@ -11,61 +11,14 @@ namespace GraphCompiler.Bench.Suites;
 
 /// <summary>
 /// The seed CNN, generated GraphCompiler code (one thread) against ONNX Runtime (one thread, the baseline,
-/// and its default thread count, every core), on the same weights (the generated model's seeded default
-/// initialization, exported to ONNX) and the same input. The setup checks that the engines agree to
-/// <see cref="Check.Tolerance"/> and throws if not. Needs the generated models (<c>WithGeneratedModels</c>).
+/// and its default thread count, every core), batch 1 and 64, on the same weights and input
+/// (<see cref="InferenceSuite{TModel}"/>). Needs the generated models (<c>WithGeneratedModels</c>).
 /// </summary>
 [MemoryDiagnoser]
-[Config(typeof(Config))]
-public class CnnInference
+[Config(typeof(CnnConfig))]
+public class CnnInference : InferenceSuite<MnistCnn>
 {
-    private MnistCnn? _model;
-    private OrtRunner? _ort;
-    private OrtRunner? _ortDefault;
-    private float[] _output = [];
-
-    [Params(1, 64)]
-    public int Batch { get; set; }
-
-    [GlobalSetup]
-    public void Setup()
-    {
-        CheckContract();
-        _model = new MnistCnn(maxBatch: Batch, seed: 0);
-        Dictionary<string, float[]> parameters = ReadParameters(_model.Parameters);
-        byte[] onnx = CnnOnnx.ToBytes(parameters);
-        _ort = OrtCnn.Create(onnx, Batch, intraOpThreads: 1);
-        _ortDefault = OrtCnn.Create(onnx, Batch, intraOpThreads: 0);
-        SeedCnn.RandomInput(Batch, seed: InputSeed).CopyTo(_ort.Input, 0);
-        _ort.Input.CopyTo(_ortDefault.Input, 0);
-        _output = new float[Batch * MnistCnn.OutputSize];
-
-        _ort.Run();
-        _ortDefault.Run();
-        _model.Forward(_ort.Input, _output);
-        Check.Agree("GraphCompiler", _output, "ONNX Runtime", _ort.Output, Check.Tolerance);
-        Check.Agree("GraphCompiler", _output, "ONNX Runtime (default threads)", _ortDefault.Output, Check.Tolerance);
-    }
-
-    /// <summary>The seed of the input batch (<see cref="SeedCnn.RandomInput"/>): the peers read the same.</summary>
-    public const int InputSeed = 1;
-
-    [Benchmark(Baseline = true)]
-    public void OnnxRuntime() => _ort!.Run();
-
-    /// <summary>ONNX Runtime with its default intra-op thread count (one per physical core).</summary>
-    [Benchmark]
-    public void OnnxRuntimeDefaultThreads() => _ortDefault!.Run();
-
-    [Benchmark]
-    public void GraphCompiler() => _model!.Forward(_ort!.Input, _output);
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _ort?.Dispose();
-        _ortDefault?.Dispose();
-    }
+    protected override SuiteModel<MnistCnn> Model => CnnModel.Instance;
 
     /// <summary>
     /// For <c>--verify</c>: the generated model against the scalar reference and ONNX Runtime, on its own
@@ -74,10 +27,10 @@ public class CnnInference
     /// </summary>
     public static double Verify(IReadOnlyList<int> batches)
     {
-        CheckContract();
         int maxBatch = batches.Max();
-        var model = new MnistCnn(maxBatch: maxBatch, seed: 0);
-        Dictionary<string, float[]> parameters = ReadParameters(model.Parameters);
+        MnistCnn model = CnnModel.Instance.Create(maxBatch);
+        CnnModel.Instance.CheckContract(model);
+        Dictionary<string, float[]> parameters = CnnModel.Instance.ReadParameters(model.Parameters);
         byte[] onnx = CnnOnnx.ToBytes(parameters);
         double worst = 0;
         foreach (int batch in batches)
@@ -99,42 +52,5 @@ public class CnnInference
         }
 
         return worst;
-    }
-
-    /// <summary>The generated model's parameters by name, checked against the seed CNN's PyTorch layout.</summary>
-    public static Dictionary<string, float[]> ReadParameters(ParameterSet set)
-    {
-        var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        foreach ((string name, int[] shape) in SeedCnn.Parameters)
-        {
-            ParameterInfo info = set.Info(name);
-            if (!info.Shape.SequenceEqual(shape))
-            {
-                throw new InvalidOperationException(
-                    $"Parameter '{name}' of the generated model has shape {info.ShapeText}; PyTorch's is [{string.Join(", ", shape)}].");
-            }
-
-            result.Add(name, set.Read(name).ToArray());
-        }
-
-        return result;
-    }
-
-    public static void CheckContract()
-    {
-        if (MnistCnn.InputSize != SeedCnn.InputSize || MnistCnn.OutputSize != SeedCnn.OutputSize)
-        {
-            throw new InvalidOperationException(
-                $"The generated MnistCnn has input/output sizes {MnistCnn.InputSize}/{MnistCnn.OutputSize}, " +
-                $"expected {SeedCnn.InputSize}/{SeedCnn.OutputSize}.");
-        }
-    }
-
-    private sealed class Config : FlopsConfig
-    {
-        public Config()
-            : base(b => SeedCnn.FlopsPerImage * (double)(int)b.Parameters["Batch"])
-        {
-        }
     }
 }

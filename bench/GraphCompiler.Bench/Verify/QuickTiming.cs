@@ -14,7 +14,8 @@ namespace GraphCompiler.Bench.Verify;
 /// </summary>
 public static class QuickTiming
 {
-    public static int Run()
+    /// <param name="args">The command line: <c>--rnn</c> adds the seed LSTM and its GRU twin.</param>
+    public static int Run(string[] args)
     {
         PeakFigures peak = MachinePeak.Current;
         Console.WriteLine($"Single-core FMA peak: {peak}");
@@ -39,9 +40,44 @@ public static class QuickTiming
             float[] output = new float[batch * Models.MnistCnn.OutputSize];
             Print("GraphCompiler", batch, Time(() => cnn.Forward(input, output), batch));
         }
+
+        if (args.Contains("--rnn"))
+        {
+            Recurrent(Models.LstmModel.Instance);
+            Recurrent(Models.GruModel.Instance);
+        }
 #endif
         return 0;
     }
+
+#if WITH_GENERATED_MODELS
+    /// <summary>A recurrent model: GraphCompiler and ONNX Runtime (PyTorch export) on one thread, inference at batch 1 and 64.</summary>
+    private static void Recurrent<TModel>(Models.RecurrentModel<TModel> spec)
+        where TModel : class, ICompiledModel
+    {
+        Console.WriteLine($"{spec.Title}: {spec.FlopsBreakdown}");
+        foreach (int batch in new[] { 1, 64 })
+        {
+            TModel model = spec.Create(batch);
+            float[] input = spec.Input(batch);
+            float[] output = new float[batch * spec.OutputLength];
+            using OrtRunner ort = spec.CreateOrt(spec.ToOnnx(model.Parameters), batch, intraOpThreads: 1);
+            using OrtRunner ortTorch = spec.CreateOrt(spec.ToTorchOnnx(model.Parameters), batch, intraOpThreads: 1, ("input", "output"));
+            input.CopyTo(ort.Input, 0);
+            input.CopyTo(ortTorch.Input, 0);
+            (double MinUs, double MedianUs) ours = Time(() => model.Forward(input, output), batch);
+            Print("GraphCompiler " + spec.Key, batch, ours, spec.FlopsPerSample);
+            Print("ONNX Runtime " + spec.Key + ", 1 thread", batch, Time(ort.Run, batch), spec.FlopsPerSample);
+            Print("  on PyTorch's export", batch, Time(ortTorch.Run, batch), spec.FlopsPerSample);
+            if (batch == 1)
+            {
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"  weight_hh streamed by GraphCompiler at its minimum: {spec.Spec.StreamedBytesPerCall / (ours.MinUs * 1e3):F1} GB/s"));
+            }
+        }
+    }
+#endif
 
     private static (double MinUs, double MedianUs) Time(Action call, int batch)
     {
@@ -63,9 +99,9 @@ public static class QuickTiming
         return (times[0], times[calls / 2]);
     }
 
-    private static void Print(string engine, int batch, (double MinUs, double MedianUs) t)
+    private static void Print(string engine, int batch, (double MinUs, double MedianUs) t, double? flopsPerSample = null)
     {
-        double flops = SeedCnn.FlopsPerImage * (double)batch;
+        double flops = (flopsPerSample ?? SeedCnn.FlopsPerImage) * batch;
         double gflopsMedian = flops / (t.MedianUs * 1e3);
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,

@@ -11,7 +11,9 @@ namespace GraphCompiler.Bench.Verify;
 /// <c>--verify</c>: checks the ONNX export and ONNX Runtime against the scalar double-precision reference
 /// on seeded PyTorch-default-like weights and random inputs, for several batch sizes, thread counts and
 /// both ways of calling the session; prints the max abs difference and the managed bytes each way of
-/// calling allocates. With the generated models compiled in, checks the GraphCompiler model as well.
+/// calling allocates. With the generated models compiled in, checks the GraphCompiler models as well (the
+/// CNN, and the seed LSTM and its GRU twin against their double-precision reference and ONNX Runtime on a
+/// PyTorch export, which needs Debian's python3 with PyTorch).
 /// </summary>
 public static class VerifyCommand
 {
@@ -54,6 +56,8 @@ public static class VerifyCommand
 
 #if WITH_GENERATED_MODELS
         worst = Math.Max(worst, Suites.CnnInference.Verify(Batches));
+        worst = Math.Max(worst, Models.LstmModel.Instance.Verify(Batches));
+        worst = Math.Max(worst, Models.GruModel.Instance.Verify(Batches));
 #else
         Console.WriteLine("  (GraphCompiler model not compiled in: built with -p:WithGeneratedModels=false; build without it to check it too)");
 #endif

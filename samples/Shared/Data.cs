@@ -1,6 +1,6 @@
 using GraphCompiler;
 
-namespace Mnist;
+namespace Samples.Shared;
 
 /// <summary>An expected failure (data, checkpoint, check): its message is printed and the program exits with 1.</summary>
 public sealed class SampleException(string message, Exception? inner = null) : Exception(message, inner);

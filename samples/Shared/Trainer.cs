@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using GraphCompiler;
 
-namespace Mnist;
+namespace Samples.Shared;
 
 /// <summary>What one epoch did: running means over its samples, time, and the bytes its steps allocated.</summary>
 public readonly record struct EpochStats(
@@ -20,24 +20,40 @@ public interface IEpochProgress
     void Update(int step, in EpochStats sofar);
 }
 
+/// <summary>An epoch's worth of training steps behind a progress display (<see cref="Trainer{TModel}"/>).</summary>
+public interface ITrainer
+{
+    int StepsPerEpoch { get; }
+
+    EpochStats RunEpoch(int epoch, IEpochProgress progress, int reportEvery);
+}
+
 /// <summary>
 /// The training loop: every buffer is allocated here, once, so that a step (copy of the batch, forward in
-/// training mode, cross-entropy, backward, optimizer update) allocates nothing.
+/// training mode, cross-entropy, backward, gradient clipping when asked, optimizer update) allocates nothing.
 /// </summary>
-public sealed class Trainer
+public sealed class Trainer<TModel> : ITrainer
+    where TModel : class, ICompiledModel
 {
     private const int WarmupSteps = 3; // JIT, packed weights: the first steps may allocate, later ones must not
 
-    private readonly MnistCnn _model;
+    private readonly TModel _model;
     private readonly Optimizer _optimizer;
     private readonly BatchSampler _sampler;
     private readonly float[] _input;
     private readonly float[] _logits;
     private readonly int[] _labels;
     private readonly int _seed;
+    private readonly float _clipNorm;
     private int _stepsRun;
 
-    public Trainer(MnistCnn model, Optimizer optimizer, LabeledImages train, int batchSize, int seed)
+    /// <param name="model">The workspace to train (training mode is set per epoch).</param>
+    /// <param name="optimizer">Updates the model's parameters.</param>
+    /// <param name="train">The training set.</param>
+    /// <param name="batchSize">Samples per step (the last batch of an epoch may be smaller).</param>
+    /// <param name="seed">Seed of the shuffling.</param>
+    /// <param name="clipNorm">Largest global L2 norm of the gradients before each update; 0 for none.</param>
+    public Trainer(TModel model, Optimizer optimizer, LabeledImages train, int batchSize, int seed, float clipNorm = 0f)
     {
         if (model.MaxBatch < batchSize)
         {
@@ -47,10 +63,11 @@ public sealed class Trainer
         _model = model;
         _optimizer = optimizer;
         _sampler = new BatchSampler(train, batchSize);
-        _input = new float[batchSize * MnistCnn.InputSize];
-        _logits = new float[batchSize * MnistCnn.OutputSize];
+        _input = new float[batchSize * model.InputLength];
+        _logits = new float[batchSize * model.OutputLength];
         _labels = new int[batchSize];
         _seed = seed;
+        _clipNorm = clipNorm;
     }
 
     public int StepsPerEpoch => _sampler.BatchCount;
@@ -99,14 +116,19 @@ public sealed class Trainer
     private (float Loss, int Samples, int Correct) Step(int index)
     {
         int n = _sampler.CopyBatch(index, _input, _labels);
-        ReadOnlySpan<float> input = _input.AsSpan(0, n * MnistCnn.InputSize);
-        Span<float> logits = _logits.AsSpan(0, n * MnistCnn.OutputSize);
+        ReadOnlySpan<float> input = _input.AsSpan(0, n * _model.InputLength);
+        Span<float> logits = _logits.AsSpan(0, n * _model.OutputLength);
         ReadOnlySpan<int> labels = _labels.AsSpan(0, n);
 
         _model.Forward(input, logits);
         int correct = Metrics.CountCorrect(logits, labels);
         float loss = Losses.CrossEntropy(logits, labels, logits); // dLoss/dLogits replaces the logits
         _model.Backward(logits);
+        if (_clipNorm > 0f)
+        {
+            GradientClipping.ClipByGlobalNorm(_model.Gradients, _clipNorm);
+        }
+
         _optimizer.Step(_model.Gradients);
         return (loss, n, correct);
     }

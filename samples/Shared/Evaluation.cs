@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using GraphCompiler;
 
-namespace Mnist;
+namespace Samples.Shared;
 
 /// <summary>The model's logits and predicted classes for every image of a set.</summary>
 public sealed class Predictions
@@ -41,7 +41,8 @@ public sealed class Predictions
     /// <summary>[true class, predicted class] counts.</summary>
     public int[,] ConfusionMatrix()
     {
-        var matrix = new int[MnistCnn.OutputSize, MnistCnn.OutputSize];
+        int classes = Logits.Length / Math.Max(1, Count);
+        var matrix = new int[classes, classes];
         for (int i = 0; i < Classes.Length; i++)
         {
             matrix[Labels[i], Classes[i]]++;
@@ -62,19 +63,21 @@ public readonly record struct Timing(double MedianMicroseconds, double P99Micros
 public static class Evaluation
 {
     /// <summary>Runs <paramref name="model"/> (in inference mode) over every image, a workspace-full at a time.</summary>
-    public static Predictions Predict(MnistCnn model, LabeledImages data)
+    public static Predictions Predict<TModel>(TModel model, LabeledImages data)
+        where TModel : class, ICompiledModel
     {
+        int inputSize = model.InputLength, outputSize = model.OutputLength;
         bool training = model.Training;
         model.Training = false;
         try
         {
-            var logits = new float[data.Count * MnistCnn.OutputSize];
+            var logits = new float[data.Count * outputSize];
             for (int start = 0; start < data.Count; start += model.MaxBatch)
             {
                 int n = Math.Min(model.MaxBatch, data.Count - start);
                 model.Forward(
-                    data.Images.AsSpan(start * MnistCnn.InputSize, n * MnistCnn.InputSize),
-                    logits.AsSpan(start * MnistCnn.OutputSize, n * MnistCnn.OutputSize));
+                    data.Images.AsSpan(start * inputSize, n * inputSize),
+                    logits.AsSpan(start * outputSize, n * outputSize));
             }
 
             var classes = new int[data.Count];
@@ -91,17 +94,20 @@ public static class Evaluation
     /// Times single-image calls on a batch-1 workspace (after a warm-up), then whole batches of
     /// <paramref name="batch"/> on another workspace; both in inference mode over the images of <paramref name="data"/>.
     /// </summary>
-    public static Timing Measure(ParameterSet parameters, LabeledImages data, int batch = 64, int calls = 2000, int warmup = 300)
+    public static Timing Measure<TModel>(
+        Func<ParameterSet, int, TModel> create, ParameterSet parameters, LabeledImages data, int batch = 64, int calls = 2000, int warmup = 300)
+        where TModel : class, ICompiledModel
     {
-        var single = new MnistCnn(parameters, maxBatch: 1);
-        var batched = new MnistCnn(parameters, maxBatch: batch);
-        var output = new float[batch * MnistCnn.OutputSize];
+        TModel single = create(parameters, 1);
+        TModel batched = create(parameters, batch);
+        int inputSize = single.InputLength, outputSize = single.OutputLength;
+        var output = new float[batch * outputSize];
         var times = new double[calls];
         for (int i = 0; i < warmup + calls; i++)
         {
             ReadOnlySpan<float> image = data.Image(i % data.Count);
             long start = Stopwatch.GetTimestamp();
-            single.Forward(image, output.AsSpan(0, MnistCnn.OutputSize));
+            single.Forward(image, output.AsSpan(0, outputSize));
             long end = Stopwatch.GetTimestamp();
             if (i >= warmup)
             {
@@ -124,7 +130,7 @@ public static class Evaluation
             }
 
             int at = (Math.Max(i, 0) * batch) % Math.Max(1, data.Count - batch + 1);
-            batched.Forward(data.Images.AsSpan(at * MnistCnn.InputSize, batch * MnistCnn.InputSize), output);
+            batched.Forward(data.Images.AsSpan(at * inputSize, batch * inputSize), output);
             images += i >= 0 ? batch : 0;
         }
 

