@@ -29,6 +29,9 @@ public static class IdxFile
 
     private const int MaxSide = 1 << 16;
 
+    /// <summary>The first buffer of a gzip stream's data; it doubles up to the declared size as data arrives.</summary>
+    private const int InitialBuffer = 1 << 20;
+
     /// <summary>Reads an image file (magic 2051).</summary>
     public static IdxImages ReadImages(string path)
     {
@@ -43,13 +46,7 @@ public static class IdxFile
             throw new InvalidDataException($"IDX file '{path}' declares images of {rows} x {columns} pixels, which is not plausible.");
         }
 
-        long length = (long)count * rows * columns;
-        if (length > Array.MaxLength)
-        {
-            throw new InvalidDataException($"IDX file '{path}' declares {count} images of {rows} x {columns}: more than one array can hold.");
-        }
-
-        byte[] pixels = ReadData(stream, path, (int)length, $"{count} images of {rows} x {columns} pixels");
+        byte[] pixels = ReadData(stream, path, (long)count * rows * columns, $"{count} images of {rows} x {columns} pixels");
         return new IdxImages(count, rows, columns, pixels);
     }
 
@@ -146,15 +143,36 @@ public static class IdxFile
         return value;
     }
 
-    private static byte[] ReadData(Stream stream, string path, int length, string promised)
+    private static byte[] ReadData(Stream stream, string path, long length, string promised)
     {
-        var data = new byte[length];
-        int read = Fill(stream, path, data);
+        // The header is checked against the data before anything of its size is allocated: a damaged count must not
+        // cost gigabytes. A plain file knows its length; a gzip stream does not, so the buffer grows as data arrives.
+        if (stream.CanSeek && stream.Length - stream.Position < length)
+        {
+            throw Truncated(path, promised, length, stream.Length - stream.Position);
+        }
+
+        if (length > Array.MaxLength)
+        {
+            throw new InvalidDataException($"IDX file '{path}' declares {promised} ({length} bytes): more than one array can hold.");
+        }
+
+        var data = new byte[Math.Min(length, InitialBuffer)];
+        int read = 0;
+        while (true)
+        {
+            read += Fill(stream, path, data.AsSpan(read));
+            if (read < data.Length || data.Length == length)
+            {
+                break;
+            }
+
+            Array.Resize(ref data, (int)Math.Min(length, 2L * data.Length));
+        }
+
         if (read < length)
         {
-            throw new InvalidDataException(
-                $"IDX file '{path}' is truncated: its header promises {promised} ({length} bytes of data), " +
-                $"but only {read} bytes follow.");
+            throw Truncated(path, promised, length, read);
         }
 
         Span<byte> probe = stackalloc byte[1];
@@ -166,6 +184,10 @@ public static class IdxFile
 
         return data;
     }
+
+    private static InvalidDataException Truncated(string path, string promised, long length, long available) => new(
+        $"IDX file '{path}' is truncated: its header promises {promised} ({length} bytes of data), " +
+        $"but only {available} bytes follow.");
 
     /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; returns the bytes read.</summary>
     private static int Fill(Stream stream, string path, Span<byte> buffer)

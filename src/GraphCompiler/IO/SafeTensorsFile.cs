@@ -15,7 +15,10 @@ namespace GraphCompiler;
 /// <param name="End">One past the last byte, relative to the start of the data section.</param>
 public sealed record SafeTensorInfo(string Name, SafeTensorsDType DType, long[] Shape, long Begin, long End)
 {
-    /// <summary>Number of elements (the product of the shape).</summary>
+    /// <summary>
+    /// Number of elements (the product of the shape). Throws <see cref="OverflowException"/> when the product exceeds a
+    /// long, which <see cref="SafeTensorsFile.Open"/> reports as a problem of the file.
+    /// </summary>
     public long ElementCount
     {
         get
@@ -23,7 +26,7 @@ public sealed record SafeTensorInfo(string Name, SafeTensorsDType DType, long[] 
             long n = 1;
             foreach (long d in Shape)
             {
-                n *= d;
+                n = checked(n * d);
             }
 
             return n;
@@ -123,7 +126,12 @@ public sealed class SafeTensorsFile : IDisposable
     public float[] ReadAsFloat(string name)
     {
         SafeTensorInfo tensor = this[name];
-        var values = new float[checked((int)tensor.ElementCount)];
+        if (tensor.ElementCount > Array.MaxLength)
+        {
+            throw new CheckpointException(Path, $"tensor '{name}' has {tensor.ElementCount} elements, more than one array can hold");
+        }
+
+        var values = new float[tensor.ElementCount];
         ReadAsFloat(tensor, values);
         return values;
     }
