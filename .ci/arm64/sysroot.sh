@@ -3,7 +3,10 @@
 # and libstdc++: what a self-contained .NET application or a native AOT binary loads), so that an arm64
 # program runs here as `qemu-aarch64-static -L <sysroot> <program>`.
 #
-#   .ci/arm64/sysroot.sh [sysroot]      (default: artifacts/arm64/sysroot; prints the sysroot's path last)
+#   .ci/arm64/sysroot.sh [sysroot] [--dev]   (default: artifacts/arm64/sysroot; prints the sysroot's path last)
+#
+# --dev adds the C library's development files and installs clang and lld, to link native AOT binaries for
+# linux-arm64 on this machine (bench/aot.sh).
 #
 # The arm64 packages are fetched with `apt-get download` through a private apt configuration (its own
 # sources, lists, cache and an empty status file) and unpacked with `dpkg -x`: the machine's dpkg
@@ -15,21 +18,32 @@ cd "$(dirname "$0")/../.."
 SYSROOT=$(realpath -m "${1:-artifacts/arm64/sysroot}")
 WORK=$(realpath -m "$SYSROOT/../apt")
 PACKAGES=(libc6 libgcc-s1 libstdc++6)
+MARKER=.complete
+HOST_TOOLS=(qemu-user-static)
+if [[ "${2:-}" == "--dev" ]]; then
+  PACKAGES+=(libc6-dev linux-libc-dev libgcc-12-dev libstdc++-12-dev zlib1g zlib1g-dev)
+  MARKER=.complete-dev
+  HOST_TOOLS+=(clang lld)
+fi
 
 sudo_if_needed() {
   if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
 }
 
-# 1. The emulator, from the machine's own sources.
-if ! command -v qemu-aarch64-static >/dev/null 2>&1; then
-  echo "--- installing qemu-user-static"
+# 1. The emulator (and for --dev the cross linker), from the machine's own sources.
+missing=()
+for tool in "${HOST_TOOLS[@]}"; do
+  dpkg-query -W -f='${Status}' "$tool" 2>/dev/null | grep -q 'install ok installed' || missing+=("$tool")
+done
+if (( ${#missing[@]} > 0 )); then
+  echo "--- installing ${missing[*]}"
   sudo_if_needed apt-get update -qq
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 command -v qemu-aarch64-static >/dev/null
 
 # 2. The sysroot. The marker is written last, so an interrupted run starts over.
-if [[ -f "$SYSROOT/.complete" ]]; then
+if [[ -f "$SYSROOT/$MARKER" ]]; then
   echo "--- arm64 sysroot present: $SYSROOT"
   echo "$SYSROOT"
   exit 0
@@ -76,5 +90,5 @@ done
 
 # The loader must be where arm64 programs ask for it.
 test -e "$SYSROOT/lib/ld-linux-aarch64.so.1"
-touch "$SYSROOT/.complete"
+touch "$SYSROOT/.complete" "$SYSROOT/$MARKER"
 echo "$SYSROOT"
