@@ -143,6 +143,36 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
         Report(fuzzer, "IdxFile.ReadImages and ReadLabels");
     }
 
+    [Fact]
+    public void Only_the_allowed_exception_counts_as_a_rejection()
+    {
+        var fuzzer = new Fuzzer(_dir.File("kinds.bin"), seed: 15, typeof(InvalidDataException));
+
+        Assert.Equal(Outcome.Rejected, fuzzer.Run("documented", [1], _ => throw new InvalidDataException("bad header")));
+        Assert.Equal(Outcome.Crashed, fuzzer.Run("index", [2], _ => throw new IndexOutOfRangeException()));
+        Assert.Equal(Outcome.Crashed, fuzzer.Run("check", [3], _ => Assert.Fail("inconsistent")));
+        Assert.Equal(Outcome.Accepted, fuzzer.Run("fine", [4], _ => { }));
+
+        Assert.Equal((4, 1, 1, 2), (fuzzer.Tried, fuzzer.Rejected, fuzzer.Accepted, fuzzer.Crashes.Count));
+    }
+
+    [Fact]
+    public void An_input_that_never_finishes_is_reported_as_a_hang()
+    {
+        using var never = new ManualResetEventSlim();
+        var fuzzer = new Fuzzer(_dir.File("hang.bin"), seed: 14, typeof(InvalidDataException)) { PerInputLimit = TimeSpan.FromMilliseconds(100) };
+
+        var e = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => fuzzer.Guarded(() =>
+        {
+            fuzzer.Run("quick", [1], _ => { });
+            fuzzer.Run("stuck", [2], _ => never.Wait());
+        }));
+        never.Set();
+
+        Assert.Contains("Input 2 (stuck", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(a hang)", e.Message, StringComparison.Ordinal);
+    }
+
     // ---- Regressions: what the fuzzer found, each as a test of its own -----------------------------------------------
 
     [Theory]

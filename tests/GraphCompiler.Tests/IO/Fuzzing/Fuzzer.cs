@@ -15,7 +15,7 @@ public enum Outcome { Rejected, Accepted, Crashed }
 public sealed class Fuzzer(string path, int seed, params Type[] allowed)
 {
     /// <summary>Generous: an input takes well under a millisecond; only a reader that loops or waits forever reaches it.</summary>
-    public static readonly TimeSpan PerInputLimit = TimeSpan.FromSeconds(30);
+    public TimeSpan PerInputLimit { get; init; } = TimeSpan.FromSeconds(30);
 
     private readonly List<string> _crashes = [];
     private volatile string _current = "";
