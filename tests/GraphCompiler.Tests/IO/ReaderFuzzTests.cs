@@ -30,19 +30,22 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
     {
         byte[][] seeds = SafeTensorsSeeds();
         var fuzzer = new Fuzzer(_dir.File("fuzz.safetensors"), seed: 11, typeof(CheckpointException));
-        for (int i = 0; i < Inputs; i++)
+        fuzzer.Guarded(() =>
         {
-            (string what, byte[] bytes) = SafeTensorsInput(fuzzer.Random, seeds);
-            fuzzer.Run(what, bytes, path =>
+            for (int i = 0; i < Inputs; i++)
             {
-                using SafeTensorsFile file = SafeTensorsFile.Open(path);
-                CheckConsistent(file);
-                foreach (SafeTensorInfo t in file.Tensors.Where(t => t.DType.IsReadableAsFloat()))
+                (string what, byte[] bytes) = SafeTensorsInput(fuzzer.Random, seeds);
+                fuzzer.Run(what, bytes, path =>
                 {
-                    file.ReadAsFloat(t, new float[t.ElementCount]);
-                }
-            });
-        }
+                    using SafeTensorsFile file = SafeTensorsFile.Open(path);
+                    CheckConsistent(file);
+                    foreach (SafeTensorInfo t in file.Tensors.Where(t => t.DType.IsReadableAsFloat()))
+                    {
+                        file.ReadAsFloat(t, new float[t.ElementCount]);
+                    }
+                });
+            }
+        });
 
         Report(fuzzer, "SafeTensorsFile.Open and ReadAsFloat");
     }
@@ -60,21 +63,24 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
 
         var fuzzer = new Fuzzer(_dir.File("fuzz.safetensors"), seed: 12, typeof(CheckpointException));
         var partial = new List<string>();
-        for (int i = 0; i < Inputs; i++)
+        fuzzer.Guarded(() =>
         {
-            (string what, byte[] bytes) = SafeTensorsInput(fuzzer.Random, seeds);
-            Adam? withOptimizer = i % 2 == 0 ? optimizer : null;
-            int version = parameters.Version, steps = optimizer.StepCount;
-            int[] values = Bits(parameters.ReadAll()), moments = Bits(optimizer.State[0].Buffer.Span);
-            var options = new CheckpointLoadOptions { AllowExtraTensors = i % 3 != 0, AllowFloatConversion = i % 5 != 0 };
-            Outcome outcome = fuzzer.Run(what, bytes, path => Checkpoint.Load(path, parameters, withOptimizer, options));
-            if (outcome != Outcome.Accepted &&
-                (parameters.Version != version || optimizer.StepCount != steps || !Bits(parameters.ReadAll()).AsSpan().SequenceEqual(values)
-                 || !Bits(optimizer.State[0].Buffer.Span).AsSpan().SequenceEqual(moments)))
+            for (int i = 0; i < Inputs; i++)
             {
-                partial.Add($"Input {fuzzer.Tried} ({what}) failed to load but changed the parameters or the optimizer");
+                (string what, byte[] bytes) = SafeTensorsInput(fuzzer.Random, seeds);
+                Adam? withOptimizer = i % 2 == 0 ? optimizer : null;
+                int version = parameters.Version, steps = optimizer.StepCount;
+                int[] values = Bits(parameters.ReadAll()), moments = Bits(optimizer.State[0].Buffer.Span);
+                var options = new CheckpointLoadOptions { AllowExtraTensors = i % 3 != 0, AllowFloatConversion = i % 5 != 0 };
+                Outcome outcome = fuzzer.Run(what, bytes, path => Checkpoint.Load(path, parameters, withOptimizer, options));
+                if (outcome != Outcome.Accepted &&
+                    (parameters.Version != version || optimizer.StepCount != steps || !Bits(parameters.ReadAll()).AsSpan().SequenceEqual(values)
+                     || !Bits(optimizer.State[0].Buffer.Span).AsSpan().SequenceEqual(moments)))
+                {
+                    partial.Add($"Input {fuzzer.Tried} ({what}) failed to load but changed the parameters or the optimizer");
+                }
             }
-        }
+        });
 
         Report(fuzzer, "Checkpoint.Load");
         output.WriteLine($"Checkpoint.Load: {partial.Count} failed loads left partial state");
@@ -91,47 +97,80 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
         seeds = [.. seeds, .. seeds.Select(Mutations.Gzip)];
 
         var fuzzer = new Fuzzer(_dir.File("fuzz.idx"), seed: 13, typeof(InvalidDataException));
-        for (int i = 0; i < Inputs; i++)
+        fuzzer.Guarded(() =>
         {
-            Random r = fuzzer.Random;
-            byte[] seed = seeds[r.Next(seeds.Length)];
-            bool gzipped = seed[0] == 0x1f;
-            string what;
-            byte[] bytes;
-            if (r.Next(3) == 0)
+            for (int i = 0; i < Inputs; i++)
             {
-                // Damage the header of the content, then compress it again if the file was compressed: the reader
-                // sees a valid gzip stream of a broken IDX file.
-                byte[] plain = gzipped ? seeds[Array.IndexOf(seeds, seed) - 2] : seed;
-                (string name, Mutations.Mutation header) = Mutations.IdxHeader[r.Next(Mutations.IdxHeader.Length)];
-                bytes = header(r, plain);
-                what = name + (gzipped ? " (gzip)" : "");
-                if (r.Next(3) == 0) (what, bytes) = ($"{what}, then {Mutations.Bytes[2].Name}", Mutations.Bytes[2].Apply(r, bytes));
-                if (gzipped) bytes = Mutations.Gzip(bytes);
-            }
-            else
-            {
-                (string name, Mutations.Mutation mutation) = Mutations.Bytes[r.Next(Mutations.Bytes.Length)];
-                bytes = mutation(r, seed);
-                what = name + (gzipped ? " of a gzip file" : "");
-            }
-
-            bool images3d = i % 2 == 0;
-            fuzzer.Run(what, bytes, path =>
-            {
-                if (images3d)
+                Random r = fuzzer.Random;
+                byte[] seed = seeds[r.Next(seeds.Length)];
+                bool gzipped = seed[0] == 0x1f;
+                string what;
+                byte[] bytes;
+                if (r.Next(3) == 0)
                 {
-                    IdxImages read = IdxFile.ReadImages(path);
-                    Assert.Equal((long)read.Count * read.Rows * read.Columns, read.Pixels.LongLength);
+                    // Damage the header of the content, then compress it again if the file was compressed: the reader
+                    // sees a valid gzip stream of a broken IDX file.
+                    byte[] plain = gzipped ? seeds[Array.IndexOf(seeds, seed) - 2] : seed;
+                    (string name, Mutations.Mutation header) = Mutations.IdxHeader[r.Next(Mutations.IdxHeader.Length)];
+                    bytes = header(r, plain);
+                    what = name + (gzipped ? " (gzip)" : "");
+                    if (r.Next(3) == 0) (what, bytes) = ($"{what}, then {Mutations.Bytes[2].Name}", Mutations.Bytes[2].Apply(r, bytes));
+                    if (gzipped) bytes = Mutations.Gzip(bytes);
                 }
                 else
                 {
-                    IdxFile.ReadLabels(path);
+                    (string name, Mutations.Mutation mutation) = Mutations.Bytes[r.Next(Mutations.Bytes.Length)];
+                    bytes = mutation(r, seed);
+                    what = name + (gzipped ? " of a gzip file" : "");
                 }
-            });
-        }
+
+                bool images3d = i % 2 == 0;
+                fuzzer.Run(what, bytes, path =>
+                {
+                    if (images3d)
+                    {
+                        IdxImages read = IdxFile.ReadImages(path);
+                        Assert.Equal((long)read.Count * read.Rows * read.Columns, read.Pixels.LongLength);
+                    }
+                    else
+                    {
+                        IdxFile.ReadLabels(path);
+                    }
+                });
+            }
+        });
 
         Report(fuzzer, "IdxFile.ReadImages and ReadLabels");
+    }
+
+    [Fact]
+    public void Only_the_allowed_exception_counts_as_a_rejection()
+    {
+        var fuzzer = new Fuzzer(_dir.File("kinds.bin"), seed: 15, typeof(InvalidDataException));
+
+        Assert.Equal(Outcome.Rejected, fuzzer.Run("documented", [1], _ => throw new InvalidDataException("bad header")));
+        Assert.Equal(Outcome.Crashed, fuzzer.Run("index", [2], _ => throw new IndexOutOfRangeException()));
+        Assert.Equal(Outcome.Crashed, fuzzer.Run("check", [3], _ => Assert.Fail("inconsistent")));
+        Assert.Equal(Outcome.Accepted, fuzzer.Run("fine", [4], _ => { }));
+
+        Assert.Equal((4, 1, 1, 2), (fuzzer.Tried, fuzzer.Rejected, fuzzer.Accepted, fuzzer.Crashes.Count));
+    }
+
+    [Fact]
+    public void An_input_that_never_finishes_is_reported_as_a_hang()
+    {
+        using var never = new ManualResetEventSlim();
+        var fuzzer = new Fuzzer(_dir.File("hang.bin"), seed: 14, typeof(InvalidDataException)) { PerInputLimit = TimeSpan.FromMilliseconds(100) };
+
+        var e = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => fuzzer.Guarded(() =>
+        {
+            fuzzer.Run("quick", [1], _ => { });
+            fuzzer.Run("stuck", [2], _ => never.Wait());
+        }));
+        never.Set();
+
+        Assert.Contains("Input 2 (stuck", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(a hang)", e.Message, StringComparison.Ordinal);
     }
 
     // ---- Regressions: what the fuzzer found, each as a test of its own -----------------------------------------------
@@ -160,13 +199,13 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
         BinaryPrimitives.WriteInt32BigEndian(bytes, IdxFile.LabelsMagic);
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4), count);
         File.WriteAllBytes(path, bytes);
-        long before = GC.GetTotalAllocatedBytes(precise: true);
+        long before = GC.GetAllocatedBytesForCurrentThread();
 
         var e = Assert.Throws<InvalidDataException>(() => IdxFile.ReadLabels(path));
 
         Assert.Contains("truncated", e.Message, StringComparison.Ordinal);
         Assert.Contains("only 1 bytes follow", e.Message, StringComparison.Ordinal);
-        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 16 << 20, "the reader allocated what the header promised");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "the reader allocated what the header promised");
     }
 
     [Fact]
@@ -180,12 +219,12 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
         BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(8), 10);
         BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(12), 10);
         File.WriteAllBytes(path, Mutations.Gzip(header));
-        long before = GC.GetTotalAllocatedBytes(precise: true);
+        long before = GC.GetAllocatedBytesForCurrentThread();
 
         var e = Assert.Throws<InvalidDataException>(() => IdxFile.ReadImages(path));
 
         Assert.Contains("only 10 bytes follow", e.Message, StringComparison.Ordinal);
-        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 16 << 20, "the reader allocated what the header promised");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "the reader allocated what the header promised");
     }
 
     // ---- Inputs ------------------------------------------------------------------------------------------------------

@@ -8,18 +8,20 @@ public enum Outcome { Rejected, Accepted, Crashed }
 
 /// <summary>
 /// Feeds a reader deterministic random inputs (<see cref="Mutations"/> of valid files, and pure noise) and records
-/// what happened to each: an exception of an allowed type is a rejection, anything else a crash, and an input that
-/// does not finish within <see cref="PerInputLimit"/> a hang. The check runs on a worker thread so that a hang
-/// cannot stall the test run; the limit is a guard against endless loops, not a speed requirement.
+/// what happened to each: an exception of an allowed type is a rejection, anything else a crash. <see cref="Guarded"/>
+/// runs the inputs on a worker thread and fails as a hang when one input does not finish within
+/// <see cref="PerInputLimit"/>; the limit guards against endless loops and is no speed requirement.
 /// </summary>
 public sealed class Fuzzer(string path, int seed, params Type[] allowed)
 {
     /// <summary>Generous: an input takes well under a millisecond; only a reader that loops or waits forever reaches it.</summary>
-    public static readonly TimeSpan PerInputLimit = TimeSpan.FromSeconds(30);
+    public TimeSpan PerInputLimit { get; init; } = TimeSpan.FromSeconds(30);
 
     private readonly List<string> _crashes = [];
+    private volatile string _current = "";
+    private int _tried;
 
-    public int Tried { get; private set; }
+    public int Tried => Volatile.Read(ref _tried);
 
     public int Rejected { get; private set; }
 
@@ -31,30 +33,59 @@ public sealed class Fuzzer(string path, int seed, params Type[] allowed)
     public Random Random { get; } = new(seed);
 
     /// <summary>
+    /// Runs <paramref name="inputs"/> (which calls <see cref="Run"/> for each input) on a worker thread, watching that
+    /// every input finishes within <see cref="PerInputLimit"/>: watching the count of inputs rather than handing each
+    /// input to a thread of its own keeps the guard cheap.
+    /// </summary>
+    public void Guarded(Action inputs)
+    {
+        Exception? failed = null;
+        var worker = new Thread(() =>
+        {
+            try
+            {
+                inputs();
+            }
+            catch (Exception e)
+            {
+                failed = e;
+            }
+        }) { IsBackground = true }; // a hung worker must not keep the test process alive
+        worker.Start();
+        int seen = -1;
+        while (!worker.Join(PerInputLimit))
+        {
+            if (Tried == seen)
+            {
+                throw new Xunit.Sdk.XunitException($"Input {seen} ({_current}) did not finish within {PerInputLimit.TotalSeconds} s (a hang).");
+            }
+
+            seen = Tried;
+        }
+
+        if (failed is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+        }
+    }
+
+    /// <summary>
     /// Writes <paramref name="bytes"/> to the fuzzer's file and runs <paramref name="check"/> on it. The check reads the
     /// file and asserts whatever must hold for an accepted file, or after a rejection (no partial state).
     /// </summary>
     public Outcome Run(string what, byte[] bytes, Action<string> check)
     {
-        Tried++;
+        _current = $"{what}, {Describe(bytes)}";
+        Interlocked.Increment(ref _tried);
         File.WriteAllBytes(path, bytes);
         Exception? thrown = null;
-        var worker = Task.Run(() =>
+        try
         {
-            try
-            {
-                check(path);
-            }
-            catch (Exception e)
-            {
-                thrown = e;
-            }
-        });
-
-        if (!worker.Wait(PerInputLimit))
+            check(path);
+        }
+        catch (Exception e)
         {
-            // The worker is stuck: a hang. Say so and stop; a later input would only queue behind it.
-            throw new Xunit.Sdk.XunitException($"Input {Tried} ({what}) did not finish within {PerInputLimit.TotalSeconds} s (a hang). {Describe(bytes)}");
+            thrown = e;
         }
 
         if (thrown is null)
