@@ -38,6 +38,22 @@ public static class Program
         var reasons = edited.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs).Select(o => o.Reason).ToList();
         bool nothing = reasons.All(r => r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
         Console.WriteLine($"unrelated edit: {reasons.Count} outputs, {(nothing ? "none regenerated" : "REGENERATED: " + string.Join(", ", reasons))}");
+        // A quick timing beside the check (the BenchmarkDotNet run is the reference figure).
+        var cleanTimes = new List<double>();
+        var editTimes = new List<double>();
+        for (int i = 0; i < 25; i++)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            runs.Clean();
+            cleanTimes.Add(watch.Elapsed.TotalMilliseconds);
+            watch.Restart();
+            runs.UnrelatedEdit();
+            editTimes.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        cleanTimes.Sort();
+        editTimes.Sort();
+        Console.WriteLine(FormattableString.Invariant($"clean run: median {cleanTimes[12]:F1} ms, min {cleanTimes[0]:F1} ms; unrelated edit: median {editTimes[12]:F1} ms (25 runs, Stopwatch)"));
         return generated > 0 && clean.Diagnostics.IsEmpty && nothing ? 0 : 1;
     }
 }
