@@ -657,6 +657,49 @@ public class DiagnosticTests
         DiagnosticAssert.Single(GeneratorHarness.Run(source), source, "GC0010");
     }
 
+    [Fact]
+    public void GC0008_layers_too_large_for_one_model()
+    {
+        var source = TestSource.Model("""
+            [Model]
+            public partial class Huge
+            {
+                [[|Linear(784, 2000000000)|]] readonly Layer fc;
+                [[|Lstm(5, 100000, NumLayers = 100000)|]] readonly LstmLayer lstm;
+
+                [Forward]
+                Tensor Forward([Shape(784)] Tensor x)
+                {
+                    var (output, _) = lstm(Reshape(fc(x), -1, 5, 400000000));
+                    return output[.., ^1];
+                }
+            }
+            """);
+
+        ImmutableArray<Diagnostic> found = DiagnosticAssert.Reports(GeneratorHarness.Run(source), source, "GC0008");
+
+        Assert.All(found, d => Assert.Contains("too large for one model", d.GetMessage(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void GC0010_a_result_too_large_for_one_model()
+    {
+        var source = TestSource.Model("""
+            [Model]
+            public partial class Wide
+            {
+                [Conv2d(1, 65536, Kernel = 1)] readonly Layer conv;
+
+                [Forward]
+                Tensor Forward([Shape(1, 100, 100)] Tensor x) => Flatten([|conv(x)|]);
+            }
+            """);
+
+        Diagnostic d = DiagnosticAssert.Single(GeneratorHarness.Run(source), source, "GC0010");
+
+        Assert.Contains("655360000 elements per sample", d.GetMessage(), StringComparison.Ordinal);
+    }
+
     // ---- GC0010: unsupported shape --------------------------------------------------------------------------
 
     [Fact]

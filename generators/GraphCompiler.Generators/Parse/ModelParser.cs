@@ -18,6 +18,12 @@ internal static class ModelParser
 {
     private const string Namespace = "GraphCompiler";
 
+    /// <summary>The most elements of one tensor or weight (1 GB of floats): offsets stay far inside an int.</summary>
+    internal const long MaxElements = 1L << 28;
+
+    /// <summary>The largest kernel, stride, padding, dilation or layer count.</summary>
+    private const int MaxExtent = 1 << 16;
+
     public static ModelSpec Parse(INamedTypeSymbol type, SemanticModel model, CancellationToken cancellation)
     {
         var diagnostics = new DiagnosticBag();
@@ -200,6 +206,21 @@ internal static class ModelParser
                 break;
         }
 
+        // Sizes past what one workspace can address are diagnostics here, so no later stage overflows an int.
+        long weights = layer.Kind switch
+        {
+            LayerKind.Conv2d => (long)layer.In * layer.Out * layer.Kernel * layer.Kernel,
+            LayerKind.Linear => (long)layer.In * layer.Out,
+            LayerKind.Lstm or LayerKind.Gru => 4L * layer.Out * ((long)layer.In + layer.Out) * layer.NumLayers,
+            _ => 0,
+        };
+        if (weights > MaxElements || layer.Kernel > MaxExtent || layer.Stride > MaxExtent || layer.Padding > MaxExtent
+            || layer.Dilation > MaxExtent || layer.NumLayers > MaxExtent)
+        {
+            diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location,
+                $"{name}: {kind} is too large for one model ({(weights > MaxElements ? $"{weights} weights; at most {MaxElements}" : $"kernel, stride, padding, dilation and layers are at most {MaxExtent}")})");
+        }
+
         return layer;
 
         void Require(bool ok, string what, int value, string expected)
@@ -282,6 +303,13 @@ internal static class ModelParser
             {
                 diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, LocationInfo.From(shape.ApplicationSyntaxReference?.GetSyntax(cancellation).GetLocation()),
                     $"Input '{parameter.Name}': a shape needs one or more dimensions, each at least 1 (the batch is not part of it)");
+                continue;
+            }
+
+            if (dims.Aggregate(1L, (a, b) => a * b) > MaxElements)
+            {
+                diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, LocationInfo.From(shape.ApplicationSyntaxReference?.GetSyntax(cancellation).GetLocation()),
+                    $"Input '{parameter.Name}': a sample of {dims.Aggregate(1L, (a, b) => a * b)} elements is too large for one model (at most {MaxElements})");
                 continue;
             }
 

@@ -18,6 +18,14 @@ internal static class ShapeInference
                 return false;
             }
 
+            long elements = shape.Aggregate(1L, (a, b) => a * b);
+            if (elements > Parse.ModelParser.MaxElements)
+            {
+                diagnostics.Add(DiagnosticDescriptors.UnsupportedShape, node.Location,
+                    $"{node.Label}: the result [{string.Join(", ", shape)}] is too large ({elements} elements per sample; at most {Parse.ModelParser.MaxElements})");
+                return false;
+            }
+
             node.Output.Shape = shape;
         }
 
