@@ -222,7 +222,7 @@ public static class MnistData
     }
 
     /// <summary>Copies through a temporary file and a rename, so that the cache never holds a partial file.</summary>
-    private static void Install(Stream source, string target, long expectedLength)
+    internal static void Install(Stream source, string target, long expectedLength)
     {
         string temp = $"{target}.tmp-{Random.Shared.Next():x8}";
         try
@@ -248,7 +248,7 @@ public static class MnistData
         }
     }
 
-    private static void Run(string command, string[] arguments, string workingDirectory, string hint)
+    internal static void Run(string command, string[] arguments, string workingDirectory, string hint)
     {
         var start = new ProcessStartInfo(command)
         {
@@ -299,7 +299,7 @@ public static class MnistData
         }
     }
 
-    private static string CacheRoot()
+    internal static string CacheRoot()
     {
         string? data = Environment.GetEnvironmentVariable("GRAPHCOMPILER_DATA");
         if (!string.IsNullOrEmpty(data))
