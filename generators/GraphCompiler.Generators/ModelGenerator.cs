@@ -25,6 +25,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
     {
         public const string Models = nameof(Models);
         public const string UnsafeAllowed = nameof(UnsafeAllowed);
+        public const string Modules = nameof(Modules);
     }
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -33,22 +34,45 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(
                 "GraphCompiler.ModelAttribute",
                 static (node, _) => node is ClassDeclarationSyntax,
-                static (ctx, cancellation) => ParseSafely(ctx, cancellation))
+                static (ctx, cancellation) => ParseSafely(ctx, cancellation, isModule: false))
             .WithTrackingName(Steps.Models);
+
+        // [Module] classes are specs of their own, so that an edit to a module recompiles the models that use it.
+        IncrementalValueProvider<EquatableArray<ModelSpec>> modules = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                "GraphCompiler.ModuleAttribute",
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, cancellation) => ParseSafely(ctx, cancellation, isModule: true))
+            .Collect()
+            .Select(static (all, _) => all.ToEquatableArray())
+            .WithTrackingName(Steps.Modules);
 
         IncrementalValueProvider<bool> unsafeAllowed = context.CompilationProvider
             .Select(static (c, _) => c.Options is CSharpCompilationOptions { AllowUnsafe: true })
             .WithTrackingName(Steps.UnsafeAllowed);
 
-        context.RegisterSourceOutput(models.Combine(unsafeAllowed), static (spc, pair) => Generate(spc, pair.Left, pair.Right));
+        context.RegisterSourceOutput(models.Combine(unsafeAllowed).Combine(modules),
+            static (spc, pair) => Generate(spc, pair.Left.Left, pair.Left.Right, pair.Right));
+
+        // A module's own mistakes are reported once, at the module, whether or not a model uses it.
+        context.RegisterSourceOutput(modules, static (spc, all) =>
+        {
+            foreach (ModelSpec module in all)
+            {
+                foreach (DiagnosticInfo info in module.Diagnostics)
+                {
+                    spc.ReportDiagnostic(DiagnosticBag.ToDiagnostic(info));
+                }
+            }
+        });
     }
 
-    private static ModelSpec ParseSafely(GeneratorAttributeSyntaxContext ctx, System.Threading.CancellationToken cancellation)
+    private static ModelSpec ParseSafely(GeneratorAttributeSyntaxContext ctx, System.Threading.CancellationToken cancellation, bool isModule)
     {
         var type = (INamedTypeSymbol)ctx.TargetSymbol;
         try
         {
-            return ModelParser.Parse(type, ctx.SemanticModel, cancellation);
+            return ModelParser.Parse(type, ctx.SemanticModel, cancellation, isModule);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -56,18 +80,18 @@ public sealed class ModelGenerator : IIncrementalGenerator
             var diagnostic = new DiagnosticInfo(DiagnosticDescriptors.InternalError.Id, location,
                 new[] { type.Name, Describe(e) }.ToEquatableArray());
             return new ModelSpec(null, type.Name, EquatableArray<LayerSpec>.Empty, null,
-                new[] { diagnostic }.ToEquatableArray(), location);
+                new[] { diagnostic }.ToEquatableArray(), location, IsModule: isModule, FullName: ModelParser.FullName(type));
         }
     }
 
-    private static void Generate(SourceProductionContext context, ModelSpec spec, bool unsafeAllowed)
+    private static void Generate(SourceProductionContext context, ModelSpec spec, bool unsafeAllowed, EquatableArray<ModelSpec> modules)
     {
         var diagnostics = new DiagnosticBag();
         diagnostics.AddRange(spec.Diagnostics);
         string? source = null;
         try
         {
-            source = Compile(spec, unsafeAllowed, diagnostics);
+            source = Compile(spec, unsafeAllowed, diagnostics, modules);
         }
         catch (Exception e)
         {
@@ -94,7 +118,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
     }
 
     /// <summary>The pipeline after parsing: returns the source, or null after reporting why not.</summary>
-    internal static string? Compile(ModelSpec spec, bool unsafeAllowed, DiagnosticBag diagnostics)
+    internal static string? Compile(ModelSpec spec, bool unsafeAllowed, DiagnosticBag diagnostics, EquatableArray<ModelSpec> modules = default)
     {
         if (diagnostics.HasErrors)
         {
@@ -107,7 +131,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
             return null;
         }
 
-        ModelGraph? graph = GraphBuilder.Build(spec, diagnostics);
+        ModelGraph? graph = GraphBuilder.Build(spec, diagnostics, modules);
         if (graph is null || !ShapeInference.Run(graph, diagnostics))
         {
             return null;

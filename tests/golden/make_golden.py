@@ -267,6 +267,89 @@ class GruSequenceNoBias(nn.Module):
 # Mirrors of tests/GraphCompiler.Tests/Golden/GoldenModels.cs
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Mirror of tests/GraphCompiler.Tests/Models/TransformerModels.cs (TinyTransformer)
+
+
+def sinusoidal(length, dim):
+    position = torch.arange(length, dtype=torch.float64).unsqueeze(1)
+    div = torch.pow(10000.0, torch.arange(0, dim, 2, dtype=torch.float64) / dim)
+    pe = torch.zeros(length, dim, dtype=torch.float64)
+    pe[:, 0::2] = torch.sin(position / div)
+    pe[:, 1::2] = torch.cos(position / div)
+    return pe
+
+
+class TinyTransformer(nn.Module):
+    """nn.Transformer (post-norm, ReLU) between two embeddings and a generator; token inputs; NLL with pad 0 ignored."""
+    tokens = True
+    vocab, src_len, tgt_len, d_model = 11, 6, 5, 16
+    loss = "nll_ignore_pad"
+
+    def __init__(self):
+        super().__init__()
+        self.src_embed = nn.Embedding(self.vocab, self.d_model)
+        self.tgt_embed = nn.Embedding(self.vocab, self.d_model)
+        self.transformer = nn.Transformer(self.d_model, 2, 2, 2, 32, dropout=0.0, batch_first=True)
+        self.generator = nn.Linear(self.d_model, self.vocab)
+
+    def forward(self, src, tgt):
+        dtype = self.generator.weight.dtype
+        x = self.src_embed(src) * 4.0 + sinusoidal(self.src_len, self.d_model).to(dtype)
+        y = self.tgt_embed(tgt) * 4.0 + sinusoidal(self.tgt_len, self.d_model).to(dtype)
+        causal = torch.triu(torch.full((self.tgt_len, self.tgt_len), float("-inf"), dtype=dtype), diagonal=1)
+        out = self.transformer(x, y, tgt_mask=causal, src_key_padding_mask=(src == 0),
+                               tgt_key_padding_mask=(tgt == 0), memory_key_padding_mask=(src == 0))
+        return F.log_softmax(self.generator(out), dim=-1)
+
+
+def token_tensors_of_case(case):
+    """Token cases: src and tgt (stored as floats) with padding at the ends, targets with pad 0 ignored."""
+    torch.manual_seed(zlib.crc32(case.__name__.encode()))
+    module = case()
+    src = torch.randint(1, case.vocab, (BATCH, case.src_len))
+    tgt = torch.randint(1, case.vocab, (BATCH, case.tgt_len))
+    labels = torch.randint(1, case.vocab, (BATCH, case.tgt_len))
+    for n, (src_pad, tgt_pad) in enumerate([(0, 0), (2, 1), (3, 2)][:BATCH]):
+        if src_pad:
+            src[n, -src_pad:] = 0
+        if tgt_pad:
+            tgt[n, -tgt_pad:] = 0
+            labels[n, -tgt_pad:] = 0
+    state = {name: p.detach().clone() for name, p in module.state_dict().items()}
+
+    def run_tokens(dtype):
+        m = module.to(dtype)
+        m.zero_grad(set_to_none=True)
+        m.train()
+        y = m(src, tgt)
+        loss = F.nll_loss(y.reshape(-1, case.vocab), labels.reshape(-1), ignore_index=0)
+        loss.backward()
+        return y.detach(), loss.detach(), {name: p.grad.detach().clone() for name, p in m.named_parameters()}
+
+    y, loss, grads = run_tokens(torch.float64)
+    tensors = dict(state)
+    tensors["src"] = src.to(torch.float32)
+    tensors["tgt"] = tgt.to(torch.float32)
+    tensors["output"] = y
+    tensors["labels"] = labels.to(torch.float32)
+    tensors["loss"] = loss
+    for name in state:
+        tensors["grad." + name] = grads[name]
+    tensors = {name: t.to(torch.float32).contiguous() for name, t in tensors.items()}
+    module.load_state_dict(state)
+    y32, loss32, grads32 = run_tokens(torch.float32)
+    report = {"output": excess(tensors["output"], y32, 1e-4, 1e-5),
+              "grads": max(excess(tensors["grad." + n], grads32[n], 1e-3, 1e-5) for n in state)}
+    metadata = {
+        "case": case.__name__,
+        "loss": case.loss,
+        "torch": torch.__version__,
+        "precision": "parameters float32; output, loss and gradients computed in float64",
+    }
+    return tensors, metadata, report
+
+
 def conv_case(name, shape, in_ch, out_ch, kernel, stride=1, padding=0, dilation=1, bias=True):
     class Case(nn.Module):
         input_shape = shape
@@ -341,6 +424,7 @@ CASES = [
     GruInitialState,
     LstmDeepNoBias,
     GruSequenceNoBias,
+    TinyTransformer,
     conv_case("ConvStride2Pad1", (3, 9, 9), 3, 8, 3, stride=2, padding=1),
     conv_case("ConvDilation2Pad2", (4, 10, 10), 4, 6, 3, padding=2, dilation=2),
     conv_case("ConvStride3Dilation2", (2, 13, 11), 2, 5, 3, stride=3, dilation=2),
@@ -471,7 +555,7 @@ def main():
     for case in CASES:
         if only and case.__name__ not in only:
             continue
-        tensors, metadata, report = tensors_of_case(case)
+        tensors, metadata, report = (token_tensors_of_case if getattr(case, "tokens", False) else tensors_of_case)(case)
         path = os.path.join(DATA, case.__name__ + ".safetensors")
         write_safetensors(path, tensors, metadata)
         size = os.path.getsize(path)

@@ -29,14 +29,27 @@ internal static class ModelEmitter
         }
 
         w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"GraphCompiler\", \"{typeof(ModelEmitter).Assembly.GetName().Version}\")]");
-        using (w.Block($"partial class {plan.ClassName} : global::GraphCompiler.ICompiledModel"))
+        bool tokens = plan.TokenInputs.Count > 0;
+        string interfaces = tokens ? (plan.Decode is null ? "" : " : global::GraphCompiler.IIncrementalDecoder") : " : global::GraphCompiler.ICompiledModel";
+        using (w.Block($"partial class {plan.ClassName}" + interfaces))
         {
             EmitMembers(w, plan);
-            EmitForward(w, plan);
-            w.Line();
-            w.Line("int global::GraphCompiler.ICompiledModel.InputLength => InputSize;");
-            w.Line();
-            w.Line("int global::GraphCompiler.ICompiledModel.OutputLength => OutputSize;");
+            if (tokens)
+            {
+                EmitTokenForward(w, plan);
+                if (plan.Decode is not null)
+                {
+                    EmitDecodeMembers(w, plan);
+                }
+            }
+            else
+            {
+                EmitForward(w, plan);
+                w.Line();
+                w.Line("int global::GraphCompiler.ICompiledModel.InputLength => InputSize;");
+                w.Line();
+                w.Line("int global::GraphCompiler.ICompiledModel.OutputLength => OutputSize;");
+            }
         }
 
         // Kernels live in a file-local class, so their names never meet the user's members or the ops.
@@ -45,6 +58,11 @@ internal static class ModelEmitter
         using (w.Block($"file static class {Kernels(plan)}"))
         {
             EmitDispatch(w, plan);
+            if (plan.Decode is not null)
+            {
+                EmitDecodeKernels(w, plan);
+            }
+
             EmitKernels(w, plan, $"{plan.ClassName}.{ArenaConstant}");
         }
 
@@ -56,9 +74,20 @@ internal static class ModelEmitter
     private static void EmitMembers(CodeWriter w, ModelPlan plan)
     {
         string cls = plan.ClassName;
-        w.Line($"/// <summary>Floats in one input sample, {plan.InputShape} in PyTorch's order.</summary>");
-        w.Line($"public const int InputSize = {plan.InputSize};");
-        w.Line();
+        if (plan.TokenInputs.Count == 0)
+        {
+            w.Line($"/// <summary>Floats in one input sample, {plan.InputShape} in PyTorch's order.</summary>");
+            w.Line($"public const int InputSize = {plan.InputSize};");
+            w.Line();
+        }
+
+        foreach (TokenInputPlan t in plan.TokenInputs)
+        {
+            w.Line($"/// <summary>Tokens in one sample of '{t.Name}'.</summary>");
+            w.Line($"public const int {LengthConstant(t)} = {t.Length};");
+            w.Line();
+        }
+
         w.Line($"/// <summary>Floats in one output sample, {plan.OutputShape}.</summary>");
         w.Line($"public const int OutputSize = {plan.OutputSize};");
         w.Line();
@@ -239,6 +268,106 @@ internal static class ModelEmitter
 
     }
 
+    private static string LengthConstant(TokenInputPlan t) => char.ToUpperInvariant(t.Name[0]) + t.Name.Substring(1) + "Length";
+
+    /// <summary>Forward and Backward of a model over token sequences (a Transformer's source and target).</summary>
+    private static void EmitTokenForward(CodeWriter w, ModelPlan plan)
+    {
+        string names = string.Join(", ", plan.TokenInputs.Select(t => $"<paramref name=\"{t.Name}\"/>"));
+        w.Line("/// <summary>");
+        w.Line("/// Seed of the dropout masks of training forwards (each training Forward advances it); set it to repeat a run.");
+        w.Line("/// </summary>");
+        w.Line("public ulong DropoutSeed { get; set; } = 0x9E3779B97F4A7C15UL;");
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line($"/// Runs the model on a batch of token sequences ({names}: batch x length ints each),");
+        w.Line($"/// <paramref name=\"output\"/> receives batch x {plan.OutputShape}. Allocates nothing.");
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">A length is not a whole batch of 1 to MaxBatch samples, or a token is outside its embedding; nothing is written.</exception>");
+        string parameters = string.Join(", ", plan.TokenInputs.Select(t => $"global::System.ReadOnlySpan<int> {t.Name}"));
+        using (w.Block($"public unsafe void Forward({parameters}, global::System.Span<float> output)"))
+        {
+            w.Line("int batch = 0;");
+            foreach (TokenInputPlan t in plan.TokenInputs)
+            {
+                w.Line($"batch = global::GraphCompiler.InputChecks.Tokens(nameof({plan.ClassName}), nameof({t.Name}), {t.Name}, {LengthConstant(t)}, batch, {t.Vocabulary}, MaxBatch);");
+            }
+
+            w.Line($"global::GraphCompiler.InputChecks.Output(nameof({plan.ClassName}), output.Length, OutputSize, batch);");
+            w.Line("float* parameters = __parameters.Pointer;");
+            w.Line($"float* packed = __parameters.EnsurePacked(PackedFloats, &{Kernels(plan)}.PackWeights);");
+            w.Line("float* arena = __arena.Pointer;");
+            string pins = string.Join(", ", plan.TokenInputs.Select((t, i) => $"t{i} = {t.Name}"));
+            using (w.Block($"fixed (int* {pins})"))
+            using (w.Block("fixed (float* y = output)"))
+            {
+                for (int i = 0; i < plan.TokenInputs.Count; i++)
+                {
+                    w.Line($"{Kernels(plan)}.{plan.TokenInputs[i].CopyKernel}(t{i}, arena, batch);");
+                }
+
+                if (plan.DropoutSeedOffset >= 0)
+                {
+                    using (w.Block("if (Training)"))
+                    {
+                        w.Line("// a new mask per training forward, the same one for its backward: each sample's seed is kept in its arena");
+                        w.Line("DropoutSeed = global::GraphCompiler.Kernels.DropoutKernel.Mix(DropoutSeed, 0x2545F4914F6CDD1DUL);");
+                        using (w.Block("for (int n = 0; n < batch; n++)"))
+                        {
+                            w.Line($"*(ulong*)(arena + n * {ArenaConstant} + {plan.DropoutSeedOffset}) = global::GraphCompiler.Kernels.DropoutKernel.Mix(DropoutSeed, (ulong)n);");
+                        }
+                    }
+                }
+
+                w.Line("// The checks are JIT-time constants: only the widest accelerated path is compiled.");
+                for (int i = 0; i < VectorSyntax.All.Length; i++)
+                {
+                    VectorSyntax v = VectorSyntax.All[i];
+                    string condition = v.IsScalar ? "else" : (i == 0 ? "if" : "else if") + $" ({v.Class}.IsHardwareAccelerated)";
+                    using (w.Block(condition))
+                    {
+                        w.Line($"if (Training) {Kernels(plan)}.RunTraining_{v.Suffix}(arena, parameters, packed, batch);");
+                        w.Line($"else {Kernels(plan)}.Run_{v.Suffix}(arena, parameters, packed, batch);");
+                    }
+                }
+
+                w.Line($"{Kernels(plan)}.CopyOut(arena, y, batch);");
+            }
+
+            w.Line("__trainedBatch = Training ? batch : 0;");
+        }
+
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Backpropagates <paramref name=\"outputGrad\"/> (dLoss/dOutput of the last training Forward, batch x OutputSize)");
+        w.Line("/// and overwrites <see cref=\"Gradients\"/> with dLoss/dParameters, summed over the batch. Allocates nothing.");
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.InvalidOperationException\">The last Forward did not run in training mode.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">The length is not that batch times OutputSize; nothing is written.</exception>");
+        using (w.Block("public unsafe void Backward(global::System.ReadOnlySpan<float> outputGrad)"))
+        {
+            w.Line($"int batch = global::GraphCompiler.InputChecks.Backward(nameof({plan.ClassName}), __trainedBatch, outputGrad.Length, OutputSize, 0, 1);");
+            w.Line("float* parameters = __parameters.Pointer;");
+            w.Line($"float* packed = __parameters.EnsurePacked(PackedFloats, &{Kernels(plan)}.PackWeights);");
+            w.Line("float* arena = __arena.Pointer;");
+            w.Line("float* grads = __gradients.Pointer;");
+            w.Line("float* scratch = __scratch.Pointer;");
+            using (w.Block("fixed (float* dy = outputGrad)"))
+            {
+                w.Line($"{Kernels(plan)}.GradCopyIn(dy, arena, batch);");
+                for (int i = 0; i < VectorSyntax.All.Length; i++)
+                {
+                    VectorSyntax v = VectorSyntax.All[i];
+                    string condition = v.IsScalar ? "else" : (i == 0 ? "if" : "else if") + $" ({v.Class}.IsHardwareAccelerated)";
+                    using (w.Block(condition))
+                    {
+                        w.Line($"{Kernels(plan)}.RunBackward_{v.Suffix}(arena, parameters, packed, grads, scratch, batch, false);");
+                    }
+                }
+            }
+        }
+    }
+
     private static void EmitDispatch(CodeWriter w, ModelPlan plan)
     {
         foreach (VectorSyntax v in VectorSyntax.All)
@@ -251,7 +380,7 @@ internal static class ModelEmitter
                     : $"// All kernels of the {path} path, in execution order.");
                 using (w.Block($"internal static unsafe void {(training ? "RunTraining" : "Run")}_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
                 {
-                    foreach (KernelPlan forward in plan.Kernels.Where(k => k is not (CopyInPlan or CopyOutPlan)))
+                    foreach (KernelPlan forward in plan.Kernels.Where(k => k is not (CopyInPlan or CopyOutPlan or CopyInTokensPlan)))
                     {
                         KernelPlan k = training && plan.TrainingVariants.TryGetValue(forward.Name, out KernelPlan? variant) ? variant : forward;
                         w.Line(PerWidth(k) ? $"{k.Name}_{v.Suffix}(arena, parameters, packed, batch);" : $"{k.Name}(arena, parameters, packed, batch);");
@@ -275,6 +404,149 @@ internal static class ModelEmitter
         }
     }
 
+    /// <summary>The incremental decoder's kernels: the once-per-source part per width, and one target row.</summary>
+    private static void EmitDecodeKernels(CodeWriter w, ModelPlan plan)
+    {
+        DecodePlan decode = plan.Decode!;
+        foreach (VectorSyntax v in VectorSyntax.All)
+        {
+            w.Line($"// Decoding, {(v.IsScalar ? "scalar" : v.Suffix)} path: what does not depend on the target, once per source.");
+            using (w.Block($"internal static unsafe void Encode_{v.Suffix}(float* arena, float* parameters, float* packed, int batch)"))
+            {
+                foreach (KernelPlan k in decode.PrefixKernels)
+                {
+                    w.Line(PerWidth(k) ? $"{k.Name}_{v.Suffix}(arena, parameters, packed, batch);" : $"{k.Name}(arena, parameters, packed, batch);");
+                }
+
+                if (decode.PrefixLines.Count > 0)
+                {
+                    w.Line("EncodeKeys(arena, parameters, packed, batch);");
+                }
+            }
+
+            w.Line();
+        }
+
+        if (decode.PrefixLines.Count > 0)
+        {
+            w.Line("// The keys and values that cross-attention reads from the fixed sequence: projected once per source.");
+            using (w.Block("internal static unsafe void EncodeKeys(float* arena, float* parameters, float* packed, int batch)"))
+            using (w.Block("for (int n = 0; n < batch; n++)"))
+            {
+                w.Line($"float* sample = arena + n * {plan.ClassName}.{ArenaConstant};");
+                foreach (string line in decode.PrefixLines)
+                {
+                    w.Line(line);
+                }
+            }
+
+            w.Line();
+        }
+
+        w.Line("// One target position of every op that depends on the target: one new token's work, reading the");
+        w.Line("// key and value rows of earlier positions from the arena (the cache).");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        using (w.Block("internal static unsafe void DecodeRow(float* arena, float* parameters, float* packed, int batch, int row)"))
+        using (w.Block("for (int n = 0; n < batch; n++)"))
+        {
+            w.Line($"float* sample = arena + n * {plan.ClassName}.{ArenaConstant};");
+            foreach (string line in decode.RowLines)
+            {
+                w.Line(line);
+            }
+        }
+
+        w.Line();
+    }
+
+    /// <summary>The generated decoding API: BeginDecode, DecodeStep, CopyDecodeSample.</summary>
+    private static void EmitDecodeMembers(CodeWriter w, ModelPlan plan)
+    {
+        DecodePlan decode = plan.Decode!;
+        TokenInputPlan source = plan.TokenInputs[0], target = plan.TokenInputs[1];
+        w.Line();
+        w.Line("private int __decodeBatch;");
+        w.Line("private int __decodedRows;");
+        w.Line();
+        w.Line($"/// <summary>Positions of the target: the most tokens one decoding can produce.</summary>");
+        w.Line($"int global::GraphCompiler.IIncrementalDecoder.TargetLength => {LengthConstant(target)};");
+        w.Line();
+        w.Line($"int global::GraphCompiler.IIncrementalDecoder.SourceLength => {LengthConstant(source)};");
+        w.Line();
+        w.Line($"int global::GraphCompiler.IIncrementalDecoder.Vocabulary => {decode.OutputRow};");
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line($"/// Starts decoding a batch of sources (<paramref name=\"{source.Name}\"/>: batch x {LengthConstant(source)} tokens): runs everything that does");
+        w.Line("/// not depend on the target once. Then call DecodeStep for positions 0, 1, ... Inference only (no dropout).");
+        w.Line("/// </summary>");
+        using (w.Block($"public unsafe void BeginDecode(global::System.ReadOnlySpan<int> {source.Name})"))
+        {
+            w.Line($"int batch = global::GraphCompiler.InputChecks.Tokens(nameof({plan.ClassName}), nameof({source.Name}), {source.Name}, {LengthConstant(source)}, 0, {source.Vocabulary}, MaxBatch);");
+            w.Line("float* parameters = __parameters.Pointer;");
+            w.Line($"float* packed = __parameters.EnsurePacked(PackedFloats, &{Kernels(plan)}.PackWeights);");
+            w.Line("float* arena = __arena.Pointer;");
+            using (w.Block($"fixed (int* t0 = {source.Name})"))
+            {
+                w.Line($"{Kernels(plan)}.{source.CopyKernel}(t0, arena, batch);");
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    w.Line($"new global::System.Span<int>((int*)(arena + n * {ArenaConstant} + {decode.TargetOffset}), {LengthConstant(target)}).Clear(); // target positions not decoded yet");
+                }
+
+                for (int i = 0; i < VectorSyntax.All.Length; i++)
+                {
+                    VectorSyntax v = VectorSyntax.All[i];
+                    string condition = v.IsScalar ? "else" : (i == 0 ? "if" : "else if") + $" ({v.Class}.IsHardwareAccelerated)";
+                    using (w.Block(condition))
+                    {
+                        w.Line($"{Kernels(plan)}.Encode_{v.Suffix}(arena, parameters, packed, batch);");
+                    }
+                }
+            }
+
+            w.Line("__decodeBatch = batch;");
+            w.Line("__decodedRows = 0;");
+            w.Line("__trainedBatch = 0; // the arena now holds a decoding, not a training forward");
+        }
+
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line($"/// Decodes one position: <paramref name=\"tokens\"/> holds each sample's target token at <paramref name=\"position\"/> (the start");
+        w.Line($"/// token, then the previous choices); <paramref name=\"logProbs\"/> receives batch x {decode.OutputRow} scores of the next token.");
+        w.Line("/// Costs one row of the target's ops (earlier keys and values are cached). Allocates nothing.");
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.InvalidOperationException\">BeginDecode was not called, or positions are skipped.</exception>");
+        using (w.Block("public unsafe void DecodeStep(int position, global::System.ReadOnlySpan<int> tokens, global::System.Span<float> logProbs)"))
+        {
+            w.Line($"global::GraphCompiler.InputChecks.DecodeStep(nameof({plan.ClassName}), __decodeBatch, __decodedRows, position, {LengthConstant(target)}, tokens, {target.Vocabulary}, logProbs.Length, {decode.OutputRow});");
+            w.Line("int batch = __decodeBatch;");
+            w.Line("float* parameters = __parameters.Pointer;");
+            w.Line($"float* packed = __parameters.EnsurePacked(PackedFloats, &{Kernels(plan)}.PackWeights);");
+            w.Line("float* arena = __arena.Pointer;");
+            using (w.Block("for (int n = 0; n < batch; n++)"))
+            {
+                w.Line($"((int*)(arena + n * {ArenaConstant} + {decode.TargetOffset}))[position] = tokens[n];");
+            }
+
+            w.Line($"{Kernels(plan)}.DecodeRow(arena, parameters, packed, batch, position);");
+            using (w.Block("for (int n = 0; n < batch; n++)"))
+            {
+                w.Line($"new global::System.ReadOnlySpan<float>(arena + n * {ArenaConstant} + {decode.OutputOffset} + position * {decode.OutputRow}, {decode.OutputRow}).CopyTo(logProbs.Slice(n * {decode.OutputRow}, {decode.OutputRow}));");
+            }
+
+            w.Line("__decodedRows = position + 1;");
+        }
+
+        w.Line();
+        w.Line("/// <summary>Copies one sample's decoding state (its cache) over another's: beam search reorders its beams with it.</summary>");
+        using (w.Block("public unsafe void CopyDecodeSample(int from, int to)"))
+        {
+            w.Line("global::System.ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)from, (uint)MaxBatch, nameof(from));");
+            w.Line("global::System.ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)to, (uint)MaxBatch, nameof(to));");
+            w.Line($"if (from != to) __arena.Span.Slice(from * {ArenaConstant}, {ArenaConstant}).CopyTo(__arena.Span.Slice(to * {ArenaConstant}, {ArenaConstant}));");
+        }
+    }
+
     private static bool PerWidth(KernelPlan k) => k is ConvPlan or LinearPlan or PoolPlan or ElementwisePlan or RecurrentProjectionPlan or RecurrentStepsPlan;
 
     private static void EmitKernels(CodeWriter w, ModelPlan plan, string Arena)
@@ -289,6 +561,12 @@ internal static class ModelEmitter
                     break;
                 case CopyOutPlan c:
                     SimpleKernelEmitter.EmitCopyOut(w, c, Arena);
+                    break;
+                case CopyInTokensPlan c:
+                    SimpleKernelEmitter.EmitCopyInTokens(w, c, Arena);
+                    break;
+                case CallPlan c:
+                    SimpleKernelEmitter.EmitCall(w, c, Arena);
                     break;
                 case RelayoutPlan r:
                     SimpleKernelEmitter.EmitRelayout(w, r, Arena);

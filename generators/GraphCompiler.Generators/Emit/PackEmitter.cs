@@ -66,6 +66,9 @@ internal static class PackEmitter
                         case LinearPermutePack p:
                             EmitLinearPermute(w, p);
                             break;
+                        case TablePack t:
+                            w.Line(t.Statement);
+                            break;
                         case LinearWeightPack l:
                             EmitLinearWeight(w, l);
                             break;

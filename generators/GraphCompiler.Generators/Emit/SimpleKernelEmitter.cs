@@ -290,6 +290,44 @@ internal static class SimpleKernelEmitter
         w.Line();
     }
 
+    /// <summary>A kernel of calls into the runtime's row kernels, one method for every width.</summary>
+    public static void EmitCall(CodeWriter w, CallPlan c, string arenaStride)
+    {
+        w.Line($"// {c.Comment}");
+        w.Line(Header);
+        string signature = c.Backward ? GradientEmitter.Signature : "(float* arena, float* parameters, float* packed, int batch)";
+        using (w.Block($"internal static unsafe void {c.Name}{signature}"))
+        {
+            foreach (string line in c.Setup)
+            {
+                w.Line(line);
+            }
+
+            using (w.Block("for (int n = 0; n < batch; n++)"))
+            {
+                w.Line($"float* sample = arena + n * {arenaStride};");
+                foreach (string line in c.PerSample)
+                {
+                    w.Line(line);
+                }
+            }
+        }
+
+        w.Line();
+    }
+
+    public static void EmitCopyInTokens(CodeWriter w, CopyInTokensPlan c, string arenaStride)
+    {
+        w.Line($"// {c.Comment}");
+        using (w.Block($"internal static unsafe void {c.Name}(int* input, float* arena, int batch)"))
+        using (w.Block("for (int n = 0; n < batch; n++)"))
+        {
+            w.Line($"new global::System.ReadOnlySpan<int>(input + n * {c.Length}, {c.Length}).CopyTo(new global::System.Span<int>((int*)(arena + n * {arenaStride} + {c.Destination.Offset}), {c.Length}));");
+        }
+
+        w.Line();
+    }
+
     /// <summary>The weight packing: <see cref="PackEmitter"/>.</summary>
     public static void EmitPackWeights(CodeWriter w, ModelPlan plan) => PackEmitter.EmitPackWeights(w, plan);
 }

@@ -24,6 +24,13 @@ internal enum OpKind
     Gru,
     RecurrentState,
     Select,
+    Embedding,
+    LayerNorm,
+    Attention,
+    Dropout,
+    Gelu,
+    Scale,
+    PositionalEncoding,
 }
 
 /// <summary>An element-wise function applied in a kernel's epilogue (or on its own).</summary>
@@ -80,6 +87,11 @@ internal sealed class TensorValue
     public Storage Storage { get; } = new();
     public bool IsModelInput { get; set; }
     public string? InputName { get; set; }
+    /// <summary>Integer tokens (a token input): stored as ints in the float slots of the arena; no gradient.</summary>
+    public bool IsTokens { get; set; }
+    /// <summary>A padding mask value (<c>src == Pad</c>): not a tensor of its own but this token tensor and <see cref="MaskPad"/>.</summary>
+    public TensorValue? MaskTokens { get; set; }
+    public int MaskPad { get; set; }
 
     // Set by autodiff.
     /// <summary>The gradient of the loss with respect to this tensor (same shape and storage layout).</summary>
@@ -121,6 +133,8 @@ internal sealed class Node
     public LayerSpec? Layer { get; }
     public TensorValue[] Inputs { get; }
     public int[] Constants { get; }
+    /// <summary>A real constant: Scale's factor, Dropout's probability.</summary>
+    public double Real { get; set; }
     public TensorValue Output { get; set; } = null!;
     /// <summary>The tensor this op produces as declared; fusion may move <see cref="Output"/> to a later op's.</summary>
     public TensorValue DeclaredOutput { get; set; } = null!;
@@ -145,6 +159,9 @@ internal sealed class Node
     public List<RecurrentBuffers> Recurrent { get; } = new();
     /// <summary>The RecurrentState nodes reading h_n (index 0) and c_n (index 1) of this recurrent node.</summary>
     public Node?[] StateReaders { get; } = new Node?[2];
+
+    /// <summary>Extra arena tensors of a row-kernel op (layer-norm statistics, attention's projections), by name.</summary>
+    public Dictionary<string, TensorValue> Buffers { get; } = new();
 
     /// <summary>A readable name: the layer member, or the op.</summary>
     public string Label => Layer?.Name ?? Kind.ToString().ToLowerInvariant();
@@ -185,6 +202,12 @@ internal sealed class ModelGraph
     public List<TensorValue> Tensors { get; } = new();
     public List<TensorValue> Inputs { get; } = new();
     public TensorValue? Output { get; set; }
+    /// <summary>Every layer with its full PyTorch path (modules inlined: <c>encoder.layers.0.self_attn</c>), in parameter order.</summary>
+    public List<LayerSpec> Layers { get; } = new();
+
+
+    /// <summary>Per sample, the seed of the training forward's dropout masks (two floats holding a ulong); null without dropout.</summary>
+    public TensorValue? DropoutSeed { get; set; }
 
     /// <summary>Floats per sample in the arena, set by memory planning.</summary>
     public int ArenaFloatsPerSample { get; set; }

@@ -18,6 +18,18 @@ internal sealed class LinearOp : IOpRule
     {
         var layer = node.Layer!;
         TensorValue x = node.Input;
+        if (x.Rank == 2 && x.Shape[1] == layer.In)
+        {
+            return new[] { x.Shape[0], layer.Out }; // applied to each row, as nn.Linear on [..., in]
+        }
+
+        if (x.Rank == 2)
+        {
+            diagnostics.Add(DiagnosticDescriptors.ShapeMismatch, layer.Location,
+                $"{layer.Name}: Linear is declared with {layer.In} input features, but rows of {x.Shape[1]} arrive here ({x.ShapeText}); declare [Linear({x.Shape[1]}, {layer.Out})]");
+            return null;
+        }
+
         if (x.Rank != 1)
         {
             diagnostics.Add(DiagnosticDescriptors.ShapeMismatch, node.Location,
@@ -38,11 +50,17 @@ internal sealed class LinearOp : IOpRule
         return new[] { layer.Out };
     }
 
-    public long Flops(Node node) => 2L * node.Layer!.In * node.Layer.Out;
+    public long Flops(Node node) => 2L * node.Layer!.In * node.Layer.Out * (node.Input.Rank == 2 ? node.Input.Shape[0] : 1);
 
     public void Lower(Node node, LoweringContext context)
     {
         var layer = node.Layer!;
+        if (node.Input.Rank == 2)
+        {
+            LowerRows(node, context);
+            return;
+        }
+
         TensorPlace input = context.Place(node.ReadsNhwcOf ?? node.Input);
         int dot = node.ReadsNhwcOf is null ? layer.In : input.Floats;
         int nPadded = LoweringContext.RoundUp(layer.Out, 16);
@@ -91,6 +109,12 @@ internal sealed class LinearOp : IOpRule
     public void LowerGradient(Node node, LoweringContext context)
     {
         var layer = node.Layer!;
+        if (node.Input.Rank == 2)
+        {
+            LowerRowsGradient(node, context);
+            return;
+        }
+
         LinearPlan forward = context.ForwardOf<LinearPlan>(node);
         TensorPlace gradPre = context.Place(node.Output.Grad!);
         if (node.Epilogue != Activation.None)
@@ -153,5 +177,56 @@ internal sealed class LinearOp : IOpRule
             Accumulate = context.Accumulate(gradInput),
             InputGradientOnly = gradInput.InputGradientOnly,
         });
+    }
+
+    /// <summary>[rows, in] -> [rows, out]: one GEMM per sample against the weight as PyTorch stores it.</summary>
+    private static void LowerRows(Node node, LoweringContext context)
+    {
+        var layer = node.Layer!;
+        int rows = node.Input.Shape[0];
+        var plan = new CallPlan
+        {
+            Name = context.KernelName(node),
+            Comment = $"{layer.Name}: Linear({layer.In}, {layer.Out})" + (layer.Bias ? " + bias" : "") + $" on each row: {node.Input.ShapeText} -> {node.Output.ShapeText}",
+        };
+        string bias = layer.Bias ? RowCalls.Parameter(context, layer.Name + ".bias") : "null";
+        plan.PerSample.Add($"{RowCalls.Kernels}Gemm.MultiplyTransposedB({RowCalls.At(node.Input)}, {layer.In}, {RowCalls.Parameter(context, layer.Name + ".weight")}, {layer.In}, {RowCalls.At(node.Output)}, {layer.Out}, {rows}, {layer.In}, {layer.Out}, {bias}, false);");
+        context.Add(plan);
+    }
+
+    /// <summary>dX = dY W; dW += dY^T X and db += column sums of dY, per sample.</summary>
+    private static void LowerRowsGradient(Node node, LoweringContext context)
+    {
+        var layer = node.Layer!;
+        int rows = node.Input.Shape[0];
+        var plan = new CallPlan
+        {
+            Name = context.ForwardOf<CallPlan>(node).Name + "_Grad",
+            Comment = $"{layer.Name} backward: dX = dY W, d{layer.Name}.weight += dY^T X" + (layer.Bias ? $", d{layer.Name}.bias += column sums of dY" : ""),
+            Backward = true,
+        };
+        if (!context.AccumulateParameters(layer))
+        {
+            plan.Setup.Add(RowCalls.Clear(context, layer.Name + ".weight", layer.In * layer.Out));
+            if (layer.Bias)
+            {
+                plan.Setup.Add(RowCalls.Clear(context, layer.Name + ".bias", layer.Out));
+            }
+        }
+
+        string dy = RowCalls.At(node.Output.Grad!);
+        if (node.Input.Grad is { } gradInput)
+        {
+            bool accumulate = context.Accumulate(gradInput);
+            plan.PerSample.Add($"{RowCalls.Kernels}Gemm.Multiply({dy}, {layer.Out}, {RowCalls.Parameter(context, layer.Name + ".weight")}, {layer.In}, {RowCalls.At(gradInput)}, {layer.In}, {rows}, {layer.Out}, {layer.In}, {RowCalls.Bool(accumulate)});");
+        }
+
+        plan.PerSample.Add($"{RowCalls.Kernels}Gemm.MultiplyTransposedA({dy}, {layer.Out}, {RowCalls.At(node.Input)}, {layer.In}, {RowCalls.Gradient(context, layer.Name + ".weight")}, {layer.In}, {rows}, {layer.Out}, {layer.In});");
+        if (layer.Bias)
+        {
+            plan.PerSample.Add($"{RowCalls.Kernels}Gemm.AddColumnSums({dy}, {layer.Out}, {rows}, {layer.Out}, {RowCalls.Gradient(context, layer.Name + ".bias")});");
+        }
+
+        context.AddGradient(plan);
     }
 }

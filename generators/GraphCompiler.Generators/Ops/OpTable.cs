@@ -26,6 +26,13 @@ internal static class OpTable
         new RecurrentOp(OpKind.Gru),
         new RecurrentStateOp(),
         new SelectOp(),
+        new EmbeddingOp(),
+        new LayerNormOp(),
+        new AttentionOp(),
+        new PointwiseCallOp(OpKind.Dropout),
+        new PointwiseCallOp(OpKind.Gelu),
+        new PointwiseCallOp(OpKind.Scale),
+        new PointwiseCallOp(OpKind.PositionalEncoding),
     }.ToDictionary(r => r.Kind);
 
     public static IOpRule Get(OpKind kind) => Rules[kind];

@@ -21,18 +21,31 @@ internal sealed class ForwardBodyReader
     private static readonly ImmutableDictionary<string, int> Functions = new Dictionary<string, int>
     {
         ["Relu"] = 1, ["Tanh"] = 1, ["Sigmoid"] = 1, ["Softmax"] = 1, ["LogSoftmax"] = 1, ["Flatten"] = 1, ["Reshape"] = 1, ["Select"] = 1,
+        ["Gelu"] = 1, ["Dropout"] = 1, ["PositionalEncoding"] = 1,
     }.ToImmutableDictionary();
+
+    /// <summary>Functional ops whose constant arguments are real numbers.</summary>
+    private static readonly ImmutableHashSet<string> RealFunctions = ImmutableHashSet.Create("Dropout");
+
+    /// <summary>The most iterations of one unrolled for loop (each iteration is inlined code).</summary>
+    private const int MaxIterations = 1 << 12;
 
     private readonly SemanticModel _semantic;
     private readonly HashSet<string> _layers;
     private readonly Dictionary<string, LayerSpec> _recurrent;
+    private readonly Dictionary<string, LayerSpec> _byName;
+    private readonly Dictionary<string, ModuleMemberSpec> _modules;
+    /// <summary>The loop variables of the enclosing unrolled for loops and their value in this iteration.</summary>
+    private readonly Dictionary<string, int> _loopValues = new();
     private int _temporaries;
     private readonly DiagnosticBag _diagnostics;
     private readonly CancellationToken _cancellation;
 
-    public ForwardBodyReader(SemanticModel semantic, ImmutableArray<LayerSpec> layers, DiagnosticBag diagnostics, CancellationToken cancellation)
+    public ForwardBodyReader(SemanticModel semantic, ImmutableArray<LayerSpec> layers, ImmutableArray<ModuleMemberSpec> modules, DiagnosticBag diagnostics, CancellationToken cancellation)
     {
         _semantic = semantic;
+        _byName = layers.GroupBy(l => l.Name).ToDictionary(g => g.Key, g => g.First());
+        _modules = modules.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First());
         _layers = new HashSet<string>(layers.Select(l => l.Name));
         _recurrent = layers.Where(l => l.IsRecurrent).GroupBy(l => l.Name).ToDictionary(g => g.Key, g => g.First());
         _diagnostics = diagnostics;
@@ -56,44 +69,135 @@ internal sealed class ForwardBodyReader
 
         foreach (StatementSyntax statement in method.Body.Statements)
         {
-            _cancellation.ThrowIfCancellationRequested();
-            switch (statement)
-            {
-                case LocalDeclarationStatementSyntax local when local.IsConst || !IsTensor(local.Declaration.Type):
-                    // Constants (and other non-tensor locals) are read where they are used, as constant values.
-                    break;
-                case LocalDeclarationStatementSyntax local:
-                    foreach (VariableDeclaratorSyntax variable in local.Declaration.Variables)
-                    {
-                        if (variable.Initializer is null)
-                        {
-                            Unsupported(variable.GetLocation(), $"Local '{variable.Identifier.Text}' needs a value: write 'var {variable.Identifier.Text} = ...;'");
-                            continue;
-                        }
-
-                        Add(statements, variable.Identifier.Text, variable.Initializer.Value, statement);
-                    }
-
-                    break;
-                case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax assignment }
-                    when assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) && assignment.Left is DeclarationExpressionSyntax or TupleExpressionSyntax:
-                    Deconstruct(statements, assignment, statement);
-                    break;
-                case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax assignment }
-                    when assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) && assignment.Left is IdentifierNameSyntax target:
-                    Add(statements, target.Identifier.Text, assignment.Right, statement);
-                    break;
-                case ReturnStatementSyntax { Expression: { } value }:
-                    Add(statements, null, value, statement);
-                    break;
-                default:
-                    Unsupported(statement.GetLocation(),
-                        $"'{Abbreviate(statement)}' is not supported in a forward method: use tensor locals, assignments, layer calls, the ops of GraphCompiler.Ops, + and *, and return");
-                    break;
-            }
+            ReadStatement(statements, statement);
         }
 
         return statements.ToImmutable();
+    }
+
+    private void ReadStatement(ImmutableArray<StatementSpec>.Builder statements, StatementSyntax statement)
+    {
+        _cancellation.ThrowIfCancellationRequested();
+        switch (statement)
+        {
+            case LocalDeclarationStatementSyntax local when local.IsConst || !IsTensor(local.Declaration.Type):
+                // Constants (and other non-tensor locals) are read where they are used, as constant values.
+                break;
+            case LocalDeclarationStatementSyntax local:
+                foreach (VariableDeclaratorSyntax variable in local.Declaration.Variables)
+                {
+                    if (variable.Initializer is null)
+                    {
+                        Unsupported(variable.GetLocation(), $"Local '{variable.Identifier.Text}' needs a value: write 'var {variable.Identifier.Text} = ...;'");
+                        continue;
+                    }
+
+                    Add(statements, variable.Identifier.Text, variable.Initializer.Value, statement);
+                }
+
+                break;
+            case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax assignment }
+                when assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) && assignment.Left is DeclarationExpressionSyntax or TupleExpressionSyntax:
+                Deconstruct(statements, assignment, statement);
+                break;
+            case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax assignment }
+                when assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) && assignment.Left is IdentifierNameSyntax target:
+                Add(statements, target.Identifier.Text, assignment.Right, statement);
+                break;
+            case ReturnStatementSyntax { Expression: { } value }:
+                Add(statements, null, value, statement);
+                break;
+            case ForStatementSyntax loop:
+                ReadFor(statements, loop);
+                break;
+            case BlockSyntax block:
+                foreach (StatementSyntax inner in block.Statements)
+                {
+                    ReadStatement(statements, inner);
+                }
+
+                break;
+            default:
+                Unsupported(statement.GetLocation(),
+                    $"'{Abbreviate(statement)}' is not supported in a forward method: use tensor locals, assignments, layer and module calls, the ops of GraphCompiler.Ops, + and *, constant-bound for loops, and return");
+                break;
+        }
+    }
+
+    /// <summary>
+    /// <c>for (int i = 0; i &lt; 2; i++) x = layers[i].Forward(x);</c>: a loop with constant bounds, unrolled here,
+    /// the loop variable being a constant in each copy of the body.
+    /// </summary>
+    private void ReadFor(ImmutableArray<StatementSpec>.Builder statements, ForStatementSyntax loop)
+    {
+        string usage = "A for loop in a forward method counts a local from a constant up to a constant: for (int i = 0; i < 2; i++)";
+        if (loop.Declaration is not { Variables.Count: 1 } declaration || declaration.Variables[0].Initializer is null
+            || loop.Condition is not BinaryExpressionSyntax condition
+            || !(condition.IsKind(SyntaxKind.LessThanExpression) || condition.IsKind(SyntaxKind.LessThanOrEqualExpression))
+            || condition.Left is not IdentifierNameSyntax bound
+            || loop.Incrementors.Count != 1
+            || loop.Incrementors[0] is not (PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression } or PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression }))
+        {
+            Unsupported(loop.ForKeyword.GetLocation(), usage);
+            return;
+        }
+
+        string name = declaration.Variables[0].Identifier.Text;
+        if (bound.Identifier.Text != name)
+        {
+            Unsupported(condition.GetLocation(), usage);
+            return;
+        }
+
+        int? first = ConstantInt(declaration.Variables[0].Initializer!.Value);
+        int? last = ConstantInt(condition.Right);
+        if (first is null || last is null)
+        {
+            _diagnostics.Add(DiagnosticDescriptors.NotConstant, LocationInfo.From((first is null ? declaration.Variables[0].Initializer!.Value : condition.Right).GetLocation()),
+                (first is null ? declaration.Variables[0].Initializer!.Value : condition.Right).ToString());
+            return;
+        }
+
+        int end = condition.IsKind(SyntaxKind.LessThanOrEqualExpression) ? last.Value + 1 : last.Value;
+        if (end - first.Value > MaxIterations)
+        {
+            Unsupported(loop.ForKeyword.GetLocation(), $"A for loop in a forward method is unrolled: at most {MaxIterations} iterations");
+            return;
+        }
+
+        for (int i = first.Value; i < end; i++)
+        {
+            _loopValues[name] = i;
+            ReadStatement(statements, loop.Statement);
+        }
+
+        _loopValues.Remove(name);
+    }
+
+    /// <summary>An integer constant: a literal, a const, or the variable of an enclosing unrolled loop.</summary>
+    private int? ConstantInt(ExpressionSyntax expression)
+    {
+        if (expression is IdentifierNameSyntax id && _loopValues.TryGetValue(id.Identifier.Text, out int value))
+        {
+            return value;
+        }
+
+        Optional<object?> constant = _semantic.GetConstantValue(expression, _cancellation);
+        return constant.HasValue && constant.Value is int v ? v : null;
+    }
+
+    /// <summary>A real constant (<c>0.1</c>, <c>0.1f</c>, <c>8</c>, a const).</summary>
+    private double? ConstantReal(ExpressionSyntax expression)
+    {
+        Optional<object?> constant = _semantic.GetConstantValue(expression, _cancellation);
+        return constant.HasValue ? constant.Value switch
+        {
+            double d => d,
+            float f => f,
+            int i => i,
+            long l => l,
+            _ => null,
+        } : null;
     }
 
     /// <summary>
@@ -330,7 +434,7 @@ internal sealed class ForwardBodyReader
     private bool IsTensor(TypeSyntax type)
     {
         ITypeSymbol? t = _semantic.GetTypeInfo(type, _cancellation).Type;
-        return t is null || t.TypeKind == TypeKind.Error || (t.Name == "Tensor" && t.ContainingNamespace?.ToDisplayString() == "GraphCompiler");
+        return t is null || t.TypeKind == TypeKind.Error || (t.Name is "Tensor" or "Tokens" or "Mask" && t.ContainingNamespace?.ToDisplayString() == "GraphCompiler");
     }
 
     private void Add(ImmutableArray<StatementSpec>.Builder statements, string? target, ExpressionSyntax value, SyntaxNode statement)
@@ -357,6 +461,29 @@ internal sealed class ForwardBodyReader
                 }
 
                 return new VariableExpr(identifier.Identifier.Text, location);
+            case BinaryExpressionSyntax binary when binary.IsKind(SyntaxKind.EqualsExpression):
+                {
+                    int? pad = ConstantInt(binary.Right);
+                    if (pad is null)
+                    {
+                        _diagnostics.Add(DiagnosticDescriptors.NotConstant, LocationInfo.From(binary.Right.GetLocation()), binary.Right.ToString());
+                        return null;
+                    }
+
+                    ExprSpec? tokens = ReadExpression(binary.Left);
+                    return tokens is null ? null : new MaskExpr(tokens, pad.Value, location);
+                }
+
+            case BinaryExpressionSyntax binary when binary.IsKind(SyntaxKind.MultiplyExpression) && (ConstantReal(binary.Right) is not null || ConstantReal(binary.Left) is not null):
+                {
+                    bool rightConstant = ConstantReal(binary.Right) is not null;
+                    double scale = (rightConstant ? ConstantReal(binary.Right) : ConstantReal(binary.Left))!.Value;
+                    ExprSpec? scaled = ReadExpression(rightConstant ? binary.Left : binary.Right);
+                    return scaled is null
+                        ? null
+                        : new FunctionExpr("Scale", new[] { scaled }.ToEquatableArray(), EquatableArray<int>.Empty, location, new[] { scale }.ToEquatableArray());
+                }
+
             case BinaryExpressionSyntax binary when binary.IsKind(SyntaxKind.AddExpression) || binary.IsKind(SyntaxKind.MultiplyExpression):
                 ExprSpec? left = ReadExpression(binary.Left);
                 ExprSpec? right = ReadExpression(binary.Right);
@@ -387,6 +514,36 @@ internal sealed class ForwardBodyReader
             _ => null,
         };
 
+        // encoder.Forward(x, mask), layers[i].Forward(x): a module call, inlined by the graph builder.
+        if (invocation.Expression is MemberAccessExpressionSyntax { Name.Identifier.Text: "Forward" } moduleAccess
+            && ModuleTarget(moduleAccess.Expression, out ModuleMemberSpec? module, out int index))
+        {
+            if (module is null)
+            {
+                return null;
+            }
+
+            var moduleArguments = new List<ExprSpec>();
+            foreach (ArgumentSyntax argument in invocation.ArgumentList.Arguments)
+            {
+                ExprSpec? value = ReadExpression(argument.Expression);
+                if (value is null)
+                {
+                    return null;
+                }
+
+                moduleArguments.Add(value);
+            }
+
+            return new ModuleCallExpr(module.Name, index, moduleArguments.ToEquatableArray(), location);
+        }
+
+        if (calleeName is not null && _byName.TryGetValue(calleeName, out LayerSpec? special) && symbol is IFieldSymbol or IPropertySymbol
+            && special.Kind is LayerKind.Embedding or LayerKind.MultiheadAttention)
+        {
+            return special.Kind == LayerKind.Embedding ? ReadEmbeddingCall(invocation, special, location) : ReadAttentionCall(invocation, special, location);
+        }
+
         if (RecurrentLayer(invocation) is { } recurrent)
         {
             Unsupported(invocation.GetLocation(), recurrent.Kind == LayerKind.Lstm
@@ -414,6 +571,7 @@ internal sealed class ForwardBodyReader
         {
             var tensors = new List<ExprSpec>();
             var constants = new List<int>();
+            var reals = new List<double>();
             SeparatedSyntaxList<ArgumentSyntax> arguments = invocation.ArgumentList.Arguments;
             for (int i = 0; i < arguments.Count; i++)
             {
@@ -430,17 +588,36 @@ internal sealed class ForwardBodyReader
                     continue;
                 }
 
-                Optional<object?> constant = _semantic.GetConstantValue(argument, _cancellation);
-                if (!constant.HasValue || constant.Value is not int value)
+                if (RealFunctions.Contains(method.Name))
+                {
+                    double? real = ConstantReal(argument);
+                    if (real is null)
+                    {
+                        _diagnostics.Add(DiagnosticDescriptors.NotConstant, LocationInfo.From(argument.GetLocation()), argument.ToString());
+                        return null;
+                    }
+
+                    reals.Add(real.Value);
+                    continue;
+                }
+
+                int? value = ConstantInt(argument);
+                if (value is null)
                 {
                     _diagnostics.Add(DiagnosticDescriptors.NotConstant, LocationInfo.From(argument.GetLocation()), argument.ToString());
                     return null;
                 }
 
-                constants.Add(value);
+                constants.Add(value.Value);
             }
 
-            return new FunctionExpr(method.Name, tensors.ToEquatableArray(), constants.ToEquatableArray(), location);
+            if (method.Name == "Dropout" && !(reals.Count == 1 && reals[0] >= 0 && reals[0] < 1))
+            {
+                _diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location, $"Dropout probability must be in [0, 1); got {(reals.Count == 1 ? reals[0] : double.NaN)}");
+                return null;
+            }
+
+            return new FunctionExpr(method.Name, tensors.ToEquatableArray(), constants.ToEquatableArray(), location, reals.ToEquatableArray());
         }
 
         string name = calleeName ?? invocation.Expression.ToString();
@@ -456,6 +633,152 @@ internal sealed class ForwardBodyReader
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="target"/> names a module member (<c>encoder</c>, <c>layers[i]</c>); <paramref name="module"/>
+    /// is null (after a diagnostic) when it does but the index is wrong.
+    /// </summary>
+    private bool ModuleTarget(ExpressionSyntax target, out ModuleMemberSpec? module, out int index)
+    {
+        module = null;
+        index = -1;
+        ExpressionSyntax memberSyntax = target is ElementAccessExpressionSyntax element ? element.Expression : target;
+        if (memberSyntax is MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax } thisAccess)
+        {
+            memberSyntax = thisAccess.Name;
+        }
+
+        if (memberSyntax is not IdentifierNameSyntax id || !_modules.TryGetValue(id.Identifier.Text, out ModuleMemberSpec? found))
+        {
+            return false;
+        }
+
+        if (target is ElementAccessExpressionSyntax access)
+        {
+            if (found.Count == 0 || access.ArgumentList.Arguments.Count != 1)
+            {
+                Unsupported(access.GetLocation(), found.Count == 0
+                    ? $"'{found.Name}' is one module: call {found.Name}.Forward(...)"
+                    : $"'{found.Name}' holds {found.Count} modules: call {found.Name}[i].Forward(...) with i a constant or a loop variable");
+                return true;
+            }
+
+            int? value = ConstantInt(access.ArgumentList.Arguments[0].Expression);
+            if (value is null)
+            {
+                _diagnostics.Add(DiagnosticDescriptors.NotConstant, LocationInfo.From(access.ArgumentList.Arguments[0].GetLocation()), access.ArgumentList.Arguments[0].ToString());
+                return true;
+            }
+
+            if (value < 0 || value >= found.Count)
+            {
+                Unsupported(access.ArgumentList.Arguments[0].GetLocation(), $"'{found.Name}' holds {found.Count} modules (indices 0 to {found.Count - 1}); the index is {value}");
+                return true;
+            }
+
+            index = value.Value;
+        }
+        else if (found.Count > 0)
+        {
+            Unsupported(target.GetLocation(), $"'{found.Name}' holds {found.Count} modules: call one of them, {found.Name}[i].Forward(...)");
+            return true;
+        }
+
+        module = found;
+        return true;
+    }
+
+    /// <summary><c>src_embed(src)</c>: one token input.</summary>
+    private ExprSpec? ReadEmbeddingCall(InvocationExpressionSyntax invocation, LayerSpec layer, LocationInfo? location)
+    {
+        if (invocation.ArgumentList.Arguments.Count != 1)
+        {
+            Unsupported(invocation.GetLocation(), $"Embedding '{layer.Name}' takes one token input: {layer.Name}(tokens)");
+            return null;
+        }
+
+        ExprSpec? tokens = ReadExpression(invocation.ArgumentList.Arguments[0].Expression);
+        return tokens is null ? null : new EmbeddingCallExpr(layer.Name, tokens, location);
+    }
+
+    /// <summary><c>self_attn(q, k, v, keyPaddingMask: mask, isCausal: true)</c>, named or positional.</summary>
+    private ExprSpec? ReadAttentionCall(InvocationExpressionSyntax invocation, LayerSpec layer, LocationInfo? location)
+    {
+        string usage = $"MultiheadAttention '{layer.Name}' is called as {layer.Name}(query, key, value, keyPaddingMask: src == Pad, isCausal: true) (the last two optional)";
+        var positional = new List<ExpressionSyntax>();
+        ExpressionSyntax? mask = null, causal = null;
+        foreach (ArgumentSyntax argument in invocation.ArgumentList.Arguments)
+        {
+            string? name = argument.NameColon?.Name.Identifier.Text;
+            switch (name)
+            {
+                case null when positional.Count < 3:
+                    positional.Add(argument.Expression);
+                    break;
+                case null when positional.Count == 3 && mask is null:
+                    mask = argument.Expression;
+                    break;
+                case null when mask is not null && causal is null:
+                    causal = argument.Expression;
+                    break;
+                case "query" or "key" or "value":
+                    Unsupported(argument.GetLocation(), usage + "; pass query, key and value by position");
+                    return null;
+                case "keyPaddingMask":
+                    mask = argument.Expression;
+                    break;
+                case "isCausal":
+                    causal = argument.Expression;
+                    break;
+                default:
+                    Unsupported(argument.GetLocation(), usage);
+                    return null;
+            }
+        }
+
+        if (positional.Count != 3)
+        {
+            Unsupported(invocation.GetLocation(), usage);
+            return null;
+        }
+
+        bool isCausal = false;
+        if (causal is not null)
+        {
+            Optional<object?> constant = _semantic.GetConstantValue(causal, _cancellation);
+            if (!constant.HasValue || constant.Value is not bool b)
+            {
+                _diagnostics.Add(DiagnosticDescriptors.NotConstant, LocationInfo.From(causal.GetLocation()), causal.ToString());
+                return null;
+            }
+
+            isCausal = b;
+        }
+
+        var parts = new ExprSpec[3];
+        for (int i = 0; i < 3; i++)
+        {
+            ExprSpec? part = ReadExpression(positional[i]);
+            if (part is null)
+            {
+                return null;
+            }
+
+            parts[i] = part;
+        }
+
+        ExprSpec? maskExpr = null;
+        if (mask is not null && !mask.IsKind(SyntaxKind.NullLiteralExpression) && !mask.IsKind(SyntaxKind.DefaultLiteralExpression))
+        {
+            maskExpr = ReadExpression(mask);
+            if (maskExpr is null)
+            {
+                return null;
+            }
+        }
+
+        return new AttentionCallExpr(layer.Name, parts[0], parts[1], parts[2], maskExpr, isCausal, location);
     }
 
     private void Unsupported(Location location, string message) =>

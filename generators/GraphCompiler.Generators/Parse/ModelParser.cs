@@ -24,10 +24,20 @@ internal static class ModelParser
     /// <summary>The largest kernel, stride, padding, dilation or layer count.</summary>
     private const int MaxExtent = 1 << 16;
 
-    public static ModelSpec Parse(INamedTypeSymbol type, SemanticModel model, CancellationToken cancellation)
+    public static ModelSpec Parse(INamedTypeSymbol type, SemanticModel model, CancellationToken cancellation, bool isModule = false)
     {
         var diagnostics = new DiagnosticBag();
         LocationInfo? classLocation = LocationInfo.From(type.Locations.FirstOrDefault());
+        if (isModule)
+        {
+            // A module gets no generated members: it is read here and inlined where a model calls it.
+            ImmutableArray<LayerSpec> moduleLayers = ReadLayers(type, diagnostics, cancellation);
+            ImmutableArray<ModuleMemberSpec> moduleMembers = ReadModuleMembers(type, diagnostics, cancellation);
+            ForwardSpec? moduleForward = ReadForward(type, model.Compilation, moduleLayers, moduleMembers, diagnostics, cancellation, isModule: true);
+            string? moduleNs = type.ContainingNamespace is { IsGlobalNamespace: false } mn ? mn.ToDisplayString() : null;
+            return new ModelSpec(moduleNs, type.Name, moduleLayers.ToEquatableArray(), moduleForward, diagnostics.Items.ToEquatableArray(), classLocation,
+                moduleMembers.ToEquatableArray(), IsModule: true, FullName: FullName(type));
+        }
 
         bool isPartial = type.DeclaringSyntaxReferences
             .Select(r => r.GetSyntax(cancellation))
@@ -73,10 +83,76 @@ internal static class ModelParser
         }
 
         ImmutableArray<LayerSpec> layers = ReadLayers(type, diagnostics, cancellation);
-        ForwardSpec? forward = ReadForward(type, model.Compilation, layers, diagnostics, cancellation);
+        ImmutableArray<ModuleMemberSpec> modules = ReadModuleMembers(type, diagnostics, cancellation);
+        ForwardSpec? forward = ReadForward(type, model.Compilation, layers, modules, diagnostics, cancellation, isModule: false);
 
         string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
-        return new ModelSpec(ns, type.Name, layers.ToEquatableArray(), forward, diagnostics.Items.ToEquatableArray(), classLocation);
+        return new ModelSpec(ns, type.Name, layers.ToEquatableArray(), forward, diagnostics.Items.ToEquatableArray(), classLocation,
+            modules.ToEquatableArray(), FullName: FullName(type));
+    }
+
+    /// <summary>The metadata name a module member refers to its class by (namespace and name).</summary>
+    internal static string FullName(INamedTypeSymbol type) =>
+        type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() + "." + type.MetadataName : type.MetadataName;
+
+    /// <summary>The class of a member whose type is a <c>[Module]</c> class (or an array of one), with the array flag.</summary>
+    internal static INamedTypeSymbol? ModuleType(ITypeSymbol? type, out bool isArray)
+    {
+        isArray = type is IArrayTypeSymbol;
+        ITypeSymbol? element = type is IArrayTypeSymbol array ? array.ElementType : type;
+        return element is INamedTypeSymbol named && named.GetAttributes().Any(a => a.AttributeClass?.Name == "ModuleAttribute"
+            && a.AttributeClass.ContainingNamespace?.ToDisplayString() == Namespace)
+            ? named
+            : null;
+    }
+
+    /// <summary>Members holding modules: <c>readonly Encoder encoder;</c>, <c>[Repeat(2)] readonly EncoderLayer[] layers;</c>.</summary>
+    private static ImmutableArray<ModuleMemberSpec> ReadModuleMembers(INamedTypeSymbol type, DiagnosticBag diagnostics, CancellationToken cancellation)
+    {
+        var members = ImmutableArray.CreateBuilder<ModuleMemberSpec>();
+        foreach (ISymbol member in type.GetMembers())
+        {
+            if (member is not (IFieldSymbol or IPropertySymbol) || member.IsImplicitlyDeclared || member.IsStatic)
+            {
+                continue;
+            }
+
+            ITypeSymbol? memberType = member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type;
+            INamedTypeSymbol? module = ModuleType(memberType, out bool isArray);
+            if (module is null)
+            {
+                continue;
+            }
+
+            LocationInfo? location = LocationInfo.From(member.Locations.FirstOrDefault());
+            AttributeData? repeat = member.GetAttributes().FirstOrDefault(a => a.AttributeClass?.Name == "RepeatAttribute"
+                && a.AttributeClass.ContainingNamespace?.ToDisplayString() == Namespace);
+            int count = repeat?.ConstructorArguments.FirstOrDefault().Value is int c ? c : 0;
+            if (isArray && count <= 0)
+            {
+                diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location,
+                    $"{member.Name}: an array of modules needs its length, as nn.ModuleList: [Repeat(2)] readonly {module.Name}[] {member.Name};" +
+                    (repeat is null ? "" : " (the count must be at least 1)"));
+                continue;
+            }
+
+            if (!isArray && repeat is not null)
+            {
+                diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location,
+                    $"{member.Name}: [Repeat] makes copies of a module, so the member is an array: readonly {module.Name}[] {member.Name};");
+                continue;
+            }
+
+            if (count > MaxExtent)
+            {
+                diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location, $"{member.Name}: at most {MaxExtent} copies of a module");
+                continue;
+            }
+
+            members.Add(new ModuleMemberSpec(member.Name, FullName(module), isArray ? count : 0, location));
+        }
+
+        return members.ToImmutable();
     }
 
     private static ImmutableArray<LayerSpec> ReadLayers(INamedTypeSymbol type, DiagnosticBag diagnostics, CancellationToken cancellation)
@@ -139,6 +215,9 @@ internal static class ModelParser
             case "LinearAttribute": kind = LayerKind.Linear; return true;
             case "LstmAttribute": kind = LayerKind.Lstm; return true;
             case "GruAttribute": kind = LayerKind.Gru; return true;
+            case "EmbeddingAttribute": kind = LayerKind.Embedding; return true;
+            case "LayerNormAttribute": kind = LayerKind.LayerNorm; return true;
+            case "MultiheadAttentionAttribute": kind = LayerKind.MultiheadAttention; return true;
             default: return false;
         }
     }
@@ -199,6 +278,51 @@ internal static class ModelParser
                 }
 
                 break;
+            case LayerKind.Embedding:
+                layer = new LayerSpec(name, kind, Arg(0), Arg(1), 0, 1, 0, 1, false, location);
+                Require(layer.In > 0, "num_embeddings", layer.In, "at least 1");
+                Require(layer.Out > 0, "embedding_dim", layer.Out, "at least 1");
+                break;
+            case LayerKind.LayerNorm:
+                {
+                    double eps = attribute.NamedArguments.FirstOrDefault(a => a.Key == "Eps").Value.Value is double e ? e : 1e-5;
+                    layer = new LayerSpec(name, kind, Arg(0), Arg(0), 0, 1, 0, 1, true, location, Real: eps);
+                    Require(layer.In > 0, "normalized_shape", layer.In, "at least 1");
+                    if (!(eps > 0))
+                    {
+                        diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location, $"{name}: LayerNorm Eps must be positive; got {eps}");
+                    }
+
+                    break;
+                }
+
+            case LayerKind.MultiheadAttention:
+                {
+                    double dropout = attribute.NamedArguments.FirstOrDefault(a => a.Key == "Dropout").Value.Value is double d ? d : 0;
+                    int heads = Arg(1);
+                    layer = new LayerSpec(name, kind, Arg(0), Arg(0), 0, 1, 0, 1, NamedBool("Bias", true), location, Heads: heads, Real: dropout);
+                    Require(layer.In > 0, "embed_dim", layer.In, "at least 1");
+                    Require(heads > 0, "num_heads", heads, "at least 1");
+                    if (heads > 0 && layer.In % heads != 0)
+                    {
+                        diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location,
+                            $"{name}: embed_dim ({layer.In}) must be divisible by num_heads ({heads}), as in PyTorch");
+                    }
+
+                    if (!(dropout >= 0 && dropout < 1))
+                    {
+                        diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location, $"{name}: MultiheadAttention Dropout must be in [0, 1); got {dropout}");
+                    }
+
+                    if (!NamedBool("BatchFirst", true))
+                    {
+                        diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location,
+                            $"{name}: the batch is always the first dimension in GraphCompiler, so MultiheadAttention needs BatchFirst = true; each sample is [length, embed_dim]");
+                    }
+
+                    break;
+                }
+
             default:
                 layer = new LayerSpec(name, kind, Arg(0), Arg(1), 0, 1, 0, 1, NamedBool("Bias", true), location);
                 Require(layer.In > 0, "in_features", layer.In, "at least 1");
@@ -212,6 +336,8 @@ internal static class ModelParser
             LayerKind.Conv2d => (long)layer.In * layer.Out * layer.Kernel * layer.Kernel,
             LayerKind.Linear => (long)layer.In * layer.Out,
             LayerKind.Lstm or LayerKind.Gru => 4L * layer.Out * ((long)layer.In + layer.Out) * layer.NumLayers,
+            LayerKind.Embedding => (long)layer.In * layer.Out,
+            LayerKind.MultiheadAttention => 4L * layer.In * layer.In,
             _ => 0,
         };
         if (weights > MaxElements || layer.Kernel > MaxExtent || layer.Stride > MaxExtent || layer.Padding > MaxExtent
@@ -251,18 +377,30 @@ internal static class ModelParser
         {
             LayerKind.Lstm => "LstmLayer",
             LayerKind.Gru => "GruLayer",
+            LayerKind.Embedding => "EmbeddingLayer",
+            LayerKind.MultiheadAttention => "AttentionLayer",
             _ => "Layer",
         };
-        bool delegateOfOurs = type.Name is "Layer" or "LstmLayer" or "GruLayer";
+        bool delegateOfOurs = type.Name is "Layer" or "LstmLayer" or "GruLayer" or "EmbeddingLayer" or "AttentionLayer";
         if (delegateOfOurs && type.Name != expected)
         {
             diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, location,
-                $"{layer.Name}: a {layer.Kind} member is declared as {expected} (it is called as {(layer.IsRecurrent ? $"var (output, {(layer.Kind == LayerKind.Lstm ? "(hn, cn)" : "hn")}) = {layer.Name}(x)" : $"{layer.Name}(x)")}); change its type from {type.Name} to {expected}");
+                $"{layer.Name}: a {layer.Kind} member is declared as {expected} (it is called as {CallExample(layer)}); change its type from {type.Name} to {expected}");
         }
     }
 
+    private static string CallExample(LayerSpec layer) => layer.Kind switch
+    {
+        LayerKind.Lstm => $"var (output, (hn, cn)) = {layer.Name}(x)",
+        LayerKind.Gru => $"var (output, hn) = {layer.Name}(x)",
+        LayerKind.Embedding => $"{layer.Name}(tokens)",
+        LayerKind.MultiheadAttention => $"{layer.Name}(q, k, v)",
+        _ => $"{layer.Name}(x)",
+    };
+
     private static ForwardSpec? ReadForward(
-        INamedTypeSymbol type, Compilation compilation, ImmutableArray<LayerSpec> layers, DiagnosticBag diagnostics, CancellationToken cancellation)
+        INamedTypeSymbol type, Compilation compilation, ImmutableArray<LayerSpec> layers, ImmutableArray<ModuleMemberSpec> modules,
+        DiagnosticBag diagnostics, CancellationToken cancellation, bool isModule)
     {
         IMethodSymbol[] forwards = type.GetMembers().OfType<IMethodSymbol>()
             .Where(m => m.GetAttributes().Any(a => a.AttributeClass?.Name == "ForwardAttribute"
@@ -289,6 +427,26 @@ internal static class ModelParser
         foreach (IParameterSymbol parameter in method.Parameters)
         {
             LocationInfo? location = LocationInfo.From(parameter.Locations.FirstOrDefault());
+            InputKind inputKind = parameter.Type.Name switch
+            {
+                "Tokens" => InputKind.Tokens,
+                "Mask" => InputKind.Mask,
+                _ => InputKind.Tensor,
+            };
+            if (isModule)
+            {
+                // A module's inputs take their shapes from the call: no [Shape].
+                inputs.Add(new InputSpec(parameter.Name, EquatableArray<int>.Empty, location, inputKind));
+                continue;
+            }
+
+            if (inputKind == InputKind.Mask)
+            {
+                diagnostics.Add(DiagnosticDescriptors.UnsupportedConstruct, location,
+                    $"Input '{parameter.Name}': a model takes tensors and tokens; make the mask inside the forward method from a token input (var mask = {parameter.Name} == Pad;)");
+                continue;
+            }
+
             AttributeData? shape = parameter.GetAttributes().FirstOrDefault(a => a.AttributeClass?.Name == "ShapeAttribute");
             if (shape is null)
             {
@@ -313,10 +471,17 @@ internal static class ModelParser
                 continue;
             }
 
-            inputs.Add(new InputSpec(parameter.Name, dims.ToEquatableArray(), location));
+            if (inputKind == InputKind.Tokens && dims.Length != 1)
+            {
+                diagnostics.Add(DiagnosticDescriptors.InvalidHyperparameter, LocationInfo.From(shape.ApplicationSyntaxReference?.GetSyntax(cancellation).GetLocation()),
+                    $"Input '{parameter.Name}': a token input is one sequence per sample: [Shape(length)]");
+                continue;
+            }
+
+            inputs.Add(new InputSpec(parameter.Name, dims.ToEquatableArray(), location, inputKind));
         }
 
-        var reader = new ForwardBodyReader(semantic, layers, diagnostics, cancellation);
+        var reader = new ForwardBodyReader(semantic, layers, modules, diagnostics, cancellation);
         ImmutableArray<StatementSpec> statements = reader.Read(syntax);
         return new ForwardSpec(method.Name, inputs.ToEquatableArray(), statements.ToEquatableArray(),
             LocationInfo.From(syntax.Identifier.GetLocation()));

@@ -21,13 +21,15 @@ internal static class Autodiff
         var hasParameterUpstream = new HashSet<TensorValue>();
         foreach (Node node in live)
         {
-            if (node.Layer is { Kind: Spec.LayerKind.Conv2d or Spec.LayerKind.Linear or Spec.LayerKind.Lstm or Spec.LayerKind.Gru } || node.Inputs.Any(i => hasParameterUpstream.Contains(i.Root)))
+            if (node.Layer is { Kind: Spec.LayerKind.Conv2d or Spec.LayerKind.Linear or Spec.LayerKind.Lstm or Spec.LayerKind.Gru
+                    or Spec.LayerKind.Embedding or Spec.LayerKind.LayerNorm or Spec.LayerKind.MultiheadAttention }
+                || node.Inputs.Any(i => hasParameterUpstream.Contains(i.Root)))
             {
                 hasParameterUpstream.Add(node.Output);
             }
         }
 
-        foreach (TensorValue t in stored)
+        foreach (TensorValue t in stored.Where(t => !t.IsTokens)) // tokens are integers: no gradient
         {
             TensorValue grad = graph.NewTensor(t.Shape);
             grad.GradOf = t;
@@ -42,7 +44,7 @@ internal static class Autodiff
             t.Grad!.Storage.ViewOf = t.Storage.ViewOf!.Grad;
         }
 
-        foreach (Node node in live.Where(n => n.Kind is OpKind.Conv2d or OpKind.Linear))
+        foreach (Node node in live.Where(n => n.Kind is OpKind.Conv2d || (n.Kind == OpKind.Linear && n.Input.Rank == 1)))
         {
             int[] pre = node.Kind == OpKind.Conv2d ? Ops.Conv2dOp.ConvShape(node) : new[] { node.Layer!.Out };
             if (node.FusedPool is not null)

@@ -16,7 +16,18 @@ internal static class Fusion
 
     public static void Run(ModelGraph graph)
     {
-        foreach (Node node in graph.Nodes.Where(n => n.Kind is OpKind.Conv2d or OpKind.Linear))
+        // embedding -> constant scale (the sqrt(d_model) of the Transformer): rows are scaled as they are copied
+        foreach (Node embedding in graph.Nodes.Where(n => n.Kind == OpKind.Embedding))
+        {
+            if (SoleConsumer(graph, embedding.Output) is { Kind: OpKind.Scale } scale)
+            {
+                embedding.Real = scale.Real;
+                Absorb(embedding, scale);
+            }
+        }
+
+        // Linears on rows ([length, features]) run as GEMM calls without an epilogue.
+        foreach (Node node in graph.Nodes.Where(n => n.Kind is OpKind.Conv2d || (n.Kind == OpKind.Linear && n.Input.Rank == 1)))
         {
             // conv/linear -> activation
             if (SoleConsumer(graph, node.Output) is { Kind: OpKind.Relu or OpKind.Tanh or OpKind.Sigmoid } activation)

@@ -19,6 +19,32 @@ internal static class LayoutChoice
             Ops.RecurrentOp.AddBuffers(node, graph);
         }
 
+        // Row-kernel ops keep statistics and projections in buffers of their own; dropout needs a seed per sample.
+        foreach (Node node in graph.Live.ToList())
+        {
+            if (node.Kind == OpKind.LayerNorm)
+            {
+                Ops.LayerNormOp.AddBuffers(node, graph);
+            }
+            else if (node.Kind == OpKind.Attention)
+            {
+                Ops.AttentionOp.AddBuffers(node, graph);
+            }
+        }
+
+        if (graph.Live.Any(n => n.Kind == OpKind.Dropout || (n.Kind == OpKind.Attention && n.Layer!.Real > 0)))
+        {
+            graph.DropoutSeed = graph.NewTensor(new[] { 2 });
+        }
+
+        var buffers = graph.Live.SelectMany(n => n.Buffers.Values).Concat(graph.DropoutSeed is null ? Enumerable.Empty<TensorValue>() : new[] { graph.DropoutSeed });
+        foreach (TensorValue t in buffers)
+        {
+            t.Storage.Stored = true;
+            t.Storage.Kind = StorageKind.Flat;
+            t.Storage.Floats = t.Elements;
+        }
+
         var values = graph.Inputs.Concat(graph.Live.Select(n => n.Output)).Where(t => t.Storage.ViewOf is null).ToList();
         foreach (TensorValue t in values)
         {

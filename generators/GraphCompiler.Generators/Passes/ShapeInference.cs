@@ -31,7 +31,7 @@ internal static class ShapeInference
 
         // Layers declared and never called cost parameters that never train: warn at the declaration.
         var used = new System.Collections.Generic.HashSet<string>(graph.Nodes.Where(n => n.Layer is not null).Select(n => n.Layer!.Name));
-        foreach (var layer in graph.Spec.Layers.Where(l => !used.Contains(l.Name)))
+        foreach (var layer in graph.Layers.Where(l => !used.Contains(l.Name)))
         {
             diagnostics.Add(DiagnosticDescriptors.UnusedLayer, layer.Location, layer.Name);
         }

@@ -237,7 +237,16 @@ internal sealed class ModelPlan
     public List<GraphNodePlan> GraphNodes { get; } = new();
     public string InputName { get; set; } = "";
     public string OutputName { get; set; } = "";
+    /// <summary>The token inputs, in parameter order (empty for a model of one float input).</summary>
+    public List<TokenInputPlan> TokenInputs { get; } = new();
+    /// <summary>Incremental decoding (a model of source and target tokens with one result row per target position), or null.</summary>
+    public DecodePlan? Decode { get; set; }
+    /// <summary>Arena offset of each sample's dropout seed, or -1 without dropout.</summary>
+    public int DropoutSeedOffset { get; set; } = -1;
 }
+
+/// <summary>A token input: its parameter name, tokens per sample, and the exclusive bound its embeddings accept.</summary>
+internal sealed record TokenInputPlan(string Name, int Length, int Vocabulary, string CopyKernel);
 
 /// <summary>One node of the declared graph, as the generated description prints it.</summary>
 internal sealed record GraphNodePlan(string Op, string? Layer, string[] Inputs, string Output, int[] Shape, int[] Attributes);

@@ -21,18 +21,42 @@ internal static class LoopPlanner
             ClassName = graph.Spec.ClassName,
             ArenaFloatsPerSample = graph.ArenaFloatsPerSample,
         };
-        var context = new LoweringContext(plan, graph.Spec.Layers);
+        var context = new LoweringContext(plan, graph.Layers);
+        if (graph.DropoutSeed is not null)
+        {
+            context.DropoutSeedOffset = plan.DropoutSeedOffset = LoweringContext.PlaceOf(graph.DropoutSeed).Offset;
+        }
 
         TensorValue input = graph.Inputs[0];
         plan.InputSize = input.Elements;
         plan.InputShape = input.ShapeText;
-        plan.Kernels.Add(new CopyInPlan
+        if (input.IsTokens)
         {
-            Name = "CopyIn",
-            Comment = $"input '{input.InputName}' {input.ShapeText}: PyTorch order -> {LoweringContext.PlaceOf(input).Describe()}",
-            InputSize = input.Elements,
-            Destination = LoweringContext.PlaceOf(input),
-        });
+            foreach (TensorValue tokens in graph.Inputs)
+            {
+                string name = "CopyIn_" + char.ToUpperInvariant(tokens.InputName![0]) + tokens.InputName.Substring(1);
+                int vocabulary = tokens.Consumers.Where(c => c.Kind == OpKind.Embedding).Select(c => c.Layer!.In).DefaultIfEmpty(int.MaxValue).Min();
+                plan.TokenInputs.Add(new TokenInputPlan(tokens.InputName, tokens.Elements, vocabulary, name));
+                plan.Kernels.Add(new CopyInTokensPlan
+                {
+                    Name = name,
+                    Comment = $"token input '{tokens.InputName}' [{tokens.Elements}]: ints into the arena at +{LoweringContext.PlaceOf(tokens).Offset}",
+                    InputName = tokens.InputName,
+                    Length = tokens.Elements,
+                    Destination = LoweringContext.PlaceOf(tokens),
+                });
+            }
+        }
+        else
+        {
+            plan.Kernels.Add(new CopyInPlan
+            {
+                Name = "CopyIn",
+                Comment = $"input '{input.InputName}' {input.ShapeText}: PyTorch order -> {LoweringContext.PlaceOf(input).Describe()}",
+                InputSize = input.Elements,
+                Destination = LoweringContext.PlaceOf(input),
+            });
+        }
 
         foreach (Node node in graph.Live)
         {
@@ -58,6 +82,14 @@ internal static class LoopPlanner
             ChooseTiles(kernel);
         }
 
+        plan.Decode = DecodePlanner.Plan(graph, plan, context);
+        if (plan.Decode is { } decode)
+        {
+            decode.PrefixKernels.AddRange(decode.Prefix.Select(n => context.ForwardOf<KernelPlan>(n)).Distinct());
+            decode.TargetOffset = LoweringContext.PlaceOf(graph.Inputs[1]).Offset;
+            decode.OutputOffset = LoweringContext.PlaceOf(output).Offset;
+        }
+
         LowerBackward(graph, plan, context);
 
         Summarize(graph, plan);
@@ -81,6 +113,11 @@ internal static class LoopPlanner
         foreach (Node node in graph.Live.Reverse())
         {
             OpTable.Get(node.Kind).LowerGradient(node, context);
+        }
+
+        if (input.Grad is null)
+        {
+            return; // token inputs have no gradient
         }
 
         plan.Backward.Add(new GradCopyOutPlan

@@ -16,6 +16,9 @@ internal sealed class LoweringContext
     private readonly HashSet<TensorValue> _gradientsWritten = new();
     private readonly HashSet<string> _parameterGradientsWritten = new();
 
+    /// <summary>Arena offset of each sample's dropout seed (see <see cref="ModelGraph.DropoutSeed"/>), or -1.</summary>
+    public int DropoutSeedOffset { get; set; } = -1;
+
     /// <summary>The node being lowered: its forward kernel is recorded for its gradient rule.</summary>
     public Node? Current { get; set; }
 
@@ -23,9 +26,9 @@ internal sealed class LoweringContext
     {
         _plan = plan;
         int offset = 0;
-        void Add(string name, int[] shape, float bound)
+        void Add(string name, int[] shape, float bound, string init = "Uniform")
         {
-            var parameter = new ParameterPlan(name, shape, offset, "Uniform", bound);
+            var parameter = new ParameterPlan(name, shape, offset, init, bound);
             plan.Parameters.Add(parameter);
             _offsets[name] = offset;
             offset = RoundUp(offset + parameter.Length, 16);
@@ -50,6 +53,35 @@ internal sealed class LoweringContext
                         }
 
                         _parameters[layer.Name] = (_offsets[layer.Name + ".weight"], layer.Bias ? _offsets[layer.Name + ".bias"] : -1);
+                        break;
+                    }
+
+                case LayerKind.Embedding:
+                    Add(layer.Name + ".weight", new[] { layer.In, layer.Out }, 1f, "Normal"); // nn.Embedding: N(0, 1)
+                    _parameters[layer.Name] = (_offsets[layer.Name + ".weight"], -1);
+                    break;
+                case LayerKind.LayerNorm:
+                    Add(layer.Name + ".weight", new[] { layer.In }, 0f, "Ones");
+                    Add(layer.Name + ".bias", new[] { layer.In }, 0f, "Zeros");
+                    _parameters[layer.Name] = (_offsets[layer.Name + ".weight"], _offsets[layer.Name + ".bias"]);
+                    break;
+                case LayerKind.MultiheadAttention:
+                    {
+                        // nn.MultiheadAttention: in_proj_weight xavier-uniform, biases zero, out_proj as nn.Linear's weight.
+                        int e = layer.In;
+                        Add(layer.Name + ".in_proj_weight", new[] { 3 * e, e }, (float)System.Math.Sqrt(6.0 / (e + 3 * e)));
+                        if (layer.Bias)
+                        {
+                            Add(layer.Name + ".in_proj_bias", new[] { 3 * e }, 0f, "Zeros");
+                        }
+
+                        Add(layer.Name + ".out_proj.weight", new[] { e, e }, (float)(1.0 / System.Math.Sqrt(e)));
+                        if (layer.Bias)
+                        {
+                            Add(layer.Name + ".out_proj.bias", new[] { e }, 0f, "Zeros");
+                        }
+
+                        _parameters[layer.Name] = (_offsets[layer.Name + ".in_proj_weight"], layer.Bias ? _offsets[layer.Name + ".in_proj_bias"] : -1);
                         break;
                     }
 
@@ -149,8 +181,8 @@ internal sealed class LoweringContext
     /// <summary>A unique method-name stem from the layer or op name (conv1 -> Conv1).</summary>
     public string KernelName(Node node)
     {
-        string label = node.Label;
-        string stem = char.ToUpperInvariant(label[0]) + label.Substring(1);
+        // A module path (encoder.layers.0.self_attn) becomes Encoder_Layers_0_Self_attn.
+        string stem = string.Join("_", node.Label.Split('.').Select(part => char.ToUpperInvariant(part[0]) + part.Substring(1)));
         string name = stem;
         for (int i = 2; !_names.Add(name); i++)
         {

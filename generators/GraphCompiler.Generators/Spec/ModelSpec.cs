@@ -28,6 +28,9 @@ internal enum LayerKind
     Linear,
     Lstm,
     Gru,
+    Embedding,
+    LayerNorm,
+    MultiheadAttention,
 }
 
 /// <summary>
@@ -45,13 +48,35 @@ internal sealed record LayerSpec(
     int Dilation,
     bool Bias,
     LocationInfo? Location,
-    int NumLayers = 1)
+    int NumLayers = 1,
+    int Heads = 0,
+    double Real = 0)
 {
+    /// <summary>LayerNorm's eps; MultiheadAttention's dropout.</summary>
+    public double Eps => Real;
+
+    /// <summary>The same layer under a module path: <c>encoder.layers.0.</c> + <c>self_attn</c>.</summary>
+    public LayerSpec WithPrefix(string prefix) => this with { Name = prefix + Name };
+
     public bool IsRecurrent => Kind is LayerKind.Lstm or LayerKind.Gru;
 }
 
 /// <summary>A forward input: its name and its per-sample shape.</summary>
-internal sealed record InputSpec(string Name, EquatableArray<int> Shape, LocationInfo? Location);
+internal sealed record InputSpec(string Name, EquatableArray<int> Shape, LocationInfo? Location, InputKind Kind = InputKind.Tensor);
+
+/// <summary>What a forward parameter holds: floats, integer tokens, or (in a module) a padding mask.</summary>
+internal enum InputKind
+{
+    Tensor,
+    Tokens,
+    Mask,
+}
+
+/// <summary>
+/// A member holding a <c>[Module]</c> class: <c>readonly Encoder encoder;</c> (Count 0) or
+/// <c>[Repeat(2)] readonly EncoderLayer[] layers;</c> (Count 2). TypeName is the module's full metadata name.
+/// </summary>
+internal sealed record ModuleMemberSpec(string Name, string TypeName, int Count, LocationInfo? Location);
 
 /// <summary>An expression of the forward method over symbolic tensors.</summary>
 internal abstract record ExprSpec(LocationInfo? Location);
@@ -72,8 +97,25 @@ internal sealed record RecurrentCallExpr(string Layer, ExprSpec Argument, Equata
 /// <summary>Part of a recurrent call's result: 0 the output sequence, 1 h_n, 2 c_n (LSTM).</summary>
 internal sealed record RecurrentPartExpr(ExprSpec Call, int Part, LocationInfo? Location) : ExprSpec(Location);
 
-/// <summary><c>Relu(x)</c>, <c>Reshape(x, -1, 10)</c>: a functional op with tensor and constant arguments.</summary>
-internal sealed record FunctionExpr(string Function, EquatableArray<ExprSpec> Tensors, EquatableArray<int> Constants, LocationInfo? Location)
+/// <summary>
+/// <c>Relu(x)</c>, <c>Reshape(x, -1, 10)</c>, <c>Dropout(x, 0.1)</c>: a functional op with tensor, integer and real
+/// constant arguments (<c>x * 8.0</c> is <c>Scale</c> with one real).
+/// </summary>
+internal sealed record FunctionExpr(string Function, EquatableArray<ExprSpec> Tensors, EquatableArray<int> Constants, LocationInfo? Location,
+    EquatableArray<double> Reals = default)
+    : ExprSpec(Location);
+
+/// <summary><c>encoder.Forward(x, mask)</c> or <c>layers[1].Forward(x)</c> (Index -1 for a single member): a module call.</summary>
+internal sealed record ModuleCallExpr(string Member, int Index, EquatableArray<ExprSpec> Arguments, LocationInfo? Location) : ExprSpec(Location);
+
+/// <summary><c>src_embed(src)</c>: an embedding lookup of a token input.</summary>
+internal sealed record EmbeddingCallExpr(string Layer, ExprSpec Tokens, LocationInfo? Location) : ExprSpec(Location);
+
+/// <summary><c>src == Pad</c>: the key padding mask of a token input (true where the token is <c>Pad</c>).</summary>
+internal sealed record MaskExpr(ExprSpec Tokens, int Pad, LocationInfo? Location) : ExprSpec(Location);
+
+/// <summary><c>self_attn(q, k, v, keyPaddingMask: m, isCausal: true)</c>.</summary>
+internal sealed record AttentionCallExpr(string Layer, ExprSpec Query, ExprSpec Key, ExprSpec Value, ExprSpec? Mask, bool Causal, LocationInfo? Location)
     : ExprSpec(Location);
 
 /// <summary><c>a + b</c>, <c>a * b</c>.</summary>
@@ -95,4 +137,7 @@ internal sealed record ModelSpec(
     EquatableArray<LayerSpec> Layers,
     ForwardSpec? Forward,
     EquatableArray<DiagnosticInfo> Diagnostics,
-    LocationInfo? Location);
+    LocationInfo? Location,
+    EquatableArray<ModuleMemberSpec> Modules = default,
+    bool IsModule = false,
+    string FullName = "");

@@ -63,7 +63,11 @@ public sealed class LayerMemberSuppressor : DiagnosticSuppressor
             IPropertySymbol p => p.Type,
             _ => null,
         };
-        return type is { Name: "Layer" or "LstmLayer" or "GruLayer", ContainingNamespace: { Name: "GraphCompiler", ContainingNamespace.IsGlobalNamespace: true } }
+        bool layer = type is { Name: "Layer" or "LstmLayer" or "GruLayer" or "EmbeddingLayer" or "AttentionLayer", ContainingNamespace: { Name: "GraphCompiler", ContainingNamespace.IsGlobalNamespace: true } }
             && member.GetAttributes().Any(a => a.AttributeClass?.ContainingNamespace?.ToDisplayString() == "GraphCompiler");
+        // readonly Encoder encoder; [Repeat(2)] readonly EncoderLayer[] layers; in a model or a module: read by the generator only.
+        bool module = Parse.ModelParser.ModuleType(type, out _) is not null
+            && member.ContainingType.GetAttributes().Any(a => a.AttributeClass is { Name: "ModelAttribute" or "ModuleAttribute", ContainingNamespace.Name: "GraphCompiler" });
+        return layer || module;
     }
 }

@@ -34,6 +34,9 @@ public sealed class Tensor
 
     public static Tensor operator *(Tensor left, Tensor right) => throw Symbolic.NotExecuted();
 
+    /// <summary><c>x * 8f</c>: every element times a compile-time constant (the embedding scale sqrt(d_model)).</summary>
+    public static Tensor operator *(Tensor left, double scale) => throw Symbolic.NotExecuted();
+
     /// <summary>
     /// <c>x[.., i]</c>, PyTorch's <c>x[:, i]</c>: step (or row) <paramref name="index"/> of every sample, dropping
     /// that dimension. <c>^1</c> or <c>-1</c> is the last. The index is a compile-time constant.
@@ -56,6 +59,21 @@ public static class Ops
     public static Tensor Tanh(Tensor x) => throw Symbolic.NotExecuted();
 
     public static Tensor Sigmoid(Tensor x) => throw Symbolic.NotExecuted();
+
+    /// <summary>GELU, as <c>F.gelu</c> (the exact erf form).</summary>
+    public static Tensor Gelu(Tensor x) => throw Symbolic.NotExecuted();
+
+    /// <summary>
+    /// <c>F.dropout(x, p, training)</c>: in training mode each element is zeroed with probability <paramref name="p"/>
+    /// and the others scaled by 1/(1-p), from the workspace's seeded generator; in inference it is the identity.
+    /// </summary>
+    public static Tensor Dropout(Tensor x, double p) => throw Symbolic.NotExecuted();
+
+    /// <summary>
+    /// <c>x + pe[:length]</c>: adds the sinusoidal positional encoding of "Attention Is All You Need" to a
+    /// [length, d_model] tensor (pe[p, 2i] = sin(p / 10000^(2i/d)), pe[p, 2i+1] = cos(p / 10000^(2i/d))).
+    /// </summary>
+    public static Tensor PositionalEncoding(Tensor x) => throw Symbolic.NotExecuted();
 
     /// <summary>Softmax over <paramref name="dim"/> (the last dimension by default).</summary>
     public static Tensor Softmax(Tensor x, int dim = -1) => throw Symbolic.NotExecuted();

@@ -34,6 +34,97 @@ public static class InputChecks
         return batch;
     }
 
+    /// <summary>
+    /// Checks a token input: <paramref name="batch"/> sequences of <paramref name="length"/> tokens, each in
+    /// [0, <paramref name="vocabulary"/>). Returns the batch when <paramref name="batch"/> is 0 (the first input decides it).
+    /// </summary>
+    public static int Tokens(string model, string name, ReadOnlySpan<int> tokens, int length, int batch, int vocabulary, int maxBatch)
+    {
+        if (batch == 0)
+        {
+            if (tokens.Length == 0 || tokens.Length % length != 0)
+            {
+                throw new ArgumentException(
+                    $"{model}.Forward: '{name}' holds {tokens.Length} tokens, which is not a whole number of sequences of " +
+                    $"{length} (expected batch x {length}, batch from 1 to {maxBatch}).", name);
+            }
+
+            batch = tokens.Length / length;
+            if (batch > maxBatch)
+            {
+                throw new ArgumentException(
+                    $"{model}.Forward: '{name}' holds a batch of {batch} sequences, above this workspace's maximum of " +
+                    $"{maxBatch}. Create the model with maxBatch: {batch} or more.", name);
+            }
+        }
+        else if (tokens.Length != batch * length)
+        {
+            throw new ArgumentException(
+                $"{model}.Forward: '{name}' holds {tokens.Length} tokens; a batch of {batch} needs {batch * length} ({batch} x {length}).", name);
+        }
+
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            if ((uint)tokens[i] >= (uint)vocabulary)
+            {
+                throw new ArgumentException(
+                    $"{model}.Forward: '{name}' token {tokens[i]} at sample {i / length}, position {i % length} is outside the embedding's " +
+                    $"{vocabulary} entries (0 to {vocabulary - 1}).", name);
+            }
+        }
+
+        return batch;
+    }
+
+    /// <summary>Checks one step of incremental decoding: started, in order, one token per sample, room for the scores.</summary>
+    public static void DecodeStep(string model, int batch, int decodedRows, int position, int targetLength, ReadOnlySpan<int> tokens, int vocabulary, int logProbsLength, int rowLength)
+    {
+        if (batch == 0)
+        {
+            throw new InvalidOperationException($"{model}.DecodeStep: call BeginDecode with the source batch first.");
+        }
+
+        if (position < 0 || position >= targetLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"{model}.DecodeStep: positions run from 0 to {targetLength - 1}.");
+        }
+
+        if (position > decodedRows)
+        {
+            throw new InvalidOperationException(
+                $"{model}.DecodeStep: position {position} needs positions 0 to {position - 1} decoded first (the cache holds {decodedRows}).");
+        }
+
+        if (tokens.Length != batch)
+        {
+            throw new ArgumentException($"{model}.DecodeStep: {tokens.Length} tokens for a batch of {batch}; one per sample.", nameof(tokens));
+        }
+
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            if ((uint)tokens[i] >= (uint)vocabulary)
+            {
+                throw new ArgumentException($"{model}.DecodeStep: token {tokens[i]} of sample {i} is outside the embedding's {vocabulary} entries.", nameof(tokens));
+            }
+        }
+
+        if (logProbsLength != batch * rowLength)
+        {
+            throw new ArgumentException($"{model}.DecodeStep: the scores span holds {logProbsLength} floats; {batch} x {rowLength} are expected.", "logProbs");
+        }
+    }
+
+    /// <summary>Checks the output span of a model with token inputs.</summary>
+    public static void Output(string model, int outputLength, int outputSize, int batch)
+    {
+        if (outputLength != batch * outputSize)
+        {
+            throw new ArgumentException(
+                $"{model}.Forward: the output holds {outputLength} floats; a batch of {batch} needs " +
+                $"{batch * outputSize} ({batch} x {outputSize}).", "output");
+        }
+    }
+
     /// <summary>Checks that a parameter set has the layout a model was compiled for (names, shapes, offsets).</summary>
     public static void Layout(string model, ParameterSet parameters, IReadOnlyList<ParameterInfo> expected)
     {

@@ -1,0 +1,101 @@
+using System.Globalization;
+using GraphCompiler.Tests.Models;
+using GraphCompiler.Tests.Reference;
+using Xunit;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace GraphCompiler.Tests.Golden;
+
+/// <summary>
+/// The Transformer against PyTorch's nn.Transformer (tests/golden/data/TinyTransformer.safetensors, written by
+/// make_golden.py): token inputs with padding at the ends of the sequences, so that the key padding masks of the
+/// encoder, the decoder and the cross-attention, and the decoder's causal mask, all matter. The loss is PyTorch's
+/// <c>nll_loss(..., ignore_index=0)</c> over the log-probabilities. Outputs with rtol 1e-4, atol 1e-5; gradients
+/// of every parameter with rtol 1e-3, atol 1e-5.
+/// </summary>
+public class TransformerGoldenTests(ITestOutputHelper output)
+{
+    private const double OutputRtol = 1e-4, OutputAtol = 1e-5;
+    private const double GradientRtol = 1e-3, GradientAtol = 1e-5;
+
+    /// <summary>The token-model cases (tests/golden/data/&lt;name&gt;.safetensors).</summary>
+    public static readonly string[] Names = ["TinyTransformer"];
+
+    public static TheoryData<string> CaseNames => new(Names);
+
+    private static readonly HashSet<string> DataTensors = ["src", "tgt", "output", "labels", "loss"];
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Matches_PyTorch(string name)
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "Golden", "data", name + ".safetensors");
+        using SafeTensorsFile file = SafeTensorsFile.Open(path);
+        int[] src = file.ReadAsFloat("src").Select(v => checked((int)v)).ToArray();
+        int[] tgt = file.ReadAsFloat("tgt").Select(v => checked((int)v)).ToArray();
+        int[] labels = file.ReadAsFloat("labels").Select(v => checked((int)v)).ToArray();
+        int batch = checked((int)file["src"].Shape[0]);
+        var model = new TinyTransformer(batch) { Training = true };
+
+        string[] fileParameters = file.Tensors.Select(t => t.Name).Where(n => !DataTensors.Contains(n) && !n.StartsWith("grad.", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(model.Parameters.Layout.Select(p => p.Name).Order(StringComparer.Ordinal), fileParameters);
+        Checkpoint.Load(path, model.Parameters, options: new CheckpointLoadOptions { AllowExtraTensors = true, AllowFloatConversion = false });
+
+        float[] expectedY = file.ReadAsFloat("output");
+        var y = new float[batch * TinyTransformer.OutputSize];
+        Assert.Equal(expectedY.Length, y.Length);
+        model.Forward(src, tgt, y);
+        var failures = new List<string>();
+        double worstOutput = Compare(failures, "output", expectedY, y, OutputRtol, OutputAtol);
+
+        // nll_loss with ignore_index 0, mean over the counted targets: dL/dy[target] = -1 / count.
+        const int vocabulary = 11;
+        int counted = labels.Count(l => l != 0);
+        var dy = new float[y.Length];
+        double loss = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (labels[i] != 0)
+            {
+                loss -= y[i * vocabulary + labels[i]];
+                dy[i * vocabulary + labels[i]] = -1f / counted;
+            }
+        }
+
+        Compare(failures, "loss", file.ReadAsFloat("loss"), [(float)(loss / counted)], OutputRtol, OutputAtol);
+        model.Backward(dy);
+        double worstGradient = 0;
+        foreach (ParameterInfo p in model.Parameters.Layout)
+        {
+            worstGradient = Math.Max(worstGradient, Compare(failures, "grad." + p.Name, file.ReadAsFloat("grad." + p.Name), model.Gradient(p.Name).ToArray(), GradientRtol, GradientAtol));
+        }
+
+        string width = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "512-bit" :
+            System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "256-bit" :
+            System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? "128-bit" : "scalar";
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name}: worst |diff| / tolerance: output {worstOutput:F4}, gradients {worstGradient:F4} (1 is the limit); vector width {width}"));
+        Assert.True(failures.Count == 0, $"{name} differs from PyTorch ({width}):\n" + string.Join("\n", failures));
+    }
+
+    private static double Compare(List<string> failures, string what, float[] expected, float[] actual, double rtol, double atol)
+    {
+        try
+        {
+            Close.Assert(expected, actual, rtol, atol, what);
+        }
+        catch (XunitException e)
+        {
+            failures.Add(e.Message);
+        }
+
+        double worst = 0;
+        for (int i = 0; i < Math.Min(expected.Length, actual.Length); i++)
+        {
+            worst = Math.Max(worst, Math.Abs((double)actual[i] - expected[i]) / (atol + rtol * Math.Abs((double)expected[i])));
+        }
+
+        return worst;
+    }
+}
