@@ -131,7 +131,9 @@ internal static class ModelEmitter
             w.Line($"        new(\"{n.Op}\", {layer}, new[] {{ {string.Join(", ", n.Inputs.Select(i => $"\"{i}\""))} }}, \"{n.Output}\", new[] {{ {string.Join(", ", n.Shape)} }}, {(n.Attributes.Length == 0 ? "global::System.Array.Empty<int>()" : $"new[] {{ {string.Join(", ", n.Attributes)} }}")}),");
         }
 
-        w.Line("    });");
+        w.Line(plan.TokenInputs.Count == 0
+            ? "    });"
+            : "    }, new global::GraphCompiler.GraphInput[] { " + string.Join(", ", plan.TokenInputs.Select(t => $"new(\"{t.Name}\", new[] {{ {t.Length} }})")) + " });");
         w.Line();
         w.Line("private readonly global::GraphCompiler.ParameterSet __parameters;");
         w.Line("private readonly global::GraphCompiler.AlignedBuffer __arena;");

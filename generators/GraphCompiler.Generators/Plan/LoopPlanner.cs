@@ -239,6 +239,10 @@ internal static class LoopPlanner
                 OpKind.Lstm or OpKind.Gru => new[] { layer!.In, layer.Out, layer.NumLayers, layer.Bias ? 1 : 0 },
                 OpKind.RecurrentState => new[] { node.Constants[0] },
                 OpKind.Select => new[] { node.Constants[0], Ops.SelectOp.Index(node) },
+                OpKind.Embedding => new[] { layer!.In, layer.Out },
+                OpKind.LayerNorm => new[] { layer!.In, Bits(layer.Eps) },
+                OpKind.Attention => new[] { layer!.In, layer.Heads, node.Constants[0], node.Constants[1], node.Constants[2], layer.Bias ? 1 : 0, Bits(layer.Real) },
+                OpKind.Dropout or OpKind.Scale => new[] { Bits(node.Real) },
                 _ => new int[0],
             };
             string op = node.Kind switch
@@ -250,6 +254,13 @@ internal static class LoopPlanner
             plan.GraphNodes.Add(new GraphNodePlan(op, layer?.Name, node.Inputs.Select(Name).ToArray(),
                 Name(node.DeclaredOutput), node.DeclaredOutput.Shape, attributes));
         }
+    }
+
+    /// <summary>A real attribute as the bits of its float, so that attributes stay integers.</summary>
+    private static int Bits(double value)
+    {
+        float f = (float)value;
+        return System.BitConverter.ToInt32(System.BitConverter.GetBytes(f), 0);
     }
 
     /// <summary>The shape an op produces on its own (fusion may have moved the node's output to a later op's).</summary>

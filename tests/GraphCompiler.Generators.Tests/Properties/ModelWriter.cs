@@ -314,7 +314,7 @@ public sealed class ModelWriter
         if (Is(MutationKind.UnsupportedStatement))
         {
             _members.Add("const bool Deep = true;");
-            _body.Add(_target % 2 == 0 ? "[|if (Deep) x = Relu(x);|]" : "[|for (int i = 0; i < 2; i++) x = Relu(x);|]");
+            _body.Add(_target % 2 == 0 ? "[|if (Deep) x = Relu(x);|]" : "[|while (Deep) x = Relu(x);|]");
         }
 
         if (IsSite(MutationKind.NonConstantArgument, NonConstantSites(_m), "head"))
