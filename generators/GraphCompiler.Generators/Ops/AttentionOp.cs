@@ -104,26 +104,35 @@ internal sealed class AttentionOp : IOpRule
     {
         var layer = node.Layer!;
         int e = layer.In, tq = node.Inputs[0].Shape[0], tk = node.Inputs[1].Shape[0];
-        string w = Parameter(context, layer.Name + ".in_proj_weight");
         bool bias = layer.Bias;
         string B(int part) => bias ? $"{Parameter(context, layer.Name + ".in_proj_bias")} + {I(part * e)}" : "null";
         var buffers = node.Buffers;
         string comment = $"{layer.Name}: MultiheadAttention({e}, {layer.Heads}), query {node.Inputs[0].ShapeText}, key/value {node.Inputs[1].ShapeText}"
             + (Causal(node) ? ", causal" : "") + (Masked(node) ? $", key padding (token {Pad(node)})" : "");
+        LinearWeightPack inPack = LinearOp.TransposedPack(context, layer.Name + ".in_proj_weight", 3 * e, e, bias ? layer.Name + ".in_proj_bias" : null);
+        LinearWeightPack outPack = LinearOp.TransposedPack(context, layer.Name + ".out_proj.weight", e, e, bias ? layer.Name + ".out_proj.bias" : null);
+        int ldIn = inPack.OutFeaturesPadded;
         CallPlan Make(string name, bool training)
         {
             var plan = new CallPlan { Name = name, Comment = comment + (training ? $", dropout {F(layer.Real)} on the probabilities" : "") };
-            plan.PerSample.Add($"// q, k, v = rows of in_proj_weight times the query, key and value");
-            plan.PerSample.Add($"{Kernels}Gemm.MultiplyTransposedB({At(node.Inputs[0])}, {I(e)}, {w}, {I(e)}, {At(buffers["q"])}, {I(e)}, {I(tq)}, {I(e)}, {I(e)}, {B(0)}, false);");
-            plan.PerSample.Add($"{Kernels}Gemm.MultiplyTransposedB({At(node.Inputs[1])}, {I(e)}, {w} + {I(e * e)}, {I(e)}, {At(buffers["k"])}, {I(e)}, {I(tk)}, {I(e)}, {I(e)}, {B(1)}, false);");
-            plan.PerSample.Add($"{Kernels}Gemm.MultiplyTransposedB({At(node.Inputs[2])}, {I(e)}, {w} + {I(2 * e * e)}, {I(e)}, {At(buffers["v"])}, {I(e)}, {I(tk)}, {I(e)}, {I(e)}, {B(2)}, false);");
+            plan.PerSample.Add("// q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias");
+            string[] inputs = { At(node.Inputs[0]), At(node.Inputs[1]), At(node.Inputs[2]) };
+            string[] targets = { At(buffers["q"]), At(buffers["k"]), At(buffers["v"]) };
+            int[] rows = { tq, tk, tk };
+            for (int part = 0; part < 3; part++)
+            {
+                plan.PerSample.Add($"{Kernels}Pointwise.BroadcastRows({B(part)}, {targets[part]}, {I(rows[part])}, {I(e)}, {I(e)});");
+                plan.PerSample.Add($"{Kernels}Gemm.Multiply({inputs[part]}, {I(e)}, packed + {I(inPack.PackedOffset + part * e)}, {I(ldIn)}, {targets[part]}, {I(e)}, {I(rows[part])}, {I(e)}, {I(e)}, true);");
+            }
+
             plan.PerSample.Add("// softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys");
             string p = training ? F(layer.Real) : "0f";
             string seed = training ? Seed(context, node) : "0UL";
             plan.PerSample.Add($"{Kernels}AttentionKernel.Forward({At(buffers["q"])}, {I(e)}, {At(buffers["k"])}, {I(e)}, {At(buffers["v"])}, {I(e)}, {At(buffers["attention"])}, {I(e)}, {AttentionArguments(node)}, {At(buffers["lse"])}, {p}, {seed});");
             plan.PerSample.Add("// out_proj");
             string outBias = bias ? Parameter(context, layer.Name + ".out_proj.bias") : "null";
-            plan.PerSample.Add($"{Kernels}Gemm.MultiplyTransposedB({At(buffers["attention"])}, {I(e)}, {Parameter(context, layer.Name + ".out_proj.weight")}, {I(e)}, {At(node.Output)}, {I(e)}, {I(tq)}, {I(e)}, {I(e)}, {outBias}, false);");
+            plan.PerSample.Add($"{Kernels}Pointwise.BroadcastRows({outBias}, {At(node.Output)}, {I(tq)}, {I(e)}, {I(e)});");
+            plan.PerSample.Add($"{Kernels}Gemm.Multiply({At(buffers["attention"])}, {I(e)}, packed + {I(outPack.PackedOffset)}, {I(outPack.OutFeaturesPadded)}, {At(node.Output)}, {I(e)}, {I(tq)}, {I(e)}, {I(e)}, true);");
             return plan;
         }
 

@@ -179,19 +179,44 @@ internal sealed class LinearOp : IOpRule
         });
     }
 
-    /// <summary>[rows, in] -> [rows, out]: one GEMM per sample against the weight as PyTorch stores it.</summary>
+    /// <summary>
+    /// [rows, in] -> [rows, out]: per sample, the rows start as the bias, then one broadcast GEMM adds x W^T with
+    /// the weight packed transposed ([in][out padded to 16]) after each parameter change.
+    /// </summary>
     private static void LowerRows(Node node, LoweringContext context)
     {
         var layer = node.Layer!;
         int rows = node.Input.Shape[0];
+        LinearWeightPack pack = TransposedPack(context, layer.Name + ".weight", layer.Out, layer.In, layer.Bias ? layer.Name + ".bias" : null);
         var plan = new CallPlan
         {
             Name = context.KernelName(node),
             Comment = $"{layer.Name}: Linear({layer.In}, {layer.Out})" + (layer.Bias ? " + bias" : "") + $" on each row: {node.Input.ShapeText} -> {node.Output.ShapeText}",
         };
         string bias = layer.Bias ? RowCalls.Parameter(context, layer.Name + ".bias") : "null";
-        plan.PerSample.Add($"{RowCalls.Kernels}Gemm.MultiplyTransposedB({RowCalls.At(node.Input)}, {layer.In}, {RowCalls.Parameter(context, layer.Name + ".weight")}, {layer.In}, {RowCalls.At(node.Output)}, {layer.Out}, {rows}, {layer.In}, {layer.Out}, {bias}, false);");
+        plan.PerSample.Add($"{RowCalls.Kernels}Pointwise.BroadcastRows({bias}, {RowCalls.At(node.Output)}, {rows}, {layer.Out}, {layer.Out});");
+        plan.PerSample.Add($"{RowCalls.Kernels}Gemm.Multiply({RowCalls.At(node.Input)}, {layer.In}, packed + {pack.PackedOffset}, {pack.OutFeaturesPadded}, {RowCalls.At(node.Output)}, {layer.Out}, {rows}, {layer.In}, {layer.Out}, true);");
         context.Add(plan);
+    }
+
+    /// <summary>A weight [rows][columns] packed transposed, [columns][rows padded to 16] (the bias after it), shared by its readers.</summary>
+    internal static LinearWeightPack TransposedPack(LoweringContext context, string weight, int rows, int columns, string? bias)
+    {
+        int padded = LoweringContext.RoundUp(rows, 16);
+        var pack = new LinearWeightPack
+        {
+            Comment = $"{weight} [{rows}, {columns}] -> [{columns}][{padded}]" + (bias is null ? "" : $", {bias} -> [{padded}]") + ": transposed for the row GEMMs",
+            SourceOffset = context.ParameterOffset(weight),
+            OutFeatures = rows,
+            OutFeaturesPadded = padded,
+            InFeatures = columns,
+            DotLength = columns,
+            HasBias = bias is not null,
+            BiasSourceOffset = bias is null ? -1 : context.ParameterOffset(bias),
+            PackedFloats = columns * padded + padded,
+        };
+        context.AddPack(pack);
+        return pack;
     }
 
     /// <summary>dX = dY W; dW += dY^T X and db += column sums of dY, per sample.</summary>

@@ -43,7 +43,8 @@ public static unsafe class AttentionKernel
         float* scores = stackalloc float[KeyBlock];
         float* acc = stackalloc float[headDim];
         bool dropout = dropoutP > 0f;
-        ulong threshold = DropoutMask.Threshold(dropoutP);
+        uint threshold = DropoutMask.Threshold(dropoutP);
+        uint seed32 = DropoutMask.Seed32(dropoutSeed);
         float keepScale = dropoutP >= 1f ? 0f : 1f / (1f - dropoutP);
         for (int h = 0; h < heads; h++)
         {
@@ -84,7 +85,7 @@ public static unsafe class AttentionKernel
                         int j = j0 + jj;
                         if (dropout)
                         {
-                            if (!DropoutMask.Keep(dropoutSeed, rowIndex + j, threshold))
+                            if (!DropoutMask.Keep(seed32, (uint)(rowIndex + j), threshold))
                             {
                                 continue;
                             }
@@ -143,7 +144,8 @@ public static unsafe class AttentionKernel
 
         float* probs = stackalloc float[KeyBlock];
         bool dropout = dropoutP > 0f;
-        ulong threshold = DropoutMask.Threshold(dropoutP);
+        uint threshold = DropoutMask.Threshold(dropoutP);
+        uint seed32 = DropoutMask.Seed32(dropoutSeed);
         float keepScale = dropoutP >= 1f ? 0f : 1f / (1f - dropoutP);
         for (int h = 0; h < heads; h++)
         {
@@ -182,7 +184,7 @@ public static unsafe class AttentionKernel
 
                         int j = j0 + jj;
                         float dp = 0f;
-                        if (!dropout || DropoutMask.Keep(dropoutSeed, rowIndex + j, threshold))
+                        if (!dropout || DropoutMask.Keep(seed32, (uint)(rowIndex + j), threshold))
                         {
                             float pk = dropout ? p * keepScale : p;
                             VectorOps.Axpy(pk, doi, dv + (nint)j * lddv + col, headDim);

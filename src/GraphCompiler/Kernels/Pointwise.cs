@@ -145,4 +145,21 @@ public static unsafe class Pointwise
             y[i] = MathF.Max(x[i], 0f);
         }
     }
+
+    /// <summary>Each of <paramref name="rows"/> rows of <paramref name="y"/> (stride <paramref name="ldy"/>) = bias, or zeros without one: the start of y = x W^T + b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void BroadcastRows(float* bias, float* y, int rows, int n, int ldy)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            if (bias == null)
+            {
+                new Span<float>(y + (nint)r * ldy, n).Clear();
+            }
+            else
+            {
+                new ReadOnlySpan<float>(bias, n).CopyTo(new Span<float>(y + (nint)r * ldy, n));
+            }
+        }
+    }
 }
