@@ -103,6 +103,94 @@ internal static class ModelSources
 
         """;
 
+    /// <summary>
+    /// A Transformer small enough to read: a [Repeat(2)] encoder of post-norm self-attention layers with a GELU
+    /// feed-forward, one decoder layer (causal self-attention, cross-attention), token embeddings scaled by
+    /// sqrt(d_model), positional encoding, padding masks, dropout and log-probabilities. Two token inputs with one
+    /// output row per target position, so it also gets the incremental decoder.
+    /// </summary>
+    public const string TinySeq2Seq = """
+        using GraphCompiler;
+        using static GraphCompiler.Ops;
+
+        namespace Translate;
+
+        [Module]
+        public class EncoderLayer
+        {
+            [MultiheadAttention(8, 2, Dropout = 0.1)] readonly AttentionLayer self_attn;
+            [Linear(8, 16)] readonly Layer linear1;
+            [Linear(16, 8)] readonly Layer linear2;
+            [LayerNorm(8)]  readonly Layer norm1;
+            [LayerNorm(8)]  readonly Layer norm2;
+
+            [Forward]
+            public Tensor Forward(Tensor x, Mask padding)
+            {
+                x = norm1(x + Dropout(self_attn(x, x, x, keyPaddingMask: padding), 0.1));
+                return norm2(x + Dropout(linear2(Gelu(linear1(x))), 0.1));
+            }
+        }
+
+        [Module]
+        public class Encoder
+        {
+            [Repeat(2)]    readonly EncoderLayer[] layers;
+            [LayerNorm(8)] readonly Layer norm;
+
+            [Forward]
+            public Tensor Forward(Tensor x, Mask padding)
+            {
+                for (int i = 0; i < 2; i++)
+                {
+                    x = layers[i].Forward(x, padding);
+                }
+
+                return norm(x);
+            }
+        }
+
+        [Module]
+        public class DecoderLayer
+        {
+            [MultiheadAttention(8, 2)] readonly AttentionLayer self_attn;
+            [MultiheadAttention(8, 2)] readonly AttentionLayer multihead_attn;
+            [LayerNorm(8)]             readonly Layer norm1;
+            [LayerNorm(8)]             readonly Layer norm2;
+
+            [Forward]
+            public Tensor Forward(Tensor y, Tensor memory, Mask targetPadding, Mask memoryPadding)
+            {
+                y = norm1(y + self_attn(y, y, y, keyPaddingMask: targetPadding, isCausal: true));
+                return norm2(y + multihead_attn(y, memory, memory, keyPaddingMask: memoryPadding));
+            }
+        }
+
+        /// <summary>Log-probabilities [4, 10] of the next target token at each of the 4 target positions.</summary>
+        [Model]
+        public partial class TinySeq2Seq
+        {
+            const int Pad = 0;
+
+            [Embedding(10, 8)] readonly EmbeddingLayer src_embed;
+            [Embedding(10, 8)] readonly EmbeddingLayer tgt_embed;
+            readonly Encoder encoder;
+            readonly DecoderLayer decoder;
+            [Linear(8, 10)]    readonly Layer generator;
+
+            [Forward]
+            Tensor Forward([Shape(5)] Tokens src, [Shape(4)] Tokens tgt)
+            {
+                var srcPad = src == Pad;
+                var tgtPad = tgt == Pad;
+                var memory = encoder.Forward(Dropout(PositionalEncoding(src_embed(src) * 2.0), 0.1), srcPad);
+                var y = PositionalEncoding(tgt_embed(tgt) * 2.0);
+                return LogSoftmax(generator(decoder.Forward(y, memory, tgtPad, srcPad)));
+            }
+        }
+
+        """;
+
     /// <summary>A file of the user's project that has nothing to do with any model.</summary>
     public const string Unrelated = """
         namespace App.Services;

@@ -50,11 +50,22 @@ public class SnapshotTests
         MatchSnapshot(run.Source("App.TinyGru.g.cs"), "TinyGru#App.TinyGru.g");
     }
 
+    [Fact]
+    public void TinySeq2Seq_generated_code_matches_the_snapshot()
+    {
+        // [Module] classes get no file of their own: they are inlined into the model that holds them.
+        GeneratorRun run = GeneratorHarness.Run(TextOnly, ModelSources.TinySeq2Seq);
+
+        Assert.Equal(["Translate.TinySeq2Seq.g.cs"], run.GeneratedSources.Keys);
+        MatchSnapshot(run.Source("Translate.TinySeq2Seq.g.cs"), "TinySeq2Seq#Translate.TinySeq2Seq.g");
+    }
+
     [Theory]
     [InlineData(nameof(ModelSources.MnistCnn))]
     [InlineData(nameof(ModelSources.TinyClassifier))]
     [InlineData(nameof(ModelSources.SeedRnn))]
     [InlineData(nameof(ModelSources.TinyGru))]
+    [InlineData(nameof(ModelSources.TinySeq2Seq))]
     public void Generated_code_compiles_without_any_diagnostic(string model)
     {
         // Warnings count: the product and its users build with warnings as errors.
@@ -69,6 +80,7 @@ public class SnapshotTests
     [InlineData(nameof(ModelSources.MnistCnn))]
     [InlineData(nameof(ModelSources.TinyClassifier))]
     [InlineData(nameof(ModelSources.SeedRnn))]
+    [InlineData(nameof(ModelSources.TinySeq2Seq))]
     public void Generated_code_needs_no_implicit_usings(string model)
     {
         // A project with <ImplicitUsings>disable</ImplicitUsings>: every name the output uses must be spelled in full.
@@ -82,6 +94,7 @@ public class SnapshotTests
     [InlineData(nameof(ModelSources.MnistCnn))]
     [InlineData(nameof(ModelSources.TinyClassifier))]
     [InlineData(nameof(ModelSources.SeedRnn))]
+    [InlineData(nameof(ModelSources.TinySeq2Seq))]
     public void Generated_code_is_deterministic(string model)
     {
         // Two independent runs (fresh drivers, fresh compilations) must print byte-identical text.
@@ -113,6 +126,7 @@ public class SnapshotTests
         nameof(ModelSources.TinyClassifier) => ModelSources.TinyClassifier,
         nameof(ModelSources.SeedRnn) => ModelSources.SeedRnn,
         nameof(ModelSources.TinyGru) => ModelSources.TinyGru,
+        nameof(ModelSources.TinySeq2Seq) => ModelSources.TinySeq2Seq,
         _ => throw new ArgumentOutOfRangeException(nameof(model), model, null),
     };
 

@@ -14,8 +14,18 @@ internal sealed class DiagnosticBag
 
     public bool HasErrors => _items.Any(d => DiagnosticDescriptors.Get(d.Id).DefaultSeverity == DiagnosticSeverity.Error);
 
-    public void Add(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments) =>
-        _items.Add(new DiagnosticInfo(descriptor.Id, location, arguments.ToEquatableArray()));
+    /// <summary>
+    /// Adds a diagnostic unless the same one (ID, location, message) is already here: the body of an unrolled for
+    /// loop is read once per iteration, and its mistakes must be reported once.
+    /// </summary>
+    public void Add(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments)
+    {
+        var info = new DiagnosticInfo(descriptor.Id, location, arguments.ToEquatableArray());
+        if (!_items.Contains(info))
+        {
+            _items.Add(info);
+        }
+    }
 
     public void AddRange(IEnumerable<DiagnosticInfo> items) => _items.AddRange(items);
 

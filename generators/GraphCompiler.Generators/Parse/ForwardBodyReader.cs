@@ -505,7 +505,10 @@ internal sealed class ForwardBodyReader
 
     private ExprSpec? ReadInvocation(InvocationExpressionSyntax invocation, LocationInfo? location)
     {
-        ISymbol? symbol = _semantic.GetSymbolInfo(invocation.Expression, _cancellation).Symbol;
+        // A call the compiler cannot bind (Relu(tokens): no overload takes Tokens) still names its op by its one
+        // candidate: the compiler reports the argument's type, the generator what the op needs instead.
+        SymbolInfo symbolInfo = _semantic.GetSymbolInfo(invocation.Expression, _cancellation);
+        ISymbol? symbol = symbolInfo.Symbol ?? (symbolInfo.CandidateSymbols.Length == 1 ? symbolInfo.CandidateSymbols[0] : null);
         string? calleeName = invocation.Expression switch
         {
             IdentifierNameSyntax id => id.Identifier.Text,
@@ -649,9 +652,22 @@ internal sealed class ForwardBodyReader
             memberSyntax = thisAccess.Name;
         }
 
-        if (memberSyntax is not IdentifierNameSyntax id || !_modules.TryGetValue(id.Identifier.Text, out ModuleMemberSpec? found))
+        if (memberSyntax is not IdentifierNameSyntax id)
         {
             return false;
+        }
+
+        if (!_modules.TryGetValue(id.Identifier.Text, out ModuleMemberSpec? found))
+        {
+            // An instance member of a module type that is not among the modules was reported at its declaration (an
+            // array without [Repeat], [Repeat] on one module): its calls are not reported again.
+            ITypeSymbol? memberType = _semantic.GetSymbolInfo(id, _cancellation).Symbol switch
+            {
+                IFieldSymbol { IsStatic: false } field => field.Type,
+                IPropertySymbol { IsStatic: false } property => property.Type,
+                _ => null,
+            };
+            return ModelParser.ModuleType(memberType, out _) is not null;
         }
 
         if (target is ElementAccessExpressionSyntax access)
