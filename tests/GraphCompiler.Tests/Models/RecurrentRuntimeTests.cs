@@ -11,7 +11,7 @@ public class RecurrentRuntimeTests
 {
     public static TheoryData<string> Models => new()
     {
-        nameof(LstmClassifier), nameof(LstmInitialStates), nameof(GruClassifier), nameof(GruInitialState), nameof(SeedRnn),
+        nameof(LstmClassifier), nameof(LstmInitialStates), nameof(GruClassifier), nameof(GruInitialState), nameof(SeedRnn), nameof(SeedGru),
     };
 
     [Theory]
