@@ -3,6 +3,7 @@ using System.Globalization;
 using GraphCompiler.Bench.Cnn;
 using GraphCompiler.Bench.Infrastructure;
 using GraphCompiler.Bench.Onnx;
+using GraphCompiler.Bench.Rnn;
 using GraphCompiler.Bench.Runners;
 
 namespace GraphCompiler.Bench.Verify;
@@ -14,11 +15,30 @@ namespace GraphCompiler.Bench.Verify;
 /// </summary>
 public static class QuickTiming
 {
-    /// <param name="args">The command line: <c>--rnn</c> adds the seed LSTM and its GRU twin.</param>
+    /// <param name="args">The command line: <c>--rnn</c> adds the seed LSTM and its GRU twin (with a per-kernel
+    /// breakdown at batch 1); <c>--rnn-only</c> leaves the CNN out.</param>
     public static int Run(string[] args)
     {
         PeakFigures peak = MachinePeak.Current;
         Console.WriteLine($"Single-core FMA peak: {peak}");
+        bool cnn = !args.Contains("--rnn-only");
+        if (cnn)
+        {
+            Cnn();
+        }
+
+#if WITH_GENERATED_MODELS
+        if (args.Contains("--rnn") || args.Contains("--rnn-only"))
+        {
+            Recurrent(Models.LstmModel.Instance);
+            Recurrent(Models.GruModel.Instance);
+        }
+#endif
+        return 0;
+    }
+
+    private static void Cnn()
+    {
         Console.WriteLine($"Seed CNN: {SeedCnn.FlopsBreakdown}");
         Dictionary<string, float[]> parameters = SeedCnn.RandomParameters(seed: 0);
         byte[] model = CnnOnnx.ToBytes(parameters);
@@ -40,14 +60,7 @@ public static class QuickTiming
             float[] output = new float[batch * Models.MnistCnn.OutputSize];
             Print("GraphCompiler", batch, Time(() => cnn.Forward(input, output), batch));
         }
-
-        if (args.Contains("--rnn"))
-        {
-            Recurrent(Models.LstmModel.Instance);
-            Recurrent(Models.GruModel.Instance);
-        }
 #endif
-        return 0;
     }
 
 #if WITH_GENERATED_MODELS
@@ -56,6 +69,11 @@ public static class QuickTiming
         where TModel : class, ICompiledModel
     {
         Console.WriteLine($"{spec.Title}: {spec.FlopsBreakdown}");
+        double l2 = Bandwidth.ReadBuffer.MeasureGigabytesPerSecond(256 * 1024, TimeSpan.FromMilliseconds(300));
+        double l2Both = Bandwidth.ReadBuffer.MeasureGigabytesPerSecond(512 * 1024, TimeSpan.FromMilliseconds(300));
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"  L2 read bandwidth now: {l2:F1} GB/s over 256 KiB, {l2Both:F1} GB/s over 512 KiB; {spec.Spec.StreamedBytesBreakdown}"));
         foreach (int batch in new[] { 1, 64 })
         {
             TModel model = spec.Create(batch);
@@ -71,9 +89,13 @@ public static class QuickTiming
             Print("  on PyTorch's export", batch, Time(ortTorch.Run, batch), spec.FlopsPerSample);
             if (batch == 1)
             {
+                double gbsMin = spec.Spec.StreamedBytesPerCall / (ours.MinUs * 1e3), gbsMedian = spec.Spec.StreamedBytesPerCall / (ours.MedianUs * 1e3);
                 Console.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"  weight_hh streamed by GraphCompiler at its minimum: {spec.Spec.StreamedBytesPerCall / (ours.MinUs * 1e3):F1} GB/s"));
+                    $"  weight_hh streamed by GraphCompiler, whole call: {gbsMin:F1} GB/s at the minimum ({100 * gbsMin / l2:F0}% of L2), " +
+                    $"{gbsMedian:F1} GB/s at the median ({100 * gbsMedian / l2:F0}%)"));
+                Console.WriteLine("  GraphCompiler kernels at batch 1, one after the other as in Forward:");
+                KernelBreakdown.Print(model, input, output, spec.Spec.StreamedBytesPerCall / (double)SeedRecurrent.Layers, l2);
             }
         }
     }

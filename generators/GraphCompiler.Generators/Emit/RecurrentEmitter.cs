@@ -214,6 +214,15 @@ internal static class RecurrentEmitter
                 }
             }
 
+            if (PipelinesBatchOne(p, l, tail, units))
+            {
+                using (w.Block("if (batch == 1)"))
+                {
+                    BatchOneSteps(w, p, l, tail.Units, units);
+                    w.Line("return;");
+                }
+            }
+
             using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
             {
                 SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepTile(w, p, l, rows, u, stride));
@@ -221,6 +230,92 @@ internal static class RecurrentEmitter
         }
 
         w.Line();
+    }
+
+    /// <summary>
+    /// Whether batch 1 gets its own software-pipelined loop (<see cref="BatchOneSteps"/>): vector widths whose
+    /// single-sample tile divides the units into at least tile + 1 chunks of k (so that a pending tile's cell
+    /// updates all fit before its own chunk), with no padding lanes.
+    /// </summary>
+    private static bool PipelinesBatchOne(RecurrentLayerPlan p, Lanes l, RecurrentTile tail, int units) =>
+        !l.IsScalar && tail.Rows == 1 && p.Hidden == p.HiddenPadded && units % tail.Units == 0 && units / tail.Units >= tail.Units + 1;
+
+    /// <summary>
+    /// Batch 1: the step is a matrix-vector product that streams the recurrent weights from L2, and the cell
+    /// (a few exp per lane) of the last tile stalls that stream unless it runs beside it. So each tile's cell
+    /// updates are deferred into the next tile's k loop, one unit after each of its first chunks of k (a chunk
+    /// is the k of one tile's hidden lanes); a step's first tile reads the chunk whose h the pending updates
+    /// write last. The sums of each gate are those of the other paths, added in a rotated order of chunks.
+    /// </summary>
+    private static void BatchOneSteps(CodeWriter w, RecurrentLayerPlan p, Lanes l, int units, int total)
+    {
+        int g = p.Gates, gate16 = g * 16, hp = p.HiddenPadded, chunks = total / units, chunk = units * l.N;
+        w.Line($"// Batch 1: tiles of {units} units over {chunks} chunks of {chunk} k. A tile's cell updates are deferred into the next tile's k loop");
+        w.Line($"// (one unit after each of its first {units} chunks), so that the nonlinearities overlap the weight stream instead of stalling it.");
+        w.Line("float* sm0 = arena;");
+        w.Line("int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step");
+        using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
+        {
+            w.Line($"float* hp0 = sm0 + {p.StatesOffset} + t * {hp}, gt0 = sm0 + {p.GatesOffset} + t * {p.GateRow}; // h_(t-1), gates of step t");
+            using (w.Block($"for (int uu = 0; uu < {total}; uu += {units})"))
+            {
+                w.Line($"int u = (t & 1) == 0 ? uu : {total - units} - uu; // odd steps walk the units backwards (the last weights read are still in L1)");
+                UnitOffsets(w, l, units);
+                for (int i = 0; i < units; i++)
+                {
+                    w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, g).Select(q => $"a0_{i}_{q} = {StepStart(p, l, 0, i, q)}"))};");
+                }
+
+                w.Line($"int c0 = pu >= 0 && pt != t ? pu / {units} + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write");
+                using (w.Block($"for (int ci = 0; ci < {chunks}; ci++)"))
+                {
+                    w.Line($"int kc = (c0 + ci) % {chunks} * {chunk}; // first k of the chunk");
+                    for (int i = 0; i < units; i++)
+                    {
+                        w.Line($"float* wk{i} = weights + (ln{i} >> 4) * {p.Hidden * gate16} + (ln{i} & 15) + kc * {gate16};");
+                    }
+
+                    using (w.Block($"for (int k = kc; k < kc + {chunk}; k++)"))
+                    {
+                        w.Line($"{l.T} h0 = {l.Broadcast("hp0[k]")};");
+                        for (int i = 0; i < units; i++)
+                        {
+                            for (int q = 0; q < g; q++)
+                            {
+                                w.Line($"a0_{i}_{q} = {l.Fma("h0", l.Load($"wk{i} + {q * 16}"), $"a0_{i}_{q}")};");
+                            }
+                        }
+
+                        w.Line(string.Join(" ", Enumerable.Range(0, units).Select(i => $"wk{i} += {gate16};")));
+                    }
+
+                    using (w.Block($"if (pu >= 0 && ci < {units})"))
+                    {
+                        PendingCellUpdate(w, p, l, "ci");
+                    }
+                }
+
+                for (int i = 0; i < units; i++)
+                {
+                    w.Line(string.Join(" ", Enumerable.Range(0, g).Select(q => l.Store($"a0_{i}_{q}", $"gt0 + go{i} + {(!p.IsLstm && q == 2 ? 48 : q * 16)}"))));
+                }
+
+                w.Line("pu = u; pt = t;");
+            }
+        }
+
+        w.Line("// The last tile's cell updates.");
+        using (w.Block($"for (int ci = 0; ci < {units}; ci++)"))
+        {
+            PendingCellUpdate(w, p, l, "ci");
+        }
+    }
+
+    /// <summary>The cell update of unit pu + <paramref name="index"/> of step pt (batch 1).</summary>
+    private static void PendingCellUpdate(CodeWriter w, RecurrentLayerPlan p, Lanes l, string index)
+    {
+        w.Line($"int ln = (pu + {index}) * {l.N}, go = (ln >> 4) * 64 + (ln & 15);");
+        CellUpdate(w, p, l, "pending unit", "sm0", "pt", "ln", $"sm0 + {p.GatesOffset} + pt * {p.GateRow} + go", $"sm0 + {p.StatesOffset} + pt * {p.HiddenPadded}");
     }
 
     private static void StepTile(CodeWriter w, RecurrentLayerPlan p, Lanes l, int rows, int units, string stride)
@@ -281,29 +376,39 @@ internal static class RecurrentEmitter
         {
             for (int i = 0; i < units; i++)
             {
-                w.Line(p.IsLstm
-                    ? $"// sample {r}, unit {i}: c = f c + i g, h = o tanh(c); the activated gates are kept for backward"
-                    : $"// sample {r}, unit {i}: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward");
-                using (w.Scope())
-                {
-                    w.Line($"float* gates = gt{r} + go{i};");
-                    if (p.IsLstm)
-                    {
-                        w.Line($"{l.T} ig = {Lanes.Sigmoid(l.Load("gates"))}, fg = {Lanes.Sigmoid(l.Load("gates + 16"))}, gg = {Lanes.Tanh(l.Load("gates + 32"))}, og = {Lanes.Sigmoid(l.Load("gates + 48"))};");
-                        w.Line($"{l.T} c = fg * {l.Load($"sm{r} + {p.CellsOffset} + t * {hp} + ln{i}")} + ig * gg;");
-                        w.Line(l.Store("c", $"sm{r} + {p.CellsOffset} + (t + 1) * {hp} + ln{i}"));
-                        w.Line(l.Store($"og * {Lanes.Tanh("c")}", $"sm{r} + {p.StatesOffset} + (t + 1) * {hp} + ln{i}"));
-                        w.Line($"{l.Store("ig", "gates")} {l.Store("fg", "gates + 16")} {l.Store("gg", "gates + 32")} {l.Store("og", "gates + 48")}");
-                    }
-                    else
-                    {
-                        w.Line($"{l.T} rg = {Lanes.Sigmoid(l.Load("gates"))}, zg = {Lanes.Sigmoid(l.Load("gates + 16"))};");
-                        w.Line($"{l.T} ng = {Lanes.Tanh($"{l.Load("gates + 32")} + rg * {l.Load("gates + 48")}")};");
-                        w.Line($"{l.T} hprev = {l.Load($"hp{r} + ln{i}")};");
-                        w.Line(l.Store("ng + zg * (hprev - ng)", $"sm{r} + {p.StatesOffset} + (t + 1) * {hp} + ln{i}"));
-                        w.Line($"{l.Store("rg", "gates")} {l.Store("zg", "gates + 16")} {l.Store("ng", "gates + 32")}");
-                    }
-                }
+                CellUpdate(w, p, l, $"sample {r}, unit {i}", $"sm{r}", "t", $"ln{i}", $"gt{r} + go{i}", $"hp{r}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The cell of one unit after its sums are in the gate row <paramref name="gates"/>: the state of step
+    /// <paramref name="t"/> of the sample at <paramref name="sample"/> becomes that of step t + 1.
+    /// </summary>
+    private static void CellUpdate(CodeWriter w, RecurrentLayerPlan p, Lanes l, string what, string sample, string t, string ln, string gates, string hPrevious)
+    {
+        int hp = p.HiddenPadded;
+        w.Line(p.IsLstm
+            ? $"// {what}: c = f c + i g, h = o tanh(c); the activated gates are kept for backward"
+            : $"// {what}: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward");
+        using (w.Scope())
+        {
+            w.Line($"float* gates = {gates};");
+            if (p.IsLstm)
+            {
+                w.Line($"{l.T} ig = {Lanes.Sigmoid(l.Load("gates"))}, fg = {Lanes.Sigmoid(l.Load("gates + 16"))}, gg = {Lanes.Tanh(l.Load("gates + 32"))}, og = {Lanes.Sigmoid(l.Load("gates + 48"))};");
+                w.Line($"{l.T} c = fg * {l.Load($"{sample} + {p.CellsOffset} + {t} * {hp} + {ln}")} + ig * gg;");
+                w.Line(l.Store("c", $"{sample} + {p.CellsOffset} + ({t} + 1) * {hp} + {ln}"));
+                w.Line(l.Store($"og * {Lanes.Tanh("c")}", $"{sample} + {p.StatesOffset} + ({t} + 1) * {hp} + {ln}"));
+                w.Line($"{l.Store("ig", "gates")} {l.Store("fg", "gates + 16")} {l.Store("gg", "gates + 32")} {l.Store("og", "gates + 48")}");
+            }
+            else
+            {
+                w.Line($"{l.T} rg = {Lanes.Sigmoid(l.Load("gates"))}, zg = {Lanes.Sigmoid(l.Load("gates + 16"))};");
+                w.Line($"{l.T} ng = {Lanes.Tanh($"{l.Load("gates + 32")} + rg * {l.Load("gates + 48")}")};");
+                w.Line($"{l.T} hprev = {l.Load($"{hPrevious} + {ln}")};");
+                w.Line(l.Store("ng + zg * (hprev - ng)", $"{sample} + {p.StatesOffset} + ({t} + 1) * {hp} + {ln}"));
+                w.Line($"{l.Store("rg", "gates")} {l.Store("zg", "gates + 16")} {l.Store("ng", "gates + 32")}");
             }
         }
     }

@@ -1058,6 +1058,76 @@ file static class SeedRnnKernels
     internal static unsafe void Lstm_L0_Steps_V512(float* arena, float* parameters, float* packed, int batch)
     {
         float* weights = packed + 14848; // [8][128][4][16]
+        if (batch == 1)
+        {
+            // Batch 1: tiles of 2 units over 4 chunks of 32 k. A tile's cell updates are deferred into the next tile's k loop
+            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
+            float* sm0 = arena;
+            int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step
+            for (int t = 0; t < 28; t++)
+            {
+                float* hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
+                for (int uu = 0; uu < 8; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 6 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
+                    Vector512<float> a0_1_0 = Vector512.Load(gt0 + go1 + 0), a0_1_1 = Vector512.Load(gt0 + go1 + 16), a0_1_2 = Vector512.Load(gt0 + go1 + 32), a0_1_3 = Vector512.Load(gt0 + go1 + 48);
+                    int c0 = pu >= 0 && pt != t ? pu / 2 + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write
+                    for (int ci = 0; ci < 4; ci++)
+                    {
+                        int kc = (c0 + ci) % 4 * 32; // first k of the chunk
+                        float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
+                        float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
+                        for (int k = kc; k < kc + 32; k++)
+                        {
+                            Vector512<float> h0 = Vector512.Create(hp0[k]);
+                            a0_0_0 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 0), a0_0_0);
+                            a0_0_1 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 16), a0_0_1);
+                            a0_0_2 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 32), a0_0_2);
+                            a0_0_3 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 48), a0_0_3);
+                            a0_1_0 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 0), a0_1_0);
+                            a0_1_1 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 16), a0_1_1);
+                            a0_1_2 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 32), a0_1_2);
+                            a0_1_3 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 48), a0_1_3);
+                            wk0 += 64; wk1 += 64;
+                        }
+                        if (pu >= 0 && ci < 2)
+                        {
+                            int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
+                            // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                            {
+                                float* gates = sm0 + 11936 + pt * 512 + go;
+                                Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                                Vector512<float> c = fg * Vector512.Load(sm0 + 8224 + pt * 128 + ln) + ig * gg;
+                                Vector512.Store(c, sm0 + 8224 + (pt + 1) * 128 + ln);
+                                Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (pt + 1) * 128 + ln);
+                                Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                            }
+                        }
+                    }
+                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector512.Store(a0_1_0, gt0 + go1 + 0); Vector512.Store(a0_1_1, gt0 + go1 + 16); Vector512.Store(a0_1_2, gt0 + go1 + 32); Vector512.Store(a0_1_3, gt0 + go1 + 48);
+                    pu = u; pt = t;
+                }
+            }
+            // The last tile's cell updates.
+            for (int ci = 0; ci < 2; ci++)
+            {
+                int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
+                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                {
+                    float* gates = sm0 + 11936 + pt * 512 + go;
+                    Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                    Vector512<float> c = fg * Vector512.Load(sm0 + 8224 + pt * 128 + ln) + ig * gg;
+                    Vector512.Store(c, sm0 + 8224 + (pt + 1) * 128 + ln);
+                    Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (pt + 1) * 128 + ln);
+                    Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                }
+            }
+            return;
+        }
         for (int t = 0; t < 28; t++)
         {
             int s = 0;
@@ -1235,6 +1305,76 @@ file static class SeedRnnKernels
     internal static unsafe void Lstm_L0_Steps_V256(float* arena, float* parameters, float* packed, int batch)
     {
         float* weights = packed + 14848; // [8][128][4][16]
+        if (batch == 1)
+        {
+            // Batch 1: tiles of 2 units over 8 chunks of 16 k. A tile's cell updates are deferred into the next tile's k loop
+            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
+            float* sm0 = arena;
+            int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step
+            for (int t = 0; t < 28; t++)
+            {
+                float* hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
+                for (int uu = 0; uu < 16; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 14 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
+                    int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    Vector256<float> a0_0_0 = Vector256.Load(gt0 + go0 + 0), a0_0_1 = Vector256.Load(gt0 + go0 + 16), a0_0_2 = Vector256.Load(gt0 + go0 + 32), a0_0_3 = Vector256.Load(gt0 + go0 + 48);
+                    Vector256<float> a0_1_0 = Vector256.Load(gt0 + go1 + 0), a0_1_1 = Vector256.Load(gt0 + go1 + 16), a0_1_2 = Vector256.Load(gt0 + go1 + 32), a0_1_3 = Vector256.Load(gt0 + go1 + 48);
+                    int c0 = pu >= 0 && pt != t ? pu / 2 + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write
+                    for (int ci = 0; ci < 8; ci++)
+                    {
+                        int kc = (c0 + ci) % 8 * 16; // first k of the chunk
+                        float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
+                        float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
+                        for (int k = kc; k < kc + 16; k++)
+                        {
+                            Vector256<float> h0 = Vector256.Create(hp0[k]);
+                            a0_0_0 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 0), a0_0_0);
+                            a0_0_1 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 16), a0_0_1);
+                            a0_0_2 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 32), a0_0_2);
+                            a0_0_3 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 48), a0_0_3);
+                            a0_1_0 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 0), a0_1_0);
+                            a0_1_1 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 16), a0_1_1);
+                            a0_1_2 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 32), a0_1_2);
+                            a0_1_3 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 48), a0_1_3);
+                            wk0 += 64; wk1 += 64;
+                        }
+                        if (pu >= 0 && ci < 2)
+                        {
+                            int ln = (pu + ci) * 8, go = (ln >> 4) * 64 + (ln & 15);
+                            // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                            {
+                                float* gates = sm0 + 11936 + pt * 512 + go;
+                                Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                                Vector256<float> c = fg * Vector256.Load(sm0 + 8224 + pt * 128 + ln) + ig * gg;
+                                Vector256.Store(c, sm0 + 8224 + (pt + 1) * 128 + ln);
+                                Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (pt + 1) * 128 + ln);
+                                Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                            }
+                        }
+                    }
+                    Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 32); Vector256.Store(a0_1_3, gt0 + go1 + 48);
+                    pu = u; pt = t;
+                }
+            }
+            // The last tile's cell updates.
+            for (int ci = 0; ci < 2; ci++)
+            {
+                int ln = (pu + ci) * 8, go = (ln >> 4) * 64 + (ln & 15);
+                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                {
+                    float* gates = sm0 + 11936 + pt * 512 + go;
+                    Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                    Vector256<float> c = fg * Vector256.Load(sm0 + 8224 + pt * 128 + ln) + ig * gg;
+                    Vector256.Store(c, sm0 + 8224 + (pt + 1) * 128 + ln);
+                    Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (pt + 1) * 128 + ln);
+                    Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                }
+            }
+            return;
+        }
         for (int t = 0; t < 28; t++)
         {
             int s = 0;
@@ -1344,6 +1484,76 @@ file static class SeedRnnKernels
     internal static unsafe void Lstm_L0_Steps_V128(float* arena, float* parameters, float* packed, int batch)
     {
         float* weights = packed + 14848; // [8][128][4][16]
+        if (batch == 1)
+        {
+            // Batch 1: tiles of 2 units over 16 chunks of 8 k. A tile's cell updates are deferred into the next tile's k loop
+            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
+            float* sm0 = arena;
+            int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step
+            for (int t = 0; t < 28; t++)
+            {
+                float* hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
+                for (int uu = 0; uu < 32; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 30 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
+                    int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    Vector128<float> a0_0_0 = Vector128.Load(gt0 + go0 + 0), a0_0_1 = Vector128.Load(gt0 + go0 + 16), a0_0_2 = Vector128.Load(gt0 + go0 + 32), a0_0_3 = Vector128.Load(gt0 + go0 + 48);
+                    Vector128<float> a0_1_0 = Vector128.Load(gt0 + go1 + 0), a0_1_1 = Vector128.Load(gt0 + go1 + 16), a0_1_2 = Vector128.Load(gt0 + go1 + 32), a0_1_3 = Vector128.Load(gt0 + go1 + 48);
+                    int c0 = pu >= 0 && pt != t ? pu / 2 + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write
+                    for (int ci = 0; ci < 16; ci++)
+                    {
+                        int kc = (c0 + ci) % 16 * 8; // first k of the chunk
+                        float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
+                        float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
+                        for (int k = kc; k < kc + 8; k++)
+                        {
+                            Vector128<float> h0 = Vector128.Create(hp0[k]);
+                            a0_0_0 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 0), a0_0_0);
+                            a0_0_1 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 16), a0_0_1);
+                            a0_0_2 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 32), a0_0_2);
+                            a0_0_3 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 48), a0_0_3);
+                            a0_1_0 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 0), a0_1_0);
+                            a0_1_1 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 16), a0_1_1);
+                            a0_1_2 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 32), a0_1_2);
+                            a0_1_3 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 48), a0_1_3);
+                            wk0 += 64; wk1 += 64;
+                        }
+                        if (pu >= 0 && ci < 2)
+                        {
+                            int ln = (pu + ci) * 4, go = (ln >> 4) * 64 + (ln & 15);
+                            // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                            {
+                                float* gates = sm0 + 11936 + pt * 512 + go;
+                                Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
+                                Vector128<float> c = fg * Vector128.Load(sm0 + 8224 + pt * 128 + ln) + ig * gg;
+                                Vector128.Store(c, sm0 + 8224 + (pt + 1) * 128 + ln);
+                                Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (pt + 1) * 128 + ln);
+                                Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
+                            }
+                        }
+                    }
+                    Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector128.Store(a0_1_0, gt0 + go1 + 0); Vector128.Store(a0_1_1, gt0 + go1 + 16); Vector128.Store(a0_1_2, gt0 + go1 + 32); Vector128.Store(a0_1_3, gt0 + go1 + 48);
+                    pu = u; pt = t;
+                }
+            }
+            // The last tile's cell updates.
+            for (int ci = 0; ci < 2; ci++)
+            {
+                int ln = (pu + ci) * 4, go = (ln >> 4) * 64 + (ln & 15);
+                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                {
+                    float* gates = sm0 + 11936 + pt * 512 + go;
+                    Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
+                    Vector128<float> c = fg * Vector128.Load(sm0 + 8224 + pt * 128 + ln) + ig * gg;
+                    Vector128.Store(c, sm0 + 8224 + (pt + 1) * 128 + ln);
+                    Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (pt + 1) * 128 + ln);
+                    Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
+                }
+            }
+            return;
+        }
         for (int t = 0; t < 28; t++)
         {
             int s = 0;
@@ -1766,6 +1976,76 @@ file static class SeedRnnKernels
     internal static unsafe void Lstm_L1_Steps_V512(float* arena, float* parameters, float* packed, int batch)
     {
         float* weights = packed + 228352; // [8][128][4][16]
+        if (batch == 1)
+        {
+            // Batch 1: tiles of 2 units over 4 chunks of 32 k. A tile's cell updates are deferred into the next tile's k loop
+            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
+            float* sm0 = arena;
+            int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step
+            for (int t = 0; t < 28; t++)
+            {
+                float* hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
+                for (int uu = 0; uu < 8; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 6 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
+                    Vector512<float> a0_1_0 = Vector512.Load(gt0 + go1 + 0), a0_1_1 = Vector512.Load(gt0 + go1 + 16), a0_1_2 = Vector512.Load(gt0 + go1 + 32), a0_1_3 = Vector512.Load(gt0 + go1 + 48);
+                    int c0 = pu >= 0 && pt != t ? pu / 2 + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write
+                    for (int ci = 0; ci < 4; ci++)
+                    {
+                        int kc = (c0 + ci) % 4 * 32; // first k of the chunk
+                        float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
+                        float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
+                        for (int k = kc; k < kc + 32; k++)
+                        {
+                            Vector512<float> h0 = Vector512.Create(hp0[k]);
+                            a0_0_0 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 0), a0_0_0);
+                            a0_0_1 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 16), a0_0_1);
+                            a0_0_2 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 32), a0_0_2);
+                            a0_0_3 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 48), a0_0_3);
+                            a0_1_0 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 0), a0_1_0);
+                            a0_1_1 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 16), a0_1_1);
+                            a0_1_2 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 32), a0_1_2);
+                            a0_1_3 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 48), a0_1_3);
+                            wk0 += 64; wk1 += 64;
+                        }
+                        if (pu >= 0 && ci < 2)
+                        {
+                            int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
+                            // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                            {
+                                float* gates = sm0 + 33696 + pt * 512 + go;
+                                Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                                Vector512<float> c = fg * Vector512.Load(sm0 + 29984 + pt * 128 + ln) + ig * gg;
+                                Vector512.Store(c, sm0 + 29984 + (pt + 1) * 128 + ln);
+                                Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (pt + 1) * 128 + ln);
+                                Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                            }
+                        }
+                    }
+                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector512.Store(a0_1_0, gt0 + go1 + 0); Vector512.Store(a0_1_1, gt0 + go1 + 16); Vector512.Store(a0_1_2, gt0 + go1 + 32); Vector512.Store(a0_1_3, gt0 + go1 + 48);
+                    pu = u; pt = t;
+                }
+            }
+            // The last tile's cell updates.
+            for (int ci = 0; ci < 2; ci++)
+            {
+                int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
+                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                {
+                    float* gates = sm0 + 33696 + pt * 512 + go;
+                    Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                    Vector512<float> c = fg * Vector512.Load(sm0 + 29984 + pt * 128 + ln) + ig * gg;
+                    Vector512.Store(c, sm0 + 29984 + (pt + 1) * 128 + ln);
+                    Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (pt + 1) * 128 + ln);
+                    Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                }
+            }
+            return;
+        }
         for (int t = 0; t < 28; t++)
         {
             int s = 0;
@@ -1943,6 +2223,76 @@ file static class SeedRnnKernels
     internal static unsafe void Lstm_L1_Steps_V256(float* arena, float* parameters, float* packed, int batch)
     {
         float* weights = packed + 228352; // [8][128][4][16]
+        if (batch == 1)
+        {
+            // Batch 1: tiles of 2 units over 8 chunks of 16 k. A tile's cell updates are deferred into the next tile's k loop
+            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
+            float* sm0 = arena;
+            int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step
+            for (int t = 0; t < 28; t++)
+            {
+                float* hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
+                for (int uu = 0; uu < 16; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 14 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
+                    int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    Vector256<float> a0_0_0 = Vector256.Load(gt0 + go0 + 0), a0_0_1 = Vector256.Load(gt0 + go0 + 16), a0_0_2 = Vector256.Load(gt0 + go0 + 32), a0_0_3 = Vector256.Load(gt0 + go0 + 48);
+                    Vector256<float> a0_1_0 = Vector256.Load(gt0 + go1 + 0), a0_1_1 = Vector256.Load(gt0 + go1 + 16), a0_1_2 = Vector256.Load(gt0 + go1 + 32), a0_1_3 = Vector256.Load(gt0 + go1 + 48);
+                    int c0 = pu >= 0 && pt != t ? pu / 2 + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write
+                    for (int ci = 0; ci < 8; ci++)
+                    {
+                        int kc = (c0 + ci) % 8 * 16; // first k of the chunk
+                        float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
+                        float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
+                        for (int k = kc; k < kc + 16; k++)
+                        {
+                            Vector256<float> h0 = Vector256.Create(hp0[k]);
+                            a0_0_0 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 0), a0_0_0);
+                            a0_0_1 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 16), a0_0_1);
+                            a0_0_2 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 32), a0_0_2);
+                            a0_0_3 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 48), a0_0_3);
+                            a0_1_0 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 0), a0_1_0);
+                            a0_1_1 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 16), a0_1_1);
+                            a0_1_2 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 32), a0_1_2);
+                            a0_1_3 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 48), a0_1_3);
+                            wk0 += 64; wk1 += 64;
+                        }
+                        if (pu >= 0 && ci < 2)
+                        {
+                            int ln = (pu + ci) * 8, go = (ln >> 4) * 64 + (ln & 15);
+                            // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                            {
+                                float* gates = sm0 + 33696 + pt * 512 + go;
+                                Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                                Vector256<float> c = fg * Vector256.Load(sm0 + 29984 + pt * 128 + ln) + ig * gg;
+                                Vector256.Store(c, sm0 + 29984 + (pt + 1) * 128 + ln);
+                                Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (pt + 1) * 128 + ln);
+                                Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                            }
+                        }
+                    }
+                    Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 32); Vector256.Store(a0_1_3, gt0 + go1 + 48);
+                    pu = u; pt = t;
+                }
+            }
+            // The last tile's cell updates.
+            for (int ci = 0; ci < 2; ci++)
+            {
+                int ln = (pu + ci) * 8, go = (ln >> 4) * 64 + (ln & 15);
+                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                {
+                    float* gates = sm0 + 33696 + pt * 512 + go;
+                    Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                    Vector256<float> c = fg * Vector256.Load(sm0 + 29984 + pt * 128 + ln) + ig * gg;
+                    Vector256.Store(c, sm0 + 29984 + (pt + 1) * 128 + ln);
+                    Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (pt + 1) * 128 + ln);
+                    Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                }
+            }
+            return;
+        }
         for (int t = 0; t < 28; t++)
         {
             int s = 0;
@@ -2052,6 +2402,76 @@ file static class SeedRnnKernels
     internal static unsafe void Lstm_L1_Steps_V128(float* arena, float* parameters, float* packed, int batch)
     {
         float* weights = packed + 228352; // [8][128][4][16]
+        if (batch == 1)
+        {
+            // Batch 1: tiles of 2 units over 16 chunks of 8 k. A tile's cell updates are deferred into the next tile's k loop
+            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
+            float* sm0 = arena;
+            int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step
+            for (int t = 0; t < 28; t++)
+            {
+                float* hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
+                for (int uu = 0; uu < 32; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 30 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
+                    int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    Vector128<float> a0_0_0 = Vector128.Load(gt0 + go0 + 0), a0_0_1 = Vector128.Load(gt0 + go0 + 16), a0_0_2 = Vector128.Load(gt0 + go0 + 32), a0_0_3 = Vector128.Load(gt0 + go0 + 48);
+                    Vector128<float> a0_1_0 = Vector128.Load(gt0 + go1 + 0), a0_1_1 = Vector128.Load(gt0 + go1 + 16), a0_1_2 = Vector128.Load(gt0 + go1 + 32), a0_1_3 = Vector128.Load(gt0 + go1 + 48);
+                    int c0 = pu >= 0 && pt != t ? pu / 2 + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write
+                    for (int ci = 0; ci < 16; ci++)
+                    {
+                        int kc = (c0 + ci) % 16 * 8; // first k of the chunk
+                        float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
+                        float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
+                        for (int k = kc; k < kc + 8; k++)
+                        {
+                            Vector128<float> h0 = Vector128.Create(hp0[k]);
+                            a0_0_0 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 0), a0_0_0);
+                            a0_0_1 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 16), a0_0_1);
+                            a0_0_2 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 32), a0_0_2);
+                            a0_0_3 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 48), a0_0_3);
+                            a0_1_0 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 0), a0_1_0);
+                            a0_1_1 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 16), a0_1_1);
+                            a0_1_2 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 32), a0_1_2);
+                            a0_1_3 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 48), a0_1_3);
+                            wk0 += 64; wk1 += 64;
+                        }
+                        if (pu >= 0 && ci < 2)
+                        {
+                            int ln = (pu + ci) * 4, go = (ln >> 4) * 64 + (ln & 15);
+                            // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                            {
+                                float* gates = sm0 + 33696 + pt * 512 + go;
+                                Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
+                                Vector128<float> c = fg * Vector128.Load(sm0 + 29984 + pt * 128 + ln) + ig * gg;
+                                Vector128.Store(c, sm0 + 29984 + (pt + 1) * 128 + ln);
+                                Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (pt + 1) * 128 + ln);
+                                Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
+                            }
+                        }
+                    }
+                    Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector128.Store(a0_1_0, gt0 + go1 + 0); Vector128.Store(a0_1_1, gt0 + go1 + 16); Vector128.Store(a0_1_2, gt0 + go1 + 32); Vector128.Store(a0_1_3, gt0 + go1 + 48);
+                    pu = u; pt = t;
+                }
+            }
+            // The last tile's cell updates.
+            for (int ci = 0; ci < 2; ci++)
+            {
+                int ln = (pu + ci) * 4, go = (ln >> 4) * 64 + (ln & 15);
+                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                {
+                    float* gates = sm0 + 33696 + pt * 512 + go;
+                    Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
+                    Vector128<float> c = fg * Vector128.Load(sm0 + 29984 + pt * 128 + ln) + ig * gg;
+                    Vector128.Store(c, sm0 + 29984 + (pt + 1) * 128 + ln);
+                    Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (pt + 1) * 128 + ln);
+                    Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
+                }
+            }
+            return;
+        }
         for (int t = 0; t < 28; t++)
         {
             int s = 0;

@@ -152,6 +152,8 @@ public class GradientTests
     [InlineData("GruInitialState", 3, 24)]
     [InlineData("GruSequenceNoBias", 3, 24)]
     [InlineData("SeedRnn", 2, 8)]
+    [InlineData("SeedRnn", 1, 8)] // batch 1 runs the software-pipelined step loop
+    [InlineData("SeedGru", 1, 8)]
     public void Recurrent_gradients_match_finite_differences(string name, int batch, int samplesPerTensor)
     {
         ICompiledModel model = RecurrentModels.Create(name, batch, seed: 26);

@@ -3,7 +3,7 @@ using static GraphCompiler.Ops;
 
 namespace GraphCompiler.Tests.Models;
 
-// Recurrent models. All but SeedRnn are mirrored, with the same attribute names, hyperparameters and input
+// Recurrent models. All but SeedRnn and SeedGru are mirrored, with the same attribute names, hyperparameters and input
 // shape, in tests/golden/make_golden.py (PyTorch golden cases); change both together. Their double-precision
 // forward passes are in tests/GraphCompiler.Tests/Reference/RecurrentReference.cs.
 
@@ -20,6 +20,7 @@ public static class RecurrentModels
         nameof(GruInitialState) => new GruInitialState(maxBatch, seed),
         nameof(GruSequenceNoBias) => new GruSequenceNoBias(maxBatch, seed),
         nameof(SeedRnn) => new SeedRnn(maxBatch, seed),
+        nameof(SeedGru) => new SeedGru(maxBatch, seed),
         _ => throw new ArgumentException($"No recurrent model '{name}'.", nameof(name)),
     };
 
@@ -33,6 +34,7 @@ public static class RecurrentModels
         nameof(GruInitialState) => GruInitialState.Graph,
         nameof(GruSequenceNoBias) => GruSequenceNoBias.Graph,
         nameof(SeedRnn) => SeedRnn.Graph,
+        nameof(SeedGru) => SeedGru.Graph,
         _ => throw new ArgumentException($"No recurrent model '{name}'.", nameof(name)),
     };
 }
@@ -160,6 +162,21 @@ public partial class SeedRnn
     Tensor Forward([Shape(28, 28)] Tensor x)
     {
         var (output, (hn, cn)) = lstm(x);
+        return fc(output[.., ^1]);
+    }
+}
+
+/// <summary>The seed's RNN with a GRU: at hidden 128 batch 1 takes the software-pipelined step loop on every vector width.</summary>
+[Model]
+public partial class SeedGru
+{
+    [Gru(28, 128, NumLayers = 2)] readonly GruLayer gru;
+    [Linear(128, 10)]             readonly Layer fc;
+
+    [Forward]
+    Tensor Forward([Shape(28, 28)] Tensor x)
+    {
+        var (output, _) = gru(x);
         return fc(output[.., ^1]);
     }
 }

@@ -22,6 +22,7 @@ public static class RecurrentReference
         ["LstmDeepNoBias"] = LstmDeepNoBias,
         ["GruSequenceNoBias"] = GruSequenceNoBias,
         ["SeedRnn"] = SeedRnn,
+        ["SeedGru"] = SeedGru,
     };
 
     public static double[] LstmClassifier(double[] x, Func<string, double[]> p, int b)
@@ -72,6 +73,12 @@ public static class RecurrentReference
     public static double[] SeedRnn(double[] x, Func<string, double[]> p, int b)
     {
         var (output, _, _) = D.Lstm(x, b, 28, 28, 128, 2, bias: true, "lstm", p);
+        return D.Linear(D.Select(output, b, 28, 128, 27), b, 128, p("fc.weight"), 10, p("fc.bias"));
+    }
+
+    public static double[] SeedGru(double[] x, Func<string, double[]> p, int b)
+    {
+        var (output, _) = D.Gru(x, b, 28, 28, 128, 2, bias: true, "gru", p);
         return D.Linear(D.Select(output, b, 28, 128, 27), b, 128, p("fc.weight"), 10, p("fc.bias"));
     }
 }

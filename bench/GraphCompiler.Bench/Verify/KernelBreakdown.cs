@@ -1,0 +1,150 @@
+#if WITH_GENERATED_MODELS
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.Intrinsics;
+
+namespace GraphCompiler.Bench.Verify;
+
+/// <summary>
+/// <c>--quick --rnn</c>: the time of each generated kernel of a batch-1 forward pass, in the order the
+/// model runs them, beside the whole call. The kernels live in the generated file-local class
+/// <c>&lt;Model&gt;Kernels</c>; this bench-only helper finds them by reflection (the names come from the
+/// model's <c>Summary</c> line "Kernels: ..."), calls them through function pointers on the model's own
+/// workspace and packed weights, and stamps the clock between them. Each repetition runs the whole
+/// sequence, so every kernel sees the caches as it would inside <c>Forward</c>.
+/// </summary>
+public static unsafe class KernelBreakdown
+{
+    /// <summary>One kernel's name and times in microseconds over all repetitions (sorted).</summary>
+    public sealed record KernelTimes(string Name, double[] Us)
+    {
+        public double Min => Us[0];
+
+        public double Median => Us[Us.Length / 2];
+    }
+
+    /// <summary>
+    /// Times the kernels of <paramref name="model"/> (after one <c>Forward</c> on <paramref name="input"/>,
+    /// which packs the weights) <paramref name="repetitions"/> times at batch 1. Returns null when the
+    /// generated class cannot be found (a generator change renamed it).
+    /// </summary>
+    public static List<KernelTimes>? Measure(ICompiledModel model, float[] input, float[] output, int repetitions)
+    {
+        Type modelType = model.GetType();
+        Type? kernels = modelType.Assembly.GetTypes().FirstOrDefault(t =>
+            t.Namespace == modelType.Namespace && t.Name.EndsWith("__" + modelType.Name + "Kernels", StringComparison.Ordinal));
+        FieldInfo? arenaField = modelType.GetField("__arena", BindingFlags.Instance | BindingFlags.NonPublic);
+        FieldInfo? packedFloats = modelType.GetField("PackedFloats", BindingFlags.Static | BindingFlags.NonPublic);
+        MethodInfo? pack = kernels?.GetMethod("PackWeights", BindingFlags.Static | BindingFlags.NonPublic);
+        string? summary = (string?)modelType.GetProperty("Summary", BindingFlags.Static | BindingFlags.Public)?.GetValue(null);
+        string? line = summary?.Split('\n').FirstOrDefault(l => l.StartsWith("Kernels: ", StringComparison.Ordinal));
+        if (kernels is null || arenaField is null || packedFloats is null || pack is null || line is null)
+        {
+            return null;
+        }
+
+        model.Forward(input, output);
+        float* arena = ((AlignedBuffer)arenaField.GetValue(model)!).Pointer;
+        float* parameters = model.Parameters.Pointer;
+        float* packed = model.Parameters.EnsurePacked(
+            (int)packedFloats.GetValue(null)!,
+            (delegate*<float*, float*, void>)pack.MethodHandle.GetFunctionPointer());
+        string suffix = Vector512.IsHardwareAccelerated ? "_V512"
+            : Vector256.IsHardwareAccelerated ? "_V256"
+            : Vector128.IsHardwareAccelerated ? "_V128" : "_Scalar";
+        Type[] signature = [typeof(float*), typeof(float*), typeof(float*), typeof(int)];
+        var names = new List<string>();
+        var pointers = new List<IntPtr>();
+        foreach (string name in line["Kernels: ".Length..].Split(", "))
+        {
+            MethodInfo? method = kernels.GetMethod(name + suffix, BindingFlags.Static | BindingFlags.NonPublic, signature)
+                ?? kernels.GetMethod(name, BindingFlags.Static | BindingFlags.NonPublic, signature);
+            if (method is not null)
+            {
+                names.Add(method.Name);
+                pointers.Add(method.MethodHandle.GetFunctionPointer());
+            }
+        }
+
+        int count = names.Count;
+        var times = new double[count][];
+        for (int i = 0; i < count; i++)
+        {
+            times[i] = new double[repetitions];
+        }
+
+        long* stamps = stackalloc long[count + 1];
+        for (int r = -repetitions / 4; r < repetitions; r++)
+        {
+            stamps[0] = Stopwatch.GetTimestamp();
+            for (int i = 0; i < count; i++)
+            {
+                ((delegate*<float*, float*, float*, int, void>)pointers[i])(arena, parameters, packed, 1);
+                stamps[i + 1] = Stopwatch.GetTimestamp();
+            }
+
+            if (r >= 0)
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    times[i][r] = (stamps[i + 1] - stamps[i]) * 1e6 / Stopwatch.Frequency;
+                }
+            }
+        }
+
+        var result = new List<KernelTimes>();
+        for (int i = 0; i < count; i++)
+        {
+            Array.Sort(times[i]);
+            result.Add(new KernelTimes(names[i], times[i]));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Prints the breakdown: each kernel's minimum and median, and for the step kernels (names ending in
+    /// "_Steps...") the recurrent weights they stream per call over their own time, beside the L2 figure.
+    /// </summary>
+    public static void Print(ICompiledModel model, float[] input, float[] output, double streamedBytesPerLayer, double l2GigabytesPerSecond)
+    {
+        List<KernelTimes>? kernels = Measure(model, input, output, repetitions: 4000);
+        if (kernels is null)
+        {
+            Console.WriteLine("  (kernel breakdown unavailable: the generated kernels class was not found)");
+            return;
+        }
+
+        double sumMin = 0, stepsMin = 0, stepsMedian = 0;
+        int stepKernels = 0;
+        foreach (KernelTimes k in kernels)
+        {
+            sumMin += k.Min;
+            bool steps = k.Name.Contains("_Steps", StringComparison.Ordinal);
+            string extra = "";
+            if (steps)
+            {
+                stepKernels++;
+                stepsMin += k.Min;
+                stepsMedian += k.Median;
+                double gbs = streamedBytesPerLayer / (k.Min * 1e3);
+                extra = string.Create(CultureInfo.InvariantCulture, $"  steps only: {gbs,6:F1} GB/s at the minimum ({100 * gbs / l2GigabytesPerSecond:F0}% of L2)");
+            }
+
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"    {k.Name,-24} min {k.Min,7:F2} us, median {k.Median,7:F2} us{extra}"));
+        }
+
+        if (stepKernels > 0)
+        {
+            double gbs = streamedBytesPerLayer * stepKernels / (stepsMin * 1e3);
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"    sum of the minimums {sumMin:F1} us; step kernels only: min {stepsMin:F1} us, median {stepsMedian:F1} us, " +
+                $"{gbs:F1} GB/s at the minimum ({100 * gbs / l2GigabytesPerSecond:F0}% of L2)"));
+        }
+    }
+}
+#endif
