@@ -48,9 +48,13 @@ internal static class PackEmitter
                 using (w.Scope())
                 {
                     LinearPermutePack? copy = pack is LinearWeightPack weight ? PermutedCopyOf(weight, plan) : null;
-                    w.Line(copy is null
-                        ? $"float* source = parameters + {pack.SourceOffset};"
-                        : $"float* source = packed + {copy.PackedOffset}; // the permuted copy made above: [{copy.OutFeatures}][{copy.Input.Floats}]");
+                    if (pack is not TablePack) // a constant table reads no parameter
+                    {
+                        w.Line(copy is null
+                            ? $"float* source = parameters + {pack.SourceOffset};"
+                            : $"float* source = packed + {copy.PackedOffset}; // the permuted copy made above: [{copy.OutFeatures}][{copy.Input.Floats}]");
+                    }
+
                     w.Line($"float* target = packed + {pack.PackedOffset};");
                     switch (pack)
                     {

@@ -107,14 +107,14 @@ internal sealed class AttentionOp : IOpRule
         bool bias = layer.Bias;
         string B(int part) => bias ? $"{Parameter(context, layer.Name + ".in_proj_bias")} + {I(part * e)}" : "null";
         var buffers = node.Buffers;
-        string comment = $"{layer.Name}: MultiheadAttention({e}, {layer.Heads}), query {node.Inputs[0].ShapeText}, key/value {node.Inputs[1].ShapeText}"
+        string comment = $"{layer.Name}: MultiheadAttention({e}, {layer.Heads}{(layer.Real > 0 ? $", Dropout = {F(layer.Real)}" : "")}), query {node.Inputs[0].ShapeText}, key/value {node.Inputs[1].ShapeText}"
             + (Causal(node) ? ", causal" : "") + (Masked(node) ? $", key padding (token {Pad(node)})" : "");
         LinearWeightPack inPack = LinearOp.TransposedPack(context, layer.Name + ".in_proj_weight", 3 * e, e, bias ? layer.Name + ".in_proj_bias" : null);
         LinearWeightPack outPack = LinearOp.TransposedPack(context, layer.Name + ".out_proj.weight", e, e, bias ? layer.Name + ".out_proj.bias" : null);
         int ldIn = inPack.OutFeaturesPadded;
         CallPlan Make(string name, bool training)
         {
-            var plan = new CallPlan { Name = name, Comment = comment + (training ? $", dropout {F(layer.Real)} on the probabilities" : "") };
+            var plan = new CallPlan { Name = name, Comment = comment + (training ? ", training: the probabilities dropped" : ", inference: no dropout") };
             plan.PerSample.Add("// q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias");
             string[] inputs = { At(node.Inputs[0]), At(node.Inputs[1]), At(node.Inputs[2]) };
             string[] targets = { At(buffers["q"]), At(buffers["k"]), At(buffers["v"]) };

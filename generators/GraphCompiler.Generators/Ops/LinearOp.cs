@@ -227,7 +227,7 @@ internal sealed class LinearOp : IOpRule
         var plan = new CallPlan
         {
             Name = context.ForwardOf<CallPlan>(node).Name + "_Grad",
-            Comment = $"{layer.Name} backward: dX = dY W, d{layer.Name}.weight += dY^T X" + (layer.Bias ? $", d{layer.Name}.bias += column sums of dY" : ""),
+            Comment = $"{layer.Name} backward: dX = dY W, d({layer.Name}.weight) += dY^T X" + (layer.Bias ? $", d({layer.Name}.bias) += column sums of dY" : ""),
             Backward = true,
         };
         if (!context.AccumulateParameters(layer))

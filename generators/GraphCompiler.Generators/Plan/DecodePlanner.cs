@@ -70,7 +70,7 @@ internal static class DecodePlanner
             return false;
         }
 
-        lines.Add($"// {node.Label}");
+        lines.Add($"// {(node.Layer is null ? node.Kind.ToString() : $"{node.Layer.Name} ({node.Kind})")}: row of {y.ShapeText}");
         switch (node.Kind)
         {
             case OpKind.Embedding:

@@ -194,7 +194,7 @@ internal static class LoopPlanner
 
     private static void Summarize(ModelGraph graph, ModelPlan plan)
     {
-        string Row(string a, string b, string c, string d) => $"{a,-28}{b,-22}{c,14}{d,14}";
+        string Row(string a, string b, string c, string d) => $"{a,-28}{(a.Length >= 28 ? " " : "")}{b,-22}{c,14}{d,14}";
         var lines = plan.SummaryLines;
         string rule = new string('=', 78);
         lines.Add(rule);

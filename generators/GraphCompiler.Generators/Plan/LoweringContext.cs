@@ -182,7 +182,9 @@ internal sealed class LoweringContext
     public string KernelName(Node node)
     {
         // A module path (encoder.layers.0.self_attn) becomes Encoder_Layers_0_Self_attn.
-        string stem = string.Join("_", node.Label.Split('.').Select(part => char.ToUpperInvariant(part[0]) + part.Substring(1)));
+        string stem = node.Layer is null
+            ? node.Kind.ToString() // PositionalEncoding, LogSoftmax
+            : string.Join("_", node.Layer.Name.Split('.').Select(part => char.ToUpperInvariant(part[0]) + part.Substring(1)));
         string name = stem;
         for (int i = 2; !_names.Add(name); i++)
         {

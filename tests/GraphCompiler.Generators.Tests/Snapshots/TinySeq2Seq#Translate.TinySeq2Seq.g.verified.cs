@@ -23,7 +23,7 @@ partial class TinySeq2Seq : global::GraphCompiler.IIncrementalDecoder
     /// <summary>Floats of activation memory each sample of the batch uses in a workspace.</summary>
     public const int ArenaFloatsPerSample = 4832;
 
-    private const int PackedFloats = 80;
+    private const int PackedFloats = 2784;
 
     // Parameters in PyTorch's state_dict names and layouts, at 64-byte aligned offsets of one buffer.
     private static readonly global::GraphCompiler.ParameterInfo[] __layout =
@@ -86,34 +86,34 @@ partial class TinySeq2Seq : global::GraphCompiler.IIncrementalDecoder
         "Scale                       [-1, 5, 8]                         0            40\n" +
         "PositionalEncoding          [-1, 5, 8]                         0            40\n" +
         "Dropout                     [-1, 5, 8]                         0            40\n" +
-        "encoder.layers.0.self_attn (Attention)[-1, 5, 8]                       288         3,360\n" +
+        "encoder.layers.0.self_attn (Attention) [-1, 5, 8]                       288         3,360\n" +
         "Dropout                     [-1, 5, 8]                         0            40\n" +
         "Add                         [-1, 5, 8]                         0            40\n" +
-        "encoder.layers.0.norm1 (LayerNorm)[-1, 5, 8]                        16           320\n" +
-        "encoder.layers.0.linear1 (Linear)[-1, 5, 16]                      144         1,280\n" +
+        "encoder.layers.0.norm1 (LayerNorm) [-1, 5, 8]                        16           320\n" +
+        "encoder.layers.0.linear1 (Linear) [-1, 5, 16]                      144         1,280\n" +
         "Gelu                        [-1, 5, 16]                        0            80\n" +
-        "encoder.layers.0.linear2 (Linear)[-1, 5, 8]                       136         1,280\n" +
+        "encoder.layers.0.linear2 (Linear) [-1, 5, 8]                       136         1,280\n" +
         "Dropout                     [-1, 5, 8]                         0            40\n" +
         "Add                         [-1, 5, 8]                         0            40\n" +
-        "encoder.layers.0.norm2 (LayerNorm)[-1, 5, 8]                        16           320\n" +
-        "encoder.layers.1.self_attn (Attention)[-1, 5, 8]                       288         3,360\n" +
+        "encoder.layers.0.norm2 (LayerNorm) [-1, 5, 8]                        16           320\n" +
+        "encoder.layers.1.self_attn (Attention) [-1, 5, 8]                       288         3,360\n" +
         "Dropout                     [-1, 5, 8]                         0            40\n" +
         "Add                         [-1, 5, 8]                         0            40\n" +
-        "encoder.layers.1.norm1 (LayerNorm)[-1, 5, 8]                        16           320\n" +
-        "encoder.layers.1.linear1 (Linear)[-1, 5, 16]                      144         1,280\n" +
+        "encoder.layers.1.norm1 (LayerNorm) [-1, 5, 8]                        16           320\n" +
+        "encoder.layers.1.linear1 (Linear) [-1, 5, 16]                      144         1,280\n" +
         "Gelu                        [-1, 5, 16]                        0            80\n" +
-        "encoder.layers.1.linear2 (Linear)[-1, 5, 8]                       136         1,280\n" +
+        "encoder.layers.1.linear2 (Linear) [-1, 5, 8]                       136         1,280\n" +
         "Dropout                     [-1, 5, 8]                         0            40\n" +
         "Add                         [-1, 5, 8]                         0            40\n" +
-        "encoder.layers.1.norm2 (LayerNorm)[-1, 5, 8]                        16           320\n" +
+        "encoder.layers.1.norm2 (LayerNorm) [-1, 5, 8]                        16           320\n" +
         "encoder.norm (LayerNorm)    [-1, 5, 8]                        16           320\n" +
         "tgt_embed (Embedding)       [-1, 4, 8]                        80             0\n" +
         "Scale                       [-1, 4, 8]                         0            32\n" +
         "PositionalEncoding          [-1, 4, 8]                         0            32\n" +
-        "decoder.self_attn (Attention)[-1, 4, 8]                       288         2,560\n" +
+        "decoder.self_attn (Attention) [-1, 4, 8]                       288         2,560\n" +
         "Add                         [-1, 4, 8]                         0            32\n" +
         "decoder.norm1 (LayerNorm)   [-1, 4, 8]                        16           256\n" +
-        "decoder.multihead_attn (Attention)[-1, 4, 8]                       288         2,944\n" +
+        "decoder.multihead_attn (Attention) [-1, 4, 8]                       288         2,944\n" +
         "Add                         [-1, 4, 8]                         0            32\n" +
         "decoder.norm2 (LayerNorm)   [-1, 4, 8]                        16           256\n" +
         "generator (Linear)          [-1, 4, 10]                       90           640\n" +
@@ -121,8 +121,8 @@ partial class TinySeq2Seq : global::GraphCompiler.IIncrementalDecoder
         "==============================================================================\n" +
         "Total params: 2,074 (0.01 MB)\n" +
         "Forward FLOPs per sample: 20,984\n" +
-        "Arena per sample: 19,328 bytes; packed weights: 320 bytes\n" +
-        "Kernels: CopyIn_Src, CopyIn_Tgt, Src_embed, Positionalencoding, Dropout, Encoder_Layers_0_Self_attn, Dropout_2, Add, Encoder_Layers_0_Norm1, Encoder_Layers_0_Linear1, Gelu, Encoder_Layers_0_Linear2, Dropout_3, Add_2, Encoder_Layers_0_Norm2, Encoder_Layers_1_Self_attn, Dropout_4, Add_3, Encoder_Layers_1_Norm1, Encoder_Layers_1_Linear1, Gelu_2, Encoder_Layers_1_Linear2, Dropout_5, Add_4, Encoder_Layers_1_Norm2, Encoder_Norm, Tgt_embed, Positionalencoding_2, Decoder_Self_attn, Add_5, Decoder_Norm1, Decoder_Multihead_attn, Add_6, Decoder_Norm2, Generator, Logsoftmax, CopyOut\n" +
+        "Arena per sample: 19,328 bytes; packed weights: 11,136 bytes\n" +
+        "Kernels: CopyIn_Src, CopyIn_Tgt, Src_embed, PositionalEncoding, Dropout, Encoder_Layers_0_Self_attn, Dropout_2, Add, Encoder_Layers_0_Norm1, Encoder_Layers_0_Linear1, Gelu, Encoder_Layers_0_Linear2, Dropout_3, Add_2, Encoder_Layers_0_Norm2, Encoder_Layers_1_Self_attn, Dropout_4, Add_3, Encoder_Layers_1_Norm1, Encoder_Layers_1_Linear1, Gelu_2, Encoder_Layers_1_Linear2, Dropout_5, Add_4, Encoder_Layers_1_Norm2, Encoder_Norm, Tgt_embed, PositionalEncoding_2, Decoder_Self_attn, Add_5, Decoder_Norm1, Decoder_Multihead_attn, Add_6, Decoder_Norm2, Generator, LogSoftmax, CopyOut\n" +
         "==============================================================================\n" +
         "";
 
@@ -409,7 +409,7 @@ file static class TinySeq2SeqKernels
     internal static unsafe void Run_V512(float* arena, float* parameters, float* packed, int batch)
     {
         Src_embed(arena, parameters, packed, batch);
-        Positionalencoding(arena, parameters, packed, batch);
+        PositionalEncoding(arena, parameters, packed, batch);
         Dropout(arena, parameters, packed, batch);
         Encoder_Layers_0_Self_attn(arena, parameters, packed, batch);
         Dropout_2(arena, parameters, packed, batch);
@@ -433,7 +433,7 @@ file static class TinySeq2SeqKernels
         Encoder_Layers_1_Norm2(arena, parameters, packed, batch);
         Encoder_Norm(arena, parameters, packed, batch);
         Tgt_embed(arena, parameters, packed, batch);
-        Positionalencoding_2(arena, parameters, packed, batch);
+        PositionalEncoding_2(arena, parameters, packed, batch);
         Decoder_Self_attn(arena, parameters, packed, batch);
         Add_5_V512(arena, parameters, packed, batch);
         Decoder_Norm1(arena, parameters, packed, batch);
@@ -441,14 +441,14 @@ file static class TinySeq2SeqKernels
         Add_6_V512(arena, parameters, packed, batch);
         Decoder_Norm2(arena, parameters, packed, batch);
         Generator(arena, parameters, packed, batch);
-        Logsoftmax(arena, parameters, packed, batch);
+        LogSoftmax(arena, parameters, packed, batch);
     }
 
     // The V512 forward in training mode: the same kernels, some of which also store what backward reads.
     internal static unsafe void RunTraining_V512(float* arena, float* parameters, float* packed, int batch)
     {
         Src_embed(arena, parameters, packed, batch);
-        Positionalencoding(arena, parameters, packed, batch);
+        PositionalEncoding(arena, parameters, packed, batch);
         Dropout_Train(arena, parameters, packed, batch);
         Encoder_Layers_0_Self_attn_Train(arena, parameters, packed, batch);
         Dropout_2_Train(arena, parameters, packed, batch);
@@ -472,7 +472,7 @@ file static class TinySeq2SeqKernels
         Encoder_Layers_1_Norm2(arena, parameters, packed, batch);
         Encoder_Norm(arena, parameters, packed, batch);
         Tgt_embed(arena, parameters, packed, batch);
-        Positionalencoding_2(arena, parameters, packed, batch);
+        PositionalEncoding_2(arena, parameters, packed, batch);
         Decoder_Self_attn(arena, parameters, packed, batch);
         Add_5_V512(arena, parameters, packed, batch);
         Decoder_Norm1(arena, parameters, packed, batch);
@@ -480,13 +480,13 @@ file static class TinySeq2SeqKernels
         Add_6_V512(arena, parameters, packed, batch);
         Decoder_Norm2(arena, parameters, packed, batch);
         Generator(arena, parameters, packed, batch);
-        Logsoftmax(arena, parameters, packed, batch);
+        LogSoftmax(arena, parameters, packed, batch);
     }
 
     // The V512 backward pass, in execution order; kernels that only serve the input gradient run when it is asked for.
     internal static unsafe void RunBackward_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch, bool inputGradient)
     {
-        Logsoftmax_Grad(arena, parameters, packed, grads, scratch, batch);
+        LogSoftmax_Grad(arena, parameters, packed, grads, scratch, batch);
         Generator_Grad(arena, parameters, packed, grads, scratch, batch);
         Decoder_Norm2_Grad(arena, parameters, packed, grads, scratch, batch);
         Add_6_Grad(arena, parameters, packed, grads, scratch, batch);
@@ -494,7 +494,7 @@ file static class TinySeq2SeqKernels
         Decoder_Norm1_Grad(arena, parameters, packed, grads, scratch, batch);
         Add_5_Grad(arena, parameters, packed, grads, scratch, batch);
         Decoder_Self_attn_Grad(arena, parameters, packed, grads, scratch, batch);
-        Positionalencoding_2_Grad(arena, parameters, packed, grads, scratch, batch);
+        PositionalEncoding_2_Grad(arena, parameters, packed, grads, scratch, batch);
         Tgt_embed_Grad(arena, parameters, packed, grads, scratch, batch);
         Encoder_Norm_Grad(arena, parameters, packed, grads, scratch, batch);
         Encoder_Layers_1_Norm2_Grad(arena, parameters, packed, grads, scratch, batch);
@@ -518,7 +518,7 @@ file static class TinySeq2SeqKernels
         Dropout_2_Grad(arena, parameters, packed, grads, scratch, batch);
         Encoder_Layers_0_Self_attn_Grad(arena, parameters, packed, grads, scratch, batch);
         Dropout_Grad(arena, parameters, packed, grads, scratch, batch);
-        Positionalencoding_Grad(arena, parameters, packed, grads, scratch, batch);
+        PositionalEncoding_Grad(arena, parameters, packed, grads, scratch, batch);
         Src_embed_Grad(arena, parameters, packed, grads, scratch, batch);
     }
 
@@ -526,7 +526,7 @@ file static class TinySeq2SeqKernels
     internal static unsafe void Run_V256(float* arena, float* parameters, float* packed, int batch)
     {
         Src_embed(arena, parameters, packed, batch);
-        Positionalencoding(arena, parameters, packed, batch);
+        PositionalEncoding(arena, parameters, packed, batch);
         Dropout(arena, parameters, packed, batch);
         Encoder_Layers_0_Self_attn(arena, parameters, packed, batch);
         Dropout_2(arena, parameters, packed, batch);
@@ -550,7 +550,7 @@ file static class TinySeq2SeqKernels
         Encoder_Layers_1_Norm2(arena, parameters, packed, batch);
         Encoder_Norm(arena, parameters, packed, batch);
         Tgt_embed(arena, parameters, packed, batch);
-        Positionalencoding_2(arena, parameters, packed, batch);
+        PositionalEncoding_2(arena, parameters, packed, batch);
         Decoder_Self_attn(arena, parameters, packed, batch);
         Add_5_V256(arena, parameters, packed, batch);
         Decoder_Norm1(arena, parameters, packed, batch);
@@ -558,14 +558,14 @@ file static class TinySeq2SeqKernels
         Add_6_V256(arena, parameters, packed, batch);
         Decoder_Norm2(arena, parameters, packed, batch);
         Generator(arena, parameters, packed, batch);
-        Logsoftmax(arena, parameters, packed, batch);
+        LogSoftmax(arena, parameters, packed, batch);
     }
 
     // The V256 forward in training mode: the same kernels, some of which also store what backward reads.
     internal static unsafe void RunTraining_V256(float* arena, float* parameters, float* packed, int batch)
     {
         Src_embed(arena, parameters, packed, batch);
-        Positionalencoding(arena, parameters, packed, batch);
+        PositionalEncoding(arena, parameters, packed, batch);
         Dropout_Train(arena, parameters, packed, batch);
         Encoder_Layers_0_Self_attn_Train(arena, parameters, packed, batch);
         Dropout_2_Train(arena, parameters, packed, batch);
@@ -589,7 +589,7 @@ file static class TinySeq2SeqKernels
         Encoder_Layers_1_Norm2(arena, parameters, packed, batch);
         Encoder_Norm(arena, parameters, packed, batch);
         Tgt_embed(arena, parameters, packed, batch);
-        Positionalencoding_2(arena, parameters, packed, batch);
+        PositionalEncoding_2(arena, parameters, packed, batch);
         Decoder_Self_attn(arena, parameters, packed, batch);
         Add_5_V256(arena, parameters, packed, batch);
         Decoder_Norm1(arena, parameters, packed, batch);
@@ -597,13 +597,13 @@ file static class TinySeq2SeqKernels
         Add_6_V256(arena, parameters, packed, batch);
         Decoder_Norm2(arena, parameters, packed, batch);
         Generator(arena, parameters, packed, batch);
-        Logsoftmax(arena, parameters, packed, batch);
+        LogSoftmax(arena, parameters, packed, batch);
     }
 
     // The V256 backward pass, in execution order; kernels that only serve the input gradient run when it is asked for.
     internal static unsafe void RunBackward_V256(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch, bool inputGradient)
     {
-        Logsoftmax_Grad(arena, parameters, packed, grads, scratch, batch);
+        LogSoftmax_Grad(arena, parameters, packed, grads, scratch, batch);
         Generator_Grad(arena, parameters, packed, grads, scratch, batch);
         Decoder_Norm2_Grad(arena, parameters, packed, grads, scratch, batch);
         Add_6_Grad(arena, parameters, packed, grads, scratch, batch);
@@ -611,7 +611,7 @@ file static class TinySeq2SeqKernels
         Decoder_Norm1_Grad(arena, parameters, packed, grads, scratch, batch);
         Add_5_Grad(arena, parameters, packed, grads, scratch, batch);
         Decoder_Self_attn_Grad(arena, parameters, packed, grads, scratch, batch);
-        Positionalencoding_2_Grad(arena, parameters, packed, grads, scratch, batch);
+        PositionalEncoding_2_Grad(arena, parameters, packed, grads, scratch, batch);
         Tgt_embed_Grad(arena, parameters, packed, grads, scratch, batch);
         Encoder_Norm_Grad(arena, parameters, packed, grads, scratch, batch);
         Encoder_Layers_1_Norm2_Grad(arena, parameters, packed, grads, scratch, batch);
@@ -635,7 +635,7 @@ file static class TinySeq2SeqKernels
         Dropout_2_Grad(arena, parameters, packed, grads, scratch, batch);
         Encoder_Layers_0_Self_attn_Grad(arena, parameters, packed, grads, scratch, batch);
         Dropout_Grad(arena, parameters, packed, grads, scratch, batch);
-        Positionalencoding_Grad(arena, parameters, packed, grads, scratch, batch);
+        PositionalEncoding_Grad(arena, parameters, packed, grads, scratch, batch);
         Src_embed_Grad(arena, parameters, packed, grads, scratch, batch);
     }
 
@@ -643,7 +643,7 @@ file static class TinySeq2SeqKernels
     internal static unsafe void Run_V128(float* arena, float* parameters, float* packed, int batch)
     {
         Src_embed(arena, parameters, packed, batch);
-        Positionalencoding(arena, parameters, packed, batch);
+        PositionalEncoding(arena, parameters, packed, batch);
         Dropout(arena, parameters, packed, batch);
         Encoder_Layers_0_Self_attn(arena, parameters, packed, batch);
         Dropout_2(arena, parameters, packed, batch);
@@ -667,7 +667,7 @@ file static class TinySeq2SeqKernels
         Encoder_Layers_1_Norm2(arena, parameters, packed, batch);
         Encoder_Norm(arena, parameters, packed, batch);
         Tgt_embed(arena, parameters, packed, batch);
-        Positionalencoding_2(arena, parameters, packed, batch);
+        PositionalEncoding_2(arena, parameters, packed, batch);
         Decoder_Self_attn(arena, parameters, packed, batch);
         Add_5_V128(arena, parameters, packed, batch);
         Decoder_Norm1(arena, parameters, packed, batch);
@@ -675,14 +675,14 @@ file static class TinySeq2SeqKernels
         Add_6_V128(arena, parameters, packed, batch);
         Decoder_Norm2(arena, parameters, packed, batch);
         Generator(arena, parameters, packed, batch);
-        Logsoftmax(arena, parameters, packed, batch);
+        LogSoftmax(arena, parameters, packed, batch);
     }
 
     // The V128 forward in training mode: the same kernels, some of which also store what backward reads.
     internal static unsafe void RunTraining_V128(float* arena, float* parameters, float* packed, int batch)
     {
         Src_embed(arena, parameters, packed, batch);
-        Positionalencoding(arena, parameters, packed, batch);
+        PositionalEncoding(arena, parameters, packed, batch);
         Dropout_Train(arena, parameters, packed, batch);
         Encoder_Layers_0_Self_attn_Train(arena, parameters, packed, batch);
         Dropout_2_Train(arena, parameters, packed, batch);
@@ -706,7 +706,7 @@ file static class TinySeq2SeqKernels
         Encoder_Layers_1_Norm2(arena, parameters, packed, batch);
         Encoder_Norm(arena, parameters, packed, batch);
         Tgt_embed(arena, parameters, packed, batch);
-        Positionalencoding_2(arena, parameters, packed, batch);
+        PositionalEncoding_2(arena, parameters, packed, batch);
         Decoder_Self_attn(arena, parameters, packed, batch);
         Add_5_V128(arena, parameters, packed, batch);
         Decoder_Norm1(arena, parameters, packed, batch);
@@ -714,13 +714,13 @@ file static class TinySeq2SeqKernels
         Add_6_V128(arena, parameters, packed, batch);
         Decoder_Norm2(arena, parameters, packed, batch);
         Generator(arena, parameters, packed, batch);
-        Logsoftmax(arena, parameters, packed, batch);
+        LogSoftmax(arena, parameters, packed, batch);
     }
 
     // The V128 backward pass, in execution order; kernels that only serve the input gradient run when it is asked for.
     internal static unsafe void RunBackward_V128(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch, bool inputGradient)
     {
-        Logsoftmax_Grad(arena, parameters, packed, grads, scratch, batch);
+        LogSoftmax_Grad(arena, parameters, packed, grads, scratch, batch);
         Generator_Grad(arena, parameters, packed, grads, scratch, batch);
         Decoder_Norm2_Grad(arena, parameters, packed, grads, scratch, batch);
         Add_6_Grad(arena, parameters, packed, grads, scratch, batch);
@@ -728,7 +728,7 @@ file static class TinySeq2SeqKernels
         Decoder_Norm1_Grad(arena, parameters, packed, grads, scratch, batch);
         Add_5_Grad(arena, parameters, packed, grads, scratch, batch);
         Decoder_Self_attn_Grad(arena, parameters, packed, grads, scratch, batch);
-        Positionalencoding_2_Grad(arena, parameters, packed, grads, scratch, batch);
+        PositionalEncoding_2_Grad(arena, parameters, packed, grads, scratch, batch);
         Tgt_embed_Grad(arena, parameters, packed, grads, scratch, batch);
         Encoder_Norm_Grad(arena, parameters, packed, grads, scratch, batch);
         Encoder_Layers_1_Norm2_Grad(arena, parameters, packed, grads, scratch, batch);
@@ -752,7 +752,7 @@ file static class TinySeq2SeqKernels
         Dropout_2_Grad(arena, parameters, packed, grads, scratch, batch);
         Encoder_Layers_0_Self_attn_Grad(arena, parameters, packed, grads, scratch, batch);
         Dropout_Grad(arena, parameters, packed, grads, scratch, batch);
-        Positionalencoding_Grad(arena, parameters, packed, grads, scratch, batch);
+        PositionalEncoding_Grad(arena, parameters, packed, grads, scratch, batch);
         Src_embed_Grad(arena, parameters, packed, grads, scratch, batch);
     }
 
@@ -760,7 +760,7 @@ file static class TinySeq2SeqKernels
     internal static unsafe void Run_Scalar(float* arena, float* parameters, float* packed, int batch)
     {
         Src_embed(arena, parameters, packed, batch);
-        Positionalencoding(arena, parameters, packed, batch);
+        PositionalEncoding(arena, parameters, packed, batch);
         Dropout(arena, parameters, packed, batch);
         Encoder_Layers_0_Self_attn(arena, parameters, packed, batch);
         Dropout_2(arena, parameters, packed, batch);
@@ -784,7 +784,7 @@ file static class TinySeq2SeqKernels
         Encoder_Layers_1_Norm2(arena, parameters, packed, batch);
         Encoder_Norm(arena, parameters, packed, batch);
         Tgt_embed(arena, parameters, packed, batch);
-        Positionalencoding_2(arena, parameters, packed, batch);
+        PositionalEncoding_2(arena, parameters, packed, batch);
         Decoder_Self_attn(arena, parameters, packed, batch);
         Add_5_Scalar(arena, parameters, packed, batch);
         Decoder_Norm1(arena, parameters, packed, batch);
@@ -792,14 +792,14 @@ file static class TinySeq2SeqKernels
         Add_6_Scalar(arena, parameters, packed, batch);
         Decoder_Norm2(arena, parameters, packed, batch);
         Generator(arena, parameters, packed, batch);
-        Logsoftmax(arena, parameters, packed, batch);
+        LogSoftmax(arena, parameters, packed, batch);
     }
 
     // The scalar forward in training mode: the same kernels, some of which also store what backward reads.
     internal static unsafe void RunTraining_Scalar(float* arena, float* parameters, float* packed, int batch)
     {
         Src_embed(arena, parameters, packed, batch);
-        Positionalencoding(arena, parameters, packed, batch);
+        PositionalEncoding(arena, parameters, packed, batch);
         Dropout_Train(arena, parameters, packed, batch);
         Encoder_Layers_0_Self_attn_Train(arena, parameters, packed, batch);
         Dropout_2_Train(arena, parameters, packed, batch);
@@ -823,7 +823,7 @@ file static class TinySeq2SeqKernels
         Encoder_Layers_1_Norm2(arena, parameters, packed, batch);
         Encoder_Norm(arena, parameters, packed, batch);
         Tgt_embed(arena, parameters, packed, batch);
-        Positionalencoding_2(arena, parameters, packed, batch);
+        PositionalEncoding_2(arena, parameters, packed, batch);
         Decoder_Self_attn(arena, parameters, packed, batch);
         Add_5_Scalar(arena, parameters, packed, batch);
         Decoder_Norm1(arena, parameters, packed, batch);
@@ -831,13 +831,13 @@ file static class TinySeq2SeqKernels
         Add_6_Scalar(arena, parameters, packed, batch);
         Decoder_Norm2(arena, parameters, packed, batch);
         Generator(arena, parameters, packed, batch);
-        Logsoftmax(arena, parameters, packed, batch);
+        LogSoftmax(arena, parameters, packed, batch);
     }
 
     // The scalar backward pass, in execution order; kernels that only serve the input gradient run when it is asked for.
     internal static unsafe void RunBackward_Scalar(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch, bool inputGradient)
     {
-        Logsoftmax_Grad(arena, parameters, packed, grads, scratch, batch);
+        LogSoftmax_Grad(arena, parameters, packed, grads, scratch, batch);
         Generator_Grad(arena, parameters, packed, grads, scratch, batch);
         Decoder_Norm2_Grad(arena, parameters, packed, grads, scratch, batch);
         Add_6_Grad(arena, parameters, packed, grads, scratch, batch);
@@ -845,7 +845,7 @@ file static class TinySeq2SeqKernels
         Decoder_Norm1_Grad(arena, parameters, packed, grads, scratch, batch);
         Add_5_Grad(arena, parameters, packed, grads, scratch, batch);
         Decoder_Self_attn_Grad(arena, parameters, packed, grads, scratch, batch);
-        Positionalencoding_2_Grad(arena, parameters, packed, grads, scratch, batch);
+        PositionalEncoding_2_Grad(arena, parameters, packed, grads, scratch, batch);
         Tgt_embed_Grad(arena, parameters, packed, grads, scratch, batch);
         Encoder_Norm_Grad(arena, parameters, packed, grads, scratch, batch);
         Encoder_Layers_1_Norm2_Grad(arena, parameters, packed, grads, scratch, batch);
@@ -869,7 +869,7 @@ file static class TinySeq2SeqKernels
         Dropout_2_Grad(arena, parameters, packed, grads, scratch, batch);
         Encoder_Layers_0_Self_attn_Grad(arena, parameters, packed, grads, scratch, batch);
         Dropout_Grad(arena, parameters, packed, grads, scratch, batch);
-        Positionalencoding_Grad(arena, parameters, packed, grads, scratch, batch);
+        PositionalEncoding_Grad(arena, parameters, packed, grads, scratch, batch);
         Src_embed_Grad(arena, parameters, packed, grads, scratch, batch);
     }
 
@@ -877,7 +877,7 @@ file static class TinySeq2SeqKernels
     internal static unsafe void Encode_V512(float* arena, float* parameters, float* packed, int batch)
     {
         Src_embed(arena, parameters, packed, batch);
-        Positionalencoding(arena, parameters, packed, batch);
+        PositionalEncoding(arena, parameters, packed, batch);
         Dropout(arena, parameters, packed, batch);
         Encoder_Layers_0_Self_attn(arena, parameters, packed, batch);
         Dropout_2(arena, parameters, packed, batch);
@@ -907,7 +907,7 @@ file static class TinySeq2SeqKernels
     internal static unsafe void Encode_V256(float* arena, float* parameters, float* packed, int batch)
     {
         Src_embed(arena, parameters, packed, batch);
-        Positionalencoding(arena, parameters, packed, batch);
+        PositionalEncoding(arena, parameters, packed, batch);
         Dropout(arena, parameters, packed, batch);
         Encoder_Layers_0_Self_attn(arena, parameters, packed, batch);
         Dropout_2(arena, parameters, packed, batch);
@@ -937,7 +937,7 @@ file static class TinySeq2SeqKernels
     internal static unsafe void Encode_V128(float* arena, float* parameters, float* packed, int batch)
     {
         Src_embed(arena, parameters, packed, batch);
-        Positionalencoding(arena, parameters, packed, batch);
+        PositionalEncoding(arena, parameters, packed, batch);
         Dropout(arena, parameters, packed, batch);
         Encoder_Layers_0_Self_attn(arena, parameters, packed, batch);
         Dropout_2(arena, parameters, packed, batch);
@@ -967,7 +967,7 @@ file static class TinySeq2SeqKernels
     internal static unsafe void Encode_Scalar(float* arena, float* parameters, float* packed, int batch)
     {
         Src_embed(arena, parameters, packed, batch);
-        Positionalencoding(arena, parameters, packed, batch);
+        PositionalEncoding(arena, parameters, packed, batch);
         Dropout(arena, parameters, packed, batch);
         Encoder_Layers_0_Self_attn(arena, parameters, packed, batch);
         Dropout_2(arena, parameters, packed, batch);
@@ -1013,31 +1013,31 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            // tgt_embed
+            // tgt_embed (Embedding): row of [4, 8]
             global::GraphCompiler.Kernels.EmbeddingKernel.Forward((int*)(sample + 16) + row, 1, parameters + 80, 8, 2f, null, sample + 1312 + row * 8);
-            // positionalencoding
-            global::GraphCompiler.Kernels.Pointwise.Add(sample + 1312 + row * 8, packed + 48 + row * 8, sample + 1344 + row * 8, 8);
-            // decoder.self_attn
+            // PositionalEncoding: row of [4, 8]
+            global::GraphCompiler.Kernels.Pointwise.Add(sample + 1312 + row * 8, packed + 1744 + row * 8, sample + 1344 + row * 8, 8);
+            // decoder.self_attn (Attention): row of [4, 8]
             global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1344 + row * 8, 8, parameters + 1600, 8, sample + 2160 + row * 8, 8, 1, 8, 8, parameters + 1792 + 0, false);
             global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1344 + row * 8, 8, parameters + 1600 + 64, 8, sample + 2192 + row * 8, 8, 1, 8, 8, parameters + 1792 + 8, false); // cache this position's key
             global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1344 + row * 8, 8, parameters + 1600 + 128, 8, sample + 2224 + row * 8, 8, 1, 8, 8, parameters + 1792 + 16, false); // and value
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 2160 + row * 8, 8, sample + 2192, 8, sample + 2224, 8, sample + 2256 + row * 8, 8, 1, row + 1, 2, 4, 0.5f, false, (int*)(sample + 16), 0, null, 0f, 0UL);
             global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 2256 + row * 8, 8, parameters + 1824, 8, sample + 1376 + row * 8, 8, 1, 8, 8, parameters + 1888, false);
-            // add
+            // Add: row of [4, 8]
             global::GraphCompiler.Kernels.Pointwise.Add(sample + 1344 + row * 8, sample + 1376 + row * 8, sample + 1408 + row * 8, 8);
-            // decoder.norm1
+            // decoder.norm1 (LayerNorm): row of [4, 8]
             global::GraphCompiler.Kernels.LayerNormKernel.Forward(sample + 1408 + row * 8, sample + 1440 + row * 8, 1, 8, parameters + 2208, parameters + 2224, 1E-05f, null);
-            // decoder.multihead_attn
+            // decoder.multihead_attn (Attention): row of [4, 8]
             global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1440 + row * 8, 8, parameters + 1904, 8, sample + 2320 + row * 8, 8, 1, 8, 8, parameters + 2096 + 0, false);
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 2320 + row * 8, 8, sample + 2352, 8, sample + 2400, 8, sample + 2448 + row * 8, 8, 1, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, null, 0f, 0UL);
             global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 2448 + row * 8, 8, parameters + 2128, 8, sample + 1472 + row * 8, 8, 1, 8, 8, parameters + 2192, false);
-            // add
+            // Add: row of [4, 8]
             global::GraphCompiler.Kernels.Pointwise.Add(sample + 1440 + row * 8, sample + 1472 + row * 8, sample + 1504 + row * 8, 8);
-            // decoder.norm2
+            // decoder.norm2 (LayerNorm): row of [4, 8]
             global::GraphCompiler.Kernels.LayerNormKernel.Forward(sample + 1504 + row * 8, sample + 1536 + row * 8, 1, 8, parameters + 2240, parameters + 2256, 1E-05f, null);
-            // generator
+            // generator (Linear): row of [4, 10]
             global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1536 + row * 8, 8, parameters + 160, 8, sample + 1568 + row * 10, 10, 1, 8, 10, parameters + 240, false);
-            // logsoftmax
+            // LogSoftmax: row of [4, 10]
             global::GraphCompiler.Kernels.SoftmaxKernel.LogSoftmax(sample + 1568 + row * 10, sample + 1616 + row * 10, 1, 10);
         }
     }
@@ -1049,15 +1049,117 @@ file static class TinySeq2SeqKernels
     {
         // the sinusoidal positional encoding [5, 8] (a constant table)
         {
-            float* source = parameters + 0;
             float* target = packed + 0;
             global::GraphCompiler.Kernels.EmbeddingKernel.Sinusoidal(target, 5, 8);
         }
+        // encoder.layers.0.self_attn.in_proj_weight [24, 8] -> [8][32], encoder.layers.0.self_attn.in_proj_bias -> [32]: transposed for the row GEMMs
+        {
+            float* source = parameters + 288;
+            float* target = packed + 48;
+            // target row k: column k of the source [24][8]
+            TransposeBlock(source, sourceStride: 8, target, targetStride: 32, rows: 24, columns: 8);
+            new global::System.ReadOnlySpan<float>(parameters + 480, 24).CopyTo(new global::System.Span<float>(target + 256, 24));
+        }
+        // encoder.layers.0.self_attn.out_proj.weight [8, 8] -> [8][16], encoder.layers.0.self_attn.out_proj.bias -> [16]: transposed for the row GEMMs
+        {
+            float* source = parameters + 512;
+            float* target = packed + 336;
+            // target row k: column k of the source [8][8]
+            TransposeBlock(source, sourceStride: 8, target, targetStride: 16, rows: 8, columns: 8);
+            new global::System.ReadOnlySpan<float>(parameters + 576, 8).CopyTo(new global::System.Span<float>(target + 128, 8));
+        }
+        // encoder.layers.0.linear1.weight [16, 8] -> [8][16], encoder.layers.0.linear1.bias -> [16]: transposed for the row GEMMs
+        {
+            float* source = parameters + 592;
+            float* target = packed + 480;
+            // target row k: column k of the source [16][8]
+            TransposeBlock(source, sourceStride: 8, target, targetStride: 16, rows: 16, columns: 8);
+            new global::System.ReadOnlySpan<float>(parameters + 720, 16).CopyTo(new global::System.Span<float>(target + 128, 16));
+        }
+        // encoder.layers.0.linear2.weight [8, 16] -> [16][16], encoder.layers.0.linear2.bias -> [16]: transposed for the row GEMMs
+        {
+            float* source = parameters + 736;
+            float* target = packed + 624;
+            // target row k: column k of the source [8][16]
+            TransposeBlock(source, sourceStride: 16, target, targetStride: 16, rows: 8, columns: 16);
+            new global::System.ReadOnlySpan<float>(parameters + 864, 8).CopyTo(new global::System.Span<float>(target + 256, 8));
+        }
+        // encoder.layers.1.self_attn.in_proj_weight [24, 8] -> [8][32], encoder.layers.1.self_attn.in_proj_bias -> [32]: transposed for the row GEMMs
+        {
+            float* source = parameters + 944;
+            float* target = packed + 896;
+            // target row k: column k of the source [24][8]
+            TransposeBlock(source, sourceStride: 8, target, targetStride: 32, rows: 24, columns: 8);
+            new global::System.ReadOnlySpan<float>(parameters + 1136, 24).CopyTo(new global::System.Span<float>(target + 256, 24));
+        }
+        // encoder.layers.1.self_attn.out_proj.weight [8, 8] -> [8][16], encoder.layers.1.self_attn.out_proj.bias -> [16]: transposed for the row GEMMs
+        {
+            float* source = parameters + 1168;
+            float* target = packed + 1184;
+            // target row k: column k of the source [8][8]
+            TransposeBlock(source, sourceStride: 8, target, targetStride: 16, rows: 8, columns: 8);
+            new global::System.ReadOnlySpan<float>(parameters + 1232, 8).CopyTo(new global::System.Span<float>(target + 128, 8));
+        }
+        // encoder.layers.1.linear1.weight [16, 8] -> [8][16], encoder.layers.1.linear1.bias -> [16]: transposed for the row GEMMs
+        {
+            float* source = parameters + 1248;
+            float* target = packed + 1328;
+            // target row k: column k of the source [16][8]
+            TransposeBlock(source, sourceStride: 8, target, targetStride: 16, rows: 16, columns: 8);
+            new global::System.ReadOnlySpan<float>(parameters + 1376, 16).CopyTo(new global::System.Span<float>(target + 128, 16));
+        }
+        // encoder.layers.1.linear2.weight [8, 16] -> [16][16], encoder.layers.1.linear2.bias -> [16]: transposed for the row GEMMs
+        {
+            float* source = parameters + 1392;
+            float* target = packed + 1472;
+            // target row k: column k of the source [8][16]
+            TransposeBlock(source, sourceStride: 16, target, targetStride: 16, rows: 8, columns: 16);
+            new global::System.ReadOnlySpan<float>(parameters + 1520, 8).CopyTo(new global::System.Span<float>(target + 256, 8));
+        }
         // the sinusoidal positional encoding [4, 8] (a constant table)
         {
-            float* source = parameters + 0;
-            float* target = packed + 48;
+            float* target = packed + 1744;
             global::GraphCompiler.Kernels.EmbeddingKernel.Sinusoidal(target, 4, 8);
+        }
+        // decoder.self_attn.in_proj_weight [24, 8] -> [8][32], decoder.self_attn.in_proj_bias -> [32]: transposed for the row GEMMs
+        {
+            float* source = parameters + 1600;
+            float* target = packed + 1776;
+            // target row k: column k of the source [24][8]
+            TransposeBlock(source, sourceStride: 8, target, targetStride: 32, rows: 24, columns: 8);
+            new global::System.ReadOnlySpan<float>(parameters + 1792, 24).CopyTo(new global::System.Span<float>(target + 256, 24));
+        }
+        // decoder.self_attn.out_proj.weight [8, 8] -> [8][16], decoder.self_attn.out_proj.bias -> [16]: transposed for the row GEMMs
+        {
+            float* source = parameters + 1824;
+            float* target = packed + 2064;
+            // target row k: column k of the source [8][8]
+            TransposeBlock(source, sourceStride: 8, target, targetStride: 16, rows: 8, columns: 8);
+            new global::System.ReadOnlySpan<float>(parameters + 1888, 8).CopyTo(new global::System.Span<float>(target + 128, 8));
+        }
+        // decoder.multihead_attn.in_proj_weight [24, 8] -> [8][32], decoder.multihead_attn.in_proj_bias -> [32]: transposed for the row GEMMs
+        {
+            float* source = parameters + 1904;
+            float* target = packed + 2208;
+            // target row k: column k of the source [24][8]
+            TransposeBlock(source, sourceStride: 8, target, targetStride: 32, rows: 24, columns: 8);
+            new global::System.ReadOnlySpan<float>(parameters + 2096, 24).CopyTo(new global::System.Span<float>(target + 256, 24));
+        }
+        // decoder.multihead_attn.out_proj.weight [8, 8] -> [8][16], decoder.multihead_attn.out_proj.bias -> [16]: transposed for the row GEMMs
+        {
+            float* source = parameters + 2128;
+            float* target = packed + 2496;
+            // target row k: column k of the source [8][8]
+            TransposeBlock(source, sourceStride: 8, target, targetStride: 16, rows: 8, columns: 8);
+            new global::System.ReadOnlySpan<float>(parameters + 2192, 8).CopyTo(new global::System.Span<float>(target + 128, 8));
+        }
+        // generator.weight [10, 8] -> [8][16], generator.bias -> [16]: transposed for the row GEMMs
+        {
+            float* source = parameters + 160;
+            float* target = packed + 2640;
+            // target row k: column k of the source [10][8]
+            TransposeBlock(source, sourceStride: 8, target, targetStride: 16, rows: 10, columns: 8);
+            new global::System.ReadOnlySpan<float>(parameters + 240, 10).CopyTo(new global::System.Span<float>(target + 128, 10));
         }
     }
 
@@ -1352,7 +1454,7 @@ file static class TinySeq2SeqKernels
 
     // PositionalEncoding: [5, 8] + pe[:5]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Positionalencoding(float* arena, float* parameters, float* packed, int batch)
+    internal static unsafe void PositionalEncoding(float* arena, float* parameters, float* packed, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
@@ -1372,21 +1474,25 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // encoder.layers.0.self_attn: MultiheadAttention(8, 2), query [5, 8], key/value [5, 8], key padding (token 0)
+    // encoder.layers.0.self_attn: MultiheadAttention(8, 2, Dropout = 0.1f), query [5, 8], key/value [5, 8], key padding (token 0), inference: no dropout
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Encoder_Layers_0_Self_attn(float* arena, float* parameters, float* packed, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            // q, k, v = rows of in_proj_weight times the query, key and value
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 128, 8, parameters + 288, 8, sample + 1664, 8, 5, 8, 8, parameters + 480 + 0, false);
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 128, 8, parameters + 288 + 64, 8, sample + 1712, 8, 5, 8, 8, parameters + 480 + 8, false);
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 128, 8, parameters + 288 + 128, 8, sample + 1760, 8, 5, 8, 8, parameters + 480 + 16, false);
+            // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 480 + 0, sample + 1664, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 128, 8, packed + 48, 32, sample + 1664, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 480 + 8, sample + 1712, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 128, 8, packed + 56, 32, sample + 1712, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 480 + 16, sample + 1760, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 128, 8, packed + 64, 32, sample + 1760, 8, 5, 8, 8, true);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 1664, 8, sample + 1712, 8, sample + 1760, 8, sample + 1808, 8, 5, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 1856, 0f, 0UL);
             // out_proj
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1808, 8, parameters + 512, 8, sample + 176, 8, 5, 8, 8, parameters + 576, false);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 576, sample + 176, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1808, 8, packed + 336, 16, sample + 176, 8, 5, 8, 8, true);
         }
     }
 
@@ -1491,7 +1597,8 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 320, 8, parameters + 592, 8, sample + 368, 16, 5, 8, 16, parameters + 720, false);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 720, sample + 368, 5, 16, 16);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 320, 8, packed + 480, 16, sample + 368, 16, 5, 8, 16, true);
         }
     }
 
@@ -1513,7 +1620,8 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 448, 16, parameters + 736, 16, sample + 528, 8, 5, 16, 8, parameters + 864, false);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 864, sample + 528, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 448, 16, packed + 624, 16, sample + 528, 8, 5, 16, 8, true);
         }
     }
 
@@ -1611,21 +1719,25 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // encoder.layers.1.self_attn: MultiheadAttention(8, 2), query [5, 8], key/value [5, 8], key padding (token 0)
+    // encoder.layers.1.self_attn: MultiheadAttention(8, 2, Dropout = 0.1f), query [5, 8], key/value [5, 8], key padding (token 0), inference: no dropout
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Encoder_Layers_1_Self_attn(float* arena, float* parameters, float* packed, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            // q, k, v = rows of in_proj_weight times the query, key and value
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 672, 8, parameters + 944, 8, sample + 1904, 8, 5, 8, 8, parameters + 1136 + 0, false);
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 672, 8, parameters + 944 + 64, 8, sample + 1952, 8, 5, 8, 8, parameters + 1136 + 8, false);
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 672, 8, parameters + 944 + 128, 8, sample + 2000, 8, 5, 8, 8, parameters + 1136 + 16, false);
+            // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1136 + 0, sample + 1904, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 672, 8, packed + 896, 32, sample + 1904, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1136 + 8, sample + 1952, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 672, 8, packed + 904, 32, sample + 1952, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1136 + 16, sample + 2000, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 672, 8, packed + 912, 32, sample + 2000, 8, 5, 8, 8, true);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 1904, 8, sample + 1952, 8, sample + 2000, 8, sample + 2048, 8, 5, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 2096, 0f, 0UL);
             // out_proj
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 2048, 8, parameters + 1168, 8, sample + 720, 8, 5, 8, 8, parameters + 1232, false);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1232, sample + 720, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 2048, 8, packed + 1184, 16, sample + 720, 8, 5, 8, 8, true);
         }
     }
 
@@ -1730,7 +1842,8 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 864, 8, parameters + 1248, 8, sample + 912, 16, 5, 8, 16, parameters + 1376, false);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1376, sample + 912, 5, 16, 16);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 864, 8, packed + 1328, 16, sample + 912, 16, 5, 8, 16, true);
         }
     }
 
@@ -1752,7 +1865,8 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 992, 16, parameters + 1392, 16, sample + 1072, 8, 5, 16, 8, parameters + 1520, false);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1520, sample + 1072, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 992, 16, packed + 1472, 16, sample + 1072, 8, 5, 16, 8, true);
         }
     }
 
@@ -1874,30 +1988,34 @@ file static class TinySeq2SeqKernels
 
     // PositionalEncoding: [4, 8] + pe[:4]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Positionalencoding_2(float* arena, float* parameters, float* packed, int batch)
+    internal static unsafe void PositionalEncoding_2(float* arena, float* parameters, float* packed, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            global::GraphCompiler.Kernels.Pointwise.Add(sample + 1312, packed + 48, sample + 1344, 32);
+            global::GraphCompiler.Kernels.Pointwise.Add(sample + 1312, packed + 1744, sample + 1344, 32);
         }
     }
 
-    // decoder.self_attn: MultiheadAttention(8, 2), query [4, 8], key/value [4, 8], causal, key padding (token 0)
+    // decoder.self_attn: MultiheadAttention(8, 2), query [4, 8], key/value [4, 8], causal, key padding (token 0), inference: no dropout
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Decoder_Self_attn(float* arena, float* parameters, float* packed, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            // q, k, v = rows of in_proj_weight times the query, key and value
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1344, 8, parameters + 1600, 8, sample + 2160, 8, 4, 8, 8, parameters + 1792 + 0, false);
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1344, 8, parameters + 1600 + 64, 8, sample + 2192, 8, 4, 8, 8, parameters + 1792 + 8, false);
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1344, 8, parameters + 1600 + 128, 8, sample + 2224, 8, 4, 8, 8, parameters + 1792 + 16, false);
+            // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1792 + 0, sample + 2160, 4, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1344, 8, packed + 1776, 32, sample + 2160, 8, 4, 8, 8, true);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1792 + 8, sample + 2192, 4, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1344, 8, packed + 1784, 32, sample + 2192, 8, 4, 8, 8, true);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1792 + 16, sample + 2224, 4, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1344, 8, packed + 1792, 32, sample + 2224, 8, 4, 8, 8, true);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 2160, 8, sample + 2192, 8, sample + 2224, 8, sample + 2256, 8, 4, 4, 2, 4, 0.5f, true, (int*)(sample + 16), 0, sample + 2288, 0f, 0UL);
             // out_proj
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 2256, 8, parameters + 1824, 8, sample + 1376, 8, 4, 8, 8, parameters + 1888, false);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1888, sample + 1376, 4, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 2256, 8, packed + 2064, 16, sample + 1376, 8, 4, 8, 8, true);
         }
     }
 
@@ -1980,21 +2098,25 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // decoder.multihead_attn: MultiheadAttention(8, 2), query [4, 8], key/value [5, 8], key padding (token 0)
+    // decoder.multihead_attn: MultiheadAttention(8, 2), query [4, 8], key/value [5, 8], key padding (token 0), inference: no dropout
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Decoder_Multihead_attn(float* arena, float* parameters, float* packed, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            // q, k, v = rows of in_proj_weight times the query, key and value
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1440, 8, parameters + 1904, 8, sample + 2320, 8, 4, 8, 8, parameters + 2096 + 0, false);
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1264, 8, parameters + 1904 + 64, 8, sample + 2352, 8, 5, 8, 8, parameters + 2096 + 8, false);
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1264, 8, parameters + 1904 + 128, 8, sample + 2400, 8, 5, 8, 8, parameters + 2096 + 16, false);
+            // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 2096 + 0, sample + 2320, 4, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1440, 8, packed + 2208, 32, sample + 2320, 8, 4, 8, 8, true);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 2096 + 8, sample + 2352, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1264, 8, packed + 2216, 32, sample + 2352, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 2096 + 16, sample + 2400, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1264, 8, packed + 2224, 32, sample + 2400, 8, 5, 8, 8, true);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 2320, 8, sample + 2352, 8, sample + 2400, 8, sample + 2448, 8, 4, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 2480, 0f, 0UL);
             // out_proj
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 2448, 8, parameters + 2128, 8, sample + 1472, 8, 4, 8, 8, parameters + 2192, false);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 2192, sample + 1472, 4, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 2448, 8, packed + 2496, 16, sample + 1472, 8, 4, 8, 8, true);
         }
     }
 
@@ -2084,12 +2206,13 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1536, 8, parameters + 160, 8, sample + 1568, 10, 4, 8, 10, parameters + 240, false);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 240, sample + 1568, 4, 10, 10);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1536, 8, packed + 2640, 16, sample + 1568, 10, 4, 8, 10, true);
         }
     }
 
     // LogSoftmax over the last dimension: [4, 10]
-    internal static unsafe void Logsoftmax(float* arena, float* parameters, float* packed, int batch)
+    internal static unsafe void LogSoftmax(float* arena, float* parameters, float* packed, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
@@ -2138,21 +2261,25 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // encoder.layers.0.self_attn: MultiheadAttention(8, 2), query [5, 8], key/value [5, 8], key padding (token 0), dropout 0.1f on the probabilities
+    // encoder.layers.0.self_attn: MultiheadAttention(8, 2, Dropout = 0.1f), query [5, 8], key/value [5, 8], key padding (token 0), training: the probabilities dropped
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Encoder_Layers_0_Self_attn_Train(float* arena, float* parameters, float* packed, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            // q, k, v = rows of in_proj_weight times the query, key and value
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 128, 8, parameters + 288, 8, sample + 1664, 8, 5, 8, 8, parameters + 480 + 0, false);
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 128, 8, parameters + 288 + 64, 8, sample + 1712, 8, 5, 8, 8, parameters + 480 + 8, false);
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 128, 8, parameters + 288 + 128, 8, sample + 1760, 8, 5, 8, 8, parameters + 480 + 16, false);
+            // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 480 + 0, sample + 1664, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 128, 8, packed + 48, 32, sample + 1664, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 480 + 8, sample + 1712, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 128, 8, packed + 56, 32, sample + 1712, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 480 + 16, sample + 1760, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 128, 8, packed + 64, 32, sample + 1760, 8, 5, 8, 8, true);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 1664, 8, sample + 1712, 8, sample + 1760, 8, sample + 1808, 8, 5, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 1856, 0.1f, global::GraphCompiler.Kernels.DropoutKernel.Mix(*(ulong*)(sample + 2512), 5UL));
             // out_proj
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 1808, 8, parameters + 512, 8, sample + 176, 8, 5, 8, 8, parameters + 576, false);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 576, sample + 176, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1808, 8, packed + 336, 16, sample + 176, 8, 5, 8, 8, true);
         }
     }
 
@@ -2178,21 +2305,25 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // encoder.layers.1.self_attn: MultiheadAttention(8, 2), query [5, 8], key/value [5, 8], key padding (token 0), dropout 0.1f on the probabilities
+    // encoder.layers.1.self_attn: MultiheadAttention(8, 2, Dropout = 0.1f), query [5, 8], key/value [5, 8], key padding (token 0), training: the probabilities dropped
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Encoder_Layers_1_Self_attn_Train(float* arena, float* parameters, float* packed, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            // q, k, v = rows of in_proj_weight times the query, key and value
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 672, 8, parameters + 944, 8, sample + 1904, 8, 5, 8, 8, parameters + 1136 + 0, false);
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 672, 8, parameters + 944 + 64, 8, sample + 1952, 8, 5, 8, 8, parameters + 1136 + 8, false);
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 672, 8, parameters + 944 + 128, 8, sample + 2000, 8, 5, 8, 8, parameters + 1136 + 16, false);
+            // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1136 + 0, sample + 1904, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 672, 8, packed + 896, 32, sample + 1904, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1136 + 8, sample + 1952, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 672, 8, packed + 904, 32, sample + 1952, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1136 + 16, sample + 2000, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 672, 8, packed + 912, 32, sample + 2000, 8, 5, 8, 8, true);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 1904, 8, sample + 1952, 8, sample + 2000, 8, sample + 2048, 8, 5, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 2096, 0.1f, global::GraphCompiler.Kernels.DropoutKernel.Mix(*(ulong*)(sample + 2512), 15UL));
             // out_proj
-            global::GraphCompiler.Kernels.Gemm.MultiplyTransposedB(sample + 2048, 8, parameters + 1168, 8, sample + 720, 8, 5, 8, 8, parameters + 1232, false);
+            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1232, sample + 720, 5, 8, 8);
+            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 2048, 8, packed + 1184, 16, sample + 720, 8, 5, 8, 8, true);
         }
     }
 
@@ -2231,7 +2362,7 @@ file static class TinySeq2SeqKernels
     }
 
     // LogSoftmax backward over the last dimension
-    internal static unsafe void Logsoftmax_Grad(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    internal static unsafe void LogSoftmax_Grad(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
@@ -2253,7 +2384,7 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // generator backward: dX = dY W, dgenerator.weight += dY^T X, dgenerator.bias += column sums of dY
+    // generator backward: dX = dY W, d(generator.weight) += dY^T X, d(generator.bias) += column sums of dY
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Generator_Grad(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
@@ -2390,7 +2521,7 @@ file static class TinySeq2SeqKernels
 
     // PositionalEncoding backward: dX = dY
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Positionalencoding_2_Grad(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    internal static unsafe void PositionalEncoding_2_Grad(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
@@ -2463,7 +2594,7 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // encoder.layers.1.linear2 backward: dX = dY W, dencoder.layers.1.linear2.weight += dY^T X, dencoder.layers.1.linear2.bias += column sums of dY
+    // encoder.layers.1.linear2 backward: dX = dY W, d(encoder.layers.1.linear2.weight) += dY^T X, d(encoder.layers.1.linear2.bias) += column sums of dY
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Encoder_Layers_1_Linear2_Grad(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
@@ -2489,7 +2620,7 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // encoder.layers.1.linear1 backward: dX = dY W, dencoder.layers.1.linear1.weight += dY^T X, dencoder.layers.1.linear1.bias += column sums of dY
+    // encoder.layers.1.linear1 backward: dX = dY W, d(encoder.layers.1.linear1.weight) += dY^T X, d(encoder.layers.1.linear1.bias) += column sums of dY
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Encoder_Layers_1_Linear1_Grad(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
@@ -2614,7 +2745,7 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // encoder.layers.0.linear2 backward: dX = dY W, dencoder.layers.0.linear2.weight += dY^T X, dencoder.layers.0.linear2.bias += column sums of dY
+    // encoder.layers.0.linear2 backward: dX = dY W, d(encoder.layers.0.linear2.weight) += dY^T X, d(encoder.layers.0.linear2.bias) += column sums of dY
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Encoder_Layers_0_Linear2_Grad(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
@@ -2640,7 +2771,7 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // encoder.layers.0.linear1 backward: dX = dY W, dencoder.layers.0.linear1.weight += dY^T X, dencoder.layers.0.linear1.bias += column sums of dY
+    // encoder.layers.0.linear1 backward: dX = dY W, d(encoder.layers.0.linear1.weight) += dY^T X, d(encoder.layers.0.linear1.bias) += column sums of dY
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Encoder_Layers_0_Linear1_Grad(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
@@ -2739,7 +2870,7 @@ file static class TinySeq2SeqKernels
 
     // PositionalEncoding backward: dX = dY
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Positionalencoding_Grad(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
+    internal static unsafe void PositionalEncoding_Grad(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
         for (int n = 0; n < batch; n++)
         {
