@@ -35,7 +35,14 @@ public static class PeersCommand
         PeerEntry.Create<MnistCnn, CnnInference, CnnTraining, CnnAllCores>(CnnModel.Instance, CnnTargets),
         PeerEntry.Create<SeedRnn, LstmInference, LstmTraining, LstmAllCores>(LstmModel.Instance, RecurrentTargets),
         PeerEntry.Create<SeedGru, GruInference, GruTraining, GruAllCores>(GruModel.Instance, RecurrentTargets),
+        PeerEntry.Create<TransformerWorkspace, TransformerInference, TransformerTraining, TransformerAllCores>(TransformerModel.Instance, TransformerTargets),
     ];
+
+    /// <summary>The notes' Transformer targets: 3x ONNX Runtime and 5x PyTorch at batch 1, 2x PyTorch's training step (batch 32).</summary>
+    private static IReadOnlyList<(string, double)> TransformerTargets(Work work) =>
+        work.IsInference
+            ? work.Batch == 1 ? [("ONNX Runtime", 3.0), ("PyTorch", 5.0)] : []
+            : [("PyTorch", 2.0)];
 
     /// <summary>The performance notes' targets: as fast as ONNX Runtime, 5x PyTorch at batch 1, 2x its training step.</summary>
     private static IReadOnlyList<(string, double)> CnnTargets(Work work) =>
@@ -114,7 +121,7 @@ public static class PeersCommand
             foreach (PeerEntry e in entries)
             {
                 phases.Add(e.Phases(1, TimeSpan.FromSeconds(quick ? 0.5 : 2)));
-                phases.Add(e.Phases(PeerSeeds.LargeBatch, TimeSpan.FromSeconds(quick ? 0.5 : 2)));
+                phases.Add(e.Phases(e.Model.TrainingBatch, TimeSpan.FromSeconds(quick ? 0.5 : 2)));
             }
 
             // 2. PyTorch: its own process, after ours (the two would compete for the cores otherwise).
