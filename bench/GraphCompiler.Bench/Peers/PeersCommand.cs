@@ -17,7 +17,7 @@ namespace GraphCompiler.Bench.Peers;
 public sealed record L2Figures(double OneLayer, double TwoLayers);
 
 /// <summary>
-/// <c>--peers [--job short] [--models cnn,lstm]</c>: GraphCompiler against ONNX Runtime (one thread and its
+/// <c>--peers [--job short] [--models cnn,lstm,gru,transformer]</c>: GraphCompiler against ONNX Runtime (one thread and its
 /// default) and PyTorch (1 and 2 threads) in one invocation, on the same weights and inputs, for every model
 /// the project supports: inference at batch 1 and 64, one training step at batch 64 and 1, each on one
 /// thread and on every core (GraphCompiler through <see cref="DataParallel{TModel}"/>). GraphCompiler and
