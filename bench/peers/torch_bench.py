@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""PyTorch peer of the GraphCompiler benchmarks (the seed CNN, the seed LSTM, and a GRU of the same shape).
+"""PyTorch peer of the GraphCompiler benchmarks (the seed CNN, the seed LSTM, a GRU of the same shape, the seed-size Transformer).
 
 Run by `dotnet run -c Release --project bench/GraphCompiler.Bench -- --peers`, which writes, into one
-folder and for each model KEY (cnn, lstm, gru), the weights (`KEY.weights.safetensors`, PyTorch
+folder and for each model KEY (cnn, lstm, gru, transformer), the weights (`KEY.weights.safetensors`, PyTorch
 state_dict names and layouts) and the inputs and the GraphCompiler results to compare with
 (`KEY.data.safetensors`). For each model named by --models, this script
 
@@ -10,7 +10,8 @@ state_dict names and layouts) and the inputs and the GraphCompiler results to co
   2. checks that its output matches GraphCompiler's (max abs diff <= 1e-4) at batch 1 and 64, and that
      one training step's loss and parameter gradients match (|d| <= 1e-5 + 1e-3 |value|);
   3. times, with torch.set_num_threads(1) and then 2: inference (torch.inference_mode, model.eval())
-     at batch 1 and 64, and a training step (zero_grad(set_to_none=True), forward, cross-entropy,
+     at batch 1 and 64, and a training step (cross-entropy; the Transformer: NLL of its log-probabilities with
+     ignore_index 0, at batch 32 instead of 64) (zero_grad(set_to_none=True), forward, cross-entropy,
      backward, SGD(lr, momentum).step(); by default lr=1e-5, momentum=0.9, the C# side passes its own)
      at batch 64 and 1;
   4. prints one JSON document on stdout (progress goes to stderr).
@@ -121,7 +122,63 @@ class SeedGru(nn.Module):
         return self.fc(out[:, -1, :])
 
 
-MODELS = {"cnn": SeedCnn, "lstm": SeedRnn, "gru": SeedGru}
+def sinusoidal_table(length, dim):
+    """The sinusoidal positional encoding, computed in double as GraphCompiler's EmbeddingKernel.Sinusoidal."""
+    table = np.zeros((length, dim), dtype=np.float64)
+    for p in range(length):
+        for c in range(dim):
+            angle = p / (10000.0 ** ((c & ~1) / dim))
+            table[p, c] = np.sin(angle) if c % 2 == 0 else np.cos(angle)
+    return torch.from_numpy(table.astype(np.float32))
+
+
+class SeedTransformer(nn.Module):
+    """The seed-size Transformer (GraphCompiler's bench/GraphCompiler.Bench/Models/SeedTransformer.cs, the same names):
+    nn.Transformer(d_model 64, 4 heads, 2 + 2 post-norm layers, feed-forward 256, ReLU, dropout 0, final encoder and
+    decoder norms), embeddings scaled by sqrt(64) = 8, sinusoidal positional encoding, generator Linear(64, 48) and
+    log_softmax. Token 0 is padding (masked as keys everywhere), the decoder's self-attention is causal. The input
+    is the pair (source, target) of int64 [batch, 16] token tensors."""
+
+    def __init__(self, vocabulary=48, d_model=64, heads=4, layers=2, feed_forward=256, length=16):
+        super().__init__()
+        self.src_embed = nn.Embedding(vocabulary, d_model)
+        self.tgt_embed = nn.Embedding(vocabulary, d_model)
+        self.transformer = nn.Transformer(d_model, heads, layers, layers, feed_forward, dropout=0.0, batch_first=True)
+        self.generator = nn.Linear(d_model, vocabulary)
+        self.scale = float(np.sqrt(d_model))
+        self.register_buffer("pe", sinusoidal_table(length, d_model), persistent=False)
+        self.register_buffer("causal", nn.Transformer.generate_square_subsequent_mask(length), persistent=False)
+
+    def forward(self, src, tgt):
+        src_pad = src == 0
+        tgt_pad = tgt == 0
+        x = self.src_embed(src) * self.scale + self.pe[:src.shape[1]]
+        y = self.tgt_embed(tgt) * self.scale + self.pe[:tgt.shape[1]]
+        h = self.transformer(x, y, tgt_mask=self.causal[:tgt.shape[1], :tgt.shape[1]], src_key_padding_mask=src_pad,
+                             tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad)
+        return F.log_softmax(self.generator(h), dim=-1)
+
+
+MODELS = {"cnn": SeedCnn, "lstm": SeedRnn, "gru": SeedGru, "transformer": SeedTransformer}
+
+# The training step's batch in the peers table (the issue's): 64, the Transformer's 32.
+TRAINING_BATCH = {"transformer": 32}
+TOKEN_LENGTH = 16
+
+
+def model_inputs(key, x):
+    """The model's arguments from the shared float input: the Transformer's source and target tokens as int64."""
+    if key == "transformer":
+        tokens = x.to(torch.int64)
+        return tokens[:, :TOKEN_LENGTH].contiguous(), tokens[:, TOKEN_LENGTH:].contiguous()
+    return (x,)
+
+
+def loss_of(key, output, labels):
+    """Cross-entropy of the logits; the Transformer: mean NLL of its log-probabilities over non-padding positions."""
+    if key == "transformer":
+        return F.nll_loss(output.reshape(-1, output.shape[-1]), labels.reshape(-1), ignore_index=0)
+    return F.cross_entropy(output, labels)
 
 
 def build_model(key, weights):
@@ -143,8 +200,8 @@ def check(key, weights, data):
     x64 = torch.from_numpy(data["input_b64"])
     for batch in (1, 64):
         with torch.inference_mode():
-            out = model(x64[:batch]).numpy()
-        diff = max_abs_diff(out, data[f"gc_output_b{batch}"])
+            out = model(*model_inputs(key, x64[:batch])).numpy()
+        diff = max_abs_diff(out.reshape(batch, -1), data[f"gc_output_b{batch}"].reshape(batch, -1))
         ok = diff <= OUTPUT_TOLERANCE
         report["output"][str(batch)] = {"max_abs_diff": diff, "tolerance": OUTPUT_TOLERANCE, "ok": ok}
         report["ok"] &= ok
@@ -154,7 +211,7 @@ def check(key, weights, data):
         model = build_model(key, weights)
         model.train()
         model.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x64[:batch]), labels64[:batch])
+        loss = loss_of(key, model(*model_inputs(key, x64[:batch])), labels64[:batch])
         loss.backward()
         loss_value = float(loss.item())
         gc_loss = float(data[f"gc_loss_b{batch}"].reshape(-1)[0])
@@ -224,8 +281,8 @@ def time_cases(key, weights, data, threads_list, args):
     for threads in threads_list:
         torch.set_num_threads(threads)
         actual = torch.get_num_threads()
-        for work, batch in (("inference", 1), ("inference", 64), ("training", 64), ("training", 1)):
-            x = x64[:batch].contiguous()
+        for work, batch in (("inference", 1), ("inference", 64), ("training", TRAINING_BATCH.get(key, 64)), ("training", 1)):
+            x = model_inputs(key, x64[:batch].contiguous())
             y = labels64[:batch].contiguous()
             model = build_model(key, weights)
             state = [0, None, None]  # calls, last loss, first loss
@@ -234,7 +291,7 @@ def time_cases(key, weights, data, threads_list, args):
 
                 def call(model=model, x=x, state=state):
                     with torch.inference_mode():
-                        model(x)
+                        model(*x)
                     state[0] += 1
             else:
                 model.train()
@@ -242,7 +299,7 @@ def time_cases(key, weights, data, threads_list, args):
 
                 def call(model=model, x=x, y=y, optimizer=optimizer, state=state):
                     optimizer.zero_grad(set_to_none=True)
-                    loss = F.cross_entropy(model(x), y)
+                    loss = loss_of(key, model(*x), y)
                     loss.backward()
                     optimizer.step()
                     state[0] += 1

@@ -4,12 +4,14 @@ using Onnx;
 namespace GraphCompiler.Onnx;
 
 /// <summary>
-/// Writes a generated model, graph and weights, as a standard ONNX model (opset 13, default domain only),
+/// Writes a generated model, graph and weights, as a standard ONNX model (opset 13, or 17 when the graph has a
+/// LayerNorm, for LayerNormalization; default domain only),
 /// which opens in Netron and runs in ONNX Runtime. The graph comes from the model's generated
 /// <c>Graph</c> description (the declaration before fusion, in PyTorch's terms); the weights from its
 /// parameters, in PyTorch's layouts, which are ONNX's too (an LSTM's or GRU's weights are rearranged into ONNX's gate
 /// order by nodes of the graph, so the initializers keep PyTorch's names and values). The batch is a symbolic
-/// dimension "N".
+/// dimension "N". A token model (a Transformer) takes its token inputs as int64 [N, length] tensors, PyTorch's
+/// index type; its attention is written out in MatMul, Softmax and masks (see <see cref="TransformerExport"/>).
 /// </summary>
 /// <example><c>OnnxExport.Save(MnistCnn.Graph, model.Parameters, "mnist.onnx");</c></example>
 public static class OnnxExport
@@ -19,17 +21,41 @@ public static class OnnxExport
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(parameters);
-        var builder = new OnnxGraphBuilder(name);
-        builder.Input(graph.Input, Dims(graph.InputShape));
+        int opset = graph.Nodes.Any(n => n.Op == "LayerNorm") ? 17 : 13;
+        var builder = new OnnxGraphBuilder(name, opset);
+        var shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        if (graph.TokenInputs is { Length: > 0 } tokens)
+        {
+            foreach (GraphInput token in tokens)
+            {
+                builder.TokenInput(token.Name, Dims(token.Shape));
+                shapes[token.Name] = token.Shape;
+            }
+        }
+        else
+        {
+            builder.Input(graph.Input, Dims(graph.InputShape));
+            shapes[graph.Input] = graph.InputShape;
+        }
+
         foreach (ParameterInfo p in parameters.Layout)
         {
             builder.Initializer(p.Name, parameters.Read(p.Name), p.Shape.Select(d => (long)d).ToArray());
         }
 
         var recurrent = new RecurrentExport(builder);
+        var transformer = new TransformerExport(builder, shapes);
         foreach (GraphNode node in graph.Nodes)
         {
-            Add(builder, recurrent, node, node.Output);
+            shapes[node.Output] = node.Shape;
+            if (TransformerExport.Handles(node.Op))
+            {
+                transformer.Add(node);
+            }
+            else
+            {
+                Add(builder, recurrent, node, node.Output);
+            }
         }
 
         builder.Output(graph.Output, Dims(graph.OutputShape));
@@ -63,6 +89,10 @@ public static class OnnxExport
                 break;
             case "AvgPool2d":
                 b.AveragePool(x, a[0], a[1], a[2], countIncludePad: true, output);
+                break;
+            case "Linear" when node.Shape.Length > 1:
+                // On the rows of [N, ..., in] (a Transformer's [N, L, E]): Gemm takes only matrices.
+                TransformerExport.LinearRows(b, x, Weight(), Bias(a[2] != 0), output);
                 break;
             case "Linear":
                 b.Linear(x, Weight(), Bias(a[2] != 0), output);

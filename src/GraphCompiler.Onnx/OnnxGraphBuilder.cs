@@ -50,6 +50,16 @@ public sealed class OnnxGraphBuilder
         return name;
     }
 
+    /// <summary>
+    /// An int64 graph input (token ids, as PyTorch's <c>LongTensor</c>); dimensions as for <see cref="Input"/>.
+    /// </summary>
+    public string TokenInput(string name, params object[] dims)
+    {
+        Claim(name);
+        _graph.Input.Add(ValueInfo(name, TensorProto.Types.DataType.Int64, dims));
+        return name;
+    }
+
     /// <summary>Declares the value <paramref name="name"/> a float graph output of the given dimensions.</summary>
     public string Output(string name, params object[] dims)
     {
@@ -194,6 +204,51 @@ public sealed class OnnxGraphBuilder
         string shapeName = Unique("shape");
         Initializer(shapeName, shape, shape.Length);
         return Node("Reshape", [x, shapeName], output);
+    }
+
+    /// <summary>A float scalar constant (an initializer of shape []), named from <paramref name="stem"/>.</summary>
+    public string FloatConstant(string stem, float value)
+    {
+        string name = Unique(stem);
+        Initializer(name, new[] { value });
+        return name;
+    }
+
+    /// <summary>An int64 scalar constant (an initializer of shape []), named from <paramref name="stem"/>.</summary>
+    public string Int64Scalar(string stem, long value)
+    {
+        string name = Unique(stem);
+        Initializer(name, new[] { value });
+        return name;
+    }
+
+    /// <summary>A float constant of any shape (a table, a mask), named from <paramref name="stem"/>.</summary>
+    public string FloatConstant(string stem, ReadOnlySpan<float> values, params long[] dims)
+    {
+        string name = Unique(stem);
+        Initializer(name, values, dims);
+        return name;
+    }
+
+    /// <summary>Rows of <paramref name="table"/> picked by the int64 <paramref name="indices"/> (<c>nn.Embedding</c>): Gather on axis 0.</summary>
+    public string Gather(string table, string indices, string? output = null) => Node("Gather", [table, indices], output, Int("axis", 0));
+
+    /// <summary>The input unchanged (Dropout in inference).</summary>
+    public string Identity(string x, string? output = null) => Node("Identity", [x], output);
+
+    /// <summary>
+    /// Layer normalization over the last axis with scale and bias (opset 17's LayerNormalization, as
+    /// <c>nn.LayerNorm(size)</c>).
+    /// </summary>
+    public string LayerNormalization(string x, string scale, string? bias, float epsilon, string? output = null)
+    {
+        if (Opset < 17)
+        {
+            throw new InvalidOperationException($"LayerNormalization needs opset 17; this graph imports opset {Opset}.");
+        }
+
+        string[] inputs = bias is null ? [x, scale] : [x, scale, bias];
+        return Node("LayerNormalization", inputs, output, Int("axis", -1), Float("epsilon", epsilon));
     }
 
     /// <summary>Permutes the dimensions: output dimension i is input dimension <paramref name="perm"/>[i].</summary>
@@ -347,7 +402,9 @@ public sealed class OnnxGraphBuilder
 
     private static int Stride(int stride, int kernel) => stride == 0 ? kernel : stride;
 
-    private static ValueInfoProto FloatValueInfo(string name, object[] dims)
+    private static ValueInfoProto FloatValueInfo(string name, object[] dims) => ValueInfo(name, TensorProto.Types.DataType.Float, dims);
+
+    private static ValueInfoProto ValueInfo(string name, TensorProto.Types.DataType type, object[] dims)
     {
         var shape = new TensorShapeProto();
         foreach (object d in dims)
@@ -366,7 +423,7 @@ public sealed class OnnxGraphBuilder
             Name = name,
             Type = new TypeProto
             {
-                TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape },
+                TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape },
             },
         };
     }

@@ -39,7 +39,8 @@ public static class PeerDataWriter
         int[] labels = spec.Labels(LargeBatch);
 
         // The suites create their batch-1 input and labels on their own: they must be the first of these.
-        if (!spec.Input(1).AsSpan().SequenceEqual(input.AsSpan(0, spec.InputLength)) || spec.Labels(1)[0] != labels[0])
+        int[] labels1 = spec.Labels(1);
+        if (!spec.Input(1).AsSpan().SequenceEqual(input.AsSpan(0, spec.InputLength)) || !labels1.AsSpan().SequenceEqual(labels.AsSpan(0, labels1.Length)))
         {
             throw new InvalidOperationException("The seeded batch-1 input or label is not the first of the batch-64 ones.");
         }
@@ -48,7 +49,7 @@ public static class PeerDataWriter
         var tensors = new List<SafeTensor>
         {
             new("input_b64", inputShape.Select(d => (int)d).ToArray(), input),
-            new("labels_b64", [LargeBatch], labels.Select(l => (float)l).ToArray()),
+            new("labels_b64", labels.Length == LargeBatch ? [LargeBatch] : [LargeBatch, labels.Length / LargeBatch], labels.Select(l => (float)l).ToArray()),
         };
 
         byte[] onnx = spec.ToOnnx(model.Parameters);
@@ -69,7 +70,8 @@ public static class PeerDataWriter
             trainee.Training = true;
             float[] logits = new float[batch * spec.OutputLength];
             trainee.Forward(input.AsSpan(0, batch * spec.InputLength), logits);
-            float loss = Losses.CrossEntropy(logits, labels.AsSpan(0, batch), logits);
+            int perSample = labels.Length / LargeBatch;
+            float loss = spec.Loss(logits, labels.AsSpan(0, batch * perSample), logits);
             trainee.Backward(logits);
             losses[batch] = loss;
             tensors.Add(new SafeTensor($"gc_loss_b{batch}", [1], new[] { loss }));
@@ -89,13 +91,13 @@ public static class PeerDataWriter
             stepper.Training = true;
             var sgd = new Sgd(stepper.Parameters, TrainingSettings.LearningRate, TrainingSettings.Momentum);
             float[] x = input[..(batch * spec.InputLength)];
-            int[] y = labels[..batch];
+            int[] y = labels[..(batch * (labels.Length / LargeBatch))];
             float[] z = new float[batch * spec.OutputLength];
             trainingBytes[batch] = Allocations.PerCall(
                 () =>
                 {
                     stepper.Forward(x, z);
-                    Losses.CrossEntropy(z, y, z);
+                    spec.Loss(z, y, z);
                     stepper.Backward(z);
                     sgd.Step(stepper.Gradients);
                 },
@@ -113,7 +115,7 @@ public static class PeerDataWriter
                 () =>
                 {
                     parallel.Forward(input, z);
-                    Losses.CrossEntropy(z, labels, z);
+                    spec.Loss(z, labels, z);
                     parallel.Backward(z);
                     sgd.Step(parallel.Gradients);
                 },

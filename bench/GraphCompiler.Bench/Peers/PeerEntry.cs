@@ -48,12 +48,12 @@ public sealed record PeerEntry(
             (batch, budget) => TrainingPhases.Measure(model, batch, budget),
             targets);
 
-    /// <summary>Inference at batch 1 and 64, a training step at batch 64 and 1.</summary>
+    /// <summary>Inference at batch 1 and 64, a training step at the model's training batch (64; the Transformer's 32) and 1.</summary>
     public IReadOnlyList<Work> Works =>
     [
         new(this, "inference", 1),
         new(this, "inference", PeerSeeds.LargeBatch),
-        new(this, "training", PeerSeeds.LargeBatch),
+        new(this, "training", Model.TrainingBatch),
         new(this, "training", 1),
     ];
 }

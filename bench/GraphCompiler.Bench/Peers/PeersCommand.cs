@@ -17,7 +17,7 @@ namespace GraphCompiler.Bench.Peers;
 public sealed record L2Figures(double OneLayer, double TwoLayers);
 
 /// <summary>
-/// <c>--peers [--job short] [--models cnn,lstm]</c>: GraphCompiler against ONNX Runtime (one thread and its
+/// <c>--peers [--job short] [--models cnn,lstm,gru,transformer]</c>: GraphCompiler against ONNX Runtime (one thread and its
 /// default) and PyTorch (1 and 2 threads) in one invocation, on the same weights and inputs, for every model
 /// the project supports: inference at batch 1 and 64, one training step at batch 64 and 1, each on one
 /// thread and on every core (GraphCompiler through <see cref="DataParallel{TModel}"/>). GraphCompiler and
@@ -35,7 +35,14 @@ public static class PeersCommand
         PeerEntry.Create<MnistCnn, CnnInference, CnnTraining, CnnAllCores>(CnnModel.Instance, CnnTargets),
         PeerEntry.Create<SeedRnn, LstmInference, LstmTraining, LstmAllCores>(LstmModel.Instance, RecurrentTargets),
         PeerEntry.Create<SeedGru, GruInference, GruTraining, GruAllCores>(GruModel.Instance, RecurrentTargets),
+        PeerEntry.Create<TransformerWorkspace, TransformerInference, TransformerTraining, TransformerAllCores>(TransformerModel.Instance, TransformerTargets),
     ];
+
+    /// <summary>The notes' Transformer targets: 3x ONNX Runtime and 5x PyTorch at batch 1, 2x PyTorch's training step (batch 32).</summary>
+    private static IReadOnlyList<(string, double)> TransformerTargets(Work work) =>
+        work.IsInference
+            ? work.Batch == 1 ? [("ONNX Runtime", 3.0), ("PyTorch", 5.0)] : []
+            : [("PyTorch", 2.0)];
 
     /// <summary>The performance notes' targets: as fast as ONNX Runtime, 5x PyTorch at batch 1, 2x its training step.</summary>
     private static IReadOnlyList<(string, double)> CnnTargets(Work work) =>
@@ -114,7 +121,7 @@ public static class PeersCommand
             foreach (PeerEntry e in entries)
             {
                 phases.Add(e.Phases(1, TimeSpan.FromSeconds(quick ? 0.5 : 2)));
-                phases.Add(e.Phases(PeerSeeds.LargeBatch, TimeSpan.FromSeconds(quick ? 0.5 : 2)));
+                phases.Add(e.Phases(e.Model.TrainingBatch, TimeSpan.FromSeconds(quick ? 0.5 : 2)));
             }
 
             // 2. PyTorch: its own process, after ours (the two would compete for the cores otherwise).

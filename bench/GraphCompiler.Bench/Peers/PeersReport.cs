@@ -142,6 +142,10 @@ public static class PeersReport
                 rows.Add(Bdn(run.Summaries, work.Entry.AllCores, method, work.Batch, Cores, Ours, allText, Cores, true)
                          ?? Missing(Ours, allText, Cores, true, "not measured"));
             }
+            else if (work.Batch != 1)
+            {
+                rows.Add(Missing(Ours, allText, Cores, true, $"not measured: the all-cores suite runs at batch {PeerSeeds.LargeBatch}"));
+            }
             else
             {
                 rows.Add(Missing(Ours, allText, Cores, true, "n/a: a batch of 1 cannot be split across cores (DataParallel gives each core a slice of the batch); the one-thread row stands for it"));
@@ -430,7 +434,7 @@ public static class PeersReport
         sb.AppendLine("  (`ORT_ENABLE_ALL`, sequential execution; `IntraOpNumThreads = 1`, or unset for its default of one thread per core);");
         sb.AppendLine("  PyTorch `model.eval()` under `torch.inference_mode()`.");
         sb.AppendLine(string.Create(Inv, $"- Training step: forward in training mode, cross-entropy (mean), backward, SGD (lr {TrainingSettings.LearningRate}, momentum {TrainingSettings.Momentum});"));
-        sb.AppendLine("  GraphCompiler: `Training = true`, `Forward`, `Losses.CrossEntropy` (gradient over the logits), `Backward`, `Sgd.Step`;");
+        sb.AppendLine("  GraphCompiler: `Training = true`, `Forward`, `Losses.CrossEntropy` (gradient over the logits; the Transformer: mean NLL of its log-probabilities, padding ignored), `Backward`, `Sgd.Step`;");
         sb.AppendLine("  PyTorch: `zero_grad(set_to_none=True)`, forward, `F.cross_entropy`, `backward()`, `step()`. The weights move with");
         sb.AppendLine("  every step in both. ONNX Runtime has no training API in C#: no training rows.");
         sb.AppendLine("- The learning rate is small on purpose: the benchmark repeats one batch thousands of times, and with a usual rate");

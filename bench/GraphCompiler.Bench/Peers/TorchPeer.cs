@@ -30,7 +30,7 @@ public static class TorchPeer
     /// <param name="script">bench/peers/torch_bench.py.</param>
     /// <param name="dataFolder">Where the models' weights and data were written.</param>
     /// <param name="quick">Short runs (not for reporting).</param>
-    /// <param name="models">The models' keys (cnn, lstm, gru).</param>
+    /// <param name="models">The models' keys (cnn, lstm, gru, transformer).</param>
     /// <param name="threads">The thread counts to time, in order.</param>
     public static TorchReport Run(string script, string dataFolder, bool quick, IReadOnlyList<string> models, IReadOnlyList<int> threads)
     {

@@ -8,7 +8,7 @@ namespace GraphCompiler.Bench.Peers;
 /// <param name="Batch">The batch.</param>
 /// <param name="ForwardAfterStep">Training-mode forward right after an optimizer step (rebuilds the packed weights first).</param>
 /// <param name="Forward">Training-mode forward with unchanged weights (packed copy current).</param>
-/// <param name="Loss">Cross-entropy and its gradient.</param>
+/// <param name="Loss">The loss (cross-entropy, the Transformer's NLL) and its gradient.</param>
 /// <param name="Backward">Backward.</param>
 /// <param name="Optimizer">SGD with momentum.</param>
 /// <param name="Steps">Steps measured.</param>
@@ -46,7 +46,7 @@ public static class TrainingPhases
             long t1 = Stopwatch.GetTimestamp();
             model.Forward(input, logits);
             long t2 = Stopwatch.GetTimestamp();
-            Losses.CrossEntropy(logits, labels, logits);
+            spec.Loss(logits, labels, logits);
             long t3 = Stopwatch.GetTimestamp();
             model.Backward(logits);
             long t4 = Stopwatch.GetTimestamp();

@@ -29,6 +29,8 @@ public sealed class OrtRunner : IDisposable
     private readonly string[] _outputNames;
     private readonly OrtValue[] _inputValues;
     private readonly OrtValue[] _outputValues;
+    private readonly (long[] Values, int Length)[] _tokens = [];
+    private readonly OrtValue[] _tokenValues = [];
 
     /// <param name="model">The serialized ONNX model.</param>
     /// <param name="inputName">Name of the graph input.</param>
@@ -59,6 +61,43 @@ public sealed class OrtRunner : IDisposable
         _inputNames = [inputName];
         _outputNames = [outputName];
         _inputValues = [_input];
+        _outputValues = [_output];
+    }
+
+    /// <summary>
+    /// A session over int64 token inputs [batch, length] (a Transformer's source and target): <see cref="Input"/>
+    /// holds each sample's tokens as floats, input after input, and <see cref="Run"/> copies them into the bound
+    /// int64 buffers first (a few nanoseconds per sample).
+    /// </summary>
+    public OrtRunner(
+        byte[] model, IReadOnlyList<(string Name, int Length)> tokenInputs, int batch, string outputName, long[] outputShape,
+        int intraOpThreads, OrtCallMode mode = OrtCallMode.IoBinding)
+    {
+        Mode = mode;
+        IntraOpThreads = intraOpThreads;
+        using (SessionOptions options = CreateOptions(intraOpThreads))
+        {
+            _session = new InferenceSession(model, options);
+        }
+
+        Input = new float[batch * tokenInputs.Sum(t => t.Length)];
+        Output = new float[Product(outputShape)];
+        _output = OrtValue.CreateTensorValueFromMemory(Output, outputShape);
+        _binding = _session.CreateIoBinding();
+        _tokens = tokenInputs.Select(t => (new long[batch * t.Length], t.Length)).ToArray();
+        _tokenValues = new OrtValue[tokenInputs.Count];
+        for (int i = 0; i < tokenInputs.Count; i++)
+        {
+            _tokenValues[i] = OrtValue.CreateTensorValueFromMemory(_tokens[i].Values, [batch, tokenInputs[i].Length]);
+            _binding.BindInput(tokenInputs[i].Name, _tokenValues[i]);
+        }
+
+        _input = _tokenValues[0];
+        _binding.BindOutput(outputName, _output);
+        _binding.SynchronizeBoundInputs();
+        _inputNames = tokenInputs.Select(t => t.Name).ToArray();
+        _outputNames = [outputName];
+        _inputValues = _tokenValues;
         _outputValues = [_output];
     }
 
@@ -95,6 +134,11 @@ public sealed class OrtRunner : IDisposable
     /// <summary>One inference: <see cref="Input"/> to <see cref="Output"/>.</summary>
     public void Run()
     {
+        if (_tokens.Length > 0)
+        {
+            CopyTokens();
+        }
+
         if (Mode == OrtCallMode.IoBinding)
         {
             _session.RunWithBinding(_runOptions, _binding);
@@ -108,10 +152,39 @@ public sealed class OrtRunner : IDisposable
     public void Dispose()
     {
         _binding.Dispose();
-        _input.Dispose();
+        if (_tokenValues.Length == 0)
+        {
+            _input.Dispose();
+        }
+
+        foreach (OrtValue value in _tokenValues)
+        {
+            value.Dispose();
+        }
+
         _output.Dispose();
         _runOptions.Dispose();
         _session.Dispose();
+    }
+
+    /// <summary>Each sample's float tokens, input after input, into the int64 buffers.</summary>
+    private void CopyTokens()
+    {
+        int perSample = Input.Length / (_tokens[0].Values.Length / _tokens[0].Length);
+        int batch = Input.Length / perSample;
+        for (int n = 0; n < batch; n++)
+        {
+            int offset = n * perSample;
+            foreach ((long[] values, int length) in _tokens)
+            {
+                for (int i = 0; i < length; i++)
+                {
+                    values[(n * length) + i] = (long)Input[offset + i];
+                }
+
+                offset += length;
+            }
+        }
     }
 
     private static int Product(long[] shape)

@@ -30,8 +30,11 @@ public abstract class BatchSuite<TModel>
 {
     protected abstract SuiteModel<TModel> Model { get; }
 
-    [Params(1, 64)]
+    [ParamsSource(nameof(Batches))]
     public int Batch { get; set; }
+
+    /// <summary>The batches of the suite: 1 and 64 unless a model's training step has its own.</summary>
+    public virtual IEnumerable<int> Batches => [1, 64];
 
     /// <summary>A seeded workspace for <see cref="Batch"/>, its sizes checked.</summary>
     protected TModel CreateModel()
@@ -93,8 +96,8 @@ public abstract class InferenceSuite<TModel> : BatchSuite<TModel>
 }
 
 /// <summary>
-/// One training step of a generated model on one thread: training-mode forward, cross-entropy (its gradient
-/// written over the logits), backward, SGD with momentum (<see cref="TrainingSettings"/>). Seeded weights,
+/// One training step of a generated model on one thread: training-mode forward, the model's loss (cross-entropy
+/// by default; its gradient written over the output), backward, SGD with momentum (<see cref="TrainingSettings"/>). Seeded weights,
 /// input and labels, as the peers'. The weights move with every step, as in training. <c>Allocated</c> is
 /// the managed bytes of a whole step (expected: 0).
 /// </summary>
@@ -140,7 +143,7 @@ public abstract class TrainingSuite<TModel> : BatchSuite<TModel>
     {
         TModel model = _model!;
         model.Forward(_input, _logits);
-        float loss = Losses.CrossEntropy(_logits, _labels, _logits);
+        float loss = Model.Loss(_logits, _labels, _logits);
         model.Backward(_logits);
         _sgd!.Step(model.Gradients);
         _steps++;
@@ -204,10 +207,11 @@ public abstract class AllCoresSuite<TModel>
     [Benchmark]
     public float TrainingStep()
     {
+        SuiteModel<TModel> spec = Model;
         DataParallel<TModel> parallel = _parallel!;
         parallel.Training = true;
         parallel.Forward(_input, _logits);
-        float loss = Losses.CrossEntropy(_logits, _labels, _gradients);
+        float loss = spec.Loss(_logits, _labels, _gradients);
         parallel.Backward(_gradients);
         _sgd!.Step(parallel.Gradients);
         if (_steps++ == 0)

@@ -77,14 +77,17 @@ public abstract class SuiteModel
     /// An ONNX Runtime session at one batch, 1 thread or (0) its default, over a model with the input and output
     /// names <paramref name="names"/> (by default <see cref="OnnxNames"/>).
     /// </summary>
-    public OrtRunner CreateOrt(byte[] onnx, int batch, int intraOpThreads, (string Input, string Output)? names = null)
+    public virtual OrtRunner CreateOrt(byte[] onnx, int batch, int intraOpThreads, (string Input, string Output)? names = null)
     {
         (string input, string output) = names ?? OnnxNames;
         return new OrtRunner(onnx, input, OnnxInputShape(batch), output, [batch, OutputLength], intraOpThreads);
     }
 
+    /// <summary>The batch of the training step in the peers table (the issue's: 64, the Transformer's 32).</summary>
+    public virtual int TrainingBatch => PeerSeeds.LargeBatch;
+
     /// <summary>The seeded input batch; a smaller batch is the start of a larger one.</summary>
-    public float[] Input(int batch)
+    public virtual float[] Input(int batch)
     {
         if (InputLength != SeedCnn.InputSize)
         {
@@ -95,7 +98,14 @@ public abstract class SuiteModel
     }
 
     /// <summary>The seeded labels; a smaller batch is the start of a larger one.</summary>
-    public int[] Labels(int batch) => SeedCnn.RandomLabels(batch, PeerSeeds.Labels);
+    public virtual int[] Labels(int batch) => SeedCnn.RandomLabels(batch, PeerSeeds.Labels);
+
+    /// <summary>
+    /// The training loss of an output batch and its gradient over the output (which may overwrite it): by default
+    /// cross-entropy of the logits against one label per sample.
+    /// </summary>
+    public virtual float Loss(ReadOnlySpan<float> output, ReadOnlySpan<int> labels, Span<float> gradient) =>
+        Losses.CrossEntropy(output, labels, gradient);
 
     /// <summary>A parameter set's values by name, checked against <see cref="ParameterShapes"/>.</summary>
     public Dictionary<string, float[]> ReadParameters(ParameterSet set)
