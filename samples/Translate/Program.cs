@@ -79,6 +79,12 @@ public static class Program
         }
 
         var batches = new TranslationBatches(split.Train, options.BatchSize, (ulong)options.Seed);
+        if (options.Time)
+        {
+            Timing.Report(model, optimizer, batches, options.BatchSize);
+            return 0;
+        }
+
         var heldOut = new TranslationBatches(split.HeldOut, 1, (ulong)options.Seed);
         if (options.Steps > startStep)
         {

@@ -14,6 +14,7 @@ public sealed record TranslateOptions
     public string Checkpoint { get; init; } = Path.Combine(Path.GetTempPath(), "graphcompiler-translate.safetensors");
     public bool Resume { get; init; }
     public bool Quiet { get; init; }
+    public bool Time { get; init; }
     public bool Help { get; init; }
     public string? DataDirectory { get; init; }
     public string? ExportDirectory { get; init; }
@@ -34,6 +35,7 @@ public sealed record TranslateOptions
           --export-data DIR  also write train.tsv and heldout.tsv (for bench/transformer/translate_torch.py)
           --init-weights F   write the initial weights to F (safetensors, PyTorch names) before training
           --quiet            one line per evaluation instead of a progress bar
+          --time             time a training step, a batch-1 forward and a decoding step, then exit
         """;
 
     public static TranslateOptions Parse(string[] args)
@@ -55,6 +57,7 @@ public sealed record TranslateOptions
                 case "--checkpoint": o = o with { Checkpoint = Next() }; break;
                 case "--resume": o = o with { Resume = true }; break;
                 case "--quiet": o = o with { Quiet = true }; break;
+                case "--time": o = o with { Time = true }; break;
                 case "--data": o = o with { DataDirectory = Next() }; break;
                 case "--export-data": o = o with { ExportDirectory = Next() }; break;
                 case "--init-weights": o = o with { InitialWeights = Next() }; break;

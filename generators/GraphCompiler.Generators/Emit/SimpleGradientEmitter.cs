@@ -1,3 +1,4 @@
+using System.Linq;
 using System;
 using GraphCompiler.Generators.Graph;
 using GraphCompiler.Generators.Plan;
@@ -42,8 +43,20 @@ internal static class SimpleGradientEmitter
         w.Line($"// {g.Comment}");
         using (w.Block($"internal static unsafe void {g.Name}{GradientEmitter.Signature}"))
         {
-            ForEachElement(w, g.Output, stride, at =>
-                w.Line($"{at(g.GradInput)} {Assign(g.Accumulate)} {GradientEmitter.ScalarDerivative(g.Activation, at(g.GradOutput), at(g.Output))};"));
+            if (g.Activation == Activation.Relu && new[] { g.Output, g.GradOutput, g.GradInput }.All(t => t.Kind == StorageKind.Flat))
+            {
+                // flat tensors: the runtime's vector loop (every width)
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    w.Line($"float* sample = arena + n * {stride};");
+                    w.Line($"global::GraphCompiler.Kernels.Pointwise.ReluBackward(sample + {g.Output.Offset}, sample + {g.GradOutput.Offset}, sample + {g.GradInput.Offset}, {g.Output.C}, {(g.Accumulate ? "true" : "false")});");
+                }
+            }
+            else
+            {
+                ForEachElement(w, g.Output, stride, at =>
+                    w.Line($"{at(g.GradInput)} {Assign(g.Accumulate)} {GradientEmitter.ScalarDerivative(g.Activation, at(g.GradOutput), at(g.Output))};"));
+            }
         }
 
         w.Line();
@@ -54,6 +67,20 @@ internal static class SimpleGradientEmitter
         w.Line($"// {g.Comment}");
         using (w.Block($"internal static unsafe void {g.Name}{GradientEmitter.Signature}"))
         {
+            if (!g.Multiply && new[] { g.GradOutput, g.GradLeft, g.GradRight }.All(t => t.Kind == StorageKind.Flat))
+            {
+                // flat tensors: dY copied (or added) into both gradients by the runtime's vector loop
+                using (w.Block("for (int n = 0; n < batch; n++)"))
+                {
+                    w.Line($"float* sample = arena + n * {stride};");
+                    w.Line($"global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + {g.GradOutput.Offset}, sample + {g.GradLeft.Offset}, {g.GradOutput.C}, 1f, {(g.AccumulateLeft ? "true" : "false")});");
+                    w.Line($"global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + {g.GradOutput.Offset}, sample + {g.GradRight.Offset}, {g.GradOutput.C}, 1f, {(g.AccumulateRight ? "true" : "false")});");
+                }
+
+                w.Line();
+                return;
+            }
+
             ForEachElement(w, g.GradOutput, stride, at =>
             {
                 w.Line($"float dy = {at(g.GradOutput)};");

@@ -152,14 +152,71 @@ public static unsafe class Pointwise
     {
         for (int r = 0; r < rows; r++)
         {
-            if (bias == null)
+            float* row = y + (nint)r * ldy;
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
             {
-                new Span<float>(y + (nint)r * ldy, n).Clear();
+                for (; i + 16 <= n; i += 16)
+                {
+                    Vector512.Store(bias == null ? Vector512<float>.Zero : Vector512.Load(bias + i), row + i);
+                }
             }
-            else
+            else if (Vector256.IsHardwareAccelerated)
             {
-                new ReadOnlySpan<float>(bias, n).CopyTo(new Span<float>(y + (nint)r * ldy, n));
+                for (; i + 8 <= n; i += 8)
+                {
+                    Vector256.Store(bias == null ? Vector256<float>.Zero : Vector256.Load(bias + i), row + i);
+                }
             }
+            else if (Vector128.IsHardwareAccelerated)
+            {
+                for (; i + 4 <= n; i += 4)
+                {
+                    Vector128.Store(bias == null ? Vector128<float>.Zero : Vector128.Load(bias + i), row + i);
+                }
+            }
+
+            for (; i < n; i++)
+            {
+                row[i] = bias == null ? 0f : bias[i];
+            }
+        }
+    }
+
+    /// <summary>dx (+)= dy where y &gt; 0: the gradient of ReLU from its output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ReluBackward(float* y, float* dy, float* dx, int length, bool accumulate)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= length; i += 16)
+            {
+                Vector512<float> g = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(y + i), Vector512<float>.Zero), Vector512.Load(dy + i), Vector512<float>.Zero);
+                Vector512.Store(accumulate ? Vector512.Load(dx + i) + g : g, dx + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= length; i += 8)
+            {
+                Vector256<float> g = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(y + i), Vector256<float>.Zero), Vector256.Load(dy + i), Vector256<float>.Zero);
+                Vector256.Store(accumulate ? Vector256.Load(dx + i) + g : g, dx + i);
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i + 4 <= length; i += 4)
+            {
+                Vector128<float> g = Vector128.ConditionalSelect(Vector128.GreaterThan(Vector128.Load(y + i), Vector128<float>.Zero), Vector128.Load(dy + i), Vector128<float>.Zero);
+                Vector128.Store(accumulate ? Vector128.Load(dx + i) + g : g, dx + i);
+            }
+        }
+
+        for (; i < length; i++)
+        {
+            float g = y[i] > 0f ? dy[i] : 0f;
+            dx[i] = accumulate ? dx[i] + g : g;
         }
     }
 }
