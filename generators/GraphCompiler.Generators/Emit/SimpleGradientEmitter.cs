@@ -76,11 +76,17 @@ internal static class SimpleGradientEmitter
                     w.Line($"global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + {g.GradOutput.Offset}, sample + {g.GradLeft.Offset}, {g.GradOutput.C}, 1f, {(g.AccumulateLeft ? "true" : "false")});");
                     w.Line($"global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + {g.GradOutput.Offset}, sample + {g.GradRight.Offset}, {g.GradOutput.C}, 1f, {(g.AccumulateRight ? "true" : "false")});");
                 }
-
-                w.Line();
-                return;
             }
+            else
+            {
+                EmitBinaryGradLoop(w, g, stride);
+            }
+        }
 
+        w.Line();
+    }
+
+    private static void EmitBinaryGradLoop(CodeWriter w, BinaryGradPlan g, string stride) =>
             ForEachElement(w, g.GradOutput, stride, at =>
             {
                 w.Line($"float dy = {at(g.GradOutput)};");
@@ -96,10 +102,6 @@ internal static class SimpleGradientEmitter
                     w.Line($"{at(g.GradRight)} {Assign(g.AccumulateRight)} dy;");
                 }
             });
-        }
-
-        w.Line();
-    }
 
     public static void EmitRelayoutGrad(CodeWriter w, RelayoutGradPlan g, string stride)
     {

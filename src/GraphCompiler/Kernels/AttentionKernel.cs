@@ -22,7 +22,7 @@ namespace GraphCompiler.Kernels;
 /// <see cref="DropoutMask.Keep(ulong, long, float)"/>(seed, (h·tq + i)·tk + j, p). The softmax sum and lse are
 /// taken before dropout, as in PyTorch.</para>
 /// </remarks>
-public static unsafe class AttentionKernel
+public static unsafe partial class AttentionKernel
 {
     /// <summary>Keys per block of scores (the stack buffer of one block).</summary>
     public const int KeyBlock = 64;
@@ -40,6 +40,12 @@ public static unsafe class AttentionKernel
         float scale, bool causal, int* keyTokens, int padToken, float* lse, float dropoutP, ulong dropoutSeed)
     {
         CheckHeadDim(headDim);
+        if (UsesHead16(headDim, tk))
+        {
+            Forward16(q, ldq, k, ldk, v, ldv, o, ldo, tq, tk, heads, scale, causal, keyTokens, padToken, lse, dropoutP, dropoutSeed);
+            return;
+        }
+
         float* scores = stackalloc float[KeyBlock];
         float* acc = stackalloc float[headDim];
         bool dropout = dropoutP > 0f;
@@ -140,6 +146,12 @@ public static unsafe class AttentionKernel
             ZeroColumns(dq, lddq, tq, width);
             ZeroColumns(dk, lddk, tk, width);
             ZeroColumns(dv, lddv, tk, width);
+        }
+
+        if (UsesHead16(headDim, tk))
+        {
+            Backward16(q, ldq, k, ldk, v, ldv, o, ldo, dO, lddo, lse, dq, lddq, dk, lddk, dv, lddv, tq, tk, heads, scale, causal, keyTokens, padToken, dropoutP, dropoutSeed);
+            return;
         }
 
         float* probs = stackalloc float[KeyBlock];

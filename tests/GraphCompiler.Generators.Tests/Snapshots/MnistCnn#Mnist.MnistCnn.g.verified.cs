@@ -3445,10 +3445,7 @@ file static class MnistCnnKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * MnistCnn.ArenaFloatsPerSample;
-            for (int i = 0; i < 128; i++)
-            {
-                sample[113520 + i] = sample[12240 + i] > 0f ? sample[38112 + i] : 0f;
-            }
+            global::GraphCompiler.Kernels.Pointwise.ReluBackward(sample + 12240, sample + 38112, sample + 113520, 128, false);
         }
     }
 

@@ -2418,12 +2418,8 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            for (int i = 0; i < 32; i++)
-            {
-                float dy = sample[4000 + i];
-                sample[3936 + i] = dy;
-                sample[3968 + i] = dy;
-            }
+            global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + 4000, sample + 3936, 32, 1f, false);
+            global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + 4000, sample + 3968, 32, 1f, false);
         }
     }
 
@@ -2478,12 +2474,8 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            for (int i = 0; i < 32; i++)
-            {
-                float dy = sample[3904 + i];
-                sample[3840 + i] = dy;
-                sample[3872 + i] = dy;
-            }
+            global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + 3904, sample + 3840, 32, 1f, false);
+            global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + 3904, sample + 3872, 32, 1f, false);
         }
     }
 
@@ -2574,12 +2566,8 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            for (int i = 0; i < 40; i++)
-            {
-                float dy = sample[3664 + i];
-                sample[3360 + i] = dy;
-                sample[3616 + i] = dy;
-            }
+            global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + 3664, sample + 3360, 40, 1f, false);
+            global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + 3664, sample + 3616, 40, 1f, false);
         }
     }
 
@@ -2654,12 +2642,8 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            for (int i = 0; i < 40; i++)
-            {
-                float dy = sample[3312 + i];
-                sample[3168 + i] = dy;
-                sample[3264 + i] = dy;
-            }
+            global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + 3312, sample + 3168, 40, 1f, false);
+            global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + 3312, sample + 3264, 40, 1f, false);
         }
     }
 
@@ -2725,12 +2709,8 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            for (int i = 0; i < 40; i++)
-            {
-                float dy = sample[3120 + i];
-                sample[2816 + i] = dy;
-                sample[3072 + i] = dy;
-            }
+            global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + 3120, sample + 2816, 40, 1f, false);
+            global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + 3120, sample + 3072, 40, 1f, false);
         }
     }
 
@@ -2805,12 +2785,8 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            for (int i = 0; i < 40; i++)
-            {
-                float dy = sample[2768 + i];
-                sample[2624 + i] = dy;
-                sample[2720 + i] = dy;
-            }
+            global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + 2768, sample + 2624, 40, 1f, false);
+            global::GraphCompiler.Kernels.Pointwise.ScaleInto(sample + 2768, sample + 2720, 40, 1f, false);
         }
     }
 

@@ -29,6 +29,9 @@ public unsafe class AttentionKernelTests
         { 66, 66, 1, 8, true, false, 0f },
         { 12, 12, 4, 16, false, false, 0.25f },
         { 9, 11, 2, 5, true, true, 0.5f },
+        { 9, 9, 3, 16, true, true, 0.5f },     // heads of 16 (the 512-bit path): both masks, a fully masked row, dropout
+        { 20, 64, 2, 16, false, true, 0.25f }, // heads of 16 with the most keys that path takes
+        { 6, 65, 1, 16, false, false, 0f },    // one key more: the general path
     };
 
     /// <summary>The cases small enough for finite differences (their cost is cubic), plus a two-block one.</summary>
