@@ -185,6 +185,7 @@ internal static class GraphBuilder
                             LayerKind.MaxPool2d => OpKind.MaxPool2d,
                             LayerKind.AvgPool2d => OpKind.AvgPool2d,
                             LayerKind.LayerNorm => OpKind.LayerNorm,
+                            LayerKind.PositionalEmbedding => OpKind.PositionalEmbedding,
                             _ => OpKind.Linear,
                         };
                         return AddNode(kind, layer, new[] { arg }, new int[0], call.Location);

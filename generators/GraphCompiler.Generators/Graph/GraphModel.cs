@@ -31,6 +31,7 @@ internal enum OpKind
     Gelu,
     Scale,
     PositionalEncoding,
+    PositionalEmbedding,
 }
 
 /// <summary>An element-wise function applied in a kernel's epilogue (or on its own).</summary>

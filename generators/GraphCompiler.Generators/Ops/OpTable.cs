@@ -33,6 +33,7 @@ internal static class OpTable
         new PointwiseCallOp(OpKind.Gelu),
         new PointwiseCallOp(OpKind.Scale),
         new PointwiseCallOp(OpKind.PositionalEncoding),
+        new PositionalEmbeddingOp(),
     }.ToDictionary(r => r.Kind);
 
     public static IOpRule Get(OpKind kind) => Rules[kind];

@@ -218,6 +218,7 @@ internal static class ModelParser
             case "EmbeddingAttribute": kind = LayerKind.Embedding; return true;
             case "LayerNormAttribute": kind = LayerKind.LayerNorm; return true;
             case "MultiheadAttentionAttribute": kind = LayerKind.MultiheadAttention; return true;
+            case "PositionalEmbeddingAttribute": kind = LayerKind.PositionalEmbedding; return true;
             default: return false;
         }
     }
@@ -283,6 +284,11 @@ internal static class ModelParser
                 Require(layer.In > 0, "num_embeddings", layer.In, "at least 1");
                 Require(layer.Out > 0, "embedding_dim", layer.Out, "at least 1");
                 break;
+            case LayerKind.PositionalEmbedding:
+                layer = new LayerSpec(name, kind, Arg(0), Arg(1), 0, 1, 0, 1, false, location);
+                Require(layer.In > 0, "max_length", layer.In, "at least 1");
+                Require(layer.Out > 0, "dim", layer.Out, "at least 1");
+                break;
             case LayerKind.LayerNorm:
                 {
                     double eps = attribute.NamedArguments.FirstOrDefault(a => a.Key == "Eps").Value.Value is double e ? e : 1e-5;
@@ -336,7 +342,7 @@ internal static class ModelParser
             LayerKind.Conv2d => (long)layer.In * layer.Out * layer.Kernel * layer.Kernel,
             LayerKind.Linear => (long)layer.In * layer.Out,
             LayerKind.Lstm or LayerKind.Gru => 4L * layer.Out * ((long)layer.In + layer.Out) * layer.NumLayers,
-            LayerKind.Embedding => (long)layer.In * layer.Out,
+            LayerKind.Embedding or LayerKind.PositionalEmbedding => (long)layer.In * layer.Out,
             LayerKind.MultiheadAttention => 4L * layer.In * layer.In,
             _ => 0,
         };

@@ -22,7 +22,7 @@ internal static class Autodiff
         foreach (Node node in live)
         {
             if (node.Layer is { Kind: Spec.LayerKind.Conv2d or Spec.LayerKind.Linear or Spec.LayerKind.Lstm or Spec.LayerKind.Gru
-                    or Spec.LayerKind.Embedding or Spec.LayerKind.LayerNorm or Spec.LayerKind.MultiheadAttention }
+                    or Spec.LayerKind.Embedding or Spec.LayerKind.LayerNorm or Spec.LayerKind.MultiheadAttention or Spec.LayerKind.PositionalEmbedding }
                 || node.Inputs.Any(i => hasParameterUpstream.Contains(i.Root)))
             {
                 hasParameterUpstream.Add(node.Output);

@@ -83,6 +83,9 @@ internal static class DecodePlanner
                     return true;
                 }
 
+            case OpKind.PositionalEmbedding:
+                lines.Add($"{Kernels}Pointwise.Add({Row(x, width)}, {Parameter(context, node.Layer!.Name + ".weight")} + row * {I(width)}, {Row(y, width)}, {I(width)});");
+                return true;
             case OpKind.Scale:
                 lines.Add($"{Kernels}Pointwise.Scale({Row(x, width)}, {Row(y, width)}, {I(width)}, {F(node.Real)});");
                 return true;

@@ -57,6 +57,7 @@ internal sealed class LoweringContext
                     }
 
                 case LayerKind.Embedding:
+                case LayerKind.PositionalEmbedding:
                     Add(layer.Name + ".weight", new[] { layer.In, layer.Out }, 1f, "Normal"); // nn.Embedding: N(0, 1)
                     _parameters[layer.Name] = (_offsets[layer.Name + ".weight"], -1);
                     break;

@@ -31,6 +31,7 @@ internal enum LayerKind
     Embedding,
     LayerNorm,
     MultiheadAttention,
+    PositionalEmbedding,
 }
 
 /// <summary>

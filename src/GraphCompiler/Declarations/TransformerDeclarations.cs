@@ -53,6 +53,24 @@ public sealed class MultiheadAttentionAttribute : Attribute
 }
 
 /// <summary>
+/// A learned positional encoding: <c>pos(x)</c> adds row p of the weight [max_length, dim] (initialized from N(0, 1),
+/// as the <c>nn.Embedding(max_length, dim)</c> it usually is in PyTorch, applied to <c>arange(length)</c>) to row p of
+/// a [length, dim] tensor, length at most max_length.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class PositionalEmbeddingAttribute : Attribute
+{
+    public PositionalEmbeddingAttribute(int maxLength, int dim)
+    {
+        MaxLength = maxLength;
+        Dim = dim;
+    }
+
+    public int MaxLength { get; }
+    public int Dim { get; }
+}
+
+/// <summary>
 /// A fixed number of copies of a <see cref="ModuleAttribute"/> class, as <c>nn.ModuleList</c>:
 /// <c>[Repeat(2)] readonly EncoderLayer[] layers;</c>, parameters named <c>layers.0.…</c>, <c>layers.1.…</c>,
 /// called in a constant-bound loop: <c>for (int i = 0; i &lt; 2; i++) x = layers[i].Forward(x);</c>.

@@ -140,3 +140,29 @@ public partial class TinyTransformerDropout
         return LogSoftmax(generator(y));
     }
 }
+
+/// <summary>Learned positions (PositionalEmbedding) on both sides, one decoder block: for the gradient and decoding tests.</summary>
+[Model]
+public partial class TinyLearnedPositions
+{
+    const int Pad = 0;
+
+    [Embedding(11, 16)] readonly EmbeddingLayer src_embed;
+    [Embedding(11, 16)] readonly EmbeddingLayer tgt_embed;
+    [PositionalEmbedding(8, 16)] readonly Layer src_pos;
+    [PositionalEmbedding(8, 16)] readonly Layer tgt_pos;
+    [MultiheadAttention(16, 2)] readonly AttentionLayer self_attn;
+    [MultiheadAttention(16, 2)] readonly AttentionLayer cross_attn;
+    [LayerNorm(16)] readonly Layer norm;
+    [Linear(16, 11)] readonly Layer generator;
+
+    [Forward]
+    Tensor Forward([Shape(6)] Tokens src, [Shape(5)] Tokens tgt)
+    {
+        var memory = src_pos(src_embed(src));
+        var y = tgt_pos(tgt_embed(tgt) * 4.0);
+        y = norm(y + self_attn(y, y, y, keyPaddingMask: tgt == Pad, isCausal: true));
+        y = y + cross_attn(y, memory, memory, keyPaddingMask: src == Pad);
+        return LogSoftmax(generator(y));
+    }
+}

@@ -200,12 +200,54 @@ public class TransformerRuntimeTests
         const int batch = 2;
         var model = new TinyTransformerDropout(batch, seed: 14) { Training = true };
         int[] src = Sources(batch, 15), tgt = Targets(batch, 16);
-        float[] weights = TestData.Random(batch * TinyTransformerDropout.OutputSize, seed: 17);
-        var y = new float[weights.Length];
+        var y = new float[batch * TinyTransformerDropout.OutputSize];
+        CheckFiniteDifferences(model.Parameters, model.Gradients, y, () =>
+        {
+            model.DropoutSeed = 7; // the same masks at every evaluation
+            model.Forward(src, tgt, y);
+        }, model.Backward);
+    }
+
+    [Fact]
+    public void Learned_positions_get_gradients_and_decode_like_the_full_forward()
+    {
+        const int batch = 3;
+        var model = new TinyLearnedPositions(batch, seed: 24) { Training = true };
+        int[] src = Sources(batch, 25), tgt = Targets(batch, 26);
+        var y = new float[batch * TinyLearnedPositions.OutputSize];
+        CheckFiniteDifferences(model.Parameters, model.Gradients, y, () => model.Forward(src, tgt, y), model.Backward);
+        Assert.Contains(model.Parameters.Layout, p => p.Name == "tgt_pos.weight" && p.Shape.SequenceEqual(new[] { 8, 16 }));
+
+        model.Training = false;
+        model.Forward(src, tgt, y);
+        model.BeginDecode(src);
+        var tokens = new int[batch];
+        var row = new float[batch * Vocabulary];
+        for (int position = 0; position < TargetLength; position++)
+        {
+            for (int n = 0; n < batch; n++)
+            {
+                tokens[n] = tgt[n * TargetLength + position];
+            }
+
+            model.DecodeStep(position, tokens, row);
+            for (int n = 0; n < batch; n++)
+            {
+                Close.Assert(y.AsSpan((n * TargetLength + position) * Vocabulary, Vocabulary).ToArray(), row.AsSpan(n * Vocabulary, Vocabulary).ToArray(), 1e-5, 1e-5, $"sample {n}, position {position}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// dL/dθ for three random entries of every parameter against central differences of L = Σ y·r, where
+    /// <paramref name="forward"/> writes y and <paramref name="backward"/> takes dL/dy = r.
+    /// </summary>
+    private static void CheckFiniteDifferences(ParameterSet parameters, AlignedBuffer gradients, float[] y, Action forward, Action<ReadOnlySpan<float>> backward)
+    {
+        float[] weights = TestData.Random(y.Length, seed: 17);
         double Loss()
         {
-            model.DropoutSeed = 7;
-            model.Forward(src, tgt, y);
+            forward();
             double sum = 0;
             for (int i = 0; i < y.Length; i++)
             {
@@ -216,26 +258,26 @@ public class TransformerRuntimeTests
         }
 
         Loss();
-        model.Backward(weights);
-        float[] analytic = model.Gradients.Span.ToArray();
-        Span<float> parameters = model.Parameters.Values;
+        backward(weights);
+        float[] analytic = gradients.Span.ToArray();
+        Span<float> values = parameters.Values;
         var random = new Random(18);
         int checkedCount = 0;
-        foreach (ParameterInfo p in model.Parameters.Layout)
+        foreach (ParameterInfo p in parameters.Layout)
         {
             for (int k = 0; k < 3; k++)
             {
                 int i = p.Offset + random.Next(p.Length);
-                float saved = parameters[i];
+                float saved = values[i];
                 const float h = 1e-2f;
-                parameters[i] = saved + h;
-                model.Parameters.MarkModified();
+                values[i] = saved + h;
+                parameters.MarkModified();
                 double plus = Loss();
-                parameters[i] = saved - h;
-                model.Parameters.MarkModified();
+                values[i] = saved - h;
+                parameters.MarkModified();
                 double minus = Loss();
-                parameters[i] = saved;
-                model.Parameters.MarkModified();
+                values[i] = saved;
+                parameters.MarkModified();
                 double numeric = (plus - minus) / (2 * h);
                 Assert.True(Math.Abs(numeric - analytic[i]) <= 2e-2 + 2e-2 * Math.Abs(numeric), $"{p.Name}[{i - p.Offset}]: analytic {analytic[i]}, numeric {numeric}");
                 checkedCount++;
