@@ -3,6 +3,7 @@ using Google.Protobuf;
 using GraphCompiler.Bench.Runners;
 using GraphCompiler.Bench.Suites;
 using GraphCompiler.Onnx;
+using GraphCompiler.Tests.Models;
 
 namespace GraphCompiler.Bench.Models;
 

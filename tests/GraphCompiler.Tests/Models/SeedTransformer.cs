@@ -3,8 +3,7 @@ using static GraphCompiler.Ops;
 
 namespace GraphCompiler.Tests.Models;
 
-// The seed-size Transformer of the benchmarks (bench/GraphCompiler.Bench/Models/SeedTransformer.cs, the same
-// declaration): samples/Translate/Translator.cs at source and target length 16 and dropout 0. d_model 64, 4
+// The seed-size Transformer of the benchmarks (bench/GraphCompiler.Bench compiles this file too): samples/Translate/Translator.cs at source and target length 16 and dropout 0. d_model 64, 4
 // heads, 2 + 2 post-norm layers with ReLU feed-forward 256, final encoder and decoder norms, vocabulary 48,
 // embeddings scaled by sqrt(d_model) = 8, sinusoidal positional encoding, token 0 is padding.
 
