@@ -51,6 +51,8 @@ foreach (string name in options.Cases)
     checks.Run($"golden {name}", () => GoldenCheck.Run(name, options.GoldenDirectory));
 }
 
+checks.Run("golden TinyTransformer (tokens, masks, every gradient)", () => TransformerGoldenCheck.Run(options.GoldenDirectory));
+
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"checks took {clock.Elapsed.TotalSeconds:F1} s"));
 Console.WriteLine($"{checks.Passed} passed, {checks.Failed} failed");
 return checks.Failed == 0 ? 0 : 1;
