@@ -209,16 +209,11 @@ internal static class ModelEmitter
             {
                 w.Line($"{Kernels(plan)}.CopyIn(x, arena, batch);");
                 w.Line("// The checks are JIT-time constants: only the widest accelerated path is compiled.");
-                for (int i = 0; i < VectorSyntax.All.Length; i++)
+                EmitWidthDispatch(w, v =>
                 {
-                    VectorSyntax v = VectorSyntax.All[i];
-                    string condition = v.IsScalar ? "else" : (i == 0 ? "if" : "else if") + $" ({v.Class}.IsHardwareAccelerated)";
-                    using (w.Block(condition))
-                    {
-                        w.Line($"if (Training) {Kernels(plan)}.RunTraining_{v.Suffix}(arena, parameters, packed, batch);");
-                        w.Line($"else {Kernels(plan)}.Run_{v.Suffix}(arena, parameters, packed, batch);");
-                    }
-                }
+                    w.Line($"if (Training) {Kernels(plan)}.RunTraining_{v.Suffix}(arena, parameters, packed, batch);");
+                    w.Line($"else {Kernels(plan)}.Run_{v.Suffix}(arena, parameters, packed, batch);");
+                });
 
                 w.Line($"{Kernels(plan)}.CopyOut(arena, y, batch);");
             }
@@ -251,15 +246,10 @@ internal static class ModelEmitter
             using (w.Block("fixed (float* dy = outputGrad, dx = inputGrad)"))
             {
                 w.Line($"{Kernels(plan)}.GradCopyIn(dy, arena, batch);");
-                for (int i = 0; i < VectorSyntax.All.Length; i++)
+                EmitWidthDispatch(w, v =>
                 {
-                    VectorSyntax v = VectorSyntax.All[i];
-                    string condition = v.IsScalar ? "else" : (i == 0 ? "if" : "else if") + $" ({v.Class}.IsHardwareAccelerated)";
-                    using (w.Block(condition))
-                    {
-                        w.Line($"{Kernels(plan)}.RunBackward_{v.Suffix}(arena, parameters, packed, grads, scratch, batch, inputGradient);");
-                    }
-                }
+                    w.Line($"{Kernels(plan)}.RunBackward_{v.Suffix}(arena, parameters, packed, grads, scratch, batch, inputGradient);");
+                });
 
                 using (w.Block("if (inputGradient)"))
                 {
@@ -322,16 +312,11 @@ internal static class ModelEmitter
                 }
 
                 w.Line("// The checks are JIT-time constants: only the widest accelerated path is compiled.");
-                for (int i = 0; i < VectorSyntax.All.Length; i++)
+                EmitWidthDispatch(w, v =>
                 {
-                    VectorSyntax v = VectorSyntax.All[i];
-                    string condition = v.IsScalar ? "else" : (i == 0 ? "if" : "else if") + $" ({v.Class}.IsHardwareAccelerated)";
-                    using (w.Block(condition))
-                    {
-                        w.Line($"if (Training) {Kernels(plan)}.RunTraining_{v.Suffix}(arena, parameters, packed, batch);");
-                        w.Line($"else {Kernels(plan)}.Run_{v.Suffix}(arena, parameters, packed, batch);");
-                    }
-                }
+                    w.Line($"if (Training) {Kernels(plan)}.RunTraining_{v.Suffix}(arena, parameters, packed, batch);");
+                    w.Line($"else {Kernels(plan)}.Run_{v.Suffix}(arena, parameters, packed, batch);");
+                });
 
                 w.Line($"{Kernels(plan)}.CopyOut(arena, y, batch);");
             }
@@ -357,15 +342,26 @@ internal static class ModelEmitter
             using (w.Block("fixed (float* dy = outputGrad)"))
             {
                 w.Line($"{Kernels(plan)}.GradCopyIn(dy, arena, batch);");
-                for (int i = 0; i < VectorSyntax.All.Length; i++)
+                EmitWidthDispatch(w, v =>
                 {
-                    VectorSyntax v = VectorSyntax.All[i];
-                    string condition = v.IsScalar ? "else" : (i == 0 ? "if" : "else if") + $" ({v.Class}.IsHardwareAccelerated)";
-                    using (w.Block(condition))
-                    {
-                        w.Line($"{Kernels(plan)}.RunBackward_{v.Suffix}(arena, parameters, packed, grads, scratch, batch, false);");
-                    }
-                }
+                    w.Line($"{Kernels(plan)}.RunBackward_{v.Suffix}(arena, parameters, packed, grads, scratch, batch, false);");
+                });
+            }
+        }
+    }
+
+    /// <summary>
+    /// if (Vector512.IsHardwareAccelerated) { ... } else if (Vector256...) ... else { scalar }: the checks are
+    /// JIT-time constants, so only the widest accelerated path is compiled.
+    /// </summary>
+    private static void EmitWidthDispatch(CodeWriter w, System.Action<VectorSyntax> body)
+    {
+        for (int i = 0; i < VectorSyntax.All.Length; i++)
+        {
+            VectorSyntax v = VectorSyntax.All[i];
+            using (w.Block(v.IsScalar ? "else" : (i == 0 ? "if" : "else if") + $" ({v.Class}.IsHardwareAccelerated)"))
+            {
+                body(v);
             }
         }
     }
@@ -495,15 +491,10 @@ internal static class ModelEmitter
                     w.Line($"new global::System.Span<int>((int*)(arena + n * {ArenaConstant} + {decode.TargetOffset}), {LengthConstant(target)}).Clear(); // target positions not decoded yet");
                 }
 
-                for (int i = 0; i < VectorSyntax.All.Length; i++)
+                EmitWidthDispatch(w, v =>
                 {
-                    VectorSyntax v = VectorSyntax.All[i];
-                    string condition = v.IsScalar ? "else" : (i == 0 ? "if" : "else if") + $" ({v.Class}.IsHardwareAccelerated)";
-                    using (w.Block(condition))
-                    {
-                        w.Line($"{Kernels(plan)}.Encode_{v.Suffix}(arena, parameters, packed, batch);");
-                    }
-                }
+                    w.Line($"{Kernels(plan)}.Encode_{v.Suffix}(arena, parameters, packed, batch);");
+                });
             }
 
             w.Line("__decodeBatch = batch;");

@@ -60,15 +60,9 @@ internal sealed class PointwiseCallOp : IOpRule
             default:
                 {
                     int rows = x.Shape[0], columns = x.Shape[1];
-                    var table = new TablePack
-                    {
-                        Comment = $"the sinusoidal positional encoding [{rows}, {columns}] (a constant table)",
-                        PackedFloats = rows * columns,
-                        Statement = $"{Kernels}EmbeddingKernel.Sinusoidal(target, {I(rows)}, {I(columns)});",
-                    };
-                    context.AddPack(table);
+                    int table = context.SinusoidalTable(rows, columns);
                     plan.Comment = $"PositionalEncoding: {x.ShapeText} + pe[:{rows}]";
-                    plan.PerSample.Add($"{Kernels}Pointwise.Add({At(x)}, packed + {I(table.PackedOffset)}, {At(y)}, {I(length)});");
+                    plan.PerSample.Add($"{Kernels}Pointwise.Add({At(x)}, packed + {I(table)}, {At(y)}, {I(length)});");
                     break;
                 }
         }

@@ -77,11 +77,8 @@ internal static class DecodePlanner
                 lines.Add($"{Kernels}EmbeddingKernel.Forward({Tokens(x)} + row, 1, {Parameter(context, node.Layer!.Name + ".weight")}, {I(node.Layer.Out)}, {F(EmbeddingOp.ScaleOf(node))}, null, {Row(y, node.Layer.Out)});");
                 return true;
             case OpKind.PositionalEncoding:
-                {
-                    TablePack table = context.Plan.Packs.OfType<TablePack>().First(p => p.Comment.Contains($"[{x.Shape[0]}, {x.Shape[1]}]"));
-                    lines.Add($"{Kernels}Pointwise.Add({Row(x, width)}, packed + {I(table.PackedOffset)} + row * {I(width)}, {Row(y, width)}, {I(width)});");
-                    return true;
-                }
+                lines.Add($"{Kernels}Pointwise.Add({Row(x, width)}, packed + {I(context.SinusoidalTable(x.Shape[0], x.Shape[1]))} + row * {I(width)}, {Row(y, width)}, {I(width)});");
+                return true;
 
             case OpKind.PositionalEmbedding:
                 lines.Add($"{Kernels}Pointwise.Add({Row(x, width)}, {Parameter(context, node.Layer!.Name + ".weight")} + row * {I(width)}, {Row(y, width)}, {I(width)});");

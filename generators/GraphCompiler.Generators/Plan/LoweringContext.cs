@@ -179,6 +179,29 @@ internal sealed class LoweringContext
         _plan.Packs.Add(pack);
     }
 
+    private readonly Dictionary<(int Rows, int Columns), int> _sinusoidalTables = new();
+
+    /// <summary>
+    /// The packed-buffer offset of the sinusoidal positional-encoding table [rows, columns], computed once with the
+    /// packed weights and shared by every op (and decoding row) that adds it.
+    /// </summary>
+    public int SinusoidalTable(int rows, int columns)
+    {
+        if (!_sinusoidalTables.TryGetValue((rows, columns), out int offset))
+        {
+            var table = new TablePack
+            {
+                Comment = $"the sinusoidal positional encoding [{rows}, {columns}] (a constant table)",
+                PackedFloats = rows * columns,
+                Statement = $"global::GraphCompiler.Kernels.EmbeddingKernel.Sinusoidal(target, {rows}, {columns});",
+            };
+            AddPack(table);
+            offset = _sinusoidalTables[(rows, columns)] = table.PackedOffset;
+        }
+
+        return offset;
+    }
+
     /// <summary>A unique method-name stem from the layer or op name (conv1 -> Conv1).</summary>
     public string KernelName(Node node)
     {

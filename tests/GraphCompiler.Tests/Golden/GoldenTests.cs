@@ -171,7 +171,7 @@ public class GoldenTests(ITestOutputHelper output)
     }
 
     /// <summary>Compares with <see cref="Close.Assert"/>, collecting its message; returns the worst |diff| / tolerance.</summary>
-    private static double Compare(List<string> failures, string what, float[] expected, float[] actual, double rtol, double atol)
+    internal static double Compare(List<string> failures, string what, float[] expected, float[] actual, double rtol, double atol)
     {
         try
         {
@@ -191,7 +191,7 @@ public class GoldenTests(ITestOutputHelper output)
         return worst;
     }
 
-    private static string VectorWidth =>
+    internal static string VectorWidth =>
         System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "512-bit" :
         System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "256-bit" :
         System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? "128-bit" : "scalar";

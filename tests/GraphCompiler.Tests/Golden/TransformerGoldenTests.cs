@@ -1,9 +1,7 @@
 using System.Globalization;
 using GraphCompiler.Tests.Models;
-using GraphCompiler.Tests.Reference;
 using Xunit;
 using Xunit.Abstractions;
-using Xunit.Sdk;
 
 namespace GraphCompiler.Tests.Golden;
 
@@ -47,44 +45,22 @@ public class TransformerGoldenTests(ITestOutputHelper output)
         Assert.Equal(expectedY.Length, y.Length);
         model.Forward(src, tgt, y);
         var failures = new List<string>();
-        double worstOutput = Compare(failures, "output", expectedY, y, OutputRtol, OutputAtol);
+        double worstOutput = GoldenTests.Compare(failures, "output", expectedY, y, OutputRtol, OutputAtol);
 
         // The runtime's loss, checked against PyTorch's nll_loss(ignore_index=0): mean over the counted targets.
         var dy = new float[y.Length];
         float loss = SequenceLoss.NegativeLogLikelihood(y, labels, dy, ignoreIndex: 0, out _);
-        Compare(failures, "loss", file.ReadAsFloat("loss"), [loss], OutputRtol, OutputAtol);
+        GoldenTests.Compare(failures, "loss", file.ReadAsFloat("loss"), [loss], OutputRtol, OutputAtol);
         model.Backward(dy);
         double worstGradient = 0;
         foreach (ParameterInfo p in model.Parameters.Layout)
         {
-            worstGradient = Math.Max(worstGradient, Compare(failures, "grad." + p.Name, file.ReadAsFloat("grad." + p.Name), model.Gradient(p.Name).ToArray(), GradientRtol, GradientAtol));
+            worstGradient = Math.Max(worstGradient, GoldenTests.Compare(failures, "grad." + p.Name, file.ReadAsFloat("grad." + p.Name), model.Gradient(p.Name).ToArray(), GradientRtol, GradientAtol));
         }
 
-        string width = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "512-bit" :
-            System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "256-bit" :
-            System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? "128-bit" : "scalar";
+        string width = GoldenTests.VectorWidth;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}: worst |diff| / tolerance: output {worstOutput:F4}, gradients {worstGradient:F4} (1 is the limit); vector width {width}"));
         Assert.True(failures.Count == 0, $"{name} differs from PyTorch ({width}):\n" + string.Join("\n", failures));
-    }
-
-    private static double Compare(List<string> failures, string what, float[] expected, float[] actual, double rtol, double atol)
-    {
-        try
-        {
-            Close.Assert(expected, actual, rtol, atol, what);
-        }
-        catch (XunitException e)
-        {
-            failures.Add(e.Message);
-        }
-
-        double worst = 0;
-        for (int i = 0; i < Math.Min(expected.Length, actual.Length); i++)
-        {
-            worst = Math.Max(worst, Math.Abs((double)actual[i] - expected[i]) / (atol + rtol * Math.Abs((double)expected[i])));
-        }
-
-        return worst;
     }
 }
