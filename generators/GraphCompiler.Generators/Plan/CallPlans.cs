@@ -17,20 +17,11 @@ internal sealed class CallPlan : KernelPlan
     public List<string> Setup { get; } = new();
     /// <summary>Lines run for each sample.</summary>
     public List<string> PerSample { get; } = new();
-
-    public CallPlan Clone(string name)
-    {
-        var copy = new CallPlan { Name = name, Comment = Comment, Backward = Backward, InputGradientOnly = InputGradientOnly };
-        copy.Setup.AddRange(Setup);
-        copy.PerSample.AddRange(PerSample);
-        return copy;
-    }
 }
 
 /// <summary>Copies a token input (ints) into its arena slots, which hold the int bits.</summary>
 internal sealed class CopyInTokensPlan : KernelPlan
 {
-    public string InputName { get; set; } = "";
     public int Length { get; set; }
     public TensorPlace Destination { get; set; } = null!;
 }

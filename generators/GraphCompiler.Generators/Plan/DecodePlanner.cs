@@ -39,12 +39,12 @@ internal static class DecodePlanner
             }
         }
 
-        var decode = new DecodePlan { TargetLength = target.Shape[0], OutputRow = output.Shape[1] };
+        var decode = new DecodePlan { OutputRow = output.Shape[1] };
         foreach (Node node in live)
         {
             if (!dependent.Contains(node.Output))
             {
-                decode.Prefix.Add(node);
+                decode.PrefixKernels.Add(context.ForwardOf<KernelPlan>(node));
                 continue;
             }
 
@@ -169,16 +169,13 @@ internal static class DecodePlanner
 /// <summary>The incremental decoder of a model: what runs once per source, and the lines of one target row.</summary>
 internal sealed class DecodePlan
 {
-    public int TargetLength { get; set; }
     /// <summary>Floats of one row of the result (the vocabulary).</summary>
     public int OutputRow { get; set; }
-    /// <summary>Nodes that do not depend on the target: their forward kernels run once per source.</summary>
-    public List<Node> Prefix { get; } = new();
     /// <summary>Extra once-per-source lines (cross-attention keys and values), per sample.</summary>
     public List<string> PrefixLines { get; } = new();
     /// <summary>Per sample, the lines that compute row <c>row</c> of every target-dependent tensor.</summary>
     public List<string> RowLines { get; } = new();
-    /// <summary>Names of the prefix nodes' forward kernels (set by the loop planner).</summary>
+    /// <summary>The forward kernels of the nodes that do not depend on the target: they run once per source.</summary>
     public List<KernelPlan> PrefixKernels { get; } = new();
     public int TargetOffset { get; set; }
     public int OutputOffset { get; set; }

@@ -41,7 +41,6 @@ internal static class LoopPlanner
                 {
                     Name = name,
                     Comment = $"token input '{tokens.InputName}' [{tokens.Elements}]: ints into the arena at +{LoweringContext.PlaceOf(tokens).Offset}",
-                    InputName = tokens.InputName,
                     Length = tokens.Elements,
                     Destination = LoweringContext.PlaceOf(tokens),
                 });
@@ -85,7 +84,6 @@ internal static class LoopPlanner
         plan.Decode = DecodePlanner.Plan(graph, plan, context);
         if (plan.Decode is { } decode)
         {
-            decode.PrefixKernels.AddRange(decode.Prefix.Select(n => context.ForwardOf<KernelPlan>(n)).Distinct());
             decode.TargetOffset = LoweringContext.PlaceOf(graph.Inputs[1]).Offset;
             decode.OutputOffset = LoweringContext.PlaceOf(output).Offset;
         }
