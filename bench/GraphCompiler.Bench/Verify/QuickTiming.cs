@@ -21,7 +21,7 @@ public static class QuickTiming
     {
         PeakFigures peak = MachinePeak.Current;
         Console.WriteLine($"Single-core FMA peak: {peak}");
-        bool cnn = !args.Contains("--rnn-only");
+        bool cnn = !args.Contains("--rnn-only") && !args.Contains("--transformer");
         if (cnn)
         {
             Cnn();
@@ -32,6 +32,11 @@ public static class QuickTiming
         {
             Recurrent(Models.LstmModel.Instance);
             Recurrent(Models.GruModel.Instance);
+        }
+
+        if (args.Contains("--transformer"))
+        {
+            Transformer(profile: args.Contains("--profile-forward") ? "forward" : args.Contains("--profile-step") ? "step" : null);
         }
 #endif
         return 0;
@@ -100,6 +105,67 @@ public static class QuickTiming
         }
     }
 #endif
+
+    /// <summary>The seed Transformer: inference at batch 1 against ONNX Runtime (1 thread), and the training step at batch 32.</summary>
+    /// <param name="profile">"forward" or "step": only call that for 10 s (for a profiler), no timing.</param>
+    private static void Transformer(string? profile)
+    {
+        Models.TransformerModel spec = Models.TransformerModel.Instance;
+        Console.WriteLine($"{spec.Title}: {spec.FlopsBreakdown}");
+        Models.TransformerWorkspace one = spec.Create(1);
+        float[] input = spec.Input(1);
+        float[] output = new float[spec.OutputLength];
+        using OrtRunner ort = spec.CreateOrt(spec.ToOnnx(one.Parameters), 1, intraOpThreads: 1);
+        input.CopyTo(ort.Input, 0);
+        if (profile == "forward")
+        {
+            long until = Environment.TickCount64 + 10_000;
+            while (Environment.TickCount64 < until)
+            {
+                one.Forward(input, output);
+            }
+
+            return;
+        }
+
+        for (int round = 0; round < 3 && profile == null; round++)
+        {
+            Print("GraphCompiler", 1, Time(() => one.Forward(input, output), 1), spec.FlopsPerSample);
+            Print("ONNX Runtime, 1 thread", 1, Time(ort.Run, 1), spec.FlopsPerSample);
+        }
+
+        int batch = spec.TrainingBatch;
+        Models.TransformerWorkspace model = spec.Create(batch);
+        float[] inputs = spec.Input(batch);
+        int[] labels = spec.Labels(batch);
+        float[] outputs = new float[batch * spec.OutputLength];
+        float[] gradient = new float[outputs.Length];
+        var adam = new Adam(model.Parameters, learningRate: 1e-4f);
+        model.Training = true;
+        if (profile == "step")
+        {
+            long until = Environment.TickCount64 + 10_000;
+            while (Environment.TickCount64 < until)
+            {
+                model.Forward(inputs, outputs);
+                spec.Loss(outputs, labels, gradient);
+                model.Backward(gradient);
+                adam.Step(model.Gradients);
+            }
+
+            return;
+        }
+
+        Print("GraphCompiler training step", batch, Time(
+            () =>
+            {
+                model.Forward(inputs, outputs);
+                spec.Loss(outputs, labels, gradient);
+                model.Backward(gradient);
+                adam.Step(model.Gradients);
+            },
+            batch), spec.TrainingFlopsPerSample);
+    }
 
     private static (double MinUs, double MedianUs) Time(Action call, int batch)
     {

@@ -38,36 +38,70 @@ public static unsafe partial class AttentionKernel
         }
     }
 
-    /// <summary>s[j] = scale · q · k_j + mask[j] (and -∞ past <paramref name="end"/>), a vector of keys at a time; returns the maximum.</summary>
+    /// <summary>
+    /// r_n = Σ_d x_n[d]·t[d][0..16) for the 4 rows x_n = x + n·ldx: two accumulators per row (the two halves of d),
+    /// so 8 independent multiply-add chains keep both FMA pipes busy.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Scores16(float* qi, float* kt, float* mask, int end, int vectors, float scale, float* s)
+    private static void Dot4(
+        float* x0, float* x1, float* x2, float* x3, float* t,
+        out Vector512<float> r0, out Vector512<float> r1, out Vector512<float> r2, out Vector512<float> r3)
     {
-        Vector512<float> max = Vector512.Create(float.NegativeInfinity);
-        for (int c = 0; c < vectors; c++)
+        Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int d = 0; d < Head16 / 2; d++)
         {
-            Vector512<float> acc = Vector512<float>.Zero;
-            for (int d = 0; d < Head16; d++)
-            {
-                acc = Vector512.FusedMultiplyAdd(Vector512.Create(qi[d]), Vector512.Load(kt + d * MaxKeys16 + c * 16), acc);
-            }
-
-            Vector512<int> index = Vector512<int>.Indices + Vector512.Create(c * 16);
-            Vector512<float> score = acc * scale + Vector512.Load(mask + c * 16);
-            score = Vector512.ConditionalSelect(Vector512.LessThan(index, Vector512.Create(end)).AsSingle(), score, Vector512.Create(float.NegativeInfinity));
-            score.Store(s + c * 16);
-            max = Vector512.Max(max, score);
+            Vector512<float> lo = Vector512.Load(t + d * MaxKeys16);
+            Vector512<float> hi = Vector512.Load(t + (d + Head16 / 2) * MaxKeys16);
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[d]), lo, a0);
+            b0 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[d + Head16 / 2]), hi, b0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(x1[d]), lo, a1);
+            b1 = Vector512.FusedMultiplyAdd(Vector512.Create(x1[d + Head16 / 2]), hi, b1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(x2[d]), lo, a2);
+            b2 = Vector512.FusedMultiplyAdd(Vector512.Create(x2[d + Head16 / 2]), hi, b2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(x3[d]), lo, a3);
+            b3 = Vector512.FusedMultiplyAdd(Vector512.Create(x3[d + Head16 / 2]), hi, b3);
         }
 
-        float m = float.NegativeInfinity;
-        for (int l = 0; l < 16; l++)
-        {
-            m = MathF.Max(m, max[l]);
-        }
-
-        return m;
+        r0 = a0 + b0;
+        r1 = a1 + b1;
+        r2 = a2 + b2;
+        r3 = a3 + b3;
     }
 
-    /// <summary>p[j] = exp(s[j] - shift) with -∞ giving exactly 0; returns the sum.</summary>
+    /// <summary>
+    /// Row n of a 4-row block starting at query <paramref name="i"/> of which <paramref name="count"/> rows are
+    /// real: the rows past the end repeat the last real one, so every read stays in bounds (their results are
+    /// never stored).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BlockRow(int i, int n, int count) => i + Math.Min(n, count - 1);
+
+    /// <summary>
+    /// Stores the scores of 16 keys from column <paramref name="c"/>: scale·acc + mask, -∞ from key
+    /// <paramref name="end"/> on; returns them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ScoreVector(Vector512<float> acc, float scale, float* mask, int c, int end, float* sRow)
+    {
+        Vector512<int> index = Vector512<int>.Indices + Vector512.Create(c * 16);
+        Vector512<float> score = Vector512.FusedMultiplyAdd(acc, Vector512.Create(scale), Vector512.Load(mask + c * 16));
+        score = Vector512.ConditionalSelect(Vector512.LessThan(index, Vector512.Create(end)).AsSingle(), score, Vector512.Create(float.NegativeInfinity));
+        score.Store(sRow + c * 16);
+        return score;
+    }
+
+    /// <summary>The largest lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MaxAcross(Vector512<float> v)
+    {
+        Vector256<float> a = Vector256.Max(v.GetLower(), v.GetUpper());
+        Vector128<float> b = Vector128.Max(a.GetLower(), a.GetUpper());
+        b = Vector128.Max(b, Vector128.Shuffle(b, Vector128.Create(2, 3, 0, 1)));
+        b = Vector128.Max(b, Vector128.Shuffle(b, Vector128.Create(1, 0, 3, 2)));
+        return b.ToScalar();
+    }
+
+    /// <summary>p[j] = exp(s[j] - shift) with -∞ giving exactly 0 (so a row whose keys are all masked is all 0); returns the sum.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Exp16(float* s, float shift, int vectors)
     {
@@ -95,14 +129,26 @@ public static unsafe partial class AttentionKernel
         }
     }
 
+    /// <summary>row[j] *= keep[j] over the row's vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Multiply16(float* row, float* keep, int vectors)
+    {
+        for (int c = 0; c < vectors; c++)
+        {
+            (Vector512.Load(row + c * 16) * Vector512.Load(keep + c * 16)).Store(row + c * 16);
+        }
+    }
+
+    /// <summary>Per head, 4 query rows at a time: their scores, softmax (and dropout) into 4 rows of <c>s</c>, then P·V.</summary>
     private static void Forward16(
         float* q, int ldq, float* k, int ldk, float* v, int ldv, float* o, int ldo, int tq, int tk, int heads,
         float scale, bool causal, int* keyTokens, int padToken, float* lse, float dropoutP, ulong dropoutSeed)
     {
         float* kt = stackalloc float[Head16 * MaxKeys16];
         float* mask = stackalloc float[MaxKeys16];
-        float* s = stackalloc float[MaxKeys16];
+        float* s = stackalloc float[4 * MaxKeys16];
         float* keep = stackalloc float[MaxKeys16];
+        float* sums = stackalloc float[4];
         KeyMask16(tk, keyTokens, padToken, mask);
         int vectors = (tk + 15) / 16;
         bool dropout = dropoutP > 0f;
@@ -112,54 +158,103 @@ public static unsafe partial class AttentionKernel
         {
             int col = h * Head16;
             Transpose16(k + col, ldk, tk, kt);
-            for (int i = 0; i < tq; i++)
+            for (int i = 0; i < tq; i += 4)
             {
-                int end = causal ? Math.Min(tk, i + 1) : tk;
-                float* oi = o + (nint)i * ldo + col;
-                float max = Scores16(q + (nint)i * ldq + col, kt, mask, end, vectors, scale, s);
-                if (max == float.NegativeInfinity)
+                int count = Math.Min(4, tq - i);
+                int i0 = BlockRow(i, 0, count), i1 = BlockRow(i, 1, count), i2 = BlockRow(i, 2, count), i3 = BlockRow(i, 3, count);
+
+                // Scores of the 4 rows, a vector of keys at a time, and their running maxima.
+                Vector512<float> m0 = Vector512.Create(float.NegativeInfinity), m1 = m0, m2 = m0, m3 = m0;
+                for (int c = 0; c < vectors; c++)
                 {
-                    Vector512<float>.Zero.Store(oi);
+                    Dot4(q + (nint)i0 * ldq + col, q + (nint)i1 * ldq + col, q + (nint)i2 * ldq + col, q + (nint)i3 * ldq + col, kt + c * 16, out var r0, out var r1, out var r2, out var r3);
+                    m0 = Vector512.Max(m0, ScoreVector(r0, scale, mask, c, causal ? Math.Min(tk, i0 + 1) : tk, s));
+                    m1 = Vector512.Max(m1, ScoreVector(r1, scale, mask, c, causal ? Math.Min(tk, i1 + 1) : tk, s + MaxKeys16));
+                    m2 = Vector512.Max(m2, ScoreVector(r2, scale, mask, c, causal ? Math.Min(tk, i2 + 1) : tk, s + 2 * MaxKeys16));
+                    m3 = Vector512.Max(m3, ScoreVector(r3, scale, mask, c, causal ? Math.Min(tk, i3 + 1) : tk, s + 3 * MaxKeys16));
+                }
+
+                // Softmax numerators (0 for masked keys), their sums, lse; dropout scales the kept weights.
+                for (int n = 0; n < count; n++)
+                {
+                    float max = MaxAcross(n switch { 0 => m0, 1 => m1, 2 => m2, _ => m3 });
+                    float* sRow = s + n * MaxKeys16;
+                    float sum = Exp16(sRow, max, vectors);
+                    sums[n] = sum > 0f ? 1f / sum : 0f; // a fully masked row outputs zeros
                     if (lse != null)
                     {
-                        lse[(nint)h * tq + i] = float.NegativeInfinity;
+                        lse[(nint)h * tq + i + n] = sum > 0f ? max + MathF.Log(sum) : float.NegativeInfinity;
                     }
 
-                    continue;
+                    if (dropout)
+                    {
+                        Keep16(seed32, (uint)(((long)h * tq + i + n) * tk), threshold, keepScale, vectors, keep);
+                        Multiply16(sRow, keep, vectors);
+                    }
                 }
 
-                float sum = Exp16(s, max, vectors);
-                if (dropout)
+                // o_n = Σ_j p_nj v_j over the keys any of the rows sees, two keys at a time (8 chains).
+                int end = causal ? Math.Min(tk, i3 + 1) : tk;
+                Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                int j = 0;
+                for (; j + 2 <= end; j += 2)
                 {
-                    Keep16(seed32, (uint)(((long)h * tq + i) * tk), threshold, keepScale, vectors, keep);
+                    Vector512<float> v0 = Vector512.Load(v + (nint)j * ldv + col);
+                    Vector512<float> v1 = Vector512.Load(v + (nint)(j + 1) * ldv + col);
+                    a0 = Vector512.FusedMultiplyAdd(Vector512.Create(s[j]), v0, a0);
+                    b0 = Vector512.FusedMultiplyAdd(Vector512.Create(s[j + 1]), v1, b0);
+                    a1 = Vector512.FusedMultiplyAdd(Vector512.Create(s[MaxKeys16 + j]), v0, a1);
+                    b1 = Vector512.FusedMultiplyAdd(Vector512.Create(s[MaxKeys16 + j + 1]), v1, b1);
+                    a2 = Vector512.FusedMultiplyAdd(Vector512.Create(s[2 * MaxKeys16 + j]), v0, a2);
+                    b2 = Vector512.FusedMultiplyAdd(Vector512.Create(s[2 * MaxKeys16 + j + 1]), v1, b2);
+                    a3 = Vector512.FusedMultiplyAdd(Vector512.Create(s[3 * MaxKeys16 + j]), v0, a3);
+                    b3 = Vector512.FusedMultiplyAdd(Vector512.Create(s[3 * MaxKeys16 + j + 1]), v1, b3);
                 }
 
-                Vector512<float> acc = Vector512<float>.Zero;
-                for (int j = 0; j < end; j++)
+                if (j < end)
                 {
-                    float p = dropout ? s[j] * keep[j] : s[j];
-                    acc = Vector512.FusedMultiplyAdd(Vector512.Create(p), Vector512.Load(v + (nint)j * ldv + col), acc);
+                    Vector512<float> v0 = Vector512.Load(v + (nint)j * ldv + col);
+                    a0 = Vector512.FusedMultiplyAdd(Vector512.Create(s[j]), v0, a0);
+                    a1 = Vector512.FusedMultiplyAdd(Vector512.Create(s[MaxKeys16 + j]), v0, a1);
+                    a2 = Vector512.FusedMultiplyAdd(Vector512.Create(s[2 * MaxKeys16 + j]), v0, a2);
+                    a3 = Vector512.FusedMultiplyAdd(Vector512.Create(s[3 * MaxKeys16 + j]), v0, a3);
                 }
 
-                (acc * (1f / sum)).Store(oi);
-                if (lse != null)
+                ((a0 + b0) * sums[0]).Store(o + (nint)i * ldo + col);
+                if (count > 1)
                 {
-                    lse[(nint)h * tq + i] = max + MathF.Log(sum);
+                    ((a1 + b1) * sums[1]).Store(o + (nint)(i + 1) * ldo + col);
+                }
+
+                if (count > 2)
+                {
+                    ((a2 + b2) * sums[2]).Store(o + (nint)(i + 2) * ldo + col);
+                }
+
+                if (count > 3)
+                {
+                    ((a3 + b3) * sums[3]).Store(o + (nint)(i + 3) * ldo + col);
                 }
             }
         }
     }
 
+    /// <summary>
+    /// Per head, chunks of up to 16 query rows: (1) for 4 rows at a time, P from the scores and the saved lse, dP =
+    /// dO·vᵀ, dS = P (dP - D) scale, kept in [16][keys] stack buffers; (2) dv_j += Σ_i P̃_ij dO_i and dk_j += Σ_i dS_ij
+    /// q_i, 4 keys at a time in registers, one read-modify-write of each key row per chunk; (3) dq_i += Σ_j dS_ij k_j.
+    /// </summary>
     private static void Backward16(
         float* q, int ldq, float* k, int ldk, float* v, int ldv, float* o, int ldo, float* dO, int lddo, float* lse,
         float* dq, int lddq, float* dk, int lddk, float* dv, int lddv, int tq, int tk, int heads,
         float scale, bool causal, int* keyTokens, int padToken, float dropoutP, ulong dropoutSeed)
     {
+        const int Chunk = 16;
         float* kt = stackalloc float[Head16 * MaxKeys16];
         float* vt = stackalloc float[Head16 * MaxKeys16];
         float* mask = stackalloc float[MaxKeys16];
-        float* s = stackalloc float[MaxKeys16];
-        float* dp = stackalloc float[MaxKeys16];
+        float* pk = stackalloc float[Chunk * MaxKeys16]; // P̃ (after dropout) of the chunk's rows
+        float* ds = stackalloc float[Chunk * MaxKeys16]; // dP, then dS
         float* keep = stackalloc float[MaxKeys16];
         KeyMask16(tk, keyTokens, padToken, mask);
         int vectors = (tk + 15) / 16;
@@ -171,60 +266,162 @@ public static unsafe partial class AttentionKernel
             int col = h * Head16;
             Transpose16(k + col, ldk, tk, kt);
             Transpose16(v + col, ldv, tk, vt);
-            for (int i = 0; i < tq; i++)
+            for (int i0 = 0; i0 < tq; i0 += Chunk)
             {
-                float rowLse = lse[(nint)h * tq + i];
-                if (rowLse == float.NegativeInfinity)
-                {
-                    continue; // every key masked: the output was a constant zero
-                }
+                int rows = Math.Min(Chunk, tq - i0);
 
-                int end = causal ? Math.Min(tk, i + 1) : tk;
-                float* qi = q + (nint)i * ldq + col;
-                float* doi = dO + (nint)i * lddo + col;
-                Vector512<float> dOi = Vector512.Load(doi);
-                float di = Vector512.Sum(dOi * Vector512.Load(o + (nint)i * ldo + col));
-                Scores16(qi, kt, mask, end, vectors, scale, s);
-                Exp16(s, rowLse, vectors); // P
-                if (dropout)
+                // (1) P̃ and dS of the chunk's rows.
+                for (int n0 = 0; n0 < rows; n0 += 4)
                 {
-                    Keep16(seed32, (uint)(((long)h * tq + i) * tk), threshold, keepScale, vectors, keep);
-                }
-
-                // dP_j = dO_i · v_j (times the kept scale), then dS = P (dP - D_i) scale, a vector of keys at a time
-                for (int c = 0; c < vectors; c++)
-                {
-                    Vector512<float> acc = Vector512<float>.Zero;
-                    for (int d = 0; d < Head16; d++)
+                    int count = Math.Min(4, rows - n0), i = i0 + n0;
+                    int r0 = BlockRow(i, 0, count), r1 = BlockRow(i, 1, count), r2 = BlockRow(i, 2, count), r3 = BlockRow(i, 3, count);
+                    float* p = pk + n0 * MaxKeys16;
+                    float* d = ds + n0 * MaxKeys16;
+                    for (int c = 0; c < vectors; c++)
                     {
-                        acc = Vector512.FusedMultiplyAdd(Vector512.Create(doi[d]), Vector512.Load(vt + d * MaxKeys16 + c * 16), acc);
+                        Dot4(q + (nint)r0 * ldq + col, q + (nint)r1 * ldq + col, q + (nint)r2 * ldq + col, q + (nint)r3 * ldq + col, kt + c * 16, out var s0, out var s1, out var s2, out var s3);
+                        ScoreVector(s0, scale, mask, c, causal ? Math.Min(tk, r0 + 1) : tk, p);
+                        ScoreVector(s1, scale, mask, c, causal ? Math.Min(tk, r1 + 1) : tk, p + MaxKeys16);
+                        ScoreVector(s2, scale, mask, c, causal ? Math.Min(tk, r2 + 1) : tk, p + 2 * MaxKeys16);
+                        ScoreVector(s3, scale, mask, c, causal ? Math.Min(tk, r3 + 1) : tk, p + 3 * MaxKeys16);
+                        Dot4(dO + (nint)r0 * lddo + col, dO + (nint)r1 * lddo + col, dO + (nint)r2 * lddo + col, dO + (nint)r3 * lddo + col, vt + c * 16, out var g0, out var g1, out var g2, out var g3);
+                        g0.Store(d + c * 16);
+                        g1.Store(d + MaxKeys16 + c * 16);
+                        g2.Store(d + 2 * MaxKeys16 + c * 16);
+                        g3.Store(d + 3 * MaxKeys16 + c * 16);
                     }
 
-                    if (dropout)
+                    for (int n = 0; n < count; n++)
                     {
-                        acc *= Vector512.Load(keep + c * 16);
+                        int row = i + n;
+                        float* pRow = p + n * MaxKeys16, dRow = d + n * MaxKeys16;
+                        float rowLse = lse[(nint)h * tq + row];
+                        if (rowLse == float.NegativeInfinity)
+                        {
+                            // every key masked: the output was a constant zero, nothing flows back
+                            new Span<float>(pRow, vectors * 16).Clear();
+                            new Span<float>(dRow, vectors * 16).Clear();
+                            continue;
+                        }
+
+                        Exp16(pRow, rowLse, vectors); // P
+                        if (dropout)
+                        {
+                            Keep16(seed32, (uint)(((long)h * tq + row) * tk), threshold, keepScale, vectors, keep);
+                            Multiply16(dRow, keep, vectors);
+                        }
+
+                        Vector512<float> di = Vector512.Create(Vector512.Sum(Vector512.Load(dO + (nint)row * lddo + col) * Vector512.Load(o + (nint)row * ldo + col)));
+                        for (int c = 0; c < vectors; c++)
+                        {
+                            Vector512<float> pc = Vector512.Load(pRow + c * 16);
+                            (pc * (Vector512.Load(dRow + c * 16) - di) * scale).Store(dRow + c * 16);
+                        }
+
+                        if (dropout)
+                        {
+                            Multiply16(pRow, keep, vectors);
+                        }
+                    }
+                }
+
+                // (2) dv_j += Σ_i P̃_ij dO_i and dk_j += Σ_i dS_ij q_i, 4 keys at a time.
+                int keys = causal ? Math.Min(tk, i0 + rows) : tk;
+                int j = 0;
+                for (; j + 4 <= keys; j += 4)
+                {
+                    Vector512<float> v0 = Vector512<float>.Zero, v1 = v0, v2 = v0, v3 = v0, k0 = v0, k1 = v0, k2 = v0, k3 = v0;
+                    for (int n = 0; n < rows; n++)
+                    {
+                        Vector512<float> dOi = Vector512.Load(dO + (nint)(i0 + n) * lddo + col);
+                        Vector512<float> qi = Vector512.Load(q + (nint)(i0 + n) * ldq + col);
+                        float* p = pk + n * MaxKeys16 + j;
+                        float* d = ds + n * MaxKeys16 + j;
+                        v0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[0]), dOi, v0);
+                        k0 = Vector512.FusedMultiplyAdd(Vector512.Create(d[0]), qi, k0);
+                        v1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[1]), dOi, v1);
+                        k1 = Vector512.FusedMultiplyAdd(Vector512.Create(d[1]), qi, k1);
+                        v2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2]), dOi, v2);
+                        k2 = Vector512.FusedMultiplyAdd(Vector512.Create(d[2]), qi, k2);
+                        v3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3]), dOi, v3);
+                        k3 = Vector512.FusedMultiplyAdd(Vector512.Create(d[3]), qi, k3);
                     }
 
-                    Vector512<float> p = Vector512.Load(s + c * 16);
-                    (p * (acc - Vector512.Create(di)) * scale).Store(dp + c * 16);
+                    AddTo(dv + (nint)j * lddv + col, v0);
+                    AddTo(dk + (nint)j * lddk + col, k0);
+                    AddTo(dv + (nint)(j + 1) * lddv + col, v1);
+                    AddTo(dk + (nint)(j + 1) * lddk + col, k1);
+                    AddTo(dv + (nint)(j + 2) * lddv + col, v2);
+                    AddTo(dk + (nint)(j + 2) * lddk + col, k2);
+                    AddTo(dv + (nint)(j + 3) * lddv + col, v3);
+                    AddTo(dk + (nint)(j + 3) * lddk + col, k3);
                 }
 
-                Vector512<float> dQi = Vector512<float>.Zero;
-                Vector512<float> qv = Vector512.Load(qi);
-                for (int j = 0; j < end; j++)
+                for (; j < keys; j++)
                 {
-                    float pj = dropout ? s[j] * keep[j] : s[j];
-                    float dsj = dp[j];
-                    float* dvj = dv + (nint)j * lddv + col;
-                    Vector512.FusedMultiplyAdd(Vector512.Create(pj), dOi, Vector512.Load(dvj)).Store(dvj);
-                    dQi = Vector512.FusedMultiplyAdd(Vector512.Create(dsj), Vector512.Load(k + (nint)j * ldk + col), dQi);
-                    float* dkj = dk + (nint)j * lddk + col;
-                    Vector512.FusedMultiplyAdd(Vector512.Create(dsj), qv, Vector512.Load(dkj)).Store(dkj);
+                    Vector512<float> v0 = Vector512<float>.Zero, k0 = v0;
+                    for (int n = 0; n < rows; n++)
+                    {
+                        v0 = Vector512.FusedMultiplyAdd(Vector512.Create(pk[n * MaxKeys16 + j]), Vector512.Load(dO + (nint)(i0 + n) * lddo + col), v0);
+                        k0 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[n * MaxKeys16 + j]), Vector512.Load(q + (nint)(i0 + n) * ldq + col), k0);
+                    }
+
+                    AddTo(dv + (nint)j * lddv + col, v0);
+                    AddTo(dk + (nint)j * lddk + col, k0);
                 }
 
-                float* dqi = dq + (nint)i * lddq + col;
-                (Vector512.Load(dqi) + dQi).Store(dqi);
+                // (3) dq_i += Σ_j dS_ij k_j, 4 rows at a time, two keys at a time (8 chains).
+                for (int n0 = 0; n0 < rows; n0 += 4)
+                {
+                    int count = Math.Min(4, rows - n0);
+                    float* d = ds + n0 * MaxKeys16;
+                    int end = causal ? Math.Min(tk, i0 + n0 + count) : tk;
+                    Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                    int jj = 0;
+                    for (; jj + 2 <= end; jj += 2)
+                    {
+                        Vector512<float> x0 = Vector512.Load(k + (nint)jj * ldk + col);
+                        Vector512<float> x1 = Vector512.Load(k + (nint)(jj + 1) * ldk + col);
+                        a0 = Vector512.FusedMultiplyAdd(Vector512.Create(d[jj]), x0, a0);
+                        b0 = Vector512.FusedMultiplyAdd(Vector512.Create(d[jj + 1]), x1, b0);
+                        a1 = Vector512.FusedMultiplyAdd(Vector512.Create(d[MaxKeys16 + jj]), x0, a1);
+                        b1 = Vector512.FusedMultiplyAdd(Vector512.Create(d[MaxKeys16 + jj + 1]), x1, b1);
+                        a2 = Vector512.FusedMultiplyAdd(Vector512.Create(d[2 * MaxKeys16 + jj]), x0, a2);
+                        b2 = Vector512.FusedMultiplyAdd(Vector512.Create(d[2 * MaxKeys16 + jj + 1]), x1, b2);
+                        a3 = Vector512.FusedMultiplyAdd(Vector512.Create(d[3 * MaxKeys16 + jj]), x0, a3);
+                        b3 = Vector512.FusedMultiplyAdd(Vector512.Create(d[3 * MaxKeys16 + jj + 1]), x1, b3);
+                    }
+
+                    if (jj < end)
+                    {
+                        Vector512<float> x0 = Vector512.Load(k + (nint)jj * ldk + col);
+                        a0 = Vector512.FusedMultiplyAdd(Vector512.Create(d[jj]), x0, a0);
+                        a1 = Vector512.FusedMultiplyAdd(Vector512.Create(d[MaxKeys16 + jj]), x0, a1);
+                        a2 = Vector512.FusedMultiplyAdd(Vector512.Create(d[2 * MaxKeys16 + jj]), x0, a2);
+                        a3 = Vector512.FusedMultiplyAdd(Vector512.Create(d[3 * MaxKeys16 + jj]), x0, a3);
+                    }
+
+                    int i = i0 + n0;
+                    AddTo(dq + (nint)i * lddq + col, a0 + b0);
+                    if (count > 1)
+                    {
+                        AddTo(dq + (nint)(i + 1) * lddq + col, a1 + b1);
+                    }
+
+                    if (count > 2)
+                    {
+                        AddTo(dq + (nint)(i + 2) * lddq + col, a2 + b2);
+                    }
+
+                    if (count > 3)
+                    {
+                        AddTo(dq + (nint)(i + 3) * lddq + col, a3 + b3);
+                    }
+                }
             }
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(float* row, Vector512<float> x) => (Vector512.Load(row) + x).Store(row);
 }

@@ -32,6 +32,8 @@ public unsafe class AttentionKernelTests
         { 9, 9, 3, 16, true, true, 0.5f },     // heads of 16 (the 512-bit path): both masks, a fully masked row, dropout
         { 20, 64, 2, 16, false, true, 0.25f }, // heads of 16 with the most keys that path takes
         { 6, 65, 1, 16, false, false, 0f },    // one key more: the general path
+        { 17, 20, 2, 16, true, true, 0.1f },   // heads of 16: rows past one chunk of 16 and past a block of 4, keys past one vector
+        { 38, 7, 1, 16, true, false, 0f },     // heads of 16, causal with tq > tk: three chunks, the last one partial
     };
 
     /// <summary>The cases small enough for finite differences (their cost is cubic), plus a two-block one.</summary>
