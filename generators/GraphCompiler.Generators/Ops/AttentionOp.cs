@@ -121,8 +121,7 @@ internal sealed class AttentionOp : IOpRule
             int[] rows = { tq, tk, tk };
             for (int part = 0; part < 3; part++)
             {
-                plan.PerSample.Add($"{Kernels}Pointwise.BroadcastRows({B(part)}, {targets[part]}, {I(rows[part])}, {I(e)}, {I(e)});");
-                plan.PerSample.Add($"{Kernels}Gemm.Multiply({inputs[part]}, {I(e)}, packed + {I(inPack.PackedOffset + part * e)}, {I(ldIn)}, {targets[part]}, {I(e)}, {I(rows[part])}, {I(e)}, {I(e)}, true);");
+                plan.PerSample.Add($"{Kernels}Gemm.MultiplyAddBias({inputs[part]}, {I(e)}, packed + {I(inPack.PackedOffset + part * e)}, {I(ldIn)}, {targets[part]}, {I(e)}, {I(rows[part])}, {I(e)}, {I(e)}, {B(part)});");
             }
 
             plan.PerSample.Add("// softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys");
@@ -131,8 +130,7 @@ internal sealed class AttentionOp : IOpRule
             plan.PerSample.Add($"{Kernels}AttentionKernel.Forward({At(buffers["q"])}, {I(e)}, {At(buffers["k"])}, {I(e)}, {At(buffers["v"])}, {I(e)}, {At(buffers["attention"])}, {I(e)}, {AttentionArguments(node)}, {At(buffers["lse"])}, {p}, {seed});");
             plan.PerSample.Add("// out_proj");
             string outBias = bias ? Parameter(context, layer.Name + ".out_proj.bias") : "null";
-            plan.PerSample.Add($"{Kernels}Pointwise.BroadcastRows({outBias}, {At(node.Output)}, {I(tq)}, {I(e)}, {I(e)});");
-            plan.PerSample.Add($"{Kernels}Gemm.Multiply({At(buffers["attention"])}, {I(e)}, packed + {I(outPack.PackedOffset)}, {I(outPack.OutFeaturesPadded)}, {At(node.Output)}, {I(e)}, {I(tq)}, {I(e)}, {I(e)}, true);");
+            plan.PerSample.Add($"{Kernels}Gemm.MultiplyAddBias({At(buffers["attention"])}, {I(e)}, packed + {I(outPack.PackedOffset)}, {I(outPack.OutFeaturesPadded)}, {At(node.Output)}, {I(e)}, {I(tq)}, {I(e)}, {I(e)}, {outBias});");
             return plan;
         }
 

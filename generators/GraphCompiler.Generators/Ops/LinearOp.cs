@@ -194,8 +194,7 @@ internal sealed class LinearOp : IOpRule
             Comment = $"{layer.Name}: Linear({layer.In}, {layer.Out})" + (layer.Bias ? " + bias" : "") + $" on each row: {node.Input.ShapeText} -> {node.Output.ShapeText}",
         };
         string bias = layer.Bias ? RowCalls.Parameter(context, layer.Name + ".bias") : "null";
-        plan.PerSample.Add($"{RowCalls.Kernels}Pointwise.BroadcastRows({bias}, {RowCalls.At(node.Output)}, {rows}, {layer.Out}, {layer.Out});");
-        plan.PerSample.Add($"{RowCalls.Kernels}Gemm.Multiply({RowCalls.At(node.Input)}, {layer.In}, packed + {pack.PackedOffset}, {pack.OutFeaturesPadded}, {RowCalls.At(node.Output)}, {layer.Out}, {rows}, {layer.In}, {layer.Out}, true);");
+        plan.PerSample.Add($"{RowCalls.Kernels}Gemm.MultiplyAddBias({RowCalls.At(node.Input)}, {layer.In}, packed + {pack.PackedOffset}, {pack.OutFeaturesPadded}, {RowCalls.At(node.Output)}, {layer.Out}, {rows}, {layer.In}, {layer.Out}, {bias});");
         context.Add(plan);
     }
 

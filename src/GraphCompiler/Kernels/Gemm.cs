@@ -11,9 +11,10 @@ namespace GraphCompiler.Kernels;
 /// contiguous along the reduction, so it runs transpose-free: a block of 4 rows of A against 4 rows of B keeps
 /// 16 vector accumulators along p (8 at 256 and 128 bits, as two 2x4 blocks, so nothing spills with 16
 /// registers), and the 16 horizontal sums at the end come out as one 4-float vector per row of C.</item>
-/// <item><see cref="Multiply"/> (dX = dY·W) and <see cref="MultiplyTransposedA"/> (dW += dYᵀ·X): B is
-/// contiguous along the output columns, so these broadcast one element of A against two vectors of a row of
-/// B into 4 x 2 vector accumulators (a 4-row x 2-vector tile of C held in registers over all p).</item>
+/// <item><see cref="Multiply"/> (dX = dY·W), <see cref="MultiplyAddBias"/> (a row Linear with its weight packed
+/// transposed) and <see cref="MultiplyTransposedA"/> (dW += dYᵀ·X): B is contiguous along the output columns,
+/// so these broadcast one element of A against two vectors of a row of B into a tile of C held in registers
+/// over all p: 8 rows x 2 vectors (16 accumulators) with 512-bit vectors, 4 x 2 otherwise.</item>
 /// </list>
 /// No operand is packed (nothing is allocated, not even on the stack); each path is chosen by the widest
 /// accelerated vector width, with scalar code for the remainders and for machines without SIMD.
@@ -120,15 +121,16 @@ public static unsafe class Gemm
 
     /// <summary>C = (accumulate ? C : 0) + A·B with A [m][k] and B [k][n], both row-major (dX = dY·W).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply(float* a, int lda, float* b, int ldb, float* c, int ldc, int m, int k, int n, bool accumulate)
-    {
-        if (!accumulate)
-        {
-            ZeroRows(c, ldc, m, n);
-        }
+    public static void Multiply(float* a, int lda, float* b, int ldb, float* c, int ldc, int m, int k, int n, bool accumulate) =>
+        BroadcastCore(a, lda, 1, b, ldb, c, ldc, m, k, n, null, accumulate);
 
-        BroadcastAccumulate(a, lda, 1, b, ldb, c, ldc, m, k, n);
-    }
+    /// <summary>
+    /// C = A·B + bias (every row; no bias when <paramref name="bias"/> is null), A [m][k] and B [k][n] row-major: a
+    /// Linear on rows with its weight packed transposed. The bias is where the accumulators start, not a pass of its own.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyAddBias(float* a, int lda, float* b, int ldb, float* c, int ldc, int m, int k, int n, float* bias) =>
+        BroadcastCore(a, lda, 1, b, ldb, c, ldc, m, k, n, bias, accumulate: false);
 
     /// <summary>
     /// C[i][j] += Σ_r A[r][i]·B[r][j] with A [rows][m] and B [rows][n] (always accumulates): weight gradients
@@ -136,7 +138,7 @@ public static unsafe class Gemm
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyTransposedA(float* a, int lda, float* b, int ldb, float* c, int ldc, int rows, int m, int n) =>
-        BroadcastAccumulate(a, 1, lda, b, ldb, c, ldc, m, rows, n);
+        BroadcastCore(a, 1, lda, b, ldb, c, ldc, m, rows, n, null, accumulate: true);
 
     /// <summary>sums[j] += Σ_r A[r][j] over <paramref name="rows"/> rows of <paramref name="n"/> columns (bias gradients).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -149,13 +151,42 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// C[i][j] += Σ_p A(i, p)·B[p][j] where A(i, p) = a[i·ars + p·acs]: A row-major (ars = lda, acs = 1) or
-    /// transposed (ars = 1, acs = lda).
+    /// C[i][j] = start(i, j) + Σ_p A(i, p)·B[p][j] where A(i, p) = a[i·ars + p·acs]: A row-major (ars = lda, acs = 1)
+    /// or transposed (ars = 1, acs = lda); start is C itself when <paramref name="accumulate"/>, else bias[j] (0 without
+    /// a bias). With 512-bit vectors, blocks of 8 rows x 32 columns keep 16 accumulators in registers, which start
+    /// from C or the bias directly; the narrower kernels (and the columns and rows those blocks leave) accumulate
+    /// into C after it is set to its start.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BroadcastAccumulate(float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, int m, int k, int n)
+    private static void BroadcastCore(float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, int m, int k, int n, float* bias, bool accumulate)
     {
         int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= m; i += 8)
+            {
+                float* ai = a + (nint)i * ars;
+                float* ci = c + (nint)i * ldc;
+                int j = 0;
+                for (; j + 32 <= n; j += 32)
+                {
+                    Broadcast8x32V512(ai, ars, acs, b + j, ldb, ci + j, ldc, k, Start(ci + j, ldc, bias, j, accumulate, out int ldStart), ldStart);
+                }
+
+                for (; j + 16 <= n; j += 16)
+                {
+                    Broadcast8x16V512(ai, ars, acs, b + j, ldb, ci + j, ldc, k, Start(ci + j, ldc, bias, j, accumulate, out int ldStart), ldStart);
+                }
+
+                if (j < n)
+                {
+                    SetStart(ci, ldc, 8, j, n, bias, accumulate);
+                    NarrowColumns4(ai, ars, acs, b, ldb, ci, ldc, k, j, n);
+                    NarrowColumns4(ai + 4 * (nint)ars, ars, acs, b, ldb, ci + 4 * (nint)ldc, ldc, k, j, n);
+                }
+            }
+        }
+
         if (Vector128.IsHardwareAccelerated)
         {
             for (; i + 4 <= m; i += 4)
@@ -167,42 +198,17 @@ public static unsafe class Gemm
                 {
                     for (; j + 32 <= n; j += 32)
                     {
-                        Broadcast4x32V512(ai, ars, acs, b + j, ldb, ci + j, ldc, k);
+                        Broadcast4x32V512(ai, ars, acs, b + j, ldb, ci + j, ldc, k, Start(ci + j, ldc, bias, j, accumulate, out int ldStart), ldStart);
                     }
 
                     for (; j + 16 <= n; j += 16)
                     {
-                        Broadcast4x16V512(ai, ars, acs, b + j, ldb, ci + j, ldc, k);
+                        Broadcast4x16V512(ai, ars, acs, b + j, ldb, ci + j, ldc, k, Start(ci + j, ldc, bias, j, accumulate, out int ldStart), ldStart);
                     }
                 }
 
-                if (Vector256.IsHardwareAccelerated)
-                {
-                    for (; j + 16 <= n; j += 16)
-                    {
-                        Broadcast4x16V256(ai, ars, acs, b + j, ldb, ci + j, ldc, k);
-                    }
-
-                    for (; j + 8 <= n; j += 8)
-                    {
-                        Broadcast4x8V256(ai, ars, acs, b + j, ldb, ci + j, ldc, k);
-                    }
-                }
-
-                for (; j + 8 <= n; j += 8)
-                {
-                    Broadcast4x8V128(ai, ars, acs, b + j, ldb, ci + j, ldc, k);
-                }
-
-                for (; j + 4 <= n; j += 4)
-                {
-                    Broadcast4x4V128(ai, ars, acs, b + j, ldb, ci + j, ldc, k);
-                }
-
-                for (int q = 0; q < 4; q++)
-                {
-                    ScalarColumns(ai + (nint)q * ars, acs, b, ldb, ci + (nint)q * ldc, k, j, n);
-                }
+                SetStart(ci, ldc, 4, j, n, bias, accumulate);
+                NarrowColumns4(ai, ars, acs, b, ldb, ci, ldc, k, j, n);
             }
         }
 
@@ -210,6 +216,7 @@ public static unsafe class Gemm
         {
             float* ai = a + (nint)i * ars;
             float* ci = c + (nint)i * ldc;
+            SetStart(ci, ldc, 1, 0, n, bias, accumulate);
             if (Vector128.IsHardwareAccelerated)
             {
                 for (int p = 0; p < k; p++)
@@ -221,6 +228,75 @@ public static unsafe class Gemm
             {
                 ScalarColumns(ai, acs, b, ldb, ci, k, 0, n);
             }
+        }
+    }
+
+    /// <summary>Where a 512-bit block's accumulators start: C's rows, the bias row (row stride 0) or zero (null).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* Start(float* ci, int ldc, float* bias, int j, bool accumulate, out int ldStart)
+    {
+        if (accumulate)
+        {
+            ldStart = ldc;
+            return ci;
+        }
+
+        ldStart = 0;
+        return bias == null ? null : bias + j;
+    }
+
+    /// <summary>C[r][from, to) = bias[from, to) (or 0) for <paramref name="rows"/> rows, unless accumulating.</summary>
+    private static void SetStart(float* c, int ldc, int rows, int from, int to, float* bias, bool accumulate)
+    {
+        if (accumulate || from >= to)
+        {
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            var row = new Span<float>(c + (nint)r * ldc + from, to - from);
+            if (bias == null)
+            {
+                row.Clear();
+            }
+            else
+            {
+                new ReadOnlySpan<float>(bias + from, to - from).CopyTo(row);
+            }
+        }
+    }
+
+    /// <summary>C[4][from, n) += A(4 rows, p)·B[p][from, n) with the kernels narrower than 512 bits, then scalar columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NarrowColumns4(float* ai, int ars, int acs, float* b, int ldb, float* ci, int ldc, int k, int j, int n)
+    {
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j + 16 <= n; j += 16)
+            {
+                Broadcast4x16V256(ai, ars, acs, b + j, ldb, ci + j, ldc, k);
+            }
+
+            for (; j + 8 <= n; j += 8)
+            {
+                Broadcast4x8V256(ai, ars, acs, b + j, ldb, ci + j, ldc, k);
+            }
+        }
+
+        for (; j + 8 <= n; j += 8)
+        {
+            Broadcast4x8V128(ai, ars, acs, b + j, ldb, ci + j, ldc, k);
+        }
+
+        for (; j + 4 <= n; j += 4)
+        {
+            Broadcast4x4V128(ai, ars, acs, b + j, ldb, ci + j, ldc, k);
+        }
+
+        for (int q = 0; q < 4; q++)
+        {
+            ScalarColumns(ai + (nint)q * ars, acs, b, ldb, ci + (nint)q * ldc, k, j, n);
         }
     }
 
@@ -236,14 +312,6 @@ public static unsafe class Gemm
             }
 
             ci[j] += s;
-        }
-    }
-
-    private static void ZeroRows(float* c, int ldc, int m, int n)
-    {
-        for (int i = 0; i < m; i++)
-        {
-            new Span<float>(c + (nint)i * ldc, n).Clear();
         }
     }
 
@@ -524,25 +592,140 @@ public static unsafe class Gemm
         r0 = VectorOps.HorizontalSums(c00, c01, c02, c03) + DotTail(a0, b, ldb, p, k);
     }
 
-    /// <summary>C[4][2·16] += A(4 rows, p)·B[p][2·16] over all p, 512-bit accumulators.</summary>
+    /// <summary>C[8][2·16] = start + A(8 rows, p)·B[p][2·16] over all p, 512-bit accumulators (16 of them).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Broadcast4x32V512(float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, int k)
+    private static void Broadcast8x32V512(float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, int k, float* start, int ldStart)
     {
-        float* c0 = c;
-        float* c1 = c + 1 * ldc;
-        float* c2 = c + 2 * ldc;
-        float* c3 = c + 3 * ldc;
-        Vector512<float> s00 = Vector512.Load(c0 + 0); Vector512<float> s01 = Vector512.Load(c0 + 16);
-        Vector512<float> s10 = Vector512.Load(c1 + 0); Vector512<float> s11 = Vector512.Load(c1 + 16);
-        Vector512<float> s20 = Vector512.Load(c2 + 0); Vector512<float> s21 = Vector512.Load(c2 + 16);
-        Vector512<float> s30 = Vector512.Load(c3 + 0); Vector512<float> s31 = Vector512.Load(c3 + 16);
+        float* c0 = c + 0 * (nint)ldc;
+        float* c1 = c + 1 * (nint)ldc;
+        float* c2 = c + 2 * (nint)ldc;
+        float* c3 = c + 3 * (nint)ldc;
+        float* c4 = c + 4 * (nint)ldc;
+        float* c5 = c + 5 * (nint)ldc;
+        float* c6 = c + 6 * (nint)ldc;
+        float* c7 = c + 7 * (nint)ldc;
+        Vector512<float> s00 = StartRow(start, 0 * (nint)ldStart + 0); Vector512<float> s01 = StartRow(start, 0 * (nint)ldStart + 16);
+        Vector512<float> s10 = StartRow(start, 1 * (nint)ldStart + 0); Vector512<float> s11 = StartRow(start, 1 * (nint)ldStart + 16);
+        Vector512<float> s20 = StartRow(start, 2 * (nint)ldStart + 0); Vector512<float> s21 = StartRow(start, 2 * (nint)ldStart + 16);
+        Vector512<float> s30 = StartRow(start, 3 * (nint)ldStart + 0); Vector512<float> s31 = StartRow(start, 3 * (nint)ldStart + 16);
+        Vector512<float> s40 = StartRow(start, 4 * (nint)ldStart + 0); Vector512<float> s41 = StartRow(start, 4 * (nint)ldStart + 16);
+        Vector512<float> s50 = StartRow(start, 5 * (nint)ldStart + 0); Vector512<float> s51 = StartRow(start, 5 * (nint)ldStart + 16);
+        Vector512<float> s60 = StartRow(start, 6 * (nint)ldStart + 0); Vector512<float> s61 = StartRow(start, 6 * (nint)ldStart + 16);
+        Vector512<float> s70 = StartRow(start, 7 * (nint)ldStart + 0); Vector512<float> s71 = StartRow(start, 7 * (nint)ldStart + 16);
         for (int p = 0; p < k; p++)
         {
             float* bp = b + (nint)p * ldb;
             float* ap = a + (nint)p * acs;
             Vector512<float> y0 = Vector512.Load(bp + 0);
             Vector512<float> y1 = Vector512.Load(bp + 16);
-            Vector512<float> x0 = Vector512.Create(ap[0]);
+            Vector512<float> x0 = Vector512.Create(ap[0 * ars]);
+            s00 = Vector512.FusedMultiplyAdd(x0, y0, s00);
+            s01 = Vector512.FusedMultiplyAdd(x0, y1, s01);
+            Vector512<float> x1 = Vector512.Create(ap[1 * ars]);
+            s10 = Vector512.FusedMultiplyAdd(x1, y0, s10);
+            s11 = Vector512.FusedMultiplyAdd(x1, y1, s11);
+            Vector512<float> x2 = Vector512.Create(ap[2 * ars]);
+            s20 = Vector512.FusedMultiplyAdd(x2, y0, s20);
+            s21 = Vector512.FusedMultiplyAdd(x2, y1, s21);
+            Vector512<float> x3 = Vector512.Create(ap[3 * ars]);
+            s30 = Vector512.FusedMultiplyAdd(x3, y0, s30);
+            s31 = Vector512.FusedMultiplyAdd(x3, y1, s31);
+            Vector512<float> x4 = Vector512.Create(ap[4 * ars]);
+            s40 = Vector512.FusedMultiplyAdd(x4, y0, s40);
+            s41 = Vector512.FusedMultiplyAdd(x4, y1, s41);
+            Vector512<float> x5 = Vector512.Create(ap[5 * ars]);
+            s50 = Vector512.FusedMultiplyAdd(x5, y0, s50);
+            s51 = Vector512.FusedMultiplyAdd(x5, y1, s51);
+            Vector512<float> x6 = Vector512.Create(ap[6 * ars]);
+            s60 = Vector512.FusedMultiplyAdd(x6, y0, s60);
+            s61 = Vector512.FusedMultiplyAdd(x6, y1, s61);
+            Vector512<float> x7 = Vector512.Create(ap[7 * ars]);
+            s70 = Vector512.FusedMultiplyAdd(x7, y0, s70);
+            s71 = Vector512.FusedMultiplyAdd(x7, y1, s71);
+        }
+
+        s00.Store(c0 + 0); s01.Store(c0 + 16);
+        s10.Store(c1 + 0); s11.Store(c1 + 16);
+        s20.Store(c2 + 0); s21.Store(c2 + 16);
+        s30.Store(c3 + 0); s31.Store(c3 + 16);
+        s40.Store(c4 + 0); s41.Store(c4 + 16);
+        s50.Store(c5 + 0); s51.Store(c5 + 16);
+        s60.Store(c6 + 0); s61.Store(c6 + 16);
+        s70.Store(c7 + 0); s71.Store(c7 + 16);
+    }
+
+    /// <summary>C[8][1·16] = start + A(8 rows, p)·B[p][1·16] over all p, 512-bit accumulators (8 of them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Broadcast8x16V512(float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, int k, float* start, int ldStart)
+    {
+        float* c0 = c + 0 * (nint)ldc;
+        float* c1 = c + 1 * (nint)ldc;
+        float* c2 = c + 2 * (nint)ldc;
+        float* c3 = c + 3 * (nint)ldc;
+        float* c4 = c + 4 * (nint)ldc;
+        float* c5 = c + 5 * (nint)ldc;
+        float* c6 = c + 6 * (nint)ldc;
+        float* c7 = c + 7 * (nint)ldc;
+        Vector512<float> s00 = StartRow(start, 0 * (nint)ldStart + 0);
+        Vector512<float> s10 = StartRow(start, 1 * (nint)ldStart + 0);
+        Vector512<float> s20 = StartRow(start, 2 * (nint)ldStart + 0);
+        Vector512<float> s30 = StartRow(start, 3 * (nint)ldStart + 0);
+        Vector512<float> s40 = StartRow(start, 4 * (nint)ldStart + 0);
+        Vector512<float> s50 = StartRow(start, 5 * (nint)ldStart + 0);
+        Vector512<float> s60 = StartRow(start, 6 * (nint)ldStart + 0);
+        Vector512<float> s70 = StartRow(start, 7 * (nint)ldStart + 0);
+        for (int p = 0; p < k; p++)
+        {
+            float* bp = b + (nint)p * ldb;
+            float* ap = a + (nint)p * acs;
+            Vector512<float> y0 = Vector512.Load(bp + 0);
+            Vector512<float> x0 = Vector512.Create(ap[0 * ars]);
+            s00 = Vector512.FusedMultiplyAdd(x0, y0, s00);
+            Vector512<float> x1 = Vector512.Create(ap[1 * ars]);
+            s10 = Vector512.FusedMultiplyAdd(x1, y0, s10);
+            Vector512<float> x2 = Vector512.Create(ap[2 * ars]);
+            s20 = Vector512.FusedMultiplyAdd(x2, y0, s20);
+            Vector512<float> x3 = Vector512.Create(ap[3 * ars]);
+            s30 = Vector512.FusedMultiplyAdd(x3, y0, s30);
+            Vector512<float> x4 = Vector512.Create(ap[4 * ars]);
+            s40 = Vector512.FusedMultiplyAdd(x4, y0, s40);
+            Vector512<float> x5 = Vector512.Create(ap[5 * ars]);
+            s50 = Vector512.FusedMultiplyAdd(x5, y0, s50);
+            Vector512<float> x6 = Vector512.Create(ap[6 * ars]);
+            s60 = Vector512.FusedMultiplyAdd(x6, y0, s60);
+            Vector512<float> x7 = Vector512.Create(ap[7 * ars]);
+            s70 = Vector512.FusedMultiplyAdd(x7, y0, s70);
+        }
+
+        s00.Store(c0 + 0);
+        s10.Store(c1 + 0);
+        s20.Store(c2 + 0);
+        s30.Store(c3 + 0);
+        s40.Store(c4 + 0);
+        s50.Store(c5 + 0);
+        s60.Store(c6 + 0);
+        s70.Store(c7 + 0);
+    }
+
+    /// <summary>C[4][2·16] = start + A(4 rows, p)·B[p][2·16] over all p, 512-bit accumulators (8 of them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Broadcast4x32V512(float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, int k, float* start, int ldStart)
+    {
+        float* c0 = c + 0 * (nint)ldc;
+        float* c1 = c + 1 * (nint)ldc;
+        float* c2 = c + 2 * (nint)ldc;
+        float* c3 = c + 3 * (nint)ldc;
+        Vector512<float> s00 = StartRow(start, 0 * (nint)ldStart + 0); Vector512<float> s01 = StartRow(start, 0 * (nint)ldStart + 16);
+        Vector512<float> s10 = StartRow(start, 1 * (nint)ldStart + 0); Vector512<float> s11 = StartRow(start, 1 * (nint)ldStart + 16);
+        Vector512<float> s20 = StartRow(start, 2 * (nint)ldStart + 0); Vector512<float> s21 = StartRow(start, 2 * (nint)ldStart + 16);
+        Vector512<float> s30 = StartRow(start, 3 * (nint)ldStart + 0); Vector512<float> s31 = StartRow(start, 3 * (nint)ldStart + 16);
+        for (int p = 0; p < k; p++)
+        {
+            float* bp = b + (nint)p * ldb;
+            float* ap = a + (nint)p * acs;
+            Vector512<float> y0 = Vector512.Load(bp + 0);
+            Vector512<float> y1 = Vector512.Load(bp + 16);
+            Vector512<float> x0 = Vector512.Create(ap[0 * ars]);
             s00 = Vector512.FusedMultiplyAdd(x0, y0, s00);
             s01 = Vector512.FusedMultiplyAdd(x0, y1, s01);
             Vector512<float> x1 = Vector512.Create(ap[1 * ars]);
@@ -562,24 +745,24 @@ public static unsafe class Gemm
         s30.Store(c3 + 0); s31.Store(c3 + 16);
     }
 
-    /// <summary>C[4][1·16] += A(4 rows, p)·B[p][1·16] over all p, 512-bit accumulators.</summary>
+    /// <summary>C[4][1·16] = start + A(4 rows, p)·B[p][1·16] over all p, 512-bit accumulators (4 of them).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Broadcast4x16V512(float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, int k)
+    private static void Broadcast4x16V512(float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, int k, float* start, int ldStart)
     {
-        float* c0 = c;
-        float* c1 = c + 1 * ldc;
-        float* c2 = c + 2 * ldc;
-        float* c3 = c + 3 * ldc;
-        Vector512<float> s00 = Vector512.Load(c0 + 0);
-        Vector512<float> s10 = Vector512.Load(c1 + 0);
-        Vector512<float> s20 = Vector512.Load(c2 + 0);
-        Vector512<float> s30 = Vector512.Load(c3 + 0);
+        float* c0 = c + 0 * (nint)ldc;
+        float* c1 = c + 1 * (nint)ldc;
+        float* c2 = c + 2 * (nint)ldc;
+        float* c3 = c + 3 * (nint)ldc;
+        Vector512<float> s00 = StartRow(start, 0 * (nint)ldStart + 0);
+        Vector512<float> s10 = StartRow(start, 1 * (nint)ldStart + 0);
+        Vector512<float> s20 = StartRow(start, 2 * (nint)ldStart + 0);
+        Vector512<float> s30 = StartRow(start, 3 * (nint)ldStart + 0);
         for (int p = 0; p < k; p++)
         {
             float* bp = b + (nint)p * ldb;
             float* ap = a + (nint)p * acs;
             Vector512<float> y0 = Vector512.Load(bp + 0);
-            Vector512<float> x0 = Vector512.Create(ap[0]);
+            Vector512<float> x0 = Vector512.Create(ap[0 * ars]);
             s00 = Vector512.FusedMultiplyAdd(x0, y0, s00);
             Vector512<float> x1 = Vector512.Create(ap[1 * ars]);
             s10 = Vector512.FusedMultiplyAdd(x1, y0, s10);
@@ -594,6 +777,10 @@ public static unsafe class Gemm
         s20.Store(c2 + 0);
         s30.Store(c3 + 0);
     }
+
+    /// <summary>A block's starting row: 16 floats at start + offset, or 0 when there is no start.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> StartRow(float* start, nint offset) => start == null ? Vector512<float>.Zero : Vector512.Load(start + offset);
 
     /// <summary>C[4][2·8] += A(4 rows, p)·B[p][2·8] over all p, 256-bit accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

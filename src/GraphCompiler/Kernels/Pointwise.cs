@@ -146,43 +146,6 @@ public static unsafe class Pointwise
         }
     }
 
-    /// <summary>Each of <paramref name="rows"/> rows of <paramref name="y"/> (stride <paramref name="ldy"/>) = bias, or zeros without one: the start of y = x W^T + b.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void BroadcastRows(float* bias, float* y, int rows, int n, int ldy)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            float* row = y + (nint)r * ldy;
-            int i = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                for (; i + 16 <= n; i += 16)
-                {
-                    Vector512.Store(bias == null ? Vector512<float>.Zero : Vector512.Load(bias + i), row + i);
-                }
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                for (; i + 8 <= n; i += 8)
-                {
-                    Vector256.Store(bias == null ? Vector256<float>.Zero : Vector256.Load(bias + i), row + i);
-                }
-            }
-            else if (Vector128.IsHardwareAccelerated)
-            {
-                for (; i + 4 <= n; i += 4)
-                {
-                    Vector128.Store(bias == null ? Vector128<float>.Zero : Vector128.Load(bias + i), row + i);
-                }
-            }
-
-            for (; i < n; i++)
-            {
-                row[i] = bias == null ? 0f : bias[i];
-            }
-        }
-    }
-
     /// <summary>dx (+)= dy where y &gt; 0: the gradient of ReLU from its output.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ReluBackward(float* y, float* dy, float* dx, int length, bool accumulate)

@@ -1482,17 +1482,13 @@ file static class TinySeq2SeqKernels
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
             // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 480 + 0, sample + 1664, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 128, 8, packed + 48, 32, sample + 1664, 8, 5, 8, 8, true);
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 480 + 8, sample + 1712, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 128, 8, packed + 56, 32, sample + 1712, 8, 5, 8, 8, true);
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 480 + 16, sample + 1760, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 128, 8, packed + 64, 32, sample + 1760, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 128, 8, packed + 48, 32, sample + 1664, 8, 5, 8, 8, parameters + 480 + 0);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 128, 8, packed + 56, 32, sample + 1712, 8, 5, 8, 8, parameters + 480 + 8);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 128, 8, packed + 64, 32, sample + 1760, 8, 5, 8, 8, parameters + 480 + 16);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 1664, 8, sample + 1712, 8, sample + 1760, 8, sample + 1808, 8, 5, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 1856, 0f, 0UL);
             // out_proj
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 576, sample + 176, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1808, 8, packed + 336, 16, sample + 176, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1808, 8, packed + 336, 16, sample + 176, 8, 5, 8, 8, parameters + 576);
         }
     }
 
@@ -1597,8 +1593,7 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 720, sample + 368, 5, 16, 16);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 320, 8, packed + 480, 16, sample + 368, 16, 5, 8, 16, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 320, 8, packed + 480, 16, sample + 368, 16, 5, 8, 16, parameters + 720);
         }
     }
 
@@ -1620,8 +1615,7 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 864, sample + 528, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 448, 16, packed + 624, 16, sample + 528, 8, 5, 16, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 448, 16, packed + 624, 16, sample + 528, 8, 5, 16, 8, parameters + 864);
         }
     }
 
@@ -1727,17 +1721,13 @@ file static class TinySeq2SeqKernels
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
             // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1136 + 0, sample + 1904, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 672, 8, packed + 896, 32, sample + 1904, 8, 5, 8, 8, true);
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1136 + 8, sample + 1952, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 672, 8, packed + 904, 32, sample + 1952, 8, 5, 8, 8, true);
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1136 + 16, sample + 2000, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 672, 8, packed + 912, 32, sample + 2000, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 672, 8, packed + 896, 32, sample + 1904, 8, 5, 8, 8, parameters + 1136 + 0);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 672, 8, packed + 904, 32, sample + 1952, 8, 5, 8, 8, parameters + 1136 + 8);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 672, 8, packed + 912, 32, sample + 2000, 8, 5, 8, 8, parameters + 1136 + 16);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 1904, 8, sample + 1952, 8, sample + 2000, 8, sample + 2048, 8, 5, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 2096, 0f, 0UL);
             // out_proj
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1232, sample + 720, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 2048, 8, packed + 1184, 16, sample + 720, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 2048, 8, packed + 1184, 16, sample + 720, 8, 5, 8, 8, parameters + 1232);
         }
     }
 
@@ -1842,8 +1832,7 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1376, sample + 912, 5, 16, 16);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 864, 8, packed + 1328, 16, sample + 912, 16, 5, 8, 16, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 864, 8, packed + 1328, 16, sample + 912, 16, 5, 8, 16, parameters + 1376);
         }
     }
 
@@ -1865,8 +1854,7 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1520, sample + 1072, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 992, 16, packed + 1472, 16, sample + 1072, 8, 5, 16, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 992, 16, packed + 1472, 16, sample + 1072, 8, 5, 16, 8, parameters + 1520);
         }
     }
 
@@ -2005,17 +1993,13 @@ file static class TinySeq2SeqKernels
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
             // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1792 + 0, sample + 2160, 4, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1344, 8, packed + 1776, 32, sample + 2160, 8, 4, 8, 8, true);
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1792 + 8, sample + 2192, 4, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1344, 8, packed + 1784, 32, sample + 2192, 8, 4, 8, 8, true);
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1792 + 16, sample + 2224, 4, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1344, 8, packed + 1792, 32, sample + 2224, 8, 4, 8, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1344, 8, packed + 1776, 32, sample + 2160, 8, 4, 8, 8, parameters + 1792 + 0);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1344, 8, packed + 1784, 32, sample + 2192, 8, 4, 8, 8, parameters + 1792 + 8);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1344, 8, packed + 1792, 32, sample + 2224, 8, 4, 8, 8, parameters + 1792 + 16);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 2160, 8, sample + 2192, 8, sample + 2224, 8, sample + 2256, 8, 4, 4, 2, 4, 0.5f, true, (int*)(sample + 16), 0, sample + 2288, 0f, 0UL);
             // out_proj
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1888, sample + 1376, 4, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 2256, 8, packed + 2064, 16, sample + 1376, 8, 4, 8, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 2256, 8, packed + 2064, 16, sample + 1376, 8, 4, 8, 8, parameters + 1888);
         }
     }
 
@@ -2106,17 +2090,13 @@ file static class TinySeq2SeqKernels
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
             // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 2096 + 0, sample + 2320, 4, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1440, 8, packed + 2208, 32, sample + 2320, 8, 4, 8, 8, true);
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 2096 + 8, sample + 2352, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1264, 8, packed + 2216, 32, sample + 2352, 8, 5, 8, 8, true);
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 2096 + 16, sample + 2400, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1264, 8, packed + 2224, 32, sample + 2400, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1440, 8, packed + 2208, 32, sample + 2320, 8, 4, 8, 8, parameters + 2096 + 0);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1264, 8, packed + 2216, 32, sample + 2352, 8, 5, 8, 8, parameters + 2096 + 8);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1264, 8, packed + 2224, 32, sample + 2400, 8, 5, 8, 8, parameters + 2096 + 16);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 2320, 8, sample + 2352, 8, sample + 2400, 8, sample + 2448, 8, 4, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 2480, 0f, 0UL);
             // out_proj
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 2192, sample + 1472, 4, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 2448, 8, packed + 2496, 16, sample + 1472, 8, 4, 8, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 2448, 8, packed + 2496, 16, sample + 1472, 8, 4, 8, 8, parameters + 2192);
         }
     }
 
@@ -2206,8 +2186,7 @@ file static class TinySeq2SeqKernels
         for (int n = 0; n < batch; n++)
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 240, sample + 1568, 4, 10, 10);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1536, 8, packed + 2640, 16, sample + 1568, 10, 4, 8, 10, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1536, 8, packed + 2640, 16, sample + 1568, 10, 4, 8, 10, parameters + 240);
         }
     }
 
@@ -2269,17 +2248,13 @@ file static class TinySeq2SeqKernels
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
             // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 480 + 0, sample + 1664, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 128, 8, packed + 48, 32, sample + 1664, 8, 5, 8, 8, true);
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 480 + 8, sample + 1712, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 128, 8, packed + 56, 32, sample + 1712, 8, 5, 8, 8, true);
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 480 + 16, sample + 1760, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 128, 8, packed + 64, 32, sample + 1760, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 128, 8, packed + 48, 32, sample + 1664, 8, 5, 8, 8, parameters + 480 + 0);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 128, 8, packed + 56, 32, sample + 1712, 8, 5, 8, 8, parameters + 480 + 8);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 128, 8, packed + 64, 32, sample + 1760, 8, 5, 8, 8, parameters + 480 + 16);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 1664, 8, sample + 1712, 8, sample + 1760, 8, sample + 1808, 8, 5, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 1856, 0.1f, global::GraphCompiler.Kernels.DropoutKernel.Mix(*(ulong*)(sample + 2512), 5UL));
             // out_proj
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 576, sample + 176, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 1808, 8, packed + 336, 16, sample + 176, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1808, 8, packed + 336, 16, sample + 176, 8, 5, 8, 8, parameters + 576);
         }
     }
 
@@ -2313,17 +2288,13 @@ file static class TinySeq2SeqKernels
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
             // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1136 + 0, sample + 1904, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 672, 8, packed + 896, 32, sample + 1904, 8, 5, 8, 8, true);
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1136 + 8, sample + 1952, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 672, 8, packed + 904, 32, sample + 1952, 8, 5, 8, 8, true);
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1136 + 16, sample + 2000, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 672, 8, packed + 912, 32, sample + 2000, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 672, 8, packed + 896, 32, sample + 1904, 8, 5, 8, 8, parameters + 1136 + 0);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 672, 8, packed + 904, 32, sample + 1952, 8, 5, 8, 8, parameters + 1136 + 8);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 672, 8, packed + 912, 32, sample + 2000, 8, 5, 8, 8, parameters + 1136 + 16);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
             global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 1904, 8, sample + 1952, 8, sample + 2000, 8, sample + 2048, 8, 5, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 2096, 0.1f, global::GraphCompiler.Kernels.DropoutKernel.Mix(*(ulong*)(sample + 2512), 15UL));
             // out_proj
-            global::GraphCompiler.Kernels.Pointwise.BroadcastRows(parameters + 1232, sample + 720, 5, 8, 8);
-            global::GraphCompiler.Kernels.Gemm.Multiply(sample + 2048, 8, packed + 1184, 16, sample + 720, 8, 5, 8, 8, true);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 2048, 8, packed + 1184, 16, sample + 720, 8, 5, 8, 8, parameters + 1232);
         }
     }
 

@@ -14,7 +14,7 @@ public unsafe class GemmTests
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 1, 1, 1 }, { 1, 3, 17 }, { 3, 17, 5 }, { 4, 16, 4 }, { 5, 65, 9 }, { 17, 20, 33 }, { 20, 64, 64 },
-        { 7, 64, 48 }, { 20, 64, 192 }, { 9, 256, 64 }, { 64, 65, 20 }, { 33, 31, 65 },
+        { 7, 64, 48 }, { 20, 64, 192 }, { 9, 256, 64 }, { 64, 65, 20 }, { 33, 31, 65 }, { 16, 64, 48 }, { 14, 19, 88 },
     };
 
     private const double Rtol = 1e-5, Atol = 1e-5;
@@ -52,25 +52,33 @@ public unsafe class GemmTests
     [MemberData(nameof(Shapes))]
     public void Multiply_matches_double_reference(int m, int k, int n)
     {
-        foreach (bool accumulate in new[] { false, true })
+        // C starts from itself (accumulate), from 0, or from the bias row (MultiplyAddBias, with and without a bias)
+        foreach (string start in new[] { "accumulate", "zero", "bias", "null bias" })
         {
             int lda = k + 2, ldb = n + 3, ldc = n + 1;
-            float[] a = TestData.Random(m * lda, 5), b = TestData.Random(k * ldb, 6), c = TestData.Random(m * ldc, 7);
+            float[] a = TestData.Random(m * lda, 5), b = TestData.Random(k * ldb, 6), c = TestData.Random(m * ldc, 7), bias = TestData.Random(n, 8);
             float[] expected = (float[])c.Clone();
             for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {
-                double s = accumulate ? c[i * ldc + j] : 0;
+                double s = start switch { "accumulate" => c[i * ldc + j], "bias" => bias[j], _ => 0 };
                 for (int p = 0; p < k; p++) s += (double)a[i * lda + p] * b[p * ldb + j];
                 expected[i * ldc + j] = (float)s;
             }
 
-            fixed (float* pa = a, pb = b, pc = c)
+            fixed (float* pa = a, pb = b, pc = c, pbias = bias)
             {
-                Gemm.Multiply(pa, lda, pb, ldb, pc, ldc, m, k, n, accumulate);
+                if (start.EndsWith("bias", StringComparison.Ordinal))
+                {
+                    Gemm.MultiplyAddBias(pa, lda, pb, ldb, pc, ldc, m, k, n, start == "bias" ? pbias : null);
+                }
+                else
+                {
+                    Gemm.Multiply(pa, lda, pb, ldb, pc, ldc, m, k, n, start == "accumulate");
+                }
             }
 
-            Close.Assert(expected, c, Rtol, Atol * Math.Sqrt(k), $"m {m} k {k} n {n} acc {accumulate}");
+            Close.Assert(expected, c, Rtol, Atol * Math.Sqrt(k), $"m {m} k {k} n {n} start {start}");
         }
     }
 
