@@ -207,6 +207,19 @@ internal static class SimpleGradientEmitter
     {
         SoftmaxPlan f = g.Forward;
         w.Line($"// {g.Comment}");
+        if (f.Log)
+        {
+            using (w.Block($"internal static unsafe void {g.Name}{GradientEmitter.Signature}"))
+            using (w.Block("for (int n = 0; n < batch; n++)"))
+            {
+                w.Line($"float* sample = arena + n * {stride};");
+                w.Line($"global::GraphCompiler.Kernels.SoftmaxKernel.LogSoftmaxBackward(sample + {f.Output.Offset}, sample + {g.GradOutput.Offset}, sample + {g.GradInput.Offset}, {f.Rows}, {f.Length}, {(g.Accumulate ? "true" : "false")});");
+            }
+
+            w.Line();
+            return;
+        }
+
         using (w.Block($"internal static unsafe void {g.Name}{GradientEmitter.Signature}"))
         using (w.Block("for (int n = 0; n < batch; n++)"))
         using (w.Block($"for (int row = 0; row < {f.Rows}; row++)"))
@@ -217,14 +230,12 @@ internal static class SimpleGradientEmitter
             w.Line("float sum = 0f;");
             using (w.Block($"for (int i = 0; i < {f.Length}; i++)"))
             {
-                w.Line(f.Log ? "sum += gy[i];" : "sum += gy[i] * y[i];");
+                w.Line("sum += gy[i] * y[i];");
             }
 
             using (w.Block($"for (int i = 0; i < {f.Length}; i++)"))
             {
-                w.Line(f.Log
-                    ? $"gx[i] {Assign(g.Accumulate)} gy[i] - global::System.MathF.Exp(y[i]) * sum;"
-                    : $"gx[i] {Assign(g.Accumulate)} y[i] * (gy[i] - sum);");
+                w.Line($"gx[i] {Assign(g.Accumulate)} y[i] * (gy[i] - sum);");
             }
         }
 

@@ -251,6 +251,20 @@ internal static class SimpleKernelEmitter
     public static void EmitSoftmax(CodeWriter w, SoftmaxPlan s, string arenaStride)
     {
         w.Line($"// {s.Comment}");
+        if (s.Log)
+        {
+            // the runtime's row kernel: vector max, exp and sum on every width
+            using (w.Block($"internal static unsafe void {s.Name}(float* arena, float* parameters, float* packed, int batch)"))
+            using (w.Block($"for (int n = 0; n < batch; n++)"))
+            {
+                w.Line($"float* sample = arena + n * {arenaStride};");
+                w.Line($"global::GraphCompiler.Kernels.SoftmaxKernel.LogSoftmax(sample + {s.Input.Offset}, sample + {s.Output.Offset}, {s.Rows}, {s.Length});");
+            }
+
+            w.Line();
+            return;
+        }
+
         using (w.Block($"internal static unsafe void {s.Name}(float* arena, float* parameters, float* packed, int batch)"))
         using (w.Block($"for (int n = 0; n < batch; n++)"))
         using (w.Block($"for (int row = 0; row < {s.Rows}; row++)"))
@@ -269,21 +283,10 @@ internal static class SimpleKernelEmitter
                 w.Line("sum += global::System.MathF.Exp(x[i] - max);");
             }
 
-            if (s.Log)
+            w.Line("float scale = 1f / sum;");
+            using (w.Block($"for (int i = 0; i < {s.Length}; i++)"))
             {
-                w.Line("float logSum = max + global::System.MathF.Log(sum);");
-                using (w.Block($"for (int i = 0; i < {s.Length}; i++)"))
-                {
-                    w.Line("y[i] = x[i] - logSum;");
-                }
-            }
-            else
-            {
-                w.Line("float scale = 1f / sum;");
-                using (w.Block($"for (int i = 0; i < {s.Length}; i++)"))
-                {
-                    w.Line("y[i] = global::System.MathF.Exp(x[i] - max) * scale;");
-                }
+                w.Line("y[i] = global::System.MathF.Exp(x[i] - max) * scale;");
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GraphCompiler.Kernels;
 
@@ -16,10 +17,19 @@ public static unsafe partial class AttentionKernel
     /// <summary>Whether the 16-wide path applies.</summary>
     private static bool UsesHead16(int headDim, int tk) => Vector512.IsHardwareAccelerated && headDim == Head16 && tk <= MaxKeys16;
 
-    /// <summary>t[d · 64 + j] = rows[j · ld + d] for the head's 16 columns.</summary>
+    /// <summary>t[d · 64 + j] = rows[j · ld + d] for the head's 16 columns: 16 keys at a time in registers, the rest one by one.</summary>
     private static void Transpose16(float* rows, int ld, int count, float* t)
     {
-        for (int j = 0; j < count; j++)
+        int j = 0;
+        if (Avx512F.IsSupported)
+        {
+            for (; j + 16 <= count; j += 16)
+            {
+                Transpose16x16(rows + (nint)j * ld, ld, t + j);
+            }
+        }
+
+        for (; j < count; j++)
         {
             float* r = rows + (nint)j * ld;
             for (int d = 0; d < Head16; d++)
@@ -27,6 +37,98 @@ public static unsafe partial class AttentionKernel
                 t[d * MaxKeys16 + j] = r[d];
             }
         }
+    }
+
+    /// <summary>
+    /// A 16x16 block in registers: four stages, each swapping one bit of the row index with the same bit of the
+    /// column index across pairs of rows (two two-source permutes per pair), so element (r, c) ends at (c, r).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose16x16(float* rows, int ld, float* t)
+    {
+        Vector512<float> r0 = Vector512.Load(rows + 0 * (nint)ld);
+        Vector512<float> r1 = Vector512.Load(rows + 1 * (nint)ld);
+        Vector512<float> r2 = Vector512.Load(rows + 2 * (nint)ld);
+        Vector512<float> r3 = Vector512.Load(rows + 3 * (nint)ld);
+        Vector512<float> r4 = Vector512.Load(rows + 4 * (nint)ld);
+        Vector512<float> r5 = Vector512.Load(rows + 5 * (nint)ld);
+        Vector512<float> r6 = Vector512.Load(rows + 6 * (nint)ld);
+        Vector512<float> r7 = Vector512.Load(rows + 7 * (nint)ld);
+        Vector512<float> r8 = Vector512.Load(rows + 8 * (nint)ld);
+        Vector512<float> r9 = Vector512.Load(rows + 9 * (nint)ld);
+        Vector512<float> r10 = Vector512.Load(rows + 10 * (nint)ld);
+        Vector512<float> r11 = Vector512.Load(rows + 11 * (nint)ld);
+        Vector512<float> r12 = Vector512.Load(rows + 12 * (nint)ld);
+        Vector512<float> r13 = Vector512.Load(rows + 13 * (nint)ld);
+        Vector512<float> r14 = Vector512.Load(rows + 14 * (nint)ld);
+        Vector512<float> r15 = Vector512.Load(rows + 15 * (nint)ld);
+        Vector512<int> low8 = SwapIndices(8, high: false), high8 = SwapIndices(8, high: true);
+        (r0, r8) = (Avx512F.PermuteVar16x32x2(r0, low8, r8), Avx512F.PermuteVar16x32x2(r0, high8, r8));
+        (r1, r9) = (Avx512F.PermuteVar16x32x2(r1, low8, r9), Avx512F.PermuteVar16x32x2(r1, high8, r9));
+        (r2, r10) = (Avx512F.PermuteVar16x32x2(r2, low8, r10), Avx512F.PermuteVar16x32x2(r2, high8, r10));
+        (r3, r11) = (Avx512F.PermuteVar16x32x2(r3, low8, r11), Avx512F.PermuteVar16x32x2(r3, high8, r11));
+        (r4, r12) = (Avx512F.PermuteVar16x32x2(r4, low8, r12), Avx512F.PermuteVar16x32x2(r4, high8, r12));
+        (r5, r13) = (Avx512F.PermuteVar16x32x2(r5, low8, r13), Avx512F.PermuteVar16x32x2(r5, high8, r13));
+        (r6, r14) = (Avx512F.PermuteVar16x32x2(r6, low8, r14), Avx512F.PermuteVar16x32x2(r6, high8, r14));
+        (r7, r15) = (Avx512F.PermuteVar16x32x2(r7, low8, r15), Avx512F.PermuteVar16x32x2(r7, high8, r15));
+        Vector512<int> low4 = SwapIndices(4, high: false), high4 = SwapIndices(4, high: true);
+        (r0, r4) = (Avx512F.PermuteVar16x32x2(r0, low4, r4), Avx512F.PermuteVar16x32x2(r0, high4, r4));
+        (r1, r5) = (Avx512F.PermuteVar16x32x2(r1, low4, r5), Avx512F.PermuteVar16x32x2(r1, high4, r5));
+        (r2, r6) = (Avx512F.PermuteVar16x32x2(r2, low4, r6), Avx512F.PermuteVar16x32x2(r2, high4, r6));
+        (r3, r7) = (Avx512F.PermuteVar16x32x2(r3, low4, r7), Avx512F.PermuteVar16x32x2(r3, high4, r7));
+        (r8, r12) = (Avx512F.PermuteVar16x32x2(r8, low4, r12), Avx512F.PermuteVar16x32x2(r8, high4, r12));
+        (r9, r13) = (Avx512F.PermuteVar16x32x2(r9, low4, r13), Avx512F.PermuteVar16x32x2(r9, high4, r13));
+        (r10, r14) = (Avx512F.PermuteVar16x32x2(r10, low4, r14), Avx512F.PermuteVar16x32x2(r10, high4, r14));
+        (r11, r15) = (Avx512F.PermuteVar16x32x2(r11, low4, r15), Avx512F.PermuteVar16x32x2(r11, high4, r15));
+        Vector512<int> low2 = SwapIndices(2, high: false), high2 = SwapIndices(2, high: true);
+        (r0, r2) = (Avx512F.PermuteVar16x32x2(r0, low2, r2), Avx512F.PermuteVar16x32x2(r0, high2, r2));
+        (r1, r3) = (Avx512F.PermuteVar16x32x2(r1, low2, r3), Avx512F.PermuteVar16x32x2(r1, high2, r3));
+        (r4, r6) = (Avx512F.PermuteVar16x32x2(r4, low2, r6), Avx512F.PermuteVar16x32x2(r4, high2, r6));
+        (r5, r7) = (Avx512F.PermuteVar16x32x2(r5, low2, r7), Avx512F.PermuteVar16x32x2(r5, high2, r7));
+        (r8, r10) = (Avx512F.PermuteVar16x32x2(r8, low2, r10), Avx512F.PermuteVar16x32x2(r8, high2, r10));
+        (r9, r11) = (Avx512F.PermuteVar16x32x2(r9, low2, r11), Avx512F.PermuteVar16x32x2(r9, high2, r11));
+        (r12, r14) = (Avx512F.PermuteVar16x32x2(r12, low2, r14), Avx512F.PermuteVar16x32x2(r12, high2, r14));
+        (r13, r15) = (Avx512F.PermuteVar16x32x2(r13, low2, r15), Avx512F.PermuteVar16x32x2(r13, high2, r15));
+        Vector512<int> low1 = SwapIndices(1, high: false), high1 = SwapIndices(1, high: true);
+        (r0, r1) = (Avx512F.PermuteVar16x32x2(r0, low1, r1), Avx512F.PermuteVar16x32x2(r0, high1, r1));
+        (r2, r3) = (Avx512F.PermuteVar16x32x2(r2, low1, r3), Avx512F.PermuteVar16x32x2(r2, high1, r3));
+        (r4, r5) = (Avx512F.PermuteVar16x32x2(r4, low1, r5), Avx512F.PermuteVar16x32x2(r4, high1, r5));
+        (r6, r7) = (Avx512F.PermuteVar16x32x2(r6, low1, r7), Avx512F.PermuteVar16x32x2(r6, high1, r7));
+        (r8, r9) = (Avx512F.PermuteVar16x32x2(r8, low1, r9), Avx512F.PermuteVar16x32x2(r8, high1, r9));
+        (r10, r11) = (Avx512F.PermuteVar16x32x2(r10, low1, r11), Avx512F.PermuteVar16x32x2(r10, high1, r11));
+        (r12, r13) = (Avx512F.PermuteVar16x32x2(r12, low1, r13), Avx512F.PermuteVar16x32x2(r12, high1, r13));
+        (r14, r15) = (Avx512F.PermuteVar16x32x2(r14, low1, r15), Avx512F.PermuteVar16x32x2(r14, high1, r15));
+        r0.Store(t + 0 * MaxKeys16);
+        r1.Store(t + 1 * MaxKeys16);
+        r2.Store(t + 2 * MaxKeys16);
+        r3.Store(t + 3 * MaxKeys16);
+        r4.Store(t + 4 * MaxKeys16);
+        r5.Store(t + 5 * MaxKeys16);
+        r6.Store(t + 6 * MaxKeys16);
+        r7.Store(t + 7 * MaxKeys16);
+        r8.Store(t + 8 * MaxKeys16);
+        r9.Store(t + 9 * MaxKeys16);
+        r10.Store(t + 10 * MaxKeys16);
+        r11.Store(t + 11 * MaxKeys16);
+        r12.Store(t + 12 * MaxKeys16);
+        r13.Store(t + 13 * MaxKeys16);
+        r14.Store(t + 14 * MaxKeys16);
+        r15.Store(t + 15 * MaxKeys16);
+    }
+
+    /// <summary>
+    /// The permute indices of one transpose stage for the pair (row r, row r + bit), r without that bit: lanes 0-15 pick
+    /// from the first row, 16-31 from the second. The new first row keeps its lanes without the bit and takes the second
+    /// row's lane c - bit where the bit is set; the new second row takes the first row's lane c + bit and keeps the rest.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> SwapIndices(int bit, bool high)
+    {
+        Vector512<int> lane = Vector512<int>.Indices;
+        Vector512<int> hasBit = Vector512.Equals(lane & Vector512.Create(bit), Vector512.Create(bit));
+        return high
+            ? Vector512.ConditionalSelect(hasBit, lane + Vector512.Create(16), lane + Vector512.Create(bit))
+            : Vector512.ConditionalSelect(hasBit, lane + Vector512.Create(16 - bit), lane);
     }
 
     /// <summary>The additive key mask of the call: 0 for a key that may be attended, -∞ for padding (and past tk).</summary>

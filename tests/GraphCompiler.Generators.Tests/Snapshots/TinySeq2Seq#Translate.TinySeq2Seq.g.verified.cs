@@ -2195,26 +2195,8 @@ file static class TinySeq2SeqKernels
     {
         for (int n = 0; n < batch; n++)
         {
-            for (int row = 0; row < 4; row++)
-            {
-                float* x = arena + n * TinySeq2Seq.ArenaFloatsPerSample + 1568 + row * 10;
-                float* y = arena + n * TinySeq2Seq.ArenaFloatsPerSample + 1616 + row * 10;
-                float max = float.NegativeInfinity;
-                for (int i = 0; i < 10; i++)
-                {
-                    max = global::System.MathF.Max(max, x[i]);
-                }
-                float sum = 0f;
-                for (int i = 0; i < 10; i++)
-                {
-                    sum += global::System.MathF.Exp(x[i] - max);
-                }
-                float logSum = max + global::System.MathF.Log(sum);
-                for (int i = 0; i < 10; i++)
-                {
-                    y[i] = x[i] - logSum;
-                }
-            }
+            float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
+            global::GraphCompiler.Kernels.SoftmaxKernel.LogSoftmax(sample + 1568, sample + 1616, 4, 10);
         }
     }
 
@@ -2337,21 +2319,8 @@ file static class TinySeq2SeqKernels
     {
         for (int n = 0; n < batch; n++)
         {
-            for (int row = 0; row < 4; row++)
-            {
-                float* y = arena + n * TinySeq2Seq.ArenaFloatsPerSample + 1616 + row * 10;
-                float* gy = arena + n * TinySeq2Seq.ArenaFloatsPerSample + 4112 + row * 10;
-                float* gx = arena + n * TinySeq2Seq.ArenaFloatsPerSample + 4064 + row * 10;
-                float sum = 0f;
-                for (int i = 0; i < 10; i++)
-                {
-                    sum += gy[i];
-                }
-                for (int i = 0; i < 10; i++)
-                {
-                    gx[i] = gy[i] - global::System.MathF.Exp(y[i]) * sum;
-                }
-            }
+            float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
+            global::GraphCompiler.Kernels.SoftmaxKernel.LogSoftmaxBackward(sample + 1616, sample + 4112, sample + 4064, 4, 10, false);
         }
     }
 
