@@ -114,7 +114,7 @@ internal sealed class AttentionOp : IOpRule
         int ldIn = inPack.OutFeaturesPadded;
         CallPlan Make(string name, bool training)
         {
-            var plan = new CallPlan { Name = name, Comment = comment + (training ? ", training: the probabilities dropped" : ", inference: no dropout") };
+            var plan = new CallPlan { Name = name, Comment = comment + (!training ? ", inference" : layer.Real > 0 ? ", training: the probabilities dropped, the log-sum-exp kept" : ", training: the log-sum-exp kept") };
             plan.PerSample.Add("// q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias");
             string[] inputs = { At(node.Inputs[0]), At(node.Inputs[1]), At(node.Inputs[2]) };
             string[] targets = { At(buffers["q"]), At(buffers["k"]), At(buffers["v"]) };
@@ -125,9 +125,11 @@ internal sealed class AttentionOp : IOpRule
             }
 
             plan.PerSample.Add("// softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys");
-            string p = training ? F(layer.Real) : "0f";
-            string seed = training ? Seed(context, node) : "0UL";
-            plan.PerSample.Add($"{Kernels}AttentionKernel.Forward({At(buffers["q"])}, {I(e)}, {At(buffers["k"])}, {I(e)}, {At(buffers["v"])}, {I(e)}, {At(buffers["attention"])}, {I(e)}, {AttentionArguments(node)}, {At(buffers["lse"])}, {p}, {seed});");
+            bool dropout = training && layer.Real > 0;
+            string p = dropout ? F(layer.Real) : "0f";
+            string seed = dropout ? Seed(context, node) : "0UL";
+            string lse = training ? At(buffers["lse"]) : "null"; // only Backward reads the log-sum-exp, and only after a training Forward
+            plan.PerSample.Add($"{Kernels}AttentionKernel.Forward({At(buffers["q"])}, {I(e)}, {At(buffers["k"])}, {I(e)}, {At(buffers["v"])}, {I(e)}, {At(buffers["attention"])}, {I(e)}, {AttentionArguments(node)}, {lse}, {p}, {seed});");
             plan.PerSample.Add("// out_proj");
             string outBias = bias ? Parameter(context, layer.Name + ".out_proj.bias") : "null";
             plan.PerSample.Add($"{Kernels}Gemm.MultiplyAddBias({At(buffers["attention"])}, {I(e)}, packed + {I(outPack.PackedOffset)}, {I(outPack.OutFeaturesPadded)}, {At(node.Output)}, {I(e)}, {I(tq)}, {I(e)}, {I(e)}, {outBias});");
@@ -136,10 +138,8 @@ internal sealed class AttentionOp : IOpRule
 
         CallPlan forward = Make(context.KernelName(node), false);
         context.Add(forward);
-        if (layer.Real > 0)
-        {
-            context.AddTrainingVariant(forward.Name, Make(forward.Name + "_Train", true));
-        }
+        // Training keeps the log-sum-exp for Backward (and drops probabilities when Dropout > 0); inference does neither.
+        context.AddTrainingVariant(forward.Name, Make(forward.Name + "_Train", true));
     }
 
     public void LowerGradient(Node node, LoweringContext context)

@@ -241,16 +241,21 @@ public static unsafe partial class AttentionKernel
         }
     }
 
-    /// <summary>Per head, 4 query rows at a time: their scores, softmax (and dropout) into 4 rows of <c>s</c>, then P·V.</summary>
+    /// <summary>
+    /// Per head, chunks of up to 16 query rows in three passes, each over independent rows so that they overlap in
+    /// the core: (1) the scores, 4 rows at a time, into a [16][keys] stack buffer; (2) per row, the softmax
+    /// numerators (and dropout), the reciprocal of their sum and the lse; (3) P·V, 4 rows at a time.
+    /// </summary>
     private static void Forward16(
         float* q, int ldq, float* k, int ldk, float* v, int ldv, float* o, int ldo, int tq, int tk, int heads,
         float scale, bool causal, int* keyTokens, int padToken, float* lse, float dropoutP, ulong dropoutSeed)
     {
+        const int Chunk = 16;
         float* kt = stackalloc float[Head16 * MaxKeys16];
         float* mask = stackalloc float[MaxKeys16];
-        float* s = stackalloc float[4 * MaxKeys16];
+        float* s = stackalloc float[Chunk * MaxKeys16];
         float* keep = stackalloc float[MaxKeys16];
-        float* sums = stackalloc float[4];
+        float* inverseSums = stackalloc float[Chunk];
         KeyMask16(tk, keyTokens, padToken, mask);
         int vectors = (tk + 15) / 16;
         bool dropout = dropoutP > 0f;
@@ -260,82 +265,98 @@ public static unsafe partial class AttentionKernel
         {
             int col = h * Head16;
             Transpose16(k + col, ldk, tk, kt);
-            for (int i = 0; i < tq; i += 4)
+            for (int i0 = 0; i0 < tq; i0 += Chunk)
             {
-                int count = Math.Min(4, tq - i);
-                int i0 = BlockRow(i, 0, count), i1 = BlockRow(i, 1, count), i2 = BlockRow(i, 2, count), i3 = BlockRow(i, 3, count);
+                int rows = Math.Min(Chunk, tq - i0);
 
-                // Scores of the 4 rows, a vector of keys at a time, and their running maxima.
-                Vector512<float> m0 = Vector512.Create(float.NegativeInfinity), m1 = m0, m2 = m0, m3 = m0;
-                for (int c = 0; c < vectors; c++)
+                // (1) Scores, masked (-∞ for padding, the causal future and keys past tk).
+                for (int n0 = 0; n0 < rows; n0 += 4)
                 {
-                    Dot4(q + (nint)i0 * ldq + col, q + (nint)i1 * ldq + col, q + (nint)i2 * ldq + col, q + (nint)i3 * ldq + col, kt + c * 16, out var r0, out var r1, out var r2, out var r3);
-                    m0 = Vector512.Max(m0, ScoreVector(r0, scale, mask, c, causal ? Math.Min(tk, i0 + 1) : tk, s));
-                    m1 = Vector512.Max(m1, ScoreVector(r1, scale, mask, c, causal ? Math.Min(tk, i1 + 1) : tk, s + MaxKeys16));
-                    m2 = Vector512.Max(m2, ScoreVector(r2, scale, mask, c, causal ? Math.Min(tk, i2 + 1) : tk, s + 2 * MaxKeys16));
-                    m3 = Vector512.Max(m3, ScoreVector(r3, scale, mask, c, causal ? Math.Min(tk, i3 + 1) : tk, s + 3 * MaxKeys16));
+                    int count = Math.Min(4, rows - n0), i = i0 + n0;
+                    int r0 = BlockRow(i, 0, count), r1 = BlockRow(i, 1, count), r2 = BlockRow(i, 2, count), r3 = BlockRow(i, 3, count);
+                    float* sBlock = s + n0 * MaxKeys16;
+                    for (int c = 0; c < vectors; c++)
+                    {
+                        Dot4(q + (nint)r0 * ldq + col, q + (nint)r1 * ldq + col, q + (nint)r2 * ldq + col, q + (nint)r3 * ldq + col, kt + c * 16, out var a0, out var a1, out var a2, out var a3);
+                        ScoreVector(a0, scale, mask, c, causal ? Math.Min(tk, r0 + 1) : tk, sBlock);
+                        ScoreVector(a1, scale, mask, c, causal ? Math.Min(tk, r1 + 1) : tk, sBlock + MaxKeys16);
+                        ScoreVector(a2, scale, mask, c, causal ? Math.Min(tk, r2 + 1) : tk, sBlock + 2 * MaxKeys16);
+                        ScoreVector(a3, scale, mask, c, causal ? Math.Min(tk, r3 + 1) : tk, sBlock + 3 * MaxKeys16);
+                    }
                 }
 
-                // Softmax numerators (0 for masked keys), their sums, lse; dropout scales the kept weights.
-                for (int n = 0; n < count; n++)
+                // (2) Softmax numerators (0 for masked keys), 1 / their sum (0 for a fully masked row: it outputs
+                // zeros), lse; dropout then scales the kept weights.
+                for (int n = 0; n < rows; n++)
                 {
-                    float max = MaxAcross(n switch { 0 => m0, 1 => m1, 2 => m2, _ => m3 });
                     float* sRow = s + n * MaxKeys16;
+                    Vector512<float> maxes = Vector512.Load(sRow);
+                    for (int c = 1; c < vectors; c++)
+                    {
+                        maxes = Vector512.Max(maxes, Vector512.Load(sRow + c * 16));
+                    }
+
+                    float max = MaxAcross(maxes);
                     float sum = Exp16(sRow, max, vectors);
-                    sums[n] = sum > 0f ? 1f / sum : 0f; // a fully masked row outputs zeros
+                    inverseSums[n] = sum > 0f ? 1f / sum : 0f;
                     if (lse != null)
                     {
-                        lse[(nint)h * tq + i + n] = sum > 0f ? max + MathF.Log(sum) : float.NegativeInfinity;
+                        lse[(nint)h * tq + i0 + n] = sum > 0f ? max + MathF.Log(sum) : float.NegativeInfinity;
                     }
 
                     if (dropout)
                     {
-                        Keep16(seed32, (uint)(((long)h * tq + i + n) * tk), threshold, keepScale, vectors, keep);
+                        Keep16(seed32, (uint)(((long)h * tq + i0 + n) * tk), threshold, keepScale, vectors, keep);
                         Multiply16(sRow, keep, vectors);
                     }
                 }
 
-                // o_n = Σ_j p_nj v_j over the keys any of the rows sees, two keys at a time (8 chains).
-                int end = causal ? Math.Min(tk, i3 + 1) : tk;
-                Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-                int j = 0;
-                for (; j + 2 <= end; j += 2)
+                // (3) o_i = Σ_j p_ij v_j / sum_i over the keys any of the 4 rows sees, two keys at a time (8 chains).
+                for (int n0 = 0; n0 < rows; n0 += 4)
                 {
-                    Vector512<float> v0 = Vector512.Load(v + (nint)j * ldv + col);
-                    Vector512<float> v1 = Vector512.Load(v + (nint)(j + 1) * ldv + col);
-                    a0 = Vector512.FusedMultiplyAdd(Vector512.Create(s[j]), v0, a0);
-                    b0 = Vector512.FusedMultiplyAdd(Vector512.Create(s[j + 1]), v1, b0);
-                    a1 = Vector512.FusedMultiplyAdd(Vector512.Create(s[MaxKeys16 + j]), v0, a1);
-                    b1 = Vector512.FusedMultiplyAdd(Vector512.Create(s[MaxKeys16 + j + 1]), v1, b1);
-                    a2 = Vector512.FusedMultiplyAdd(Vector512.Create(s[2 * MaxKeys16 + j]), v0, a2);
-                    b2 = Vector512.FusedMultiplyAdd(Vector512.Create(s[2 * MaxKeys16 + j + 1]), v1, b2);
-                    a3 = Vector512.FusedMultiplyAdd(Vector512.Create(s[3 * MaxKeys16 + j]), v0, a3);
-                    b3 = Vector512.FusedMultiplyAdd(Vector512.Create(s[3 * MaxKeys16 + j + 1]), v1, b3);
-                }
+                    int count = Math.Min(4, rows - n0), i = i0 + n0;
+                    float* p = s + n0 * MaxKeys16;
+                    int end = causal ? Math.Min(tk, BlockRow(i, 3, count) + 1) : tk;
+                    Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                    int j = 0;
+                    for (; j + 2 <= end; j += 2)
+                    {
+                        Vector512<float> v0 = Vector512.Load(v + (nint)j * ldv + col);
+                        Vector512<float> v1 = Vector512.Load(v + (nint)(j + 1) * ldv + col);
+                        a0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[j]), v0, a0);
+                        b0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[j + 1]), v1, b0);
+                        a1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[MaxKeys16 + j]), v0, a1);
+                        b1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[MaxKeys16 + j + 1]), v1, b1);
+                        a2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2 * MaxKeys16 + j]), v0, a2);
+                        b2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2 * MaxKeys16 + j + 1]), v1, b2);
+                        a3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3 * MaxKeys16 + j]), v0, a3);
+                        b3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3 * MaxKeys16 + j + 1]), v1, b3);
+                    }
 
-                if (j < end)
-                {
-                    Vector512<float> v0 = Vector512.Load(v + (nint)j * ldv + col);
-                    a0 = Vector512.FusedMultiplyAdd(Vector512.Create(s[j]), v0, a0);
-                    a1 = Vector512.FusedMultiplyAdd(Vector512.Create(s[MaxKeys16 + j]), v0, a1);
-                    a2 = Vector512.FusedMultiplyAdd(Vector512.Create(s[2 * MaxKeys16 + j]), v0, a2);
-                    a3 = Vector512.FusedMultiplyAdd(Vector512.Create(s[3 * MaxKeys16 + j]), v0, a3);
-                }
+                    if (j < end)
+                    {
+                        Vector512<float> v0 = Vector512.Load(v + (nint)j * ldv + col);
+                        a0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[j]), v0, a0);
+                        a1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[MaxKeys16 + j]), v0, a1);
+                        a2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2 * MaxKeys16 + j]), v0, a2);
+                        a3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3 * MaxKeys16 + j]), v0, a3);
+                    }
 
-                ((a0 + b0) * sums[0]).Store(o + (nint)i * ldo + col);
-                if (count > 1)
-                {
-                    ((a1 + b1) * sums[1]).Store(o + (nint)(i + 1) * ldo + col);
-                }
+                    ((a0 + b0) * inverseSums[n0]).Store(o + (nint)i * ldo + col);
+                    if (count > 1)
+                    {
+                        ((a1 + b1) * inverseSums[n0 + 1]).Store(o + (nint)(i + 1) * ldo + col);
+                    }
 
-                if (count > 2)
-                {
-                    ((a2 + b2) * sums[2]).Store(o + (nint)(i + 2) * ldo + col);
-                }
+                    if (count > 2)
+                    {
+                        ((a2 + b2) * inverseSums[n0 + 2]).Store(o + (nint)(i + 2) * ldo + col);
+                    }
 
-                if (count > 3)
-                {
-                    ((a3 + b3) * sums[3]).Store(o + (nint)(i + 3) * ldo + col);
+                    if (count > 3)
+                    {
+                        ((a3 + b3) * inverseSums[n0 + 3]).Store(o + (nint)(i + 3) * ldo + col);
+                    }
                 }
             }
         }

@@ -473,10 +473,10 @@ file static class TinySeq2SeqKernels
         Encoder_Norm(arena, parameters, packed, batch);
         Tgt_embed(arena, parameters, packed, batch);
         PositionalEncoding_2(arena, parameters, packed, batch);
-        Decoder_Self_attn(arena, parameters, packed, batch);
+        Decoder_Self_attn_Train(arena, parameters, packed, batch);
         Add_5_V512(arena, parameters, packed, batch);
         Decoder_Norm1(arena, parameters, packed, batch);
-        Decoder_Multihead_attn(arena, parameters, packed, batch);
+        Decoder_Multihead_attn_Train(arena, parameters, packed, batch);
         Add_6_V512(arena, parameters, packed, batch);
         Decoder_Norm2(arena, parameters, packed, batch);
         Generator(arena, parameters, packed, batch);
@@ -590,10 +590,10 @@ file static class TinySeq2SeqKernels
         Encoder_Norm(arena, parameters, packed, batch);
         Tgt_embed(arena, parameters, packed, batch);
         PositionalEncoding_2(arena, parameters, packed, batch);
-        Decoder_Self_attn(arena, parameters, packed, batch);
+        Decoder_Self_attn_Train(arena, parameters, packed, batch);
         Add_5_V256(arena, parameters, packed, batch);
         Decoder_Norm1(arena, parameters, packed, batch);
-        Decoder_Multihead_attn(arena, parameters, packed, batch);
+        Decoder_Multihead_attn_Train(arena, parameters, packed, batch);
         Add_6_V256(arena, parameters, packed, batch);
         Decoder_Norm2(arena, parameters, packed, batch);
         Generator(arena, parameters, packed, batch);
@@ -707,10 +707,10 @@ file static class TinySeq2SeqKernels
         Encoder_Norm(arena, parameters, packed, batch);
         Tgt_embed(arena, parameters, packed, batch);
         PositionalEncoding_2(arena, parameters, packed, batch);
-        Decoder_Self_attn(arena, parameters, packed, batch);
+        Decoder_Self_attn_Train(arena, parameters, packed, batch);
         Add_5_V128(arena, parameters, packed, batch);
         Decoder_Norm1(arena, parameters, packed, batch);
-        Decoder_Multihead_attn(arena, parameters, packed, batch);
+        Decoder_Multihead_attn_Train(arena, parameters, packed, batch);
         Add_6_V128(arena, parameters, packed, batch);
         Decoder_Norm2(arena, parameters, packed, batch);
         Generator(arena, parameters, packed, batch);
@@ -824,10 +824,10 @@ file static class TinySeq2SeqKernels
         Encoder_Norm(arena, parameters, packed, batch);
         Tgt_embed(arena, parameters, packed, batch);
         PositionalEncoding_2(arena, parameters, packed, batch);
-        Decoder_Self_attn(arena, parameters, packed, batch);
+        Decoder_Self_attn_Train(arena, parameters, packed, batch);
         Add_5_Scalar(arena, parameters, packed, batch);
         Decoder_Norm1(arena, parameters, packed, batch);
-        Decoder_Multihead_attn(arena, parameters, packed, batch);
+        Decoder_Multihead_attn_Train(arena, parameters, packed, batch);
         Add_6_Scalar(arena, parameters, packed, batch);
         Decoder_Norm2(arena, parameters, packed, batch);
         Generator(arena, parameters, packed, batch);
@@ -1474,7 +1474,7 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // encoder.layers.0.self_attn: MultiheadAttention(8, 2, Dropout = 0.1f), query [5, 8], key/value [5, 8], key padding (token 0), inference: no dropout
+    // encoder.layers.0.self_attn: MultiheadAttention(8, 2, Dropout = 0.1f), query [5, 8], key/value [5, 8], key padding (token 0), inference
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Encoder_Layers_0_Self_attn(float* arena, float* parameters, float* packed, int batch)
     {
@@ -1486,7 +1486,7 @@ file static class TinySeq2SeqKernels
             global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 128, 8, packed + 56, 32, sample + 1712, 8, 5, 8, 8, parameters + 480 + 8);
             global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 128, 8, packed + 64, 32, sample + 1760, 8, 5, 8, 8, parameters + 480 + 16);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
-            global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 1664, 8, sample + 1712, 8, sample + 1760, 8, sample + 1808, 8, 5, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 1856, 0f, 0UL);
+            global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 1664, 8, sample + 1712, 8, sample + 1760, 8, sample + 1808, 8, 5, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, null, 0f, 0UL);
             // out_proj
             global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1808, 8, packed + 336, 16, sample + 176, 8, 5, 8, 8, parameters + 576);
         }
@@ -1713,7 +1713,7 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // encoder.layers.1.self_attn: MultiheadAttention(8, 2, Dropout = 0.1f), query [5, 8], key/value [5, 8], key padding (token 0), inference: no dropout
+    // encoder.layers.1.self_attn: MultiheadAttention(8, 2, Dropout = 0.1f), query [5, 8], key/value [5, 8], key padding (token 0), inference
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Encoder_Layers_1_Self_attn(float* arena, float* parameters, float* packed, int batch)
     {
@@ -1725,7 +1725,7 @@ file static class TinySeq2SeqKernels
             global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 672, 8, packed + 904, 32, sample + 1952, 8, 5, 8, 8, parameters + 1136 + 8);
             global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 672, 8, packed + 912, 32, sample + 2000, 8, 5, 8, 8, parameters + 1136 + 16);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
-            global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 1904, 8, sample + 1952, 8, sample + 2000, 8, sample + 2048, 8, 5, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 2096, 0f, 0UL);
+            global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 1904, 8, sample + 1952, 8, sample + 2000, 8, sample + 2048, 8, 5, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, null, 0f, 0UL);
             // out_proj
             global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 2048, 8, packed + 1184, 16, sample + 720, 8, 5, 8, 8, parameters + 1232);
         }
@@ -1985,7 +1985,7 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // decoder.self_attn: MultiheadAttention(8, 2), query [4, 8], key/value [4, 8], causal, key padding (token 0), inference: no dropout
+    // decoder.self_attn: MultiheadAttention(8, 2), query [4, 8], key/value [4, 8], causal, key padding (token 0), inference
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Decoder_Self_attn(float* arena, float* parameters, float* packed, int batch)
     {
@@ -1997,7 +1997,7 @@ file static class TinySeq2SeqKernels
             global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1344, 8, packed + 1784, 32, sample + 2192, 8, 4, 8, 8, parameters + 1792 + 8);
             global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1344, 8, packed + 1792, 32, sample + 2224, 8, 4, 8, 8, parameters + 1792 + 16);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
-            global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 2160, 8, sample + 2192, 8, sample + 2224, 8, sample + 2256, 8, 4, 4, 2, 4, 0.5f, true, (int*)(sample + 16), 0, sample + 2288, 0f, 0UL);
+            global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 2160, 8, sample + 2192, 8, sample + 2224, 8, sample + 2256, 8, 4, 4, 2, 4, 0.5f, true, (int*)(sample + 16), 0, null, 0f, 0UL);
             // out_proj
             global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 2256, 8, packed + 2064, 16, sample + 1376, 8, 4, 8, 8, parameters + 1888);
         }
@@ -2082,7 +2082,7 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // decoder.multihead_attn: MultiheadAttention(8, 2), query [4, 8], key/value [5, 8], key padding (token 0), inference: no dropout
+    // decoder.multihead_attn: MultiheadAttention(8, 2), query [4, 8], key/value [5, 8], key padding (token 0), inference
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Decoder_Multihead_attn(float* arena, float* parameters, float* packed, int batch)
     {
@@ -2094,7 +2094,7 @@ file static class TinySeq2SeqKernels
             global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1264, 8, packed + 2216, 32, sample + 2352, 8, 5, 8, 8, parameters + 2096 + 8);
             global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1264, 8, packed + 2224, 32, sample + 2400, 8, 5, 8, 8, parameters + 2096 + 16);
             // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
-            global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 2320, 8, sample + 2352, 8, sample + 2400, 8, sample + 2448, 8, 4, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 2480, 0f, 0UL);
+            global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 2320, 8, sample + 2352, 8, sample + 2400, 8, sample + 2448, 8, 4, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, null, 0f, 0UL);
             // out_proj
             global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 2448, 8, packed + 2496, 16, sample + 1472, 8, 4, 8, 8, parameters + 2192);
         }
@@ -2222,7 +2222,7 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // encoder.layers.0.self_attn: MultiheadAttention(8, 2, Dropout = 0.1f), query [5, 8], key/value [5, 8], key padding (token 0), training: the probabilities dropped
+    // encoder.layers.0.self_attn: MultiheadAttention(8, 2, Dropout = 0.1f), query [5, 8], key/value [5, 8], key padding (token 0), training: the probabilities dropped, the log-sum-exp kept
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Encoder_Layers_0_Self_attn_Train(float* arena, float* parameters, float* packed, int batch)
     {
@@ -2262,7 +2262,7 @@ file static class TinySeq2SeqKernels
         }
     }
 
-    // encoder.layers.1.self_attn: MultiheadAttention(8, 2, Dropout = 0.1f), query [5, 8], key/value [5, 8], key padding (token 0), training: the probabilities dropped
+    // encoder.layers.1.self_attn: MultiheadAttention(8, 2, Dropout = 0.1f), query [5, 8], key/value [5, 8], key padding (token 0), training: the probabilities dropped, the log-sum-exp kept
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Encoder_Layers_1_Self_attn_Train(float* arena, float* parameters, float* packed, int batch)
     {
@@ -2299,6 +2299,42 @@ file static class TinySeq2SeqKernels
         {
             float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
             global::GraphCompiler.Kernels.DropoutKernel.Forward(sample + 1072, sample + 1120, 40, 0.1f, global::GraphCompiler.Kernels.DropoutKernel.Mix(*(ulong*)(sample + 2512), 22UL));
+        }
+    }
+
+    // decoder.self_attn: MultiheadAttention(8, 2), query [4, 8], key/value [4, 8], causal, key padding (token 0), training: the log-sum-exp kept
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Decoder_Self_attn_Train(float* arena, float* parameters, float* packed, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
+            // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1344, 8, packed + 1776, 32, sample + 2160, 8, 4, 8, 8, parameters + 1792 + 0);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1344, 8, packed + 1784, 32, sample + 2192, 8, 4, 8, 8, parameters + 1792 + 8);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1344, 8, packed + 1792, 32, sample + 2224, 8, 4, 8, 8, parameters + 1792 + 16);
+            // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
+            global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 2160, 8, sample + 2192, 8, sample + 2224, 8, sample + 2256, 8, 4, 4, 2, 4, 0.5f, true, (int*)(sample + 16), 0, sample + 2288, 0f, 0UL);
+            // out_proj
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 2256, 8, packed + 2064, 16, sample + 1376, 8, 4, 8, 8, parameters + 1888);
+        }
+    }
+
+    // decoder.multihead_attn: MultiheadAttention(8, 2), query [4, 8], key/value [5, 8], key padding (token 0), training: the log-sum-exp kept
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Decoder_Multihead_attn_Train(float* arena, float* parameters, float* packed, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            float* sample = arena + n * TinySeq2Seq.ArenaFloatsPerSample;
+            // q, k, v = query, key and value times the column blocks of in_proj_weight^T (packed), plus in_proj_bias
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1440, 8, packed + 2208, 32, sample + 2320, 8, 4, 8, 8, parameters + 2096 + 0);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1264, 8, packed + 2216, 32, sample + 2352, 8, 5, 8, 8, parameters + 2096 + 8);
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 1264, 8, packed + 2224, 32, sample + 2400, 8, 5, 8, 8, parameters + 2096 + 16);
+            // softmax(q k^T / sqrt(d) + masks) v per head, in one pass over the keys
+            global::GraphCompiler.Kernels.AttentionKernel.Forward(sample + 2320, 8, sample + 2352, 8, sample + 2400, 8, sample + 2448, 8, 4, 5, 2, 4, 0.5f, false, (int*)(sample + 0), 0, sample + 2480, 0f, 0UL);
+            // out_proj
+            global::GraphCompiler.Kernels.Gemm.MultiplyAddBias(sample + 2448, 8, packed + 2496, 16, sample + 1472, 8, 4, 8, 8, parameters + 2192);
         }
     }
 
