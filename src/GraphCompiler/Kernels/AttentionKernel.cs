@@ -42,7 +42,7 @@ public static unsafe partial class AttentionKernel
         CheckHeadDim(headDim);
         if (UsesHead16(headDim, tk))
         {
-            Forward16(q, ldq, k, ldk, v, ldv, o, ldo, tq, tk, heads, scale, causal, keyTokens, padToken, lse, dropoutP, dropoutSeed);
+            Forward16(q, ldq, k, ldk, v, ldv, o, ldo, tq, tk, heads, headDim, scale, causal, keyTokens, padToken, lse, dropoutP, dropoutSeed);
             return;
         }
 
@@ -150,7 +150,7 @@ public static unsafe partial class AttentionKernel
 
         if (UsesHead16(headDim, tk))
         {
-            Backward16(q, ldq, k, ldk, v, ldv, o, ldo, dO, lddo, lse, dq, lddq, dk, lddk, dv, lddv, tq, tk, heads, scale, causal, keyTokens, padToken, dropoutP, dropoutSeed);
+            Backward16(q, ldq, k, ldk, v, ldv, o, ldo, dO, lddo, lse, dq, lddq, dk, lddk, dv, lddv, tq, tk, heads, headDim, scale, causal, keyTokens, padToken, dropoutP, dropoutSeed);
             return;
         }
 

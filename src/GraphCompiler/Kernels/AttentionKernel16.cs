@@ -4,35 +4,43 @@ using System.Runtime.Intrinsics.X86;
 
 namespace GraphCompiler.Kernels;
 
-// The 512-bit path of AttentionKernel for heads of 16 (one vector per row of a head) and at most 64 keys:
-// per head, the keys (and values, for backward) are transposed once into [16][keys] on the stack, so a query's
-// scores are 16 broadcast multiply-adds over whole vectors of keys instead of one horizontal sum per key; the
-// softmax, the masks and the dropout mask are computed a vector of keys at a time. Same results as the general
-// path (the same masks, the same dropout mask, the same lse), up to float rounding order.
+// The 512-bit path of AttentionKernel for head sizes that are multiples of 16 (up to 128) and at most 64 keys:
+// per head, the keys (and values, for backward) are transposed once into [headDim][keys] on the stack, so a
+// query's scores are broadcast multiply-adds over whole vectors of keys instead of one horizontal sum per key; the
+// softmax, the masks and the dropout mask are computed a vector of keys at a time, and rows of the output a
+// vector of 16 head columns at a time. Same results as the general path (the same masks, the same dropout mask,
+// the same lse), up to float rounding order.
 public static unsafe partial class AttentionKernel
 {
-    private const int Head16 = 16;
+    private const int MaxHeadDim16 = 128;
     private const int MaxKeys16 = 64;
 
-    /// <summary>Whether the 16-wide path applies.</summary>
-    private static bool UsesHead16(int headDim, int tk) => Vector512.IsHardwareAccelerated && headDim == Head16 && tk <= MaxKeys16;
+    /// <summary>Whether the 512-bit path applies.</summary>
+    private static bool UsesHead16(int headDim, int tk) =>
+        Vector512.IsHardwareAccelerated && headDim % 16 == 0 && headDim <= MaxHeadDim16 && tk <= MaxKeys16;
 
-    /// <summary>t[d · 64 + j] = rows[j · ld + d] for the head's 16 columns: 16 keys at a time in registers, the rest one by one.</summary>
-    private static void Transpose16(float* rows, int ld, int count, float* t)
+    /// <summary>
+    /// t[d · 64 + j] = rows[j · ld + d] for the head's <paramref name="hd"/> columns: 16 keys x 16 columns at a time in
+    /// registers, the remaining keys one by one.
+    /// </summary>
+    private static void Transpose16(float* rows, int ld, int count, float* t, int hd)
     {
         int j = 0;
         if (Avx512F.IsSupported)
         {
             for (; j + 16 <= count; j += 16)
             {
-                Transpose16x16(rows + (nint)j * ld, ld, t + j);
+                for (int cb = 0; cb < hd; cb += 16)
+                {
+                    Transpose16x16(rows + (nint)j * ld + cb, ld, t + cb * MaxKeys16 + j);
+                }
             }
         }
 
         for (; j < count; j++)
         {
             float* r = rows + (nint)j * ld;
-            for (int d = 0; d < Head16; d++)
+            for (int d = 0; d < hd; d++)
             {
                 t[d * MaxKeys16 + j] = r[d];
             }
@@ -141,27 +149,28 @@ public static unsafe partial class AttentionKernel
     }
 
     /// <summary>
-    /// r_n = Σ_d x_n[d]·t[d][0..16) for the 4 rows x_n = x + n·ldx: two accumulators per row (the two halves of d),
-    /// so 8 independent multiply-add chains keep both FMA pipes busy.
+    /// r_n = Σ_d x_n[d]·t[d][0..16) over the head's <paramref name="hd"/> columns for the 4 rows x_n: two accumulators
+    /// per row (the two halves of d), so 8 independent multiply-add chains keep both FMA pipes busy.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Dot4(
-        float* x0, float* x1, float* x2, float* x3, float* t,
+        float* x0, float* x1, float* x2, float* x3, float* t, int hd,
         out Vector512<float> r0, out Vector512<float> r1, out Vector512<float> r2, out Vector512<float> r3)
     {
         Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        for (int d = 0; d < Head16 / 2; d++)
+        int half = hd / 2;
+        for (int d = 0; d < half; d++)
         {
             Vector512<float> lo = Vector512.Load(t + d * MaxKeys16);
-            Vector512<float> hi = Vector512.Load(t + (d + Head16 / 2) * MaxKeys16);
+            Vector512<float> hi = Vector512.Load(t + (d + half) * MaxKeys16);
             a0 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[d]), lo, a0);
-            b0 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[d + Head16 / 2]), hi, b0);
+            b0 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[d + half]), hi, b0);
             a1 = Vector512.FusedMultiplyAdd(Vector512.Create(x1[d]), lo, a1);
-            b1 = Vector512.FusedMultiplyAdd(Vector512.Create(x1[d + Head16 / 2]), hi, b1);
+            b1 = Vector512.FusedMultiplyAdd(Vector512.Create(x1[d + half]), hi, b1);
             a2 = Vector512.FusedMultiplyAdd(Vector512.Create(x2[d]), lo, a2);
-            b2 = Vector512.FusedMultiplyAdd(Vector512.Create(x2[d + Head16 / 2]), hi, b2);
+            b2 = Vector512.FusedMultiplyAdd(Vector512.Create(x2[d + half]), hi, b2);
             a3 = Vector512.FusedMultiplyAdd(Vector512.Create(x3[d]), lo, a3);
-            b3 = Vector512.FusedMultiplyAdd(Vector512.Create(x3[d + Head16 / 2]), hi, b3);
+            b3 = Vector512.FusedMultiplyAdd(Vector512.Create(x3[d + half]), hi, b3);
         }
 
         r0 = a0 + b0;
@@ -247,11 +256,11 @@ public static unsafe partial class AttentionKernel
     /// numerators (and dropout), the reciprocal of their sum and the lse; (3) P·V, 4 rows at a time.
     /// </summary>
     private static void Forward16(
-        float* q, int ldq, float* k, int ldk, float* v, int ldv, float* o, int ldo, int tq, int tk, int heads,
+        float* q, int ldq, float* k, int ldk, float* v, int ldv, float* o, int ldo, int tq, int tk, int heads, int hd,
         float scale, bool causal, int* keyTokens, int padToken, float* lse, float dropoutP, ulong dropoutSeed)
     {
         const int Chunk = 16;
-        float* kt = stackalloc float[Head16 * MaxKeys16];
+        float* kt = stackalloc float[hd * MaxKeys16];
         float* mask = stackalloc float[MaxKeys16];
         float* s = stackalloc float[Chunk * MaxKeys16];
         float* keep = stackalloc float[MaxKeys16];
@@ -263,8 +272,8 @@ public static unsafe partial class AttentionKernel
         float keepScale = dropoutP >= 1f ? 0f : 1f / (1f - dropoutP);
         for (int h = 0; h < heads; h++)
         {
-            int col = h * Head16;
-            Transpose16(k + col, ldk, tk, kt);
+            int col = h * hd;
+            Transpose16(k + col, ldk, tk, kt, hd);
             for (int i0 = 0; i0 < tq; i0 += Chunk)
             {
                 int rows = Math.Min(Chunk, tq - i0);
@@ -277,7 +286,7 @@ public static unsafe partial class AttentionKernel
                     float* sBlock = s + n0 * MaxKeys16;
                     for (int c = 0; c < vectors; c++)
                     {
-                        Dot4(q + (nint)r0 * ldq + col, q + (nint)r1 * ldq + col, q + (nint)r2 * ldq + col, q + (nint)r3 * ldq + col, kt + c * 16, out var a0, out var a1, out var a2, out var a3);
+                        Dot4(q + (nint)r0 * ldq + col, q + (nint)r1 * ldq + col, q + (nint)r2 * ldq + col, q + (nint)r3 * ldq + col, kt + c * 16, hd, out var a0, out var a1, out var a2, out var a3);
                         ScoreVector(a0, scale, mask, c, causal ? Math.Min(tk, r0 + 1) : tk, sBlock);
                         ScoreVector(a1, scale, mask, c, causal ? Math.Min(tk, r1 + 1) : tk, sBlock + MaxKeys16);
                         ScoreVector(a2, scale, mask, c, causal ? Math.Min(tk, r2 + 1) : tk, sBlock + 2 * MaxKeys16);
@@ -311,51 +320,55 @@ public static unsafe partial class AttentionKernel
                     }
                 }
 
-                // (3) o_i = Σ_j p_ij v_j / sum_i over the keys any of the 4 rows sees, two keys at a time (8 chains).
+                // (3) o_i = Σ_j p_ij v_j / sum_i over the keys any of the 4 rows sees, two keys at a time (8 chains),
+                // a vector of 16 head columns at a time.
                 for (int n0 = 0; n0 < rows; n0 += 4)
                 {
                     int count = Math.Min(4, rows - n0), i = i0 + n0;
                     float* p = s + n0 * MaxKeys16;
                     int end = causal ? Math.Min(tk, BlockRow(i, 3, count) + 1) : tk;
-                    Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-                    int j = 0;
-                    for (; j + 2 <= end; j += 2)
+                    for (int cb = col; cb < col + hd; cb += 16)
                     {
-                        Vector512<float> v0 = Vector512.Load(v + (nint)j * ldv + col);
-                        Vector512<float> v1 = Vector512.Load(v + (nint)(j + 1) * ldv + col);
-                        a0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[j]), v0, a0);
-                        b0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[j + 1]), v1, b0);
-                        a1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[MaxKeys16 + j]), v0, a1);
-                        b1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[MaxKeys16 + j + 1]), v1, b1);
-                        a2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2 * MaxKeys16 + j]), v0, a2);
-                        b2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2 * MaxKeys16 + j + 1]), v1, b2);
-                        a3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3 * MaxKeys16 + j]), v0, a3);
-                        b3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3 * MaxKeys16 + j + 1]), v1, b3);
-                    }
+                        Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                        int j = 0;
+                        for (; j + 2 <= end; j += 2)
+                        {
+                            Vector512<float> v0 = Vector512.Load(v + (nint)j * ldv + cb);
+                            Vector512<float> v1 = Vector512.Load(v + (nint)(j + 1) * ldv + cb);
+                            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[j]), v0, a0);
+                            b0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[j + 1]), v1, b0);
+                            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[MaxKeys16 + j]), v0, a1);
+                            b1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[MaxKeys16 + j + 1]), v1, b1);
+                            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2 * MaxKeys16 + j]), v0, a2);
+                            b2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2 * MaxKeys16 + j + 1]), v1, b2);
+                            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3 * MaxKeys16 + j]), v0, a3);
+                            b3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3 * MaxKeys16 + j + 1]), v1, b3);
+                        }
 
-                    if (j < end)
-                    {
-                        Vector512<float> v0 = Vector512.Load(v + (nint)j * ldv + col);
-                        a0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[j]), v0, a0);
-                        a1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[MaxKeys16 + j]), v0, a1);
-                        a2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2 * MaxKeys16 + j]), v0, a2);
-                        a3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3 * MaxKeys16 + j]), v0, a3);
-                    }
+                        if (j < end)
+                        {
+                            Vector512<float> v0 = Vector512.Load(v + (nint)j * ldv + cb);
+                            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[j]), v0, a0);
+                            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[MaxKeys16 + j]), v0, a1);
+                            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2 * MaxKeys16 + j]), v0, a2);
+                            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3 * MaxKeys16 + j]), v0, a3);
+                        }
 
-                    ((a0 + b0) * inverseSums[n0]).Store(o + (nint)i * ldo + col);
-                    if (count > 1)
-                    {
-                        ((a1 + b1) * inverseSums[n0 + 1]).Store(o + (nint)(i + 1) * ldo + col);
-                    }
+                        ((a0 + b0) * inverseSums[n0]).Store(o + (nint)i * ldo + cb);
+                        if (count > 1)
+                        {
+                            ((a1 + b1) * inverseSums[n0 + 1]).Store(o + (nint)(i + 1) * ldo + cb);
+                        }
 
-                    if (count > 2)
-                    {
-                        ((a2 + b2) * inverseSums[n0 + 2]).Store(o + (nint)(i + 2) * ldo + col);
-                    }
+                        if (count > 2)
+                        {
+                            ((a2 + b2) * inverseSums[n0 + 2]).Store(o + (nint)(i + 2) * ldo + cb);
+                        }
 
-                    if (count > 3)
-                    {
-                        ((a3 + b3) * inverseSums[n0 + 3]).Store(o + (nint)(i + 3) * ldo + col);
+                        if (count > 3)
+                        {
+                            ((a3 + b3) * inverseSums[n0 + 3]).Store(o + (nint)(i + 3) * ldo + cb);
+                        }
                     }
                 }
             }
@@ -369,12 +382,12 @@ public static unsafe partial class AttentionKernel
     /// </summary>
     private static void Backward16(
         float* q, int ldq, float* k, int ldk, float* v, int ldv, float* o, int ldo, float* dO, int lddo, float* lse,
-        float* dq, int lddq, float* dk, int lddk, float* dv, int lddv, int tq, int tk, int heads,
+        float* dq, int lddq, float* dk, int lddk, float* dv, int lddv, int tq, int tk, int heads, int hd,
         float scale, bool causal, int* keyTokens, int padToken, float dropoutP, ulong dropoutSeed)
     {
         const int Chunk = 16;
-        float* kt = stackalloc float[Head16 * MaxKeys16];
-        float* vt = stackalloc float[Head16 * MaxKeys16];
+        float* kt = stackalloc float[hd * MaxKeys16];
+        float* vt = stackalloc float[hd * MaxKeys16];
         float* mask = stackalloc float[MaxKeys16];
         float* pk = stackalloc float[Chunk * MaxKeys16]; // P̃ (after dropout) of the chunk's rows
         float* ds = stackalloc float[Chunk * MaxKeys16]; // dP, then dS
@@ -386,9 +399,9 @@ public static unsafe partial class AttentionKernel
         float keepScale = dropoutP >= 1f ? 0f : 1f / (1f - dropoutP);
         for (int h = 0; h < heads; h++)
         {
-            int col = h * Head16;
-            Transpose16(k + col, ldk, tk, kt);
-            Transpose16(v + col, ldv, tk, vt);
+            int col = h * hd;
+            Transpose16(k + col, ldk, tk, kt, hd);
+            Transpose16(v + col, ldv, tk, vt, hd);
             for (int i0 = 0; i0 < tq; i0 += Chunk)
             {
                 int rows = Math.Min(Chunk, tq - i0);
@@ -402,12 +415,12 @@ public static unsafe partial class AttentionKernel
                     float* d = ds + n0 * MaxKeys16;
                     for (int c = 0; c < vectors; c++)
                     {
-                        Dot4(q + (nint)r0 * ldq + col, q + (nint)r1 * ldq + col, q + (nint)r2 * ldq + col, q + (nint)r3 * ldq + col, kt + c * 16, out var s0, out var s1, out var s2, out var s3);
+                        Dot4(q + (nint)r0 * ldq + col, q + (nint)r1 * ldq + col, q + (nint)r2 * ldq + col, q + (nint)r3 * ldq + col, kt + c * 16, hd, out var s0, out var s1, out var s2, out var s3);
                         ScoreVector(s0, scale, mask, c, causal ? Math.Min(tk, r0 + 1) : tk, p);
                         ScoreVector(s1, scale, mask, c, causal ? Math.Min(tk, r1 + 1) : tk, p + MaxKeys16);
                         ScoreVector(s2, scale, mask, c, causal ? Math.Min(tk, r2 + 1) : tk, p + 2 * MaxKeys16);
                         ScoreVector(s3, scale, mask, c, causal ? Math.Min(tk, r3 + 1) : tk, p + 3 * MaxKeys16);
-                        Dot4(dO + (nint)r0 * lddo + col, dO + (nint)r1 * lddo + col, dO + (nint)r2 * lddo + col, dO + (nint)r3 * lddo + col, vt + c * 16, out var g0, out var g1, out var g2, out var g3);
+                        Dot4(dO + (nint)r0 * lddo + col, dO + (nint)r1 * lddo + col, dO + (nint)r2 * lddo + col, dO + (nint)r3 * lddo + col, vt + c * 16, hd, out var g0, out var g1, out var g2, out var g3);
                         g0.Store(d + c * 16);
                         g1.Store(d + MaxKeys16 + c * 16);
                         g2.Store(d + 2 * MaxKeys16 + c * 16);
@@ -434,7 +447,13 @@ public static unsafe partial class AttentionKernel
                             Multiply16(dRow, keep, vectors);
                         }
 
-                        Vector512<float> di = Vector512.Create(Vector512.Sum(Vector512.Load(dO + (nint)row * lddo + col) * Vector512.Load(o + (nint)row * ldo + col)));
+                        Vector512<float> dOo = Vector512<float>.Zero; // D_i = dO_i · o_i
+                        for (int cb = col; cb < col + hd; cb += 16)
+                        {
+                            dOo = Vector512.FusedMultiplyAdd(Vector512.Load(dO + (nint)row * lddo + cb), Vector512.Load(o + (nint)row * ldo + cb), dOo);
+                        }
+
+                        Vector512<float> di = Vector512.Create(Vector512.Sum(dOo));
                         for (int c = 0; c < vectors; c++)
                         {
                             Vector512<float> pc = Vector512.Load(pRow + c * 16);
@@ -448,97 +467,103 @@ public static unsafe partial class AttentionKernel
                     }
                 }
 
-                // (2) dv_j += Σ_i P̃_ij dO_i and dk_j += Σ_i dS_ij q_i, 4 keys at a time.
+                // (2) dv_j += Σ_i P̃_ij dO_i and dk_j += Σ_i dS_ij q_i, 4 keys and 16 head columns at a time.
                 int keys = causal ? Math.Min(tk, i0 + rows) : tk;
-                int j = 0;
-                for (; j + 4 <= keys; j += 4)
+                for (int cb = col; cb < col + hd; cb += 16)
                 {
-                    Vector512<float> v0 = Vector512<float>.Zero, v1 = v0, v2 = v0, v3 = v0, k0 = v0, k1 = v0, k2 = v0, k3 = v0;
-                    for (int n = 0; n < rows; n++)
+                    int j = 0;
+                    for (; j + 4 <= keys; j += 4)
                     {
-                        Vector512<float> dOi = Vector512.Load(dO + (nint)(i0 + n) * lddo + col);
-                        Vector512<float> qi = Vector512.Load(q + (nint)(i0 + n) * ldq + col);
-                        float* p = pk + n * MaxKeys16 + j;
-                        float* d = ds + n * MaxKeys16 + j;
-                        v0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[0]), dOi, v0);
-                        k0 = Vector512.FusedMultiplyAdd(Vector512.Create(d[0]), qi, k0);
-                        v1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[1]), dOi, v1);
-                        k1 = Vector512.FusedMultiplyAdd(Vector512.Create(d[1]), qi, k1);
-                        v2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2]), dOi, v2);
-                        k2 = Vector512.FusedMultiplyAdd(Vector512.Create(d[2]), qi, k2);
-                        v3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3]), dOi, v3);
-                        k3 = Vector512.FusedMultiplyAdd(Vector512.Create(d[3]), qi, k3);
+                        Vector512<float> v0 = Vector512<float>.Zero, v1 = v0, v2 = v0, v3 = v0, k0 = v0, k1 = v0, k2 = v0, k3 = v0;
+                        for (int n = 0; n < rows; n++)
+                        {
+                            Vector512<float> dOi = Vector512.Load(dO + (nint)(i0 + n) * lddo + cb);
+                            Vector512<float> qi = Vector512.Load(q + (nint)(i0 + n) * ldq + cb);
+                            float* p = pk + n * MaxKeys16 + j;
+                            float* d = ds + n * MaxKeys16 + j;
+                            v0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[0]), dOi, v0);
+                            k0 = Vector512.FusedMultiplyAdd(Vector512.Create(d[0]), qi, k0);
+                            v1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[1]), dOi, v1);
+                            k1 = Vector512.FusedMultiplyAdd(Vector512.Create(d[1]), qi, k1);
+                            v2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2]), dOi, v2);
+                            k2 = Vector512.FusedMultiplyAdd(Vector512.Create(d[2]), qi, k2);
+                            v3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3]), dOi, v3);
+                            k3 = Vector512.FusedMultiplyAdd(Vector512.Create(d[3]), qi, k3);
+                        }
+
+                        AddTo(dv + (nint)j * lddv + cb, v0);
+                        AddTo(dk + (nint)j * lddk + cb, k0);
+                        AddTo(dv + (nint)(j + 1) * lddv + cb, v1);
+                        AddTo(dk + (nint)(j + 1) * lddk + cb, k1);
+                        AddTo(dv + (nint)(j + 2) * lddv + cb, v2);
+                        AddTo(dk + (nint)(j + 2) * lddk + cb, k2);
+                        AddTo(dv + (nint)(j + 3) * lddv + cb, v3);
+                        AddTo(dk + (nint)(j + 3) * lddk + cb, k3);
                     }
 
-                    AddTo(dv + (nint)j * lddv + col, v0);
-                    AddTo(dk + (nint)j * lddk + col, k0);
-                    AddTo(dv + (nint)(j + 1) * lddv + col, v1);
-                    AddTo(dk + (nint)(j + 1) * lddk + col, k1);
-                    AddTo(dv + (nint)(j + 2) * lddv + col, v2);
-                    AddTo(dk + (nint)(j + 2) * lddk + col, k2);
-                    AddTo(dv + (nint)(j + 3) * lddv + col, v3);
-                    AddTo(dk + (nint)(j + 3) * lddk + col, k3);
-                }
-
-                for (; j < keys; j++)
-                {
-                    Vector512<float> v0 = Vector512<float>.Zero, k0 = v0;
-                    for (int n = 0; n < rows; n++)
+                    for (; j < keys; j++)
                     {
-                        v0 = Vector512.FusedMultiplyAdd(Vector512.Create(pk[n * MaxKeys16 + j]), Vector512.Load(dO + (nint)(i0 + n) * lddo + col), v0);
-                        k0 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[n * MaxKeys16 + j]), Vector512.Load(q + (nint)(i0 + n) * ldq + col), k0);
-                    }
+                        Vector512<float> v0 = Vector512<float>.Zero, k0 = v0;
+                        for (int n = 0; n < rows; n++)
+                        {
+                            v0 = Vector512.FusedMultiplyAdd(Vector512.Create(pk[n * MaxKeys16 + j]), Vector512.Load(dO + (nint)(i0 + n) * lddo + cb), v0);
+                            k0 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[n * MaxKeys16 + j]), Vector512.Load(q + (nint)(i0 + n) * ldq + cb), k0);
+                        }
 
-                    AddTo(dv + (nint)j * lddv + col, v0);
-                    AddTo(dk + (nint)j * lddk + col, k0);
+                        AddTo(dv + (nint)j * lddv + cb, v0);
+                        AddTo(dk + (nint)j * lddk + cb, k0);
+                    }
                 }
 
-                // (3) dq_i += Σ_j dS_ij k_j, 4 rows at a time, two keys at a time (8 chains).
+                // (3) dq_i += Σ_j dS_ij k_j, 4 rows at a time, two keys at a time (8 chains), 16 head columns at a time.
                 for (int n0 = 0; n0 < rows; n0 += 4)
                 {
                     int count = Math.Min(4, rows - n0);
                     float* d = ds + n0 * MaxKeys16;
                     int end = causal ? Math.Min(tk, i0 + n0 + count) : tk;
-                    Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-                    int jj = 0;
-                    for (; jj + 2 <= end; jj += 2)
+                    for (int cb = col; cb < col + hd; cb += 16)
                     {
-                        Vector512<float> x0 = Vector512.Load(k + (nint)jj * ldk + col);
-                        Vector512<float> x1 = Vector512.Load(k + (nint)(jj + 1) * ldk + col);
-                        a0 = Vector512.FusedMultiplyAdd(Vector512.Create(d[jj]), x0, a0);
-                        b0 = Vector512.FusedMultiplyAdd(Vector512.Create(d[jj + 1]), x1, b0);
-                        a1 = Vector512.FusedMultiplyAdd(Vector512.Create(d[MaxKeys16 + jj]), x0, a1);
-                        b1 = Vector512.FusedMultiplyAdd(Vector512.Create(d[MaxKeys16 + jj + 1]), x1, b1);
-                        a2 = Vector512.FusedMultiplyAdd(Vector512.Create(d[2 * MaxKeys16 + jj]), x0, a2);
-                        b2 = Vector512.FusedMultiplyAdd(Vector512.Create(d[2 * MaxKeys16 + jj + 1]), x1, b2);
-                        a3 = Vector512.FusedMultiplyAdd(Vector512.Create(d[3 * MaxKeys16 + jj]), x0, a3);
-                        b3 = Vector512.FusedMultiplyAdd(Vector512.Create(d[3 * MaxKeys16 + jj + 1]), x1, b3);
-                    }
+                        Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                        int jj = 0;
+                        for (; jj + 2 <= end; jj += 2)
+                        {
+                            Vector512<float> x0 = Vector512.Load(k + (nint)jj * ldk + cb);
+                            Vector512<float> x1 = Vector512.Load(k + (nint)(jj + 1) * ldk + cb);
+                            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(d[jj]), x0, a0);
+                            b0 = Vector512.FusedMultiplyAdd(Vector512.Create(d[jj + 1]), x1, b0);
+                            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(d[MaxKeys16 + jj]), x0, a1);
+                            b1 = Vector512.FusedMultiplyAdd(Vector512.Create(d[MaxKeys16 + jj + 1]), x1, b1);
+                            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(d[2 * MaxKeys16 + jj]), x0, a2);
+                            b2 = Vector512.FusedMultiplyAdd(Vector512.Create(d[2 * MaxKeys16 + jj + 1]), x1, b2);
+                            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(d[3 * MaxKeys16 + jj]), x0, a3);
+                            b3 = Vector512.FusedMultiplyAdd(Vector512.Create(d[3 * MaxKeys16 + jj + 1]), x1, b3);
+                        }
 
-                    if (jj < end)
-                    {
-                        Vector512<float> x0 = Vector512.Load(k + (nint)jj * ldk + col);
-                        a0 = Vector512.FusedMultiplyAdd(Vector512.Create(d[jj]), x0, a0);
-                        a1 = Vector512.FusedMultiplyAdd(Vector512.Create(d[MaxKeys16 + jj]), x0, a1);
-                        a2 = Vector512.FusedMultiplyAdd(Vector512.Create(d[2 * MaxKeys16 + jj]), x0, a2);
-                        a3 = Vector512.FusedMultiplyAdd(Vector512.Create(d[3 * MaxKeys16 + jj]), x0, a3);
-                    }
+                        if (jj < end)
+                        {
+                            Vector512<float> x0 = Vector512.Load(k + (nint)jj * ldk + cb);
+                            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(d[jj]), x0, a0);
+                            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(d[MaxKeys16 + jj]), x0, a1);
+                            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(d[2 * MaxKeys16 + jj]), x0, a2);
+                            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(d[3 * MaxKeys16 + jj]), x0, a3);
+                        }
 
-                    int i = i0 + n0;
-                    AddTo(dq + (nint)i * lddq + col, a0 + b0);
-                    if (count > 1)
-                    {
-                        AddTo(dq + (nint)(i + 1) * lddq + col, a1 + b1);
-                    }
+                        int i = i0 + n0;
+                        AddTo(dq + (nint)i * lddq + cb, a0 + b0);
+                        if (count > 1)
+                        {
+                            AddTo(dq + (nint)(i + 1) * lddq + cb, a1 + b1);
+                        }
 
-                    if (count > 2)
-                    {
-                        AddTo(dq + (nint)(i + 2) * lddq + col, a2 + b2);
-                    }
+                        if (count > 2)
+                        {
+                            AddTo(dq + (nint)(i + 2) * lddq + cb, a2 + b2);
+                        }
 
-                    if (count > 3)
-                    {
-                        AddTo(dq + (nint)(i + 3) * lddq + col, a3 + b3);
+                        if (count > 3)
+                        {
+                            AddTo(dq + (nint)(i + 3) * lddq + cb, a3 + b3);
+                        }
                     }
                 }
             }

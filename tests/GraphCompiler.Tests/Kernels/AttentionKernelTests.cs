@@ -34,6 +34,10 @@ public unsafe class AttentionKernelTests
         { 6, 65, 1, 16, false, false, 0f },    // one key more: the general path
         { 17, 20, 2, 16, true, true, 0.1f },   // heads of 16: rows past one chunk of 16 and past a block of 4, keys past one vector
         { 38, 7, 1, 16, true, false, 0f },     // heads of 16, causal with tq > tk: three chunks, the last one partial
+        { 12, 12, 2, 32, true, true, 0.1f },   // heads of 32 (two vectors per head row on the 512-bit path)
+        { 17, 9, 1, 48, true, false, 0.2f },   // heads of 48
+        { 10, 20, 2, 64, false, true, 0f },    // heads of 64, cross-attention over a padded source
+        { 6, 18, 1, 128, false, true, 0f },    // the largest head the 512-bit path takes
     };
 
     /// <summary>The cases small enough for finite differences (their cost is cubic), plus a two-block one.</summary>
