@@ -40,10 +40,17 @@ public static unsafe partial class AttentionKernel
         float scale, bool causal, int* keyTokens, int padToken, float* lse, float dropoutP, ulong dropoutSeed)
     {
         CheckHeadDim(headDim);
-        if (UsesHead16(headDim, tk))
+        switch (BlockedLanes(headDim, tk))
         {
-            Forward16(q, ldq, k, ldk, v, ldv, o, ldo, tq, tk, heads, headDim, scale, causal, keyTokens, padToken, lse, dropoutP, dropoutSeed);
-            return;
+            case 16:
+                ForwardBlocked<Lanes512>(q, ldq, k, ldk, v, ldv, o, ldo, tq, tk, heads, headDim, scale, causal, keyTokens, padToken, lse, dropoutP, dropoutSeed);
+                return;
+            case 8:
+                ForwardBlocked<Lanes256>(q, ldq, k, ldk, v, ldv, o, ldo, tq, tk, heads, headDim, scale, causal, keyTokens, padToken, lse, dropoutP, dropoutSeed);
+                return;
+            case 4:
+                ForwardBlocked<Lanes128>(q, ldq, k, ldk, v, ldv, o, ldo, tq, tk, heads, headDim, scale, causal, keyTokens, padToken, lse, dropoutP, dropoutSeed);
+                return;
         }
 
         float* scores = stackalloc float[KeyBlock];
@@ -148,10 +155,17 @@ public static unsafe partial class AttentionKernel
             ZeroColumns(dv, lddv, tk, width);
         }
 
-        if (UsesHead16(headDim, tk))
+        switch (BlockedLanes(headDim, tk))
         {
-            Backward16(q, ldq, k, ldk, v, ldv, o, ldo, dO, lddo, lse, dq, lddq, dk, lddk, dv, lddv, tq, tk, heads, headDim, scale, causal, keyTokens, padToken, dropoutP, dropoutSeed);
-            return;
+            case 16:
+                BackwardBlocked<Lanes512>(q, ldq, k, ldk, v, ldv, o, ldo, dO, lddo, lse, dq, lddq, dk, lddk, dv, lddv, tq, tk, heads, headDim, scale, causal, keyTokens, padToken, dropoutP, dropoutSeed);
+                return;
+            case 8:
+                BackwardBlocked<Lanes256>(q, ldq, k, ldk, v, ldv, o, ldo, dO, lddo, lse, dq, lddq, dk, lddk, dv, lddv, tq, tk, heads, headDim, scale, causal, keyTokens, padToken, dropoutP, dropoutSeed);
+                return;
+            case 4:
+                BackwardBlocked<Lanes128>(q, ldq, k, ldk, v, ldv, o, ldo, dO, lddo, lse, dq, lddq, dk, lddk, dv, lddv, tq, tk, heads, headDim, scale, causal, keyTokens, padToken, dropoutP, dropoutSeed);
+                return;
         }
 
         float* probs = stackalloc float[KeyBlock];
