@@ -55,10 +55,7 @@ public static unsafe partial class AttentionKernel
 
         float* scores = stackalloc float[KeyBlock];
         float* acc = stackalloc float[headDim];
-        bool dropout = dropoutP > 0f;
-        uint threshold = DropoutMask.Threshold(dropoutP);
-        uint seed32 = DropoutMask.Seed32(dropoutSeed);
-        float keepScale = dropoutP >= 1f ? 0f : 1f / (1f - dropoutP);
+        var drop = new WeightDropout(dropoutP, dropoutSeed);
         for (int h = 0; h < heads; h++)
         {
             int col = h * headDim;
@@ -96,14 +93,14 @@ public static unsafe partial class AttentionKernel
                         }
 
                         int j = j0 + jj;
-                        if (dropout)
+                        if (drop.On)
                         {
-                            if (!DropoutMask.Keep(seed32, (uint)(rowIndex + j), threshold))
+                            if (!DropoutMask.Keep(drop.Seed32, (uint)(rowIndex + j), drop.Threshold))
                             {
                                 continue;
                             }
 
-                            p *= keepScale;
+                            p *= drop.KeepScale;
                         }
 
                         VectorOps.Axpy(p, v + (nint)j * ldv + col, acc, headDim);
@@ -169,10 +166,7 @@ public static unsafe partial class AttentionKernel
         }
 
         float* probs = stackalloc float[KeyBlock];
-        bool dropout = dropoutP > 0f;
-        uint threshold = DropoutMask.Threshold(dropoutP);
-        uint seed32 = DropoutMask.Seed32(dropoutSeed);
-        float keepScale = dropoutP >= 1f ? 0f : 1f / (1f - dropoutP);
+        var drop = new WeightDropout(dropoutP, dropoutSeed);
         for (int h = 0; h < heads; h++)
         {
             int col = h * headDim;
@@ -210,14 +204,14 @@ public static unsafe partial class AttentionKernel
 
                         int j = j0 + jj;
                         float dp = 0f;
-                        if (!dropout || DropoutMask.Keep(seed32, (uint)(rowIndex + j), threshold))
+                        if (!drop.On || DropoutMask.Keep(drop.Seed32, (uint)(rowIndex + j), drop.Threshold))
                         {
-                            float pk = dropout ? p * keepScale : p;
+                            float pk = drop.On ? p * drop.KeepScale : p;
                             VectorOps.Axpy(pk, doi, dv + (nint)j * lddv + col, headDim);
                             dp = VectorOps.Dot(doi, v + (nint)j * ldv + col, headDim);
-                            if (dropout)
+                            if (drop.On)
                             {
-                                dp *= keepScale;
+                                dp *= drop.KeepScale;
                             }
                         }
 
@@ -334,4 +328,24 @@ public static unsafe partial class AttentionKernel
 
     private static void ThrowHeadDim(int headDim) =>
         throw new ArgumentOutOfRangeException(nameof(headDim), headDim, $"The head dimension must lie in [1, {MaxHeadDim}].");
+}
+
+/// <summary>Dropout on the attention weights of one call: whether it is on, its folded seed, its threshold and the kept weights' scale 1/(1-p).</summary>
+internal readonly struct WeightDropout
+{
+    public WeightDropout(float p, ulong seed)
+    {
+        On = p > 0f;
+        Threshold = DropoutMask.Threshold(p);
+        Seed32 = DropoutMask.Seed32(seed);
+        KeepScale = p >= 1f ? 0f : 1f / (1f - p);
+    }
+
+    public bool On { get; }
+
+    public uint Threshold { get; }
+
+    public uint Seed32 { get; }
+
+    public float KeepScale { get; }
 }

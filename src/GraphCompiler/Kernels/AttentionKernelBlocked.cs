@@ -200,6 +200,65 @@ public static unsafe partial class AttentionKernel
         TV.Store(TV.Below(TV.MultiplyAdd(acc, TV.Broadcast(scale), TV.Load(mask + first)), first, end), sRow + first);
     }
 
+    /// <summary>
+    /// The masked scores of the 4 query rows from <paramref name="i"/> (<paramref name="count"/> of them real, see
+    /// <see cref="BlockRow"/>) against every vector of keys, into 4 rows of <paramref name="sBlock"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Scores4<TV>(
+        float* q, int ldq, int col, float* kt, int hd, int i, int count, int tk, int vectors, bool causal, float scale, float* mask, float* sBlock)
+        where TV : struct, ISimdLanes<TV>
+    {
+        int r0 = BlockRow(i, 0, count), r1 = BlockRow(i, 1, count), r2 = BlockRow(i, 2, count), r3 = BlockRow(i, 3, count);
+        for (int c = 0; c < vectors; c++)
+        {
+            Dot4<TV>(q + (nint)r0 * ldq + col, q + (nint)r1 * ldq + col, q + (nint)r2 * ldq + col, q + (nint)r3 * ldq + col, kt + c * TV.Count, hd, out var a0, out var a1, out var a2, out var a3);
+            ScoreVector(a0, scale, mask, c, causal ? Math.Min(tk, r0 + 1) : tk, sBlock);
+            ScoreVector(a1, scale, mask, c, causal ? Math.Min(tk, r1 + 1) : tk, sBlock + MaxKeys);
+            ScoreVector(a2, scale, mask, c, causal ? Math.Min(tk, r2 + 1) : tk, sBlock + 2 * MaxKeys);
+            ScoreVector(a3, scale, mask, c, causal ? Math.Min(tk, r3 + 1) : tk, sBlock + 3 * MaxKeys);
+        }
+    }
+
+    /// <summary>
+    /// r_n = Σ_{j &lt; end} w[n·64 + j]·x_j for 4 rows of weights <paramref name="w"/> (stride 64) and one vector of
+    /// columns of the rows x_j = x + j·ldx: two keys at a time into separate accumulators, so 8 independent chains.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WeightedRows4<TV>(float* w, float* x, int ldx, int end, out TV r0, out TV r1, out TV r2, out TV r3)
+        where TV : struct, ISimdLanes<TV>
+    {
+        TV a0 = TV.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int j = 0;
+        for (; j + 2 <= end; j += 2)
+        {
+            TV x0 = TV.Load(x + (nint)j * ldx);
+            TV x1 = TV.Load(x + (nint)(j + 1) * ldx);
+            a0 = TV.MultiplyAdd(TV.Broadcast(w[j]), x0, a0);
+            b0 = TV.MultiplyAdd(TV.Broadcast(w[j + 1]), x1, b0);
+            a1 = TV.MultiplyAdd(TV.Broadcast(w[MaxKeys + j]), x0, a1);
+            b1 = TV.MultiplyAdd(TV.Broadcast(w[MaxKeys + j + 1]), x1, b1);
+            a2 = TV.MultiplyAdd(TV.Broadcast(w[2 * MaxKeys + j]), x0, a2);
+            b2 = TV.MultiplyAdd(TV.Broadcast(w[2 * MaxKeys + j + 1]), x1, b2);
+            a3 = TV.MultiplyAdd(TV.Broadcast(w[3 * MaxKeys + j]), x0, a3);
+            b3 = TV.MultiplyAdd(TV.Broadcast(w[3 * MaxKeys + j + 1]), x1, b3);
+        }
+
+        if (j < end)
+        {
+            TV x0 = TV.Load(x + (nint)j * ldx);
+            a0 = TV.MultiplyAdd(TV.Broadcast(w[j]), x0, a0);
+            a1 = TV.MultiplyAdd(TV.Broadcast(w[MaxKeys + j]), x0, a1);
+            a2 = TV.MultiplyAdd(TV.Broadcast(w[2 * MaxKeys + j]), x0, a2);
+            a3 = TV.MultiplyAdd(TV.Broadcast(w[3 * MaxKeys + j]), x0, a3);
+        }
+
+        r0 = TV.Add(a0, b0);
+        r1 = TV.Add(a1, b1);
+        r2 = TV.Add(a2, b2);
+        r3 = TV.Add(a3, b3);
+    }
+
     /// <summary>p[j] = exp(s[j] - shift) with -∞ giving exactly 0 (so a row whose keys are all masked is all 0); returns the sum.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float ExpRow<TV>(float* s, float shift, int vectors)
@@ -218,12 +277,12 @@ public static unsafe partial class AttentionKernel
 
     /// <summary>keep[j] = 1/(1-p) for kept weights, 0 for dropped ones, for the row's keys.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void KeepRow<TV>(uint seed32, uint rowIndex, uint threshold, float keepScale, int vectors, float* keep)
+    private static void KeepRow<TV>(WeightDropout drop, uint rowIndex, int vectors, float* keep)
         where TV : struct, ISimdLanes<TV>
     {
         for (int c = 0; c < vectors; c++)
         {
-            TV.Store(TV.Keep(seed32, rowIndex + (uint)(c * TV.Count), threshold, keepScale), keep + c * TV.Count);
+            TV.Store(TV.Keep(drop.Seed32, rowIndex + (uint)(c * TV.Count), drop.Threshold, drop.KeepScale), keep + c * TV.Count);
         }
     }
 
@@ -256,9 +315,7 @@ public static unsafe partial class AttentionKernel
         float* inverseSums = stackalloc float[Chunk];
         KeyMask(tk, keyTokens, padToken, mask);
         int lanes = TV.Count, vectors = (tk + lanes - 1) / lanes;
-        bool dropout = dropoutP > 0f;
-        uint threshold = DropoutMask.Threshold(dropoutP), seed32 = DropoutMask.Seed32(dropoutSeed);
-        float keepScale = dropoutP >= 1f ? 0f : 1f / (1f - dropoutP);
+        var drop = new WeightDropout(dropoutP, dropoutSeed);
         for (int h = 0; h < heads; h++)
         {
             int col = h * hd;
@@ -270,17 +327,7 @@ public static unsafe partial class AttentionKernel
                 // (1) Scores, masked (-∞ for padding, the causal future and keys past tk).
                 for (int n0 = 0; n0 < rows; n0 += 4)
                 {
-                    int count = Math.Min(4, rows - n0), i = i0 + n0;
-                    int r0 = BlockRow(i, 0, count), r1 = BlockRow(i, 1, count), r2 = BlockRow(i, 2, count), r3 = BlockRow(i, 3, count);
-                    float* sBlock = s + n0 * MaxKeys;
-                    for (int c = 0; c < vectors; c++)
-                    {
-                        Dot4<TV>(q + (nint)r0 * ldq + col, q + (nint)r1 * ldq + col, q + (nint)r2 * ldq + col, q + (nint)r3 * ldq + col, kt + c * lanes, hd, out var a0, out var a1, out var a2, out var a3);
-                        ScoreVector<TV>(a0, scale, mask, c, causal ? Math.Min(tk, r0 + 1) : tk, sBlock);
-                        ScoreVector<TV>(a1, scale, mask, c, causal ? Math.Min(tk, r1 + 1) : tk, sBlock + MaxKeys);
-                        ScoreVector<TV>(a2, scale, mask, c, causal ? Math.Min(tk, r2 + 1) : tk, sBlock + 2 * MaxKeys);
-                        ScoreVector<TV>(a3, scale, mask, c, causal ? Math.Min(tk, r3 + 1) : tk, sBlock + 3 * MaxKeys);
-                    }
+                    Scores4<TV>(q, ldq, col, kt, hd, i0 + n0, Math.Min(4, rows - n0), tk, vectors, causal, scale, mask, s + n0 * MaxKeys);
                 }
 
                 // (2) Softmax numerators (0 for masked keys), 1 / their sum (0 for a fully masked row: it outputs
@@ -302,9 +349,9 @@ public static unsafe partial class AttentionKernel
                         lse[(nint)h * tq + i0 + n] = sum > 0f ? max + MathF.Log(sum) : float.NegativeInfinity;
                     }
 
-                    if (dropout)
+                    if (drop.On)
                     {
-                        KeepRow<TV>(seed32, (uint)(((long)h * tq + i0 + n) * tk), threshold, keepScale, vectors, keep);
+                        KeepRow<TV>(drop, (uint)(((long)h * tq + i0 + n) * tk), vectors, keep);
                         MultiplyRow<TV>(sRow, keep, vectors);
                     }
                 }
@@ -318,45 +365,21 @@ public static unsafe partial class AttentionKernel
                     int end = causal ? Math.Min(tk, BlockRow(i, 3, count) + 1) : tk;
                     for (int cb = col; cb < col + hd; cb += lanes)
                     {
-                        TV a0 = TV.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-                        int j = 0;
-                        for (; j + 2 <= end; j += 2)
-                        {
-                            TV v0 = TV.Load(v + (nint)j * ldv + cb);
-                            TV v1 = TV.Load(v + (nint)(j + 1) * ldv + cb);
-                            a0 = TV.MultiplyAdd(TV.Broadcast(p[j]), v0, a0);
-                            b0 = TV.MultiplyAdd(TV.Broadcast(p[j + 1]), v1, b0);
-                            a1 = TV.MultiplyAdd(TV.Broadcast(p[MaxKeys + j]), v0, a1);
-                            b1 = TV.MultiplyAdd(TV.Broadcast(p[MaxKeys + j + 1]), v1, b1);
-                            a2 = TV.MultiplyAdd(TV.Broadcast(p[2 * MaxKeys + j]), v0, a2);
-                            b2 = TV.MultiplyAdd(TV.Broadcast(p[2 * MaxKeys + j + 1]), v1, b2);
-                            a3 = TV.MultiplyAdd(TV.Broadcast(p[3 * MaxKeys + j]), v0, a3);
-                            b3 = TV.MultiplyAdd(TV.Broadcast(p[3 * MaxKeys + j + 1]), v1, b3);
-                        }
-
-                        if (j < end)
-                        {
-                            TV v0 = TV.Load(v + (nint)j * ldv + cb);
-                            a0 = TV.MultiplyAdd(TV.Broadcast(p[j]), v0, a0);
-                            a1 = TV.MultiplyAdd(TV.Broadcast(p[MaxKeys + j]), v0, a1);
-                            a2 = TV.MultiplyAdd(TV.Broadcast(p[2 * MaxKeys + j]), v0, a2);
-                            a3 = TV.MultiplyAdd(TV.Broadcast(p[3 * MaxKeys + j]), v0, a3);
-                        }
-
-                        TV.Store(TV.Multiply(TV.Add(a0, b0), TV.Broadcast(inverseSums[n0])), o + (nint)i * ldo + cb);
+                        WeightedRows4(p, v + cb, ldv, end, out TV r0, out TV r1, out TV r2, out TV r3);
+                        TV.Store(TV.Multiply(r0, TV.Broadcast(inverseSums[n0])), o + (nint)i * ldo + cb);
                         if (count > 1)
                         {
-                            TV.Store(TV.Multiply(TV.Add(a1, b1), TV.Broadcast(inverseSums[n0 + 1])), o + (nint)(i + 1) * ldo + cb);
+                            TV.Store(TV.Multiply(r1, TV.Broadcast(inverseSums[n0 + 1])), o + (nint)(i + 1) * ldo + cb);
                         }
 
                         if (count > 2)
                         {
-                            TV.Store(TV.Multiply(TV.Add(a2, b2), TV.Broadcast(inverseSums[n0 + 2])), o + (nint)(i + 2) * ldo + cb);
+                            TV.Store(TV.Multiply(r2, TV.Broadcast(inverseSums[n0 + 2])), o + (nint)(i + 2) * ldo + cb);
                         }
 
                         if (count > 3)
                         {
-                            TV.Store(TV.Multiply(TV.Add(a3, b3), TV.Broadcast(inverseSums[n0 + 3])), o + (nint)(i + 3) * ldo + cb);
+                            TV.Store(TV.Multiply(r3, TV.Broadcast(inverseSums[n0 + 3])), o + (nint)(i + 3) * ldo + cb);
                         }
                     }
                 }
@@ -384,9 +407,7 @@ public static unsafe partial class AttentionKernel
         float* keep = stackalloc float[MaxKeys];
         KeyMask(tk, keyTokens, padToken, mask);
         int lanes = TV.Count, vectors = (tk + lanes - 1) / lanes;
-        bool dropout = dropoutP > 0f;
-        uint threshold = DropoutMask.Threshold(dropoutP), seed32 = DropoutMask.Seed32(dropoutSeed);
-        float keepScale = dropoutP >= 1f ? 0f : 1f / (1f - dropoutP);
+        var drop = new WeightDropout(dropoutP, dropoutSeed);
         for (int h = 0; h < heads; h++)
         {
             int col = h * hd;
@@ -403,13 +424,9 @@ public static unsafe partial class AttentionKernel
                     int r0 = BlockRow(i, 0, count), r1 = BlockRow(i, 1, count), r2 = BlockRow(i, 2, count), r3 = BlockRow(i, 3, count);
                     float* p = pk + n0 * MaxKeys;
                     float* d = ds + n0 * MaxKeys;
+                    Scores4<TV>(q, ldq, col, kt, hd, i, count, tk, vectors, causal, scale, mask, p);
                     for (int c = 0; c < vectors; c++)
                     {
-                        Dot4<TV>(q + (nint)r0 * ldq + col, q + (nint)r1 * ldq + col, q + (nint)r2 * ldq + col, q + (nint)r3 * ldq + col, kt + c * lanes, hd, out var s0, out var s1, out var s2, out var s3);
-                        ScoreVector<TV>(s0, scale, mask, c, causal ? Math.Min(tk, r0 + 1) : tk, p);
-                        ScoreVector<TV>(s1, scale, mask, c, causal ? Math.Min(tk, r1 + 1) : tk, p + MaxKeys);
-                        ScoreVector<TV>(s2, scale, mask, c, causal ? Math.Min(tk, r2 + 1) : tk, p + 2 * MaxKeys);
-                        ScoreVector<TV>(s3, scale, mask, c, causal ? Math.Min(tk, r3 + 1) : tk, p + 3 * MaxKeys);
                         Dot4<TV>(dO + (nint)r0 * lddo + col, dO + (nint)r1 * lddo + col, dO + (nint)r2 * lddo + col, dO + (nint)r3 * lddo + col, vt + c * lanes, hd, out var g0, out var g1, out var g2, out var g3);
                         TV.Store(g0, d + c * lanes);
                         TV.Store(g1, d + MaxKeys + c * lanes);
@@ -431,9 +448,9 @@ public static unsafe partial class AttentionKernel
                         }
 
                         ExpRow<TV>(pRow, rowLse, vectors); // P
-                        if (dropout)
+                        if (drop.On)
                         {
-                            KeepRow<TV>(seed32, (uint)(((long)h * tq + row) * tk), threshold, keepScale, vectors, keep);
+                            KeepRow<TV>(drop, (uint)(((long)h * tq + row) * tk), vectors, keep);
                             MultiplyRow<TV>(dRow, keep, vectors);
                         }
 
@@ -450,7 +467,7 @@ public static unsafe partial class AttentionKernel
                             TV.Store(TV.Multiply(pc, TV.Subtract(TV.Load(dRow + c * lanes), di)), dRow + c * lanes);
                         }
 
-                        if (dropout)
+                        if (drop.On)
                         {
                             MultiplyRow<TV>(pRow, keep, vectors);
                         }
@@ -513,46 +530,22 @@ public static unsafe partial class AttentionKernel
                     int end = causal ? Math.Min(tk, i0 + n0 + count) : tk;
                     for (int cb = col; cb < col + hd; cb += lanes)
                     {
-                        TV a0 = TV.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-                        int jj = 0;
-                        for (; jj + 2 <= end; jj += 2)
-                        {
-                            TV x0 = TV.Load(k + (nint)jj * ldk + cb);
-                            TV x1 = TV.Load(k + (nint)(jj + 1) * ldk + cb);
-                            a0 = TV.MultiplyAdd(TV.Broadcast(d[jj]), x0, a0);
-                            b0 = TV.MultiplyAdd(TV.Broadcast(d[jj + 1]), x1, b0);
-                            a1 = TV.MultiplyAdd(TV.Broadcast(d[MaxKeys + jj]), x0, a1);
-                            b1 = TV.MultiplyAdd(TV.Broadcast(d[MaxKeys + jj + 1]), x1, b1);
-                            a2 = TV.MultiplyAdd(TV.Broadcast(d[2 * MaxKeys + jj]), x0, a2);
-                            b2 = TV.MultiplyAdd(TV.Broadcast(d[2 * MaxKeys + jj + 1]), x1, b2);
-                            a3 = TV.MultiplyAdd(TV.Broadcast(d[3 * MaxKeys + jj]), x0, a3);
-                            b3 = TV.MultiplyAdd(TV.Broadcast(d[3 * MaxKeys + jj + 1]), x1, b3);
-                        }
-
-                        if (jj < end)
-                        {
-                            TV x0 = TV.Load(k + (nint)jj * ldk + cb);
-                            a0 = TV.MultiplyAdd(TV.Broadcast(d[jj]), x0, a0);
-                            a1 = TV.MultiplyAdd(TV.Broadcast(d[MaxKeys + jj]), x0, a1);
-                            a2 = TV.MultiplyAdd(TV.Broadcast(d[2 * MaxKeys + jj]), x0, a2);
-                            a3 = TV.MultiplyAdd(TV.Broadcast(d[3 * MaxKeys + jj]), x0, a3);
-                        }
-
+                        WeightedRows4(d, k + cb, ldk, end, out TV r0, out TV r1, out TV r2, out TV r3);
                         int i = i0 + n0;
-                        AddTo<TV>(dq + (nint)i * lddq + cb, TV.Add(a0, b0));
+                        AddTo<TV>(dq + (nint)i * lddq + cb, r0);
                         if (count > 1)
                         {
-                            AddTo<TV>(dq + (nint)(i + 1) * lddq + cb, TV.Add(a1, b1));
+                            AddTo<TV>(dq + (nint)(i + 1) * lddq + cb, r1);
                         }
 
                         if (count > 2)
                         {
-                            AddTo<TV>(dq + (nint)(i + 2) * lddq + cb, TV.Add(a2, b2));
+                            AddTo<TV>(dq + (nint)(i + 2) * lddq + cb, r2);
                         }
 
                         if (count > 3)
                         {
-                            AddTo<TV>(dq + (nint)(i + 3) * lddq + cb, TV.Add(a3, b3));
+                            AddTo<TV>(dq + (nint)(i + 3) * lddq + cb, r3);
                         }
                     }
                 }
