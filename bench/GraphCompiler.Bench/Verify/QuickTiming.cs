@@ -9,7 +9,7 @@ using GraphCompiler.Bench.Runners;
 namespace GraphCompiler.Bench.Verify;
 
 /// <summary>
-/// <c>--quick</c>: a Stopwatch timing of the CNN engines in a few seconds, for iterating on kernels.
+/// <c>--quick</c> (<c>--rnn</c>, <c>--rnn-only</c>, <c>--transformer</c>, <c>--attention</c>): a Stopwatch timing of the CNN engines in a few seconds, for iterating on kernels.
 /// Prints the minimum and the median of many calls: on a shared machine the minimum shows what the code
 /// can do, the median what the machine gave it. Not a reportable measurement (use the suites).
 /// </summary>
@@ -21,7 +21,12 @@ public static class QuickTiming
     {
         PeakFigures peak = MachinePeak.Current;
         Console.WriteLine($"Single-core FMA peak: {peak}");
-        bool cnn = !args.Contains("--rnn-only") && !args.Contains("--transformer");
+        bool cnn = !args.Contains("--rnn-only") && !args.Contains("--transformer") && !args.Contains("--attention");
+        if (args.Contains("--attention"))
+        {
+            Attention();
+        }
+
         if (cnn)
         {
             Cnn();
@@ -165,6 +170,44 @@ public static class QuickTiming
                 adam.Step(model.Gradients);
             },
             batch), spec.TrainingFlopsPerSample);
+    }
+
+    /// <summary>The attention kernel alone (after the projections), forward and backward, at the seed's shape and at a longer sequence.</summary>
+    private static unsafe void Attention()
+    {
+        foreach ((int t, int heads, int headDim) in new[] { (16, 4, 16), (128, 8, 64) })
+        {
+            int e = heads * headDim;
+            float[] q = Random(t * e, 1), k = Random(t * e, 2), v = Random(t * e, 3), dO = Random(t * e, 4);
+            float[] o = new float[t * e], lse = new float[heads * t], dq = new float[t * e], dk = new float[t * e], dv = new float[t * e];
+            float scale = 1f / MathF.Sqrt(headDim);
+            double flops = 4.0 * t * t * e; // Q K^T and P V, 2 FLOP per multiply-add
+            fixed (float* pq = q, pk = k, pv = v, pdo = dO, po = o, plse = lse, pdq = dq, pdk = dk, pdv = dv)
+            {
+                float* cq = pq, ck = pk, cv = pv, cdo = pdo, co = po, clse = plse, cdq = pdq, cdk = pdk, cdv = pdv;
+                foreach (bool causal in new[] { false, true })
+                {
+                    var forward = Time(() => Kernels.AttentionKernel.Forward(cq, e, ck, e, cv, e, co, e, t, t, heads, headDim, scale, causal, null, 0, clse, 0f, 0UL), 1);
+                    var backward = Time(() => Kernels.AttentionKernel.Backward(cq, e, ck, e, cv, e, co, e, cdo, e, clse, cdq, e, cdk, e, cdv, e, t, t, heads, headDim, scale, causal, null, 0, 0f, 0UL, false), 1);
+                    Console.WriteLine(string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"  attention t {t,3}, {heads} heads of {headDim,2}{(causal ? ", causal" : "        ")}: forward min {forward.MinUs,7:F2} us, median {forward.MedianUs,7:F2} us ({flops / (forward.MedianUs * 1e3),5:F1} GFLOP/s); " +
+                        $"backward min {backward.MinUs,7:F2} us, median {backward.MedianUs,7:F2} us"));
+                }
+            }
+        }
+
+        static float[] Random(int n, int seed)
+        {
+            var random = new Random(seed);
+            var x = new float[n];
+            for (int i = 0; i < n; i++)
+            {
+                x[i] = (float)(random.NextDouble() * 2 - 1);
+            }
+
+            return x;
+        }
     }
 
     private static (double MinUs, double MedianUs) Time(Action call, int batch)

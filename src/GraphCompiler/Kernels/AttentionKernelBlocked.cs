@@ -5,9 +5,10 @@ using System.Runtime.Intrinsics.X86;
 namespace GraphCompiler.Kernels;
 
 // The blocked path of AttentionKernel, written once over ISimdLanes and compiled per vector width (16, 8 or 4 floats:
-// the widest the machine accelerates), for head sizes that are multiples of the width (up to 128) and at most 64
-// keys: per head, the keys (and values, for backward) are transposed once into [headDim][keys] on the stack, so a
-// query's scores are broadcast multiply-adds over whole vectors of keys instead of one horizontal sum per key; 4
+// the widest the machine accelerates), for head sizes that are multiples of the width (up to 128) and any number of
+// keys, taken in blocks of 64: per head and block, the keys (and values, for backward) are transposed into
+// [headDim][64] on the stack, so a query's scores are broadcast multiply-adds over whole vectors of keys instead of
+// one horizontal sum per key; 4
 // query rows share each load (8 independent multiply-add chains); the softmax, the masks and the dropout mask are
 // computed a vector of keys at a time, and rows of the output a vector of head columns at a time. Same results as
 // the general path (the same masks, the same dropout mask, the same lse), up to float rounding order.
@@ -20,7 +21,7 @@ public static unsafe partial class AttentionKernel
     private static int BlockedLanes(int headDim, int tk)
     {
         int lanes = Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : Vector128.IsHardwareAccelerated ? 4 : 0;
-        return lanes > 0 && headDim % lanes == 0 && headDim <= MaxBlockedHeadDim && tk <= MaxKeys ? lanes : 0;
+        return lanes > 0 && headDim % lanes == 0 && headDim <= MaxBlockedHeadDim ? lanes : 0;
     }
 
     /// <summary>
@@ -202,22 +203,40 @@ public static unsafe partial class AttentionKernel
 
     /// <summary>
     /// The masked scores of the 4 query rows from <paramref name="i"/> (<paramref name="count"/> of them real, see
-    /// <see cref="BlockRow"/>) against every vector of keys, into 4 rows of <paramref name="sBlock"/>.
+    /// <see cref="BlockRow"/>) against every vector of the key block that starts at key <paramref name="j0"/> and holds
+    /// <paramref name="kb"/> keys, into 4 rows of <paramref name="sBlock"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Scores4<TV>(
-        float* q, int ldq, int col, float* kt, int hd, int i, int count, int tk, int vectors, bool causal, float scale, float* mask, float* sBlock)
+        float* q, int ldq, int col, float* kt, int hd, int i, int count, int j0, int kb, int vectors, bool causal, float scale, float* mask, float* sBlock)
         where TV : struct, ISimdLanes<TV>
     {
         int r0 = BlockRow(i, 0, count), r1 = BlockRow(i, 1, count), r2 = BlockRow(i, 2, count), r3 = BlockRow(i, 3, count);
         for (int c = 0; c < vectors; c++)
         {
             Dot4<TV>(q + (nint)r0 * ldq + col, q + (nint)r1 * ldq + col, q + (nint)r2 * ldq + col, q + (nint)r3 * ldq + col, kt + c * TV.Count, hd, out var a0, out var a1, out var a2, out var a3);
-            ScoreVector(a0, scale, mask, c, causal ? Math.Min(tk, r0 + 1) : tk, sBlock);
-            ScoreVector(a1, scale, mask, c, causal ? Math.Min(tk, r1 + 1) : tk, sBlock + MaxKeys);
-            ScoreVector(a2, scale, mask, c, causal ? Math.Min(tk, r2 + 1) : tk, sBlock + 2 * MaxKeys);
-            ScoreVector(a3, scale, mask, c, causal ? Math.Min(tk, r3 + 1) : tk, sBlock + 3 * MaxKeys);
+            ScoreVector(a0, scale, mask, c, KeysSeen(r0, j0, kb, causal), sBlock);
+            ScoreVector(a1, scale, mask, c, KeysSeen(r1, j0, kb, causal), sBlock + MaxKeys);
+            ScoreVector(a2, scale, mask, c, KeysSeen(r2, j0, kb, causal), sBlock + 2 * MaxKeys);
+            ScoreVector(a3, scale, mask, c, KeysSeen(r3, j0, kb, causal), sBlock + 3 * MaxKeys);
         }
+    }
+
+    /// <summary>How many keys of the block [j0, j0 + kb) query <paramref name="row"/> may see (0 or less: none).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int KeysSeen(int row, int j0, int kb, bool causal) => causal ? Math.Min(kb, row + 1 - j0) : kb;
+
+    /// <summary>
+    /// One vector of an output row from this key block's P·V part <paramref name="r"/>: the first block starts the row,
+    /// a later one adds to it rescaled by <paramref name="correction"/> (its running max grew), and the last one divides
+    /// by the softmax sum (<paramref name="inverseSum"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputVector<TV>(TV r, float* o, bool first, bool last, float correction, float inverseSum)
+        where TV : struct, ISimdLanes<TV>
+    {
+        TV acc = first ? r : TV.MultiplyAdd(TV.Load(o), TV.Broadcast(correction), r);
+        TV.Store(last ? TV.Multiply(acc, TV.Broadcast(inverseSum)) : acc, o);
     }
 
     /// <summary>
@@ -298,10 +317,14 @@ public static unsafe partial class AttentionKernel
     }
 
     /// <summary>
-    /// Per head, chunks of up to 16 query rows in three passes, each over independent rows so that they overlap in
-    /// the core: (1) the scores, 4 rows at a time, into a [16][keys] stack buffer; (2) per row, the softmax
-    /// numerators (and dropout), the reciprocal of their sum and the lse; (3) P·V, 4 rows at a time.
+    /// Per head, chunks of up to 16 query rows, and per chunk the keys in blocks of 64 with an online softmax (a running
+    /// max and sum per row; the partial output is rescaled when the max grows). Per block three passes, each over
+    /// independent rows so that they overlap in the core: (1) the scores, 4 rows at a time, into a [16][64] stack buffer;
+    /// (2) per row, the softmax numerators (and dropout) and the running max and sum; (3) P·V, 4 rows at a time, added
+    /// to the output rows (divided by the sum after the last block). With at most 64 keys, the keys are transposed once
+    /// per head and the output is written once.
     /// </summary>
+    [SkipLocalsInit] // the stack buffers are written before they are read (lanes past the keys are masked, never read)
     private static void ForwardBlocked<TV>(
         float* q, int ldq, float* k, int ldk, float* v, int ldv, float* o, int ldo, int tq, int tk, int heads, int hd,
         float scale, bool causal, int* keyTokens, int padToken, float* lse, float dropoutP, ulong dropoutSeed)
@@ -312,74 +335,104 @@ public static unsafe partial class AttentionKernel
         float* mask = stackalloc float[MaxKeys];
         float* s = stackalloc float[Chunk * MaxKeys];
         float* keep = stackalloc float[MaxKeys];
+        float* runMax = stackalloc float[Chunk];
+        float* runSum = stackalloc float[Chunk];
+        float* corrections = stackalloc float[Chunk];
         float* inverseSums = stackalloc float[Chunk];
-        KeyMask(tk, keyTokens, padToken, mask);
-        int lanes = TV.Count, vectors = (tk + lanes - 1) / lanes;
+        int lanes = TV.Count;
+        bool oneBlock = tk <= MaxKeys;
+        if (oneBlock)
+        {
+            KeyMask(tk, keyTokens, padToken, mask);
+        }
+
         var drop = new WeightDropout(dropoutP, dropoutSeed);
         for (int h = 0; h < heads; h++)
         {
             int col = h * hd;
-            TransposeHead<TV>(k + col, ldk, tk, kt, hd);
             for (int i0 = 0; i0 < tq; i0 += Chunk)
             {
                 int rows = Math.Min(Chunk, tq - i0);
-
-                // (1) Scores, masked (-∞ for padding, the causal future and keys past tk).
-                for (int n0 = 0; n0 < rows; n0 += 4)
+                for (int j0 = 0; j0 < tk; j0 += MaxKeys)
                 {
-                    Scores4<TV>(q, ldq, col, kt, hd, i0 + n0, Math.Min(4, rows - n0), tk, vectors, causal, scale, mask, s + n0 * MaxKeys);
-                }
-
-                // (2) Softmax numerators (0 for masked keys), 1 / their sum (0 for a fully masked row: it outputs
-                // zeros), lse; dropout then scales the kept weights.
-                for (int n = 0; n < rows; n++)
-                {
-                    float* sRow = s + n * MaxKeys;
-                    TV maxes = TV.Load(sRow);
-                    for (int c = 1; c < vectors; c++)
+                    int kb = Math.Min(MaxKeys, tk - j0), vectors = (kb + lanes - 1) / lanes;
+                    bool first = j0 == 0, last = j0 + kb == tk;
+                    if (!oneBlock)
                     {
-                        maxes = TV.Max(maxes, TV.Load(sRow + c * lanes));
+                        KeyMask(kb, keyTokens == null ? null : keyTokens + j0, padToken, mask);
                     }
 
-                    float max = TV.MaxAcross(maxes);
-                    float sum = ExpRow<TV>(sRow, max, vectors);
-                    inverseSums[n] = sum > 0f ? 1f / sum : 0f;
-                    if (lse != null)
+                    if (!oneBlock || i0 == 0)
                     {
-                        lse[(nint)h * tq + i0 + n] = sum > 0f ? max + MathF.Log(sum) : float.NegativeInfinity;
+                        TransposeHead<TV>(k + (nint)j0 * ldk + col, ldk, kb, kt, hd);
                     }
 
-                    if (drop.On)
+                    // (1) Scores, masked (-∞ for padding, the causal future and keys past the block).
+                    for (int n0 = 0; n0 < rows; n0 += 4)
                     {
-                        KeepRow<TV>(drop, (uint)(((long)h * tq + i0 + n) * tk), vectors, keep);
-                        MultiplyRow<TV>(sRow, keep, vectors);
+                        Scores4<TV>(q, ldq, col, kt, hd, i0 + n0, Math.Min(4, rows - n0), j0, kb, vectors, causal, scale, mask, s + n0 * MaxKeys);
                     }
-                }
 
-                // (3) o_i = Σ_j p_ij v_j / sum_i over the keys any of the 4 rows sees, two keys at a time (8 chains),
-                // a vector of head columns at a time.
-                for (int n0 = 0; n0 < rows; n0 += 4)
-                {
-                    int count = Math.Min(4, rows - n0), i = i0 + n0;
-                    float* p = s + n0 * MaxKeys;
-                    int end = causal ? Math.Min(tk, BlockRow(i, 3, count) + 1) : tk;
-                    for (int cb = col; cb < col + hd; cb += lanes)
+                    // (2) Softmax numerators against the running max (0 for masked keys), the running sum, and how much
+                    // the output so far shrinks; after the last block 1 / the sum (0 for a row whose keys were all
+                    // masked: it outputs zeros) and lse. Dropout then scales the kept weights.
+                    for (int n = 0; n < rows; n++)
                     {
-                        WeightedRows4(p, v + cb, ldv, end, out TV r0, out TV r1, out TV r2, out TV r3);
-                        TV.Store(TV.Multiply(r0, TV.Broadcast(inverseSums[n0])), o + (nint)i * ldo + cb);
-                        if (count > 1)
+                        float* sRow = s + n * MaxKeys;
+                        TV maxes = TV.Load(sRow);
+                        for (int c = 1; c < vectors; c++)
                         {
-                            TV.Store(TV.Multiply(r1, TV.Broadcast(inverseSums[n0 + 1])), o + (nint)(i + 1) * ldo + cb);
+                            maxes = TV.Max(maxes, TV.Load(sRow + c * lanes));
                         }
 
-                        if (count > 2)
+                        float max = first ? float.NegativeInfinity : runMax[n];
+                        float newMax = Math.Max(max, TV.MaxAcross(maxes));
+                        float correction = first || newMax == max ? 1f : MathF.Exp(max - newMax); // max < newMax: newMax is finite
+                        float sum = (first ? 0f : runSum[n] * correction) + ExpRow<TV>(sRow, newMax, vectors);
+                        runMax[n] = newMax;
+                        runSum[n] = sum;
+                        corrections[n] = correction;
+                        if (last)
                         {
-                            TV.Store(TV.Multiply(r2, TV.Broadcast(inverseSums[n0 + 2])), o + (nint)(i + 2) * ldo + cb);
+                            inverseSums[n] = sum > 0f ? 1f / sum : 0f;
+                            if (lse != null)
+                            {
+                                lse[(nint)h * tq + i0 + n] = sum > 0f ? newMax + MathF.Log(sum) : float.NegativeInfinity;
+                            }
                         }
 
-                        if (count > 3)
+                        if (drop.On)
                         {
-                            TV.Store(TV.Multiply(r3, TV.Broadcast(inverseSums[n0 + 3])), o + (nint)(i + 3) * ldo + cb);
+                            KeepRow<TV>(drop, (uint)((((long)h * tq + i0 + n) * tk) + j0), vectors, keep);
+                            MultiplyRow<TV>(sRow, keep, vectors);
+                        }
+                    }
+
+                    // (3) o_i (+)= Σ_j p_ij v_j over the block's keys any of the 4 rows sees, two keys at a time (8
+                    // chains), a vector of head columns at a time.
+                    for (int n0 = 0; n0 < rows; n0 += 4)
+                    {
+                        int count = Math.Min(4, rows - n0), i = i0 + n0;
+                        float* p = s + n0 * MaxKeys;
+                        int end = KeysSeen(BlockRow(i, 3, count), j0, kb, causal);
+                        for (int cb = col; cb < col + hd; cb += lanes)
+                        {
+                            WeightedRows4(p, v + (nint)j0 * ldv + cb, ldv, end, out TV r0, out TV r1, out TV r2, out TV r3);
+                            OutputVector(r0, o + (nint)i * ldo + cb, first, last, corrections[n0], inverseSums[n0]);
+                            if (count > 1)
+                            {
+                                OutputVector(r1, o + (nint)(i + 1) * ldo + cb, first, last, corrections[n0 + 1], inverseSums[n0 + 1]);
+                            }
+
+                            if (count > 2)
+                            {
+                                OutputVector(r2, o + (nint)(i + 2) * ldo + cb, first, last, corrections[n0 + 2], inverseSums[n0 + 2]);
+                            }
+
+                            if (count > 3)
+                            {
+                                OutputVector(r3, o + (nint)(i + 3) * ldo + cb, first, last, corrections[n0 + 3], inverseSums[n0 + 3]);
+                            }
                         }
                     }
                 }
@@ -388,10 +441,12 @@ public static unsafe partial class AttentionKernel
     }
 
     /// <summary>
-    /// Per head, chunks of up to 16 query rows: (1) for 4 rows at a time, P from the scores and the saved lse, dP =
-    /// dO·vᵀ, dS = P (dP - D) scale, kept in [16][keys] stack buffers; (2) dv_j += Σ_i P̃_ij dO_i and dk_j += Σ_i dS_ij
-    /// q_i, 4 keys at a time in registers, one read-modify-write of each key row per chunk; (3) dq_i += Σ_j dS_ij k_j.
+    /// Per head, chunks of up to 16 query rows, and per chunk the keys in blocks of 64: (1) for 4 rows at a time, P from
+    /// the scores and the saved lse, dP = dO·vᵀ, dS = P (dP - D) scale, kept in [16][64] stack buffers; (2) dv_j += Σ_i
+    /// P̃_ij dO_i and dk_j += Σ_i dS_ij q_i, 4 keys at a time in registers, one read-modify-write of each key row per
+    /// chunk; (3) dq_i += Σ_j dS_ij k_j. With at most 64 keys, keys and values are transposed once per head.
     /// </summary>
+    [SkipLocalsInit] // the stack buffers are written before they are read (lanes past the keys are masked, never read)
     private static void BackwardBlocked<TV>(
         float* q, int ldq, float* k, int ldk, float* v, int ldv, float* o, int ldo, float* dO, int lddo, float* lse,
         float* dq, int lddq, float* dk, int lddk, float* dv, int lddv, int tq, int tk, int heads, int hd,
@@ -405,147 +460,172 @@ public static unsafe partial class AttentionKernel
         float* pk = stackalloc float[Chunk * MaxKeys]; // P̃ (after dropout) of the chunk's rows
         float* ds = stackalloc float[Chunk * MaxKeys]; // dP, then dS
         float* keep = stackalloc float[MaxKeys];
-        KeyMask(tk, keyTokens, padToken, mask);
-        int lanes = TV.Count, vectors = (tk + lanes - 1) / lanes;
+        float* rowDots = stackalloc float[Chunk]; // D_i = dO_i · o_i
+        int lanes = TV.Count;
+        bool oneBlock = tk <= MaxKeys;
+        if (oneBlock)
+        {
+            KeyMask(tk, keyTokens, padToken, mask);
+        }
+
         var drop = new WeightDropout(dropoutP, dropoutSeed);
         for (int h = 0; h < heads; h++)
         {
             int col = h * hd;
-            TransposeHead<TV>(k + col, ldk, tk, kt, hd);
-            TransposeHead<TV>(v + col, ldv, tk, vt, hd);
             for (int i0 = 0; i0 < tq; i0 += Chunk)
             {
                 int rows = Math.Min(Chunk, tq - i0);
-
-                // (1) P̃ and dS of the chunk's rows.
-                for (int n0 = 0; n0 < rows; n0 += 4)
+                for (int n = 0; n < rows; n++)
                 {
-                    int count = Math.Min(4, rows - n0), i = i0 + n0;
-                    int r0 = BlockRow(i, 0, count), r1 = BlockRow(i, 1, count), r2 = BlockRow(i, 2, count), r3 = BlockRow(i, 3, count);
-                    float* p = pk + n0 * MaxKeys;
-                    float* d = ds + n0 * MaxKeys;
-                    Scores4<TV>(q, ldq, col, kt, hd, i, count, tk, vectors, causal, scale, mask, p);
-                    for (int c = 0; c < vectors; c++)
-                    {
-                        Dot4<TV>(dO + (nint)r0 * lddo + col, dO + (nint)r1 * lddo + col, dO + (nint)r2 * lddo + col, dO + (nint)r3 * lddo + col, vt + c * lanes, hd, out var g0, out var g1, out var g2, out var g3);
-                        TV.Store(g0, d + c * lanes);
-                        TV.Store(g1, d + MaxKeys + c * lanes);
-                        TV.Store(g2, d + 2 * MaxKeys + c * lanes);
-                        TV.Store(g3, d + 3 * MaxKeys + c * lanes);
-                    }
-
-                    for (int n = 0; n < count; n++)
-                    {
-                        int row = i + n;
-                        float* pRow = p + n * MaxKeys, dRow = d + n * MaxKeys;
-                        float rowLse = lse[(nint)h * tq + row];
-                        if (rowLse == float.NegativeInfinity)
-                        {
-                            // every key masked: the output was a constant zero, nothing flows back
-                            new Span<float>(pRow, vectors * lanes).Clear();
-                            new Span<float>(dRow, vectors * lanes).Clear();
-                            continue;
-                        }
-
-                        ExpRow<TV>(pRow, rowLse, vectors); // P
-                        if (drop.On)
-                        {
-                            KeepRow<TV>(drop, (uint)(((long)h * tq + row) * tk), vectors, keep);
-                            MultiplyRow<TV>(dRow, keep, vectors);
-                        }
-
-                        TV dOo = TV.Zero; // D_i = dO_i · o_i
-                        for (int cb = col; cb < col + hd; cb += lanes)
-                        {
-                            dOo = TV.MultiplyAdd(TV.Load(dO + (nint)row * lddo + cb), TV.Load(o + (nint)row * ldo + cb), dOo);
-                        }
-
-                        TV di = TV.Broadcast(TV.Sum(dOo));
-                        for (int c = 0; c < vectors; c++)
-                        {
-                            TV pc = TV.Multiply(TV.Load(pRow + c * lanes), TV.Broadcast(scale));
-                            TV.Store(TV.Multiply(pc, TV.Subtract(TV.Load(dRow + c * lanes), di)), dRow + c * lanes);
-                        }
-
-                        if (drop.On)
-                        {
-                            MultiplyRow<TV>(pRow, keep, vectors);
-                        }
-                    }
-                }
-
-                // (2) dv_j += Σ_i P̃_ij dO_i and dk_j += Σ_i dS_ij q_i, 4 keys and a vector of head columns at a time.
-                int keys = causal ? Math.Min(tk, i0 + rows) : tk;
-                for (int cb = col; cb < col + hd; cb += lanes)
-                {
-                    int j = 0;
-                    for (; j + 4 <= keys; j += 4)
-                    {
-                        TV v0 = TV.Zero, v1 = v0, v2 = v0, v3 = v0, k0 = v0, k1 = v0, k2 = v0, k3 = v0;
-                        for (int n = 0; n < rows; n++)
-                        {
-                            TV dOi = TV.Load(dO + (nint)(i0 + n) * lddo + cb);
-                            TV qi = TV.Load(q + (nint)(i0 + n) * ldq + cb);
-                            float* p = pk + n * MaxKeys + j;
-                            float* d = ds + n * MaxKeys + j;
-                            v0 = TV.MultiplyAdd(TV.Broadcast(p[0]), dOi, v0);
-                            k0 = TV.MultiplyAdd(TV.Broadcast(d[0]), qi, k0);
-                            v1 = TV.MultiplyAdd(TV.Broadcast(p[1]), dOi, v1);
-                            k1 = TV.MultiplyAdd(TV.Broadcast(d[1]), qi, k1);
-                            v2 = TV.MultiplyAdd(TV.Broadcast(p[2]), dOi, v2);
-                            k2 = TV.MultiplyAdd(TV.Broadcast(d[2]), qi, k2);
-                            v3 = TV.MultiplyAdd(TV.Broadcast(p[3]), dOi, v3);
-                            k3 = TV.MultiplyAdd(TV.Broadcast(d[3]), qi, k3);
-                        }
-
-                        AddTo<TV>(dv + (nint)j * lddv + cb, v0);
-                        AddTo<TV>(dk + (nint)j * lddk + cb, k0);
-                        AddTo<TV>(dv + (nint)(j + 1) * lddv + cb, v1);
-                        AddTo<TV>(dk + (nint)(j + 1) * lddk + cb, k1);
-                        AddTo<TV>(dv + (nint)(j + 2) * lddv + cb, v2);
-                        AddTo<TV>(dk + (nint)(j + 2) * lddk + cb, k2);
-                        AddTo<TV>(dv + (nint)(j + 3) * lddv + cb, v3);
-                        AddTo<TV>(dk + (nint)(j + 3) * lddk + cb, k3);
-                    }
-
-                    for (; j < keys; j++)
-                    {
-                        TV v0 = TV.Zero, k0 = v0;
-                        for (int n = 0; n < rows; n++)
-                        {
-                            v0 = TV.MultiplyAdd(TV.Broadcast(pk[n * MaxKeys + j]), TV.Load(dO + (nint)(i0 + n) * lddo + cb), v0);
-                            k0 = TV.MultiplyAdd(TV.Broadcast(ds[n * MaxKeys + j]), TV.Load(q + (nint)(i0 + n) * ldq + cb), k0);
-                        }
-
-                        AddTo<TV>(dv + (nint)j * lddv + cb, v0);
-                        AddTo<TV>(dk + (nint)j * lddk + cb, k0);
-                    }
-                }
-
-                // (3) dq_i += Σ_j dS_ij k_j, 4 rows at a time, two keys at a time (8 chains), a vector of head columns at a time.
-                for (int n0 = 0; n0 < rows; n0 += 4)
-                {
-                    int count = Math.Min(4, rows - n0);
-                    float* d = ds + n0 * MaxKeys;
-                    int end = causal ? Math.Min(tk, i0 + n0 + count) : tk;
+                    TV dOo = TV.Zero;
                     for (int cb = col; cb < col + hd; cb += lanes)
                     {
-                        WeightedRows4(d, k + cb, ldk, end, out TV r0, out TV r1, out TV r2, out TV r3);
-                        int i = i0 + n0;
-                        AddTo<TV>(dq + (nint)i * lddq + cb, r0);
-                        if (count > 1)
+                        dOo = TV.MultiplyAdd(TV.Load(dO + (nint)(i0 + n) * lddo + cb), TV.Load(o + (nint)(i0 + n) * ldo + cb), dOo);
+                    }
+
+                    rowDots[n] = TV.Sum(dOo);
+                }
+
+                for (int j0 = 0; j0 < tk; j0 += MaxKeys)
+                {
+                    int kb = Math.Min(MaxKeys, tk - j0), vectors = (kb + lanes - 1) / lanes;
+                    if (!oneBlock)
+                    {
+                        KeyMask(kb, keyTokens == null ? null : keyTokens + j0, padToken, mask);
+                    }
+
+                    if (!oneBlock || i0 == 0)
+                    {
+                        TransposeHead<TV>(k + (nint)j0 * ldk + col, ldk, kb, kt, hd);
+                        TransposeHead<TV>(v + (nint)j0 * ldv + col, ldv, kb, vt, hd);
+                    }
+
+                    // (1) P̃ and dS of the chunk's rows against the block's keys.
+                    for (int n0 = 0; n0 < rows; n0 += 4)
+                    {
+                        int count = Math.Min(4, rows - n0), i = i0 + n0;
+                        int r0 = BlockRow(i, 0, count), r1 = BlockRow(i, 1, count), r2 = BlockRow(i, 2, count), r3 = BlockRow(i, 3, count);
+                        float* p = pk + n0 * MaxKeys;
+                        float* d = ds + n0 * MaxKeys;
+                        Scores4<TV>(q, ldq, col, kt, hd, i, count, j0, kb, vectors, causal, scale, mask, p);
+                        for (int c = 0; c < vectors; c++)
                         {
-                            AddTo<TV>(dq + (nint)(i + 1) * lddq + cb, r1);
+                            Dot4<TV>(dO + (nint)r0 * lddo + col, dO + (nint)r1 * lddo + col, dO + (nint)r2 * lddo + col, dO + (nint)r3 * lddo + col, vt + c * lanes, hd, out var g0, out var g1, out var g2, out var g3);
+                            TV.Store(g0, d + c * lanes);
+                            TV.Store(g1, d + MaxKeys + c * lanes);
+                            TV.Store(g2, d + 2 * MaxKeys + c * lanes);
+                            TV.Store(g3, d + 3 * MaxKeys + c * lanes);
                         }
 
-                        if (count > 2)
+                        for (int n = 0; n < count; n++)
                         {
-                            AddTo<TV>(dq + (nint)(i + 2) * lddq + cb, r2);
+                            int row = i + n;
+                            float* pRow = p + n * MaxKeys, dRow = d + n * MaxKeys;
+                            float rowLse = lse[(nint)h * tq + row];
+                            if (rowLse == float.NegativeInfinity)
+                            {
+                                // every key masked: the output was a constant zero, nothing flows back
+                                new Span<float>(pRow, vectors * lanes).Clear();
+                                new Span<float>(dRow, vectors * lanes).Clear();
+                                continue;
+                            }
+
+                            ExpRow<TV>(pRow, rowLse, vectors); // P
+                            if (drop.On)
+                            {
+                                KeepRow<TV>(drop, (uint)((((long)h * tq + row) * tk) + j0), vectors, keep);
+                                MultiplyRow<TV>(dRow, keep, vectors);
+                            }
+
+                            TV di = TV.Broadcast(rowDots[n0 + n]);
+                            for (int c = 0; c < vectors; c++)
+                            {
+                                TV pc = TV.Multiply(TV.Load(pRow + c * lanes), TV.Broadcast(scale));
+                                TV.Store(TV.Multiply(pc, TV.Subtract(TV.Load(dRow + c * lanes), di)), dRow + c * lanes);
+                            }
+
+                            if (drop.On)
+                            {
+                                MultiplyRow<TV>(pRow, keep, vectors);
+                            }
+                        }
+                    }
+
+                    // (2) dv_j += Σ_i P̃_ij dO_i and dk_j += Σ_i dS_ij q_i for the block's keys any row of the chunk
+                    // sees, 4 keys and a vector of head columns at a time.
+                    int keys = KeysSeen(i0 + rows - 1, j0, kb, causal);
+                    float* dkBlock = dk + (nint)j0 * lddk, dvBlock = dv + (nint)j0 * lddv;
+                    for (int cb = col; cb < col + hd; cb += lanes)
+                    {
+                        int j = 0;
+                        for (; j + 4 <= keys; j += 4)
+                        {
+                            TV v0 = TV.Zero, v1 = v0, v2 = v0, v3 = v0, k0 = v0, k1 = v0, k2 = v0, k3 = v0;
+                            for (int n = 0; n < rows; n++)
+                            {
+                                TV dOi = TV.Load(dO + (nint)(i0 + n) * lddo + cb);
+                                TV qi = TV.Load(q + (nint)(i0 + n) * ldq + cb);
+                                float* p = pk + n * MaxKeys + j;
+                                float* d = ds + n * MaxKeys + j;
+                                v0 = TV.MultiplyAdd(TV.Broadcast(p[0]), dOi, v0);
+                                k0 = TV.MultiplyAdd(TV.Broadcast(d[0]), qi, k0);
+                                v1 = TV.MultiplyAdd(TV.Broadcast(p[1]), dOi, v1);
+                                k1 = TV.MultiplyAdd(TV.Broadcast(d[1]), qi, k1);
+                                v2 = TV.MultiplyAdd(TV.Broadcast(p[2]), dOi, v2);
+                                k2 = TV.MultiplyAdd(TV.Broadcast(d[2]), qi, k2);
+                                v3 = TV.MultiplyAdd(TV.Broadcast(p[3]), dOi, v3);
+                                k3 = TV.MultiplyAdd(TV.Broadcast(d[3]), qi, k3);
+                            }
+
+                            AddTo<TV>(dvBlock + (nint)j * lddv + cb, v0);
+                            AddTo<TV>(dkBlock + (nint)j * lddk + cb, k0);
+                            AddTo<TV>(dvBlock + (nint)(j + 1) * lddv + cb, v1);
+                            AddTo<TV>(dkBlock + (nint)(j + 1) * lddk + cb, k1);
+                            AddTo<TV>(dvBlock + (nint)(j + 2) * lddv + cb, v2);
+                            AddTo<TV>(dkBlock + (nint)(j + 2) * lddk + cb, k2);
+                            AddTo<TV>(dvBlock + (nint)(j + 3) * lddv + cb, v3);
+                            AddTo<TV>(dkBlock + (nint)(j + 3) * lddk + cb, k3);
                         }
 
-                        if (count > 3)
+                        for (; j < keys; j++)
                         {
-                            AddTo<TV>(dq + (nint)(i + 3) * lddq + cb, r3);
+                            TV v0 = TV.Zero, k0 = v0;
+                            for (int n = 0; n < rows; n++)
+                            {
+                                v0 = TV.MultiplyAdd(TV.Broadcast(pk[n * MaxKeys + j]), TV.Load(dO + (nint)(i0 + n) * lddo + cb), v0);
+                                k0 = TV.MultiplyAdd(TV.Broadcast(ds[n * MaxKeys + j]), TV.Load(q + (nint)(i0 + n) * ldq + cb), k0);
+                            }
+
+                            AddTo<TV>(dvBlock + (nint)j * lddv + cb, v0);
+                            AddTo<TV>(dkBlock + (nint)j * lddk + cb, k0);
+                        }
+                    }
+
+                    // (3) dq_i += Σ_j dS_ij k_j, 4 rows at a time, two keys at a time (8 chains), a vector of head columns
+                    // at a time.
+                    for (int n0 = 0; n0 < rows; n0 += 4)
+                    {
+                        int count = Math.Min(4, rows - n0), i = i0 + n0;
+                        float* d = ds + n0 * MaxKeys;
+                        int end = KeysSeen(BlockRow(i, 3, count), j0, kb, causal);
+                        for (int cb = col; cb < col + hd; cb += lanes)
+                        {
+                            WeightedRows4(d, k + (nint)j0 * ldk + cb, ldk, end, out TV r0, out TV r1, out TV r2, out TV r3);
+                            AddTo<TV>(dq + (nint)i * lddq + cb, r0);
+                            if (count > 1)
+                            {
+                                AddTo<TV>(dq + (nint)(i + 1) * lddq + cb, r1);
+                            }
+
+                            if (count > 2)
+                            {
+                                AddTo<TV>(dq + (nint)(i + 2) * lddq + cb, r2);
+                            }
+
+                            if (count > 3)
+                            {
+                                AddTo<TV>(dq + (nint)(i + 3) * lddq + cb, r3);
+                            }
                         }
                     }
                 }

@@ -29,7 +29,7 @@ public unsafe class AttentionKernelTests
         { 66, 66, 1, 8, true, false, 0f },
         { 12, 12, 4, 16, false, false, 0.25f },
         { 9, 11, 2, 5, true, true, 0.5f },
-        { 9, 9, 3, 16, true, true, 0.5f },     // heads of 16 (the 512-bit path): both masks, a fully masked row, dropout
+        { 9, 9, 3, 16, true, true, 0.5f },     // heads of 16 (the blocked path): both masks, a fully masked row, dropout
         { 20, 64, 2, 16, false, true, 0.25f }, // heads of 16 with the most keys that path takes
         { 6, 65, 1, 16, false, false, 0f },    // one key more: the general path
         { 17, 20, 2, 16, true, true, 0.1f },   // heads of 16: rows past one chunk of 16 and past a block of 4, keys past one vector
@@ -37,7 +37,11 @@ public unsafe class AttentionKernelTests
         { 12, 12, 2, 32, true, true, 0.1f },   // heads of 32 (two vectors per head row on the 512-bit path)
         { 17, 9, 1, 48, true, false, 0.2f },   // heads of 48
         { 10, 20, 2, 64, false, true, 0f },    // heads of 64, cross-attention over a padded source
-        { 6, 18, 1, 128, false, true, 0f },    // the largest head the 512-bit path takes
+        { 6, 18, 1, 128, false, true, 0f },    // the largest head the blocked path takes
+        { 5, 100, 1, 16, false, true, 0.2f },  // blocked path, two key blocks (online softmax across them), padding, dropout
+        { 9, 80, 1, 16, true, true, 0.1f },    // causal, tq < tk: the second key block is in every row's future
+        { 80, 80, 1, 16, true, false, 0f },    // causal over two key blocks: rows past 64 see both
+        { 20, 130, 2, 32, false, true, 0.25f },// three key blocks, the last one partial
     };
 
     /// <summary>The cases small enough for finite differences (their cost is cubic), plus a two-block one.</summary>
