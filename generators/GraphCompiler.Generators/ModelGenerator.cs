@@ -59,7 +59,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
         {
             foreach (ModelSpec module in all)
             {
-                foreach (DiagnosticInfo info in module.Diagnostics)
+                foreach (DiagnosticInfo info in module.Diagnostics.Where(d => !d.CoveredByCompiler))
                 {
                     spc.ReportDiagnostic(DiagnosticBag.ToDiagnostic(info));
                 }
@@ -72,7 +72,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
         var type = (INamedTypeSymbol)ctx.TargetSymbol;
         try
         {
-            return ModelParser.Parse(type, ctx.SemanticModel, cancellation, isModule);
+            return CompilerErrors.MarkCovered(ModelParser.Parse(type, ctx.SemanticModel, cancellation, isModule), ctx.SemanticModel, cancellation);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -98,7 +98,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
             diagnostics.Add(DiagnosticDescriptors.InternalError, spec.Location, spec.ClassName, Describe(e));
         }
 
-        foreach (DiagnosticInfo info in diagnostics.Items)
+        foreach (DiagnosticInfo info in diagnostics.Items.Where(d => !d.CoveredByCompiler))
         {
             context.ReportDiagnostic(DiagnosticBag.ToDiagnostic(info));
         }

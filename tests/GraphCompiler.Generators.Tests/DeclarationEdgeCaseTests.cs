@@ -31,6 +31,37 @@ public class DeclarationEdgeCaseTests
         Assert.Single(run.GeneratedSources);
     }
 
+    /// <summary>
+    /// A type mistake the compiler already reports in the forward method: the compiler's error alone, once (the
+    /// generator's own error at the same place is not shown, though it still stops generation).
+    /// </summary>
+    [Theory]
+    [InlineData("Tensor Forward([Shape(4)] Tensor x) => fc(x, 3);", "CS1593")]
+    [InlineData("Tensor Forward([Shape(4)] Tensor x) => Relu(5);", "CS1503")]
+    [InlineData("Tensor Forward([Shape(4)] Tensor x) => fc(Undefined(x));", "CS0103")]
+    [InlineData("Tensor Forward([Shape(4)] Tensor x) => fc(x) + 1.5f;", "CS0019")]
+    [InlineData("Tensor Forward([Shape(4)] Tensor x) => fc(y);", "CS0103")]
+    [InlineData("Tensor Forward([Shape(4)] Tensor x) { var y = fc(x); return y.Foo; }", "CS1061")]
+    [InlineData("Tensor Forward([Shape(4)] Tensor x) { int y = x; return fc(x); }", "CS0029")]
+    public void Compiler_errors_in_the_forward_method_are_reported_once(string forward, string compilerError)
+    {
+        var source = TestSource.Model($$"""
+            [Model]
+            public partial class Mistaken
+            {
+                [Linear(4, 2)] readonly Layer fc;
+
+                [Forward]
+                {{forward}}
+            }
+            """);
+        GeneratorRun run = GeneratorHarness.Run(source);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Diagnostic error = Assert.Single(run.CompilationDiagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Equal(compilerError, error.Id);
+    }
+
     [Fact]
     public void GC0002_reshape_dims_from_a_local_variable()
     {

@@ -460,6 +460,13 @@ internal sealed class ForwardBodyReader
                     return null;
                 }
 
+                if (_semantic.GetSymbolInfo(identifier, _cancellation) is { Symbol: null, CandidateSymbols.IsEmpty: true })
+                {
+                    // a name that binds to nothing: the compiler reports it (CS0103), so this one is not shown
+                    _diagnostics.Add(DiagnosticDescriptors.UnknownVariable, location, identifier.Identifier.Text);
+                    return null;
+                }
+
                 return new VariableExpr(identifier.Identifier.Text, location);
             case BinaryExpressionSyntax binary when binary.IsKind(SyntaxKind.EqualsExpression):
                 {

@@ -17,8 +17,11 @@ internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePosition
     public Location ToLocation() => Location.Create(FilePath, Span, LineSpan);
 }
 
-/// <summary>A diagnostic found while parsing, reported with the rest after the spec is built.</summary>
-internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> Arguments);
+/// <summary>
+/// A diagnostic found while parsing, reported with the rest after the spec is built; one the compiler already reports
+/// at the same place (<see cref="CoveredByCompiler"/>) still stops generation but is not reported.
+/// </summary>
+internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> Arguments, bool CoveredByCompiler = false);
 
 internal enum LayerKind
 {

@@ -1,0 +1,62 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using GraphCompiler.Generators.Spec;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Text;
+
+namespace GraphCompiler.Generators.Diagnostics;
+
+/// <summary>
+/// Where the compiler itself reports an error (an argument of the wrong type, an unknown name, a layer called with
+/// two tensors), the generator's error at the same place would say the same thing a second time. Such an error is
+/// kept, so that nothing is generated from the broken method, but marked <see cref="DiagnosticInfo.CoveredByCompiler"/>
+/// and not reported.
+/// </summary>
+internal static class CompilerErrors
+{
+    public static ModelSpec MarkCovered(ModelSpec spec, SemanticModel model, CancellationToken cancellation)
+    {
+        SyntaxTree tree = model.SyntaxTree;
+        if (!spec.Diagnostics.Any(d => InTree(d, tree)))
+        {
+            return spec;
+        }
+
+        SyntaxNode root = tree.GetRoot(cancellation);
+        var errorsByMember = new Dictionary<TextSpan, ImmutableArray<Diagnostic>>();
+        var marked = new List<DiagnosticInfo>();
+        bool changed = false;
+        foreach (DiagnosticInfo info in spec.Diagnostics)
+        {
+            if (InTree(info, tree) && root.FullSpan.Contains(info.Location!.Span))
+            {
+                TextSpan span = info.Location.Span;
+                SyntaxNode member = root.FindNode(span).AncestorsAndSelf().FirstOrDefault(n => n is MemberDeclarationSyntax) ?? root;
+                if (!errorsByMember.TryGetValue(member.Span, out ImmutableArray<Diagnostic> errors))
+                {
+                    errors = model.GetDiagnostics(member.Span, cancellation).Where(e => e.Severity == DiagnosticSeverity.Error).ToImmutableArray();
+                    errorsByMember[member.Span] = errors;
+                }
+
+                if (errors.Any(e => e.Location.SourceSpan.OverlapsWith(span) || e.Location.SourceSpan.Contains(span) || span.Contains(e.Location.SourceSpan)))
+                {
+                    marked.Add(info with { CoveredByCompiler = true });
+                    changed = true;
+                    continue;
+                }
+            }
+
+            marked.Add(info);
+        }
+
+        return changed ? spec with { Diagnostics = marked.ToEquatableArray() } : spec;
+    }
+
+    /// <summary>An error of the generator located in this tree.</summary>
+    private static bool InTree(DiagnosticInfo info, SyntaxTree tree) =>
+        info.Location is not null && info.Location.FilePath == tree.FilePath
+        && DiagnosticDescriptors.Get(info.Id).DefaultSeverity == DiagnosticSeverity.Error;
+}
