@@ -40,7 +40,7 @@ public static unsafe partial class AttentionKernel
         float scale, bool causal, int* keyTokens, int padToken, float* lse, float dropoutP, ulong dropoutSeed)
     {
         CheckHeadDim(headDim);
-        switch (BlockedLanes(headDim, tk))
+        switch (tk > 0 ? BlockedLanes(headDim) : 0) // no keys: the general path writes the zeros
         {
             case 16:
                 ForwardBlocked<Lanes512>(q, ldq, k, ldk, v, ldv, o, ldo, tq, tk, heads, headDim, scale, causal, keyTokens, padToken, lse, dropoutP, dropoutSeed);
@@ -152,7 +152,7 @@ public static unsafe partial class AttentionKernel
             ZeroColumns(dv, lddv, tk, width);
         }
 
-        switch (BlockedLanes(headDim, tk))
+        switch (tk > 0 ? BlockedLanes(headDim) : 0) // no keys: the general path writes the zeros
         {
             case 16:
                 BackwardBlocked<Lanes512>(q, ldq, k, ldk, v, ldv, o, ldo, dO, lddo, lse, dq, lddq, dk, lddk, dv, lddv, tq, tk, heads, headDim, scale, causal, keyTokens, padToken, dropoutP, dropoutSeed);

@@ -17,12 +17,13 @@ public static unsafe partial class AttentionKernel
     private const int MaxBlockedHeadDim = 128;
     private const int MaxKeys = 64;
 
-    /// <summary>The lanes of the blocked path for this call (16, 8 or 4), or 0 when it does not apply.</summary>
-    private static int BlockedLanes(int headDim, int tk)
-    {
-        int lanes = Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : Vector128.IsHardwareAccelerated ? 4 : 0;
-        return lanes > 0 && headDim % lanes == 0 && headDim <= MaxBlockedHeadDim ? lanes : 0;
-    }
+    /// <summary>The lanes of the blocked path for a head size (the widest accelerated width that divides it), or 0 for none.</summary>
+    private static int BlockedLanes(int headDim) =>
+        headDim > MaxBlockedHeadDim ? 0
+        : Vector512.IsHardwareAccelerated && headDim % 16 == 0 ? 16
+        : Vector256.IsHardwareAccelerated && headDim % 8 == 0 ? 8
+        : Vector128.IsHardwareAccelerated && headDim % 4 == 0 ? 4
+        : 0;
 
     /// <summary>
     /// t[d · 64 + j] = rows[j · ld + d] for the head's <paramref name="hd"/> columns: with 512-bit vectors, 16 keys x 16
@@ -49,6 +50,16 @@ public static unsafe partial class AttentionKernel
             for (int d = 0; d < hd; d++)
             {
                 t[d * MaxKeys + j] = r[d];
+            }
+        }
+
+        // Zeros up to the end of the last vector of keys: those lanes are masked, but garbage there could be a
+        // denormal that slows the multiply-adds down.
+        for (int d = 0; d < hd; d++)
+        {
+            for (int jj = count; jj % TV.Count != 0; jj++)
+            {
+                t[d * MaxKeys + jj] = 0f;
             }
         }
     }
@@ -324,7 +335,7 @@ public static unsafe partial class AttentionKernel
     /// to the output rows (divided by the sum after the last block). With at most 64 keys, the keys are transposed once
     /// per head and the output is written once.
     /// </summary>
-    [SkipLocalsInit] // the stack buffers are written before they are read (lanes past the keys are masked, never read)
+    [SkipLocalsInit] // every stack buffer is written before its values are used (TransposeHead zeros the lanes past the keys)
     private static void ForwardBlocked<TV>(
         float* q, int ldq, float* k, int ldk, float* v, int ldv, float* o, int ldo, int tq, int tk, int heads, int hd,
         float scale, bool causal, int* keyTokens, int padToken, float* lse, float dropoutP, ulong dropoutSeed)
@@ -353,10 +364,11 @@ public static unsafe partial class AttentionKernel
             for (int i0 = 0; i0 < tq; i0 += Chunk)
             {
                 int rows = Math.Min(Chunk, tq - i0);
-                for (int j0 = 0; j0 < tk; j0 += MaxKeys)
+                int keys = causal ? Math.Min(tk, i0 + rows) : tk; // the keys any row of the chunk sees
+                for (int j0 = 0; j0 < keys; j0 += MaxKeys)
                 {
-                    int kb = Math.Min(MaxKeys, tk - j0), vectors = (kb + lanes - 1) / lanes;
-                    bool first = j0 == 0, last = j0 + kb == tk;
+                    int kb = Math.Min(MaxKeys, keys - j0), vectors = (kb + lanes - 1) / lanes;
+                    bool first = j0 == 0, last = j0 + kb == keys;
                     if (!oneBlock)
                     {
                         KeyMask(kb, keyTokens == null ? null : keyTokens + j0, padToken, mask);
@@ -364,7 +376,7 @@ public static unsafe partial class AttentionKernel
 
                     if (!oneBlock || i0 == 0)
                     {
-                        TransposeHead<TV>(k + (nint)j0 * ldk + col, ldk, kb, kt, hd);
+                        TransposeHead<TV>(k + (nint)j0 * ldk + col, ldk, oneBlock ? tk : kb, kt, hd); // one block: every key, once per head
                     }
 
                     // (1) Scores, masked (-∞ for padding, the causal future and keys past the block).
@@ -446,7 +458,7 @@ public static unsafe partial class AttentionKernel
     /// P̃_ij dO_i and dk_j += Σ_i dS_ij q_i, 4 keys at a time in registers, one read-modify-write of each key row per
     /// chunk; (3) dq_i += Σ_j dS_ij k_j. With at most 64 keys, keys and values are transposed once per head.
     /// </summary>
-    [SkipLocalsInit] // the stack buffers are written before they are read (lanes past the keys are masked, never read)
+    [SkipLocalsInit] // every stack buffer is written before its values are used (TransposeHead zeros the lanes past the keys)
     private static void BackwardBlocked<TV>(
         float* q, int ldq, float* k, int ldk, float* v, int ldv, float* o, int ldo, float* dO, int lddo, float* lse,
         float* dq, int lddq, float* dk, int lddk, float* dv, int lddv, int tq, int tk, int heads, int hd,
@@ -486,9 +498,10 @@ public static unsafe partial class AttentionKernel
                     rowDots[n] = TV.Sum(dOo);
                 }
 
-                for (int j0 = 0; j0 < tk; j0 += MaxKeys)
+                int chunkKeys = causal ? Math.Min(tk, i0 + rows) : tk; // the keys any row of the chunk sees
+                for (int j0 = 0; j0 < chunkKeys; j0 += MaxKeys)
                 {
-                    int kb = Math.Min(MaxKeys, tk - j0), vectors = (kb + lanes - 1) / lanes;
+                    int kb = Math.Min(MaxKeys, chunkKeys - j0), vectors = (kb + lanes - 1) / lanes;
                     if (!oneBlock)
                     {
                         KeyMask(kb, keyTokens == null ? null : keyTokens + j0, padToken, mask);
@@ -496,8 +509,8 @@ public static unsafe partial class AttentionKernel
 
                     if (!oneBlock || i0 == 0)
                     {
-                        TransposeHead<TV>(k + (nint)j0 * ldk + col, ldk, kb, kt, hd);
-                        TransposeHead<TV>(v + (nint)j0 * ldv + col, ldv, kb, vt, hd);
+                        TransposeHead<TV>(k + (nint)j0 * ldk + col, ldk, oneBlock ? tk : kb, kt, hd); // one block: every key, once per head
+                        TransposeHead<TV>(v + (nint)j0 * ldv + col, ldv, oneBlock ? tk : kb, vt, hd);
                     }
 
                     // (1) P̃ and dS of the chunk's rows against the block's keys.

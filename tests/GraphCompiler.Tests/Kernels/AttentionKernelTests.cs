@@ -30,8 +30,8 @@ public unsafe class AttentionKernelTests
         { 12, 12, 4, 16, false, false, 0.25f },
         { 9, 11, 2, 5, true, true, 0.5f },
         { 9, 9, 3, 16, true, true, 0.5f },     // heads of 16 (the blocked path): both masks, a fully masked row, dropout
-        { 20, 64, 2, 16, false, true, 0.25f }, // heads of 16 with the most keys that path takes
-        { 6, 65, 1, 16, false, false, 0f },    // one key more: the general path
+        { 20, 64, 2, 16, false, true, 0.25f }, // heads of 16, exactly one block of 64 keys
+        { 6, 65, 1, 16, false, false, 0f },    // one key more: a second block of one key
         { 17, 20, 2, 16, true, true, 0.1f },   // heads of 16: rows past one chunk of 16 and past a block of 4, keys past one vector
         { 38, 7, 1, 16, true, false, 0f },     // heads of 16, causal with tq > tk: three chunks, the last one partial
         { 12, 12, 2, 32, true, true, 0.1f },   // heads of 32 (two vectors per head row on the 512-bit path)
@@ -42,6 +42,8 @@ public unsafe class AttentionKernelTests
         { 9, 80, 1, 16, true, true, 0.1f },    // causal, tq < tk: the second key block is in every row's future
         { 80, 80, 1, 16, true, false, 0f },    // causal over two key blocks: rows past 64 see both
         { 20, 130, 2, 32, false, true, 0.25f },// three key blocks, the last one partial
+        { 9, 0, 2, 16, false, false, 0f },     // no keys at all: zeros, lse -inf
+        { 6, 10, 2, 24, true, false, 0f },     // heads of 24: the 256-bit blocked path on AVX-512 machines too
     };
 
     /// <summary>The cases small enough for finite differences (their cost is cubic), plus a two-block one.</summary>
@@ -94,6 +96,8 @@ public unsafe class AttentionKernelTests
     {
         var o = new float[s.Tq * s.E];
         var lse = new float[s.Heads * s.Tq];
+        Array.Fill(o, float.NaN); // every output must be written
+        Array.Fill(lse, float.NaN);
         fixed (float* q = s.Q, k = s.K, v = s.V, po = o, pl = lse)
         fixed (int* tokens = s.Tokens)
         {
