@@ -55,11 +55,14 @@ public static unsafe partial class AttentionKernel
 
         // Zeros up to the end of the last vector of keys: those lanes are masked, but garbage there could be a
         // denormal that slows the multiply-adds down.
-        for (int d = 0; d < hd; d++)
+        if (count % TV.Count != 0)
         {
-            for (int jj = count; jj % TV.Count != 0; jj++)
+            for (int d = 0; d < hd; d++)
             {
-                t[d * MaxKeys + jj] = 0f;
+                for (int jj = count; jj % TV.Count != 0; jj++)
+                {
+                    t[d * MaxKeys + jj] = 0f;
+                }
             }
         }
     }
