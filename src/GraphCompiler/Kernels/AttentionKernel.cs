@@ -5,10 +5,12 @@ namespace GraphCompiler.Kernels;
 
 /// <summary>
 /// Scaled dot-product attention of nn.MultiheadAttention after its input projections, all heads at once, fused:
-/// for each head and query row, one pass over the keys in blocks of <see cref="KeyBlock"/> with an online
-/// softmax (running max and running sum, rescaling the partial output whenever the max grows), so at most one
-/// block of scores exists at a time (on the stack) and the [tq, tk] matrix is never formed. Backward follows
-/// FlashAttention: it recomputes the probabilities from q, k and the saved log-sum-exp.
+/// one pass over the keys in blocks of <see cref="KeyBlock"/> with an online softmax (running max and running
+/// sum, rescaling the partial output whenever the max grows), so at most one block of scores exists at a time (on
+/// the stack) and the [tq, tk] matrix is never formed. Backward follows FlashAttention: it recomputes the
+/// probabilities from q, k and the saved log-sum-exp. Head sizes that are a multiple of the vector width (up to
+/// 128) take the blocked path (AttentionKernelBlocked.cs: 4 query rows at a time against keys transposed per
+/// block); others take the per-row path in this file.
 /// </summary>
 /// <remarks>
 /// <para>Layout: q, o, dO, dq are [tq] rows and k, v, dk, dv are [tk] rows, each with its own row stride (so q,
