@@ -124,12 +124,7 @@ public static class QuickTiming
         input.CopyTo(ort.Input, 0);
         if (profile == "forward")
         {
-            long until = Environment.TickCount64 + 10_000;
-            while (Environment.TickCount64 < until)
-            {
-                one.Forward(input, output);
-            }
-
+            RunFor(TimeSpan.FromSeconds(10), () => one.Forward(input, output));
             return;
         }
 
@@ -147,29 +142,31 @@ public static class QuickTiming
         float[] gradient = new float[outputs.Length];
         var adam = new Adam(model.Parameters, learningRate: 1e-4f);
         model.Training = true;
+        void Step()
+        {
+            model.Forward(inputs, outputs);
+            spec.Loss(outputs, labels, gradient);
+            model.Backward(gradient);
+            adam.Step(model.Gradients);
+        }
+
         if (profile == "step")
         {
-            long until = Environment.TickCount64 + 10_000;
-            while (Environment.TickCount64 < until)
-            {
-                model.Forward(inputs, outputs);
-                spec.Loss(outputs, labels, gradient);
-                model.Backward(gradient);
-                adam.Step(model.Gradients);
-            }
-
+            RunFor(TimeSpan.FromSeconds(10), Step);
             return;
         }
 
-        Print("GraphCompiler training step", batch, Time(
-            () =>
-            {
-                model.Forward(inputs, outputs);
-                spec.Loss(outputs, labels, gradient);
-                model.Backward(gradient);
-                adam.Step(model.Gradients);
-            },
-            batch), spec.TrainingFlopsPerSample);
+        Print("GraphCompiler training step", batch, Time(Step, batch), spec.TrainingFlopsPerSample);
+    }
+
+    /// <summary>Calls <paramref name="call"/> for a while, untimed (for a profiler).</summary>
+    private static void RunFor(TimeSpan duration, Action call)
+    {
+        long until = Environment.TickCount64 + (long)duration.TotalMilliseconds;
+        while (Environment.TickCount64 < until)
+        {
+            call();
+        }
     }
 
     /// <summary>The attention kernel alone (after the projections), forward and backward, at the seed's shape and at a longer sequence.</summary>

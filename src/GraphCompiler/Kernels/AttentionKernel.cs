@@ -57,7 +57,7 @@ public static unsafe partial class AttentionKernel
 
         float* scores = stackalloc float[KeyBlock];
         float* acc = stackalloc float[headDim];
-        var drop = new WeightDropout(dropoutP, dropoutSeed);
+        var drop = new DropoutDraw(dropoutP, dropoutSeed);
         for (int h = 0; h < heads; h++)
         {
             int col = h * headDim;
@@ -168,7 +168,7 @@ public static unsafe partial class AttentionKernel
         }
 
         float* probs = stackalloc float[KeyBlock];
-        var drop = new WeightDropout(dropoutP, dropoutSeed);
+        var drop = new DropoutDraw(dropoutP, dropoutSeed);
         for (int h = 0; h < heads; h++)
         {
             int col = h * headDim;
@@ -330,24 +330,4 @@ public static unsafe partial class AttentionKernel
 
     private static void ThrowHeadDim(int headDim) =>
         throw new ArgumentOutOfRangeException(nameof(headDim), headDim, $"The head dimension must lie in [1, {MaxHeadDim}].");
-}
-
-/// <summary>Dropout on the attention weights of one call: whether it is on, its folded seed, its threshold and the kept weights' scale 1/(1-p).</summary>
-internal readonly struct WeightDropout
-{
-    public WeightDropout(float p, ulong seed)
-    {
-        On = p > 0f;
-        Threshold = DropoutMask.Threshold(p);
-        Seed32 = DropoutMask.Seed32(seed);
-        KeepScale = p >= 1f ? 0f : 1f / (1f - p);
-    }
-
-    public bool On { get; }
-
-    public uint Threshold { get; }
-
-    public uint Seed32 { get; }
-
-    public float KeepScale { get; }
 }

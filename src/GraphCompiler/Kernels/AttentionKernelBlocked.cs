@@ -310,7 +310,7 @@ public static unsafe partial class AttentionKernel
 
     /// <summary>keep[j] = 1/(1-p) for kept weights, 0 for dropped ones, for the row's keys.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void KeepRow<TV>(WeightDropout drop, uint rowIndex, int vectors, float* keep)
+    private static void KeepRow<TV>(DropoutDraw drop, uint rowIndex, int vectors, float* keep)
         where TV : struct, ISimdLanes<TV>
     {
         for (int c = 0; c < vectors; c++)
@@ -360,7 +360,7 @@ public static unsafe partial class AttentionKernel
             KeyMask(tk, keyTokens, padToken, mask);
         }
 
-        var drop = new WeightDropout(dropoutP, dropoutSeed);
+        var drop = new DropoutDraw(dropoutP, dropoutSeed);
         for (int h = 0; h < heads; h++)
         {
             int col = h * hd;
@@ -483,7 +483,7 @@ public static unsafe partial class AttentionKernel
             KeyMask(tk, keyTokens, padToken, mask);
         }
 
-        var drop = new WeightDropout(dropoutP, dropoutSeed);
+        var drop = new DropoutDraw(dropoutP, dropoutSeed);
         for (int h = 0; h < heads; h++)
         {
             int col = h * hd;

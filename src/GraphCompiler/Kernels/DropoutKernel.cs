@@ -106,9 +106,9 @@ public static unsafe class DropoutKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Apply(float* from, float* to, int length, float p, ulong seed, bool accumulate)
     {
-        uint threshold = DropoutMask.Threshold(p);
-        uint seed32 = DropoutMask.Seed32(seed);
-        float scale = p >= 1f ? 0f : 1f / (1f - p);
+        var draw = new DropoutDraw(p, seed);
+        uint threshold = draw.Threshold, seed32 = draw.Seed32;
+        float scale = draw.KeepScale;
         int e = 0;
         if (Vector512.IsHardwareAccelerated)
         {
@@ -155,4 +155,27 @@ public static unsafe class DropoutKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Mix(ulong a, ulong b) =>
         DropoutMask.Finalize(DropoutMask.Finalize(a + 0x9E3779B97F4A7C15UL) ^ (b * 0xD1B54A32D192ED03UL + 0x632BE59BD9B4E019UL));
+}
+
+/// <summary>
+/// The constants of one dropout call with probability p and a seed: whether it drops anything, the folded seed and
+/// threshold of <see cref="DropoutMask"/>, and the scale 1/(1-p) of what it keeps.
+/// </summary>
+internal readonly struct DropoutDraw
+{
+    public DropoutDraw(float p, ulong seed)
+    {
+        On = p > 0f;
+        Threshold = DropoutMask.Threshold(p);
+        Seed32 = DropoutMask.Seed32(seed);
+        KeepScale = p >= 1f ? 0f : 1f / (1f - p);
+    }
+
+    public bool On { get; }
+
+    public uint Threshold { get; }
+
+    public uint Seed32 { get; }
+
+    public float KeepScale { get; }
 }
