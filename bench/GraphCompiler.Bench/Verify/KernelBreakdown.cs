@@ -104,10 +104,12 @@ public static unsafe class KernelBreakdown
     }
 
     /// <summary>
-    /// Prints the breakdown: each kernel's minimum and median, and for the step kernels (names ending in
-    /// "_Steps...") the recurrent weights they stream per call over their own time, beside the L2 figure.
+    /// Prints the breakdown: each kernel's minimum and median, and for the step kernels (names with "_Steps")
+    /// the recurrent weights they stream per call over their own time, beside the L2 figure. A stack's kernel
+    /// ("_Layers": every layer's steps, interleaved at batch 1, and the input projections of layers 1 and up)
+    /// streams every layer's weights.
     /// </summary>
-    public static void Print(ICompiledModel model, float[] input, float[] output, double streamedBytesPerLayer, double l2GigabytesPerSecond)
+    public static void Print(ICompiledModel model, float[] input, float[] output, double streamedBytesPerLayer, int layers, double l2GigabytesPerSecond)
     {
         List<KernelTimes>? kernels = Measure(model, input, output, repetitions: 4000);
         if (kernels is null)
@@ -121,15 +123,17 @@ public static unsafe class KernelBreakdown
         foreach (KernelTimes k in kernels)
         {
             sumMin += k.Min;
-            bool steps = k.Name.Contains("_Steps", StringComparison.Ordinal);
+            bool stack = k.Name.Contains("_Layers", StringComparison.Ordinal);
+            bool steps = stack || k.Name.Contains("_Steps", StringComparison.Ordinal);
             string extra = "";
             if (steps)
             {
-                stepKernels++;
+                int streamedLayers = stack ? layers : 1;
+                stepKernels += streamedLayers;
                 stepsMin += k.Min;
                 stepsMedian += k.Median;
-                double gbs = streamedBytesPerLayer / (k.Min * 1e3);
-                extra = string.Create(CultureInfo.InvariantCulture, $"  steps only: {gbs,6:F1} GB/s at the minimum ({100 * gbs / l2GigabytesPerSecond:F0}% of L2)");
+                double gbs = streamedBytesPerLayer * streamedLayers / (k.Min * 1e3);
+                extra = string.Create(CultureInfo.InvariantCulture, $"  {(stack ? "steps and projections" : "steps only")}: {gbs,6:F1} GB/s at the minimum ({100 * gbs / l2GigabytesPerSecond:F0}% of L2)");
             }
 
             Console.WriteLine(string.Create(
@@ -142,7 +146,7 @@ public static unsafe class KernelBreakdown
             double gbs = streamedBytesPerLayer * stepKernels / (stepsMin * 1e3);
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"    sum of the minimums {sumMin:F1} us; step kernels only: min {stepsMin:F1} us, median {stepsMedian:F1} us, " +
+                $"    sum of the minimums {sumMin:F1} us; step kernels: min {stepsMin:F1} us, median {stepsMedian:F1} us, " +
                 $"{gbs:F1} GB/s at the minimum ({100 * gbs / l2GigabytesPerSecond:F0}% of L2)"));
         }
     }

@@ -105,7 +105,7 @@ public static class QuickTiming
                     $"  weight_hh streamed by GraphCompiler, whole call: {gbsMin:F1} GB/s at the minimum ({100 * gbsMin / l2:F0}% of L2), " +
                     $"{gbsMedian:F1} GB/s at the median ({100 * gbsMedian / l2:F0}%)"));
                 Console.WriteLine("  GraphCompiler kernels at batch 1, one after the other as in Forward:");
-                KernelBreakdown.Print(model, input, output, spec.Spec.StreamedBytesPerCall / (double)SeedRecurrent.Layers, l2);
+                KernelBreakdown.Print(model, input, output, spec.Spec.StreamedBytesPerCall / (double)SeedRecurrent.Layers, SeedRecurrent.Layers, l2);
             }
         }
     }

@@ -540,7 +540,7 @@ internal static class ModelEmitter
         }
     }
 
-    private static bool PerWidth(KernelPlan k) => k is ConvPlan or LinearPlan or PoolPlan or ElementwisePlan or RecurrentProjectionPlan or RecurrentStepsPlan;
+    private static bool PerWidth(KernelPlan k) => k is ConvPlan or LinearPlan or PoolPlan or ElementwisePlan or RecurrentProjectionPlan or RecurrentStepsPlan or RecurrentLayersPlan;
 
     private static void EmitKernels(CodeWriter w, ModelPlan plan, string Arena)
     {
@@ -640,6 +640,9 @@ internal static class ModelEmitter
                                 break;
                             case RecurrentStepsPlan r:
                                 RecurrentEmitter.EmitSteps(w, r, v, Arena);
+                                break;
+                            case RecurrentLayersPlan r:
+                                RecurrentEmitter.EmitLayers(w, r, v, Arena);
                                 break;
                             case RecurrentStepsGradPlan r:
                                 RecurrentEmitter.EmitStepsGrad(w, r, v, Arena);

@@ -24,6 +24,8 @@ internal static class RecurrentEmitter
         public int N => _v.Lanes;
         public bool IsScalar => _v.IsScalar;
         public string T => _v.IsScalar ? "float" : _v.Type;
+        public string Suffix => _v.Suffix;
+        public VectorWidth Width => _v.Width;
         public string Zero => _v.IsScalar ? "0f" : _v.Zero;
         public string One => _v.IsScalar ? "1f" : _v.Type + ".One";
 
@@ -119,12 +121,7 @@ internal static class RecurrentEmitter
         w.Line(Header);
         using (w.Block($"internal static unsafe void {k.Name}_{v.Suffix}{ForwardSignature}"))
         {
-            w.Line($"float* weights = packed + {p.PackedInput}; // [{p.Groups}][{p.InputSize}][{p.Gates}][16]");
-            if (p.PackedBias >= 0)
-            {
-                w.Line($"float* bias = packed + {p.PackedBias}; // [{p.Groups}][{p.Gates}][16]");
-            }
-
+            ProjectionPrologue(w, p);
             UnitLoop(w, units, 1, _ =>
             {
                 UnitOffsets(w, l, 1);
@@ -150,6 +147,15 @@ internal static class RecurrentEmitter
         }
 
         w.Line();
+    }
+
+    private static void ProjectionPrologue(CodeWriter w, RecurrentLayerPlan p)
+    {
+        w.Line($"float* weights = packed + {p.PackedInput}; // [{p.Groups}][{p.InputSize}][{p.Gates}][16]");
+        if (p.PackedBias >= 0)
+        {
+            w.Line($"float* bias = packed + {p.PackedBias}; // [{p.Groups}][{p.Gates}][16]");
+        }
     }
 
     private static void ProjectionTile(CodeWriter w, RecurrentLayerPlan p, Lanes l, int rows)
@@ -200,25 +206,12 @@ internal static class RecurrentEmitter
                 w.Line($"float* recurrentBias = packed + {p.PackedRecurrentBias}; // b_hn [{p.HiddenPadded}]");
             }
 
-            if (k.InitialH >= 0)
-            {
-                w.Line("// The given initial states go to slot 0 (the padding lanes stay zero).");
-                using (w.Block("for (int s = 0; s < batch; s++)"))
-                {
-                    w.Line($"float* sample = arena + s * {stride};");
-                    w.Line($"new global::System.ReadOnlySpan<float>(sample + {k.InitialH + p.Index * p.Hidden}, {p.Hidden}).CopyTo(new global::System.Span<float>(sample + {p.StatesOffset}, {p.Hidden}));");
-                    if (k.InitialC >= 0)
-                    {
-                        w.Line($"new global::System.ReadOnlySpan<float>(sample + {k.InitialC + p.Index * p.Hidden}, {p.Hidden}).CopyTo(new global::System.Span<float>(sample + {p.CellsOffset}, {p.Hidden}));");
-                    }
-                }
-            }
-
-            if (PipelinesBatchOne(p, l, tail, units))
+            InitialStates(w, k, stride);
+            if (!k.InStack && PipelinesBatchOne(p, l, k.Tiling, units))
             {
                 using (w.Block("if (batch == 1)"))
                 {
-                    BatchOneSteps(w, p, l, tail.Units, units);
+                    BatchOneSteps(w, [k], l, k.Tiling.BatchOne[v.Width], units, projections: []);
                     w.Line("return;");
                 }
             }
@@ -232,90 +225,295 @@ internal static class RecurrentEmitter
         w.Line();
     }
 
+    /// <summary>The given initial states (if any) go to slot 0 of the layer's states and cells.</summary>
+    private static void InitialStates(CodeWriter w, RecurrentStepsPlan k, string stride)
+    {
+        RecurrentLayerPlan p = k.Layer;
+        if (k.InitialH < 0)
+        {
+            return;
+        }
+
+        w.Line($"// The given initial states of {p.Label} go to slot 0 (the padding lanes stay zero).");
+        using (w.Block("for (int s = 0; s < batch; s++)"))
+        {
+            w.Line($"float* sample = arena + s * {stride};");
+            w.Line($"new global::System.ReadOnlySpan<float>(sample + {k.InitialH + p.Index * p.Hidden}, {p.Hidden}).CopyTo(new global::System.Span<float>(sample + {p.StatesOffset}, {p.Hidden}));");
+            if (k.InitialC >= 0)
+            {
+                w.Line($"new global::System.ReadOnlySpan<float>(sample + {k.InitialC + p.Index * p.Hidden}, {p.Hidden}).CopyTo(new global::System.Span<float>(sample + {p.CellsOffset}, {p.Hidden}));");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The stacked layers (<see cref="RecurrentLayersPlan"/>): their step kernels and input projections as methods
+    /// of their own, which batches above 1 call layer after layer, and the kernel that runs them; at batch 1 it
+    /// interleaves the layers step by step.
+    /// </summary>
+    public static void EmitLayers(CodeWriter w, RecurrentLayersPlan k, VectorSyntax v, string stride)
+    {
+        RecurrentLayerPlan bottom = k.Steps[0].Layer;
+        var l = new Lanes(v);
+        RecurrentTiles tiling = k.Steps[0].Tiling;
+        int units = bottom.HiddenPadded / l.N;
+        bool wavefront = PipelinesBatchOne(bottom, l, tiling, units);
+        for (int i = 0; i < k.Steps.Count; i++)
+        {
+            if (i > 0)
+            {
+                EmitProjection(w, k.Projections[i - 1], v, stride);
+                if (wavefront)
+                {
+                    EmitProjectionRows(w, k.Projections[i - 1], v);
+                }
+            }
+
+            EmitSteps(w, k.Steps[i], v, stride);
+        }
+
+        w.Line($"// {k.Comment}");
+        w.Line(wavefront
+            ? $"// {v.Suffix}: batch 1 interleaves the layers, {RecurrentLayersPlan.Lag} steps apart; other batches run them one after the other"
+            : $"// {v.Suffix}: the layers one after the other");
+        w.Line(Header);
+        using (w.Block($"internal static unsafe void {k.Name}_{v.Suffix}{ForwardSignature}"))
+        {
+            if (wavefront)
+            {
+                using (w.Block("if (batch == 1)"))
+                {
+                    foreach (RecurrentStepsPlan steps in k.Steps)
+                    {
+                        InitialStates(w, steps, stride);
+                    }
+
+                    BatchOneSteps(w, k.Steps, l, tiling.BatchOne[v.Width], units, k.Projections);
+                    w.Line("return;");
+                }
+            }
+
+            for (int i = 0; i < k.Steps.Count; i++)
+            {
+                if (i > 0)
+                {
+                    w.Line($"{k.Projections[i - 1].Name}_{v.Suffix}(arena, parameters, packed, batch);");
+                }
+
+                w.Line($"{k.Steps[i].Name}_{v.Suffix}(arena, parameters, packed, batch);");
+            }
+        }
+
+        w.Line();
+    }
+
+    /// <summary>The input projection of steps t0 to t1 - 1 of sample 0: the batch-1 wavefront projects a few steps at a time.</summary>
+    private static void EmitProjectionRows(CodeWriter w, RecurrentProjectionPlan k, VectorSyntax v)
+    {
+        RecurrentLayerPlan p = k.Layer;
+        var l = new Lanes(v);
+        var (main, _) = k.Tiling.ByWidth[v.Width];
+        w.Line($"// {p.Label}: the input projection of steps t0 to t1 - 1 of a batch of 1 (the batch-1 wavefront calls it a few steps at a time)");
+        w.Line(Header);
+        using (w.Block($"internal static unsafe void {k.Name}Rows_{v.Suffix}(float* arena, float* packed, int t0, int t1)"))
+        {
+            ProjectionPrologue(w, p);
+            UnitLoop(w, p.HiddenPadded / l.N, 1, _ =>
+            {
+                UnitOffsets(w, l, 1);
+                w.Line($"float* x = arena + {p.InputOffset}; // [{p.Steps}][{p.InputSize}], rows {p.InputRowStride} apart");
+                w.Line($"float* gates = arena + {p.GatesOffset}; // [{p.Steps}][{p.Groups}][4][16]");
+                w.Line("int t = t0;");
+                if (main.Rows > 1)
+                {
+                    using (w.Block($"for (; t + {main.Rows} <= t1; t += {main.Rows})"))
+                    {
+                        ProjectionTile(w, p, l, main.Rows);
+                    }
+                }
+
+                using (w.Block("for (; t < t1; t++)"))
+                {
+                    ProjectionTile(w, p, l, 1);
+                }
+            });
+        }
+
+        w.Line();
+    }
+
     /// <summary>
     /// Whether batch 1 gets its own software-pipelined loop (<see cref="BatchOneSteps"/>): vector widths whose
     /// single-sample tile divides the units into at least tile + 1 chunks of k (so that a pending tile's cell
     /// updates all fit before its own chunk), with no padding lanes.
     /// </summary>
-    private static bool PipelinesBatchOne(RecurrentLayerPlan p, Lanes l, RecurrentTile tail, int units) =>
-        !l.IsScalar && tail.Rows == 1 && p.Hidden == p.HiddenPadded && units % tail.Units == 0 && units / tail.Units >= tail.Units + 1;
+    private static bool PipelinesBatchOne(RecurrentLayerPlan p, Lanes l, RecurrentTiles tiling, int units) =>
+        tiling.BatchOne.TryGetValue(l.Width, out BatchOneTile? tile) && p.Hidden == p.HiddenPadded
+        && units % tile.Units == 0 && units / tile.Units >= tile.Units + 1 && tile.Units * l.N % tile.KSplit == 0;
 
     /// <summary>
     /// Batch 1: the step is a matrix-vector product that streams the recurrent weights from L2, and the cell
     /// (a few exp per lane) of the last tile stalls that stream unless it runs beside it. So each tile's cell
     /// updates are deferred into the next tile's k loop, one unit after each of its first chunks of k (a chunk
-    /// is the k of one tile's hidden lanes); a step's first tile reads the chunk whose h the pending updates
-    /// write last. The sums of each gate are those of the other paths, added in a rotated order of chunks.
+    /// is the k of one tile's hidden lanes); a step that reads the h the pending updates write reads that chunk
+    /// last. The sums of each gate are those of the other paths, added in a rotated order of chunks.
+    /// With several <paramref name="layers"/> (a stack), the steps of the layers interleave as a wavefront:
+    /// layer l runs <see cref="RecurrentLayersPlan.Lag"/> steps behind layer l - 1 and projects its input that
+    /// many steps at a time (<paramref name="projections"/>, layers 1 and up), so that the passes over the
+    /// recurrent weights alternate between layers. The next tile is then often another layer's, and the
+    /// pending cell updates run beside it just the same.
     /// </summary>
-    private static void BatchOneSteps(CodeWriter w, RecurrentLayerPlan p, Lanes l, int units, int total)
+    private static void BatchOneSteps(CodeWriter w, System.Collections.Generic.IReadOnlyList<RecurrentStepsPlan> layers, Lanes l, BatchOneTile tile, int total, System.Collections.Generic.IReadOnlyList<RecurrentProjectionPlan> projections)
     {
-        int g = p.Gates, gate16 = g * 16, hp = p.HiddenPadded, chunks = total / units, chunk = units * l.N;
-        w.Line($"// Batch 1: tiles of {units} units over {chunks} chunks of {chunk} k. A tile's cell updates are deferred into the next tile's k loop");
+        RecurrentLayerPlan p = layers[0].Layer;
+        int units = tile.Units, hp = p.HiddenPadded, chunks = total / units, chunk = units * l.N, lag = RecurrentLayersPlan.Lag;
+        bool hasCells = p.CellsOffset >= 0, hasRecurrentBias = p.PackedRecurrentBias >= 0;
+        w.Line($"// Batch 1: tiles of {units} unit{(units > 1 ? "s" : "")} over {chunks} chunks of {chunk} k{(tile.KSplit > 1 ? $", each k {tile.KSplit} ways into separate sums" : "")}. A tile's cell updates are deferred into the next tile's k loop");
         w.Line($"// (one unit after each of its first {units} chunks), so that the nonlinearities overlap the weight stream instead of stalling it.");
-        w.Line("float* sm0 = arena;");
-        w.Line("int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step");
-        using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
+        w.Line($"int pu = -1; // first unit of the tile whose cell updates are pending (-1: none)");
+        w.Line($"float* pg = null, ph = null{(hasCells ? ", pc = null" : "")}; // its gate row, and the states{(hasCells ? " and cells" : "")} of its step");
+        if (layers.Count == 1)
         {
-            w.Line($"float* hp0 = sm0 + {p.StatesOffset} + t * {hp}, gt0 = sm0 + {p.GatesOffset} + t * {p.GateRow}; // h_(t-1), gates of step t");
-            using (w.Block($"for (int uu = 0; uu < {total}; uu += {units})"))
+            // weights (and recurrentBias) are the step kernel's
+            w.Line($"float* stateRows = arena + {p.StatesOffset}, gateRows = arena + {p.GatesOffset}{(hasCells ? $", cellRows = arena + {p.CellsOffset}" : "")}; // [{p.Steps + 1}][{hp}], [{p.Steps}][{p.GateRow}]{(hasCells ? $", [{p.Steps + 1}][{hp}]" : "")}");
+            using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
             {
-                w.Line($"int u = (t & 1) == 0 ? uu : {total - units} - uu; // odd steps walk the units backwards (the last weights read are still in L1)");
-                UnitOffsets(w, l, units);
-                for (int i = 0; i < units; i++)
-                {
-                    w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, g).Select(q => $"a0_{i}_{q} = {StepStart(p, l, 0, i, q)}"))};");
-                }
+                BatchOneStep(w, p, l, tile, total);
+            }
+        }
+        else
+        {
+            string Table(Func<RecurrentLayerPlan, string> where) => $"stackalloc float*[] {{ {string.Join(", ", layers.Select(k => where(k.Layer)))} }}";
+            w.Line($"// The {layers.Count} layers share their shapes; only where their weights and states lie differs.");
+            w.Line($"float** weightsOf = {Table(q => $"packed + {q.PackedRecurrent}")};");
+            if (hasRecurrentBias)
+            {
+                w.Line($"float** recurrentBiasOf = {Table(q => $"packed + {q.PackedRecurrentBias}")};");
+            }
 
-                w.Line($"int c0 = pu >= 0 && pt != t ? pu / {units} + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write");
-                using (w.Block($"for (int ci = 0; ci < {chunks}; ci++)"))
+            w.Line($"float** stateRowsOf = {Table(q => $"arena + {q.StatesOffset}")};");
+            w.Line($"float** gateRowsOf = {Table(q => $"arena + {q.GatesOffset}")};");
+            if (hasCells)
+            {
+                w.Line($"float** cellRowsOf = {Table(q => $"arena + {q.CellsOffset}")};");
+            }
+
+            using (w.Block($"for (int slot = 0; slot < {p.Steps + (layers.Count - 1) * lag}; slot++)"))
+            {
+                using (w.Block($"for (int layer = 0; layer < {layers.Count}; layer++)"))
                 {
-                    w.Line($"int kc = (c0 + ci) % {chunks} * {chunk}; // first k of the chunk");
-                    for (int i = 0; i < units; i++)
+                    w.Line($"int t = slot - layer * {lag}; // each layer runs {lag} steps behind the one below");
+                    using (w.Block($"if ((uint)t >= {p.Steps})"))
                     {
-                        w.Line($"float* wk{i} = weights + (ln{i} >> 4) * {p.Hidden * gate16} + (ln{i} & 15) + kc * {gate16};");
+                        w.Line("continue;");
                     }
 
-                    using (w.Block($"for (int k = kc; k < kc + {chunk}; k++)"))
+                    using (w.Block($"if (layer > 0 && t % {lag} == 0)"))
                     {
-                        w.Line($"{l.T} h0 = {l.Broadcast("hp0[k]")};");
-                        for (int i = 0; i < units; i++)
+                        w.Line($"// The layer below has computed this layer's input for steps t to t + {lag - 1}: project it (after the pending cell updates, which may write it).");
+                        FlushPending(w, p, l, units);
+                        using (w.Block("switch (layer)"))
                         {
-                            for (int q = 0; q < g; q++)
+                            for (int i = 1; i < layers.Count; i++)
                             {
-                                w.Line($"a0_{i}_{q} = {l.Fma("h0", l.Load($"wk{i} + {q * 16}"), $"a0_{i}_{q}")};");
+                                w.Line($"case {i}: {projections[i - 1].Name}Rows_{l.Suffix}(arena, packed, t, global::System.Math.Min(t + {lag}, {p.Steps})); break;");
                             }
                         }
-
-                        w.Line(string.Join(" ", Enumerable.Range(0, units).Select(i => $"wk{i} += {gate16};")));
                     }
 
-                    using (w.Block($"if (pu >= 0 && ci < {units})"))
+                    w.Line($"float* weights = weightsOf[layer], stateRows = stateRowsOf[layer], gateRows = gateRowsOf[layer]{(hasCells ? ", cellRows = cellRowsOf[layer]" : "")};");
+                    if (hasRecurrentBias)
                     {
-                        PendingCellUpdate(w, p, l, "ci");
+                        w.Line("float* recurrentBias = recurrentBiasOf[layer];");
                     }
-                }
 
-                for (int i = 0; i < units; i++)
-                {
-                    w.Line(string.Join(" ", Enumerable.Range(0, g).Select(q => l.Store($"a0_{i}_{q}", $"gt0 + go{i} + {(!p.IsLstm && q == 2 ? 48 : q * 16)}"))));
+                    BatchOneStep(w, p, l, tile, total);
                 }
-
-                w.Line("pu = u; pt = t;");
             }
         }
 
         w.Line("// The last tile's cell updates.");
-        using (w.Block($"for (int ci = 0; ci < {units}; ci++)"))
+        FlushPending(w, p, l, units);
+    }
+
+    /// <summary>One step t of one layer at batch 1, over the layer's <c>weights</c>, <c>stateRows</c>, <c>gateRows</c> (and <c>cellRows</c>).</summary>
+    private static void BatchOneStep(CodeWriter w, RecurrentLayerPlan p, Lanes l, BatchOneTile tile, int total)
+    {
+        int units = tile.Units, split = tile.KSplit, g = p.Gates, gate16 = g * 16, hp = p.HiddenPadded, chunks = total / units, chunk = units * l.N;
+        w.Line($"float* hp0 = stateRows + t * {hp}, gt0 = gateRows + t * {p.GateRow}; // h_(t-1), gates of step t");
+        using (w.Block($"for (int uu = 0; uu < {total}; uu += {units})"))
         {
-            PendingCellUpdate(w, p, l, "ci");
+            w.Line($"int u = (t & 1) == 0 ? uu : {total - units} - uu; // odd steps walk the units backwards (the last weights read are still in L1)");
+            UnitOffsets(w, l, units);
+            for (int j = 0; j < split; j++)
+            {
+                for (int i = 0; i < units; i++)
+                {
+                    w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, g).Select(q => $"a{j}_{i}_{q} = {(j == 0 ? StepStart(p, l, 0, i, q) : l.Zero)}"))};{(j == 1 && i == 0 ? " // the sums of odd k" : "")}");
+                }
+            }
+
+            w.Line($"int c0 = pu >= 0 && ph + {hp} == hp0 ? pu / {units} + 1 : 0; // the chunk of h_(t-1) that the pending updates write is read last");
+            using (w.Block($"for (int ci = 0; ci < {chunks}; ci++)"))
+            {
+                w.Line($"int kc = (c0 + ci) % {chunks} * {chunk}; // first k of the chunk");
+                for (int i = 0; i < units; i++)
+                {
+                    w.Line($"float* wk{i} = weights + (ln{i} >> 4) * {p.Hidden * gate16} + (ln{i} & 15) + kc * {gate16};");
+                }
+
+                using (w.Block($"for (int k = kc; k < kc + {chunk}; k{(split == 1 ? "++" : $" += {split}")})"))
+                {
+                    for (int j = 0; j < split; j++)
+                    {
+                        w.Line($"{l.T} h{j} = {l.Broadcast(j == 0 ? "hp0[k]" : $"hp0[k + {j}]")};");
+                        for (int i = 0; i < units; i++)
+                        {
+                            for (int q = 0; q < g; q++)
+                            {
+                                w.Line($"a{j}_{i}_{q} = {l.Fma($"h{j}", l.Load($"wk{i} + {j * gate16 + q * 16}"), $"a{j}_{i}_{q}")};");
+                            }
+                        }
+                    }
+
+                    w.Line(string.Join(" ", Enumerable.Range(0, units).Select(i => $"wk{i} += {split * gate16};")));
+                }
+
+                using (w.Block($"if (pu >= 0 && ci < {units})"))
+                {
+                    PendingCellUpdate(w, p, l, "ci");
+                }
+            }
+
+            for (int i = 0; i < units; i++)
+            {
+                string Sum(int q) => string.Join(" + ", Enumerable.Range(0, split).Select(j => $"a{j}_{i}_{q}"));
+                w.Line(string.Join(" ", Enumerable.Range(0, g).Select(q => l.Store(Sum(q), $"gt0 + go{i} + {(!p.IsLstm && q == 2 ? 48 : q * 16)}"))));
+            }
+
+            w.Line($"pu = u; pg = gt0; ph = hp0;{(p.CellsOffset >= 0 ? $" pc = cellRows + t * {hp};" : "")}");
         }
     }
 
-    /// <summary>The cell update of unit pu + <paramref name="index"/> of step pt (batch 1).</summary>
+    /// <summary>Runs the pending tile's cell updates now (if one is pending).</summary>
+    private static void FlushPending(CodeWriter w, RecurrentLayerPlan p, Lanes l, int units)
+    {
+        using (w.Block("if (pu >= 0)"))
+        {
+            using (w.Block($"for (int ci = 0; ci < {units}; ci++)"))
+            {
+                PendingCellUpdate(w, p, l, "ci");
+            }
+
+            w.Line("pu = -1;");
+        }
+    }
+
+    /// <summary>The cell update of unit pu + <paramref name="index"/> of the pending tile (batch 1).</summary>
     private static void PendingCellUpdate(CodeWriter w, RecurrentLayerPlan p, Lanes l, string index)
     {
         w.Line($"int ln = (pu + {index}) * {l.N}, go = (ln >> 4) * 64 + (ln & 15);");
-        CellUpdate(w, p, l, "pending unit", "sm0", "pt", "ln", $"sm0 + {p.GatesOffset} + pt * {p.GateRow} + go", $"sm0 + {p.StatesOffset} + pt * {p.HiddenPadded}");
+        CellUpdate(w, p, l, "pending unit", "pg + go", p.CellsOffset >= 0 ? "pc" : "", "ph", "ln");
     }
 
     private static void StepTile(CodeWriter w, RecurrentLayerPlan p, Lanes l, int rows, int units, string stride)
@@ -376,16 +574,17 @@ internal static class RecurrentEmitter
         {
             for (int i = 0; i < units; i++)
             {
-                CellUpdate(w, p, l, $"sample {r}, unit {i}", $"sm{r}", "t", $"ln{i}", $"gt{r} + go{i}", $"hp{r}");
+                CellUpdate(w, p, l, $"sample {r}, unit {i}", $"gt{r} + go{i}", p.IsLstm ? $"sm{r} + {p.CellsOffset} + t * {hp}" : "", $"hp{r}", $"ln{i}");
             }
         }
     }
 
     /// <summary>
-    /// The cell of one unit after its sums are in the gate row <paramref name="gates"/>: the state of step
-    /// <paramref name="t"/> of the sample at <paramref name="sample"/> becomes that of step t + 1.
+    /// The cell of one unit (first hidden lane <paramref name="ln"/>) after its sums are in the gate row
+    /// <paramref name="gates"/>: the states (and cells) of its step, at <paramref name="statesRow"/> (and
+    /// <paramref name="cellsRow"/>), give those of the next step, one row further.
     /// </summary>
-    private static void CellUpdate(CodeWriter w, RecurrentLayerPlan p, Lanes l, string what, string sample, string t, string ln, string gates, string hPrevious)
+    private static void CellUpdate(CodeWriter w, RecurrentLayerPlan p, Lanes l, string what, string gates, string cellsRow, string statesRow, string ln)
     {
         int hp = p.HiddenPadded;
         w.Line(p.IsLstm
@@ -397,17 +596,17 @@ internal static class RecurrentEmitter
             if (p.IsLstm)
             {
                 w.Line($"{l.T} ig = {Lanes.Sigmoid(l.Load("gates"))}, fg = {Lanes.Sigmoid(l.Load("gates + 16"))}, gg = {Lanes.Tanh(l.Load("gates + 32"))}, og = {Lanes.Sigmoid(l.Load("gates + 48"))};");
-                w.Line($"{l.T} c = fg * {l.Load($"{sample} + {p.CellsOffset} + {t} * {hp} + {ln}")} + ig * gg;");
-                w.Line(l.Store("c", $"{sample} + {p.CellsOffset} + ({t} + 1) * {hp} + {ln}"));
-                w.Line(l.Store($"og * {Lanes.Tanh("c")}", $"{sample} + {p.StatesOffset} + ({t} + 1) * {hp} + {ln}"));
+                w.Line($"{l.T} c = fg * {l.Load($"{cellsRow} + {ln}")} + ig * gg;");
+                w.Line(l.Store("c", $"{cellsRow} + {hp} + {ln}"));
+                w.Line(l.Store($"og * {Lanes.Tanh("c")}", $"{statesRow} + {hp} + {ln}"));
                 w.Line($"{l.Store("ig", "gates")} {l.Store("fg", "gates + 16")} {l.Store("gg", "gates + 32")} {l.Store("og", "gates + 48")}");
             }
             else
             {
                 w.Line($"{l.T} rg = {Lanes.Sigmoid(l.Load("gates"))}, zg = {Lanes.Sigmoid(l.Load("gates + 16"))};");
                 w.Line($"{l.T} ng = {Lanes.Tanh($"{l.Load("gates + 32")} + rg * {l.Load("gates + 48")}")};");
-                w.Line($"{l.T} hprev = {l.Load($"{hPrevious} + {ln}")};");
-                w.Line(l.Store("ng + zg * (hprev - ng)", $"{sample} + {p.StatesOffset} + ({t} + 1) * {hp} + {ln}"));
+                w.Line($"{l.T} hprev = {l.Load($"{statesRow} + {ln}")};");
+                w.Line(l.Store("ng + zg * (hprev - ng)", $"{statesRow} + {hp} + {ln}"));
                 w.Line($"{l.Store("rg", "gates")} {l.Store("zg", "gates + 16")} {l.Store("ng", "gates + 32")}");
             }
         }

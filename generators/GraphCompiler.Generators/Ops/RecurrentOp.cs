@@ -117,6 +117,11 @@ internal sealed class RecurrentOp : IOpRule
         string stem = context.KernelName(node);
         int steps = node.Input.Shape[0];
         var plans = new List<RecurrentLayerPlan>();
+        RecurrentLayersPlan? stack = layer.NumLayers < 2 ? null : new RecurrentLayersPlan
+        {
+            Name = stem + "_Layers",
+            Comment = $"{layer.Name}: the steps of its {layer.NumLayers} layers and the input projections of layers 1 to {layer.NumLayers - 1}",
+        };
         for (int l = 0; l < layer.NumLayers; l++)
         {
             RecurrentBuffers b = node.Recurrent[l];
@@ -159,7 +164,14 @@ internal sealed class RecurrentOp : IOpRule
                 Layer = p,
             };
             RecurrentTiling.Projection(projection.Tiling);
-            context.Add(projection);
+            if (l == 0 || stack is null)
+            {
+                context.Add(projection);
+            }
+            else
+            {
+                stack.Projections.Add(projection);
+            }
 
             var loop = new RecurrentStepsPlan
             {
@@ -170,8 +182,20 @@ internal sealed class RecurrentOp : IOpRule
                 InitialH = node.Inputs.Length > 1 ? context.Place(node.Inputs[1]).Offset : -1,
                 InitialC = node.Inputs.Length > 2 ? context.Place(node.Inputs[2]).Offset : -1,
             };
-            RecurrentTiling.Steps(loop.Tiling);
-            context.Add(loop);
+            RecurrentTiling.Steps(loop.Tiling, IsLstm);
+            if (stack is null)
+            {
+                context.Add(loop);
+            }
+            else
+            {
+                loop.InStack = true;
+                stack.Steps.Add(loop);
+                if (l == 0)
+                {
+                    context.Add(stack);
+                }
+            }
         }
 
         context.RecurrentLayers[node] = plans;
@@ -372,12 +396,19 @@ internal static class RecurrentTiling
     /// The step: samples x units, 4 accumulators per unit. Whole sample blocks share each weight vector; a
     /// lone sample takes two units so that 8 independent sums hide the FMA latency.
     /// </summary>
-    public static void Steps(RecurrentTiles t)
+    public static void Steps(RecurrentTiles t, bool lstm)
     {
         t.ByWidth[VectorWidth.V512] = (new RecurrentTile(6, 1), new RecurrentTile(1, 2));
         t.ByWidth[VectorWidth.V256] = (new RecurrentTile(2, 1), new RecurrentTile(1, 2));
         t.ByWidth[VectorWidth.V128] = (new RecurrentTile(2, 1), new RecurrentTile(1, 2));
         t.ByWidth[VectorWidth.Scalar] = (new RecurrentTile(1, 2), new RecurrentTile(1, 2));
+
+        // Batch 1 streams the weights from L2, which keeps its full rate for one sequential stream and not for
+        // two at once (bench/results/lstm-l2.md): a tile reads one group of 16 lanes per k, whose 4 gate vectors
+        // are contiguous; on 512-bit vectors that is one unit, with even and odd k in separate sums.
+        t.BatchOne[VectorWidth.V512] = lstm ? new BatchOneTile(1, 2) : new BatchOneTile(2, 1);
+        t.BatchOne[VectorWidth.V256] = new BatchOneTile(2, 1);
+        t.BatchOne[VectorWidth.V128] = new BatchOneTile(2, 1);
     }
 
     /// <summary>The backward step: samples x units, one accumulator each (the transposed product gives dh).</summary>

@@ -70,10 +70,19 @@ internal sealed class RecurrentLayerPlan
 /// <summary>A register tile of a recurrent kernel: rows (samples or steps) by units (vectors of hidden lanes).</summary>
 internal sealed record RecurrentTile(int Rows, int Units);
 
+/// <summary>
+/// The tile of a batch-1 step: <see cref="Units"/> units whose weights are read as one stream, each k of it
+/// <see cref="KSplit"/> ways into separate sums (so that enough independent FMA chains hide their latency).
+/// </summary>
+internal sealed record BatchOneTile(int Units, int KSplit);
+
 /// <summary>Tiles per width: the main tile over whole row blocks, then the remainder one row at a time.</summary>
 internal sealed class RecurrentTiles
 {
     public Dictionary<VectorWidth, (RecurrentTile Main, RecurrentTile Tail)> ByWidth { get; } = new();
+
+    /// <summary>Steps only: the tile of the software-pipelined batch-1 loop, per width (none for scalar).</summary>
+    public Dictionary<VectorWidth, BatchOneTile> BatchOne { get; } = new();
 }
 
 /// <summary>The input projection of all steps at once: gates[s][t] = x[s][t] W_ih^T + bias, one GEMM over batch x steps rows.</summary>
@@ -94,6 +103,27 @@ internal sealed class RecurrentStepsPlan : KernelPlan
     /// <summary>Given initial states: [layers][H] tensors (offsets in the arena), copied into slot 0; -1 for zeros.</summary>
     public int InitialH { get; set; } = -1;
     public int InitialC { get; set; } = -1;
+    /// <summary>One of a stack's layers: batch 1 runs in the stack's wavefront (<see cref="RecurrentLayersPlan"/>), not here.</summary>
+    public bool InStack { get; set; }
+}
+
+/// <summary>
+/// The stacked layers of one op after layer 0's input projection: every layer's steps and the input projections
+/// of layers 1 and up. Batches above 1 run them layer after layer (<see cref="Steps"/> and <see cref="Projections"/>,
+/// each its own method). Batch 1 runs them as a wavefront: layer l runs <see cref="Lag"/> steps behind layer l - 1,
+/// one step of each layer in turn, and projects its input <see cref="Lag"/> steps at a time as soon as the layer
+/// below has computed them. Each layer's step reads its recurrent weights from L2; passes that alternate between
+/// the layers' weights keep the L2 stream at its full rate, where passes over the same weights again and again
+/// ran at about three quarters of it (bench/results/lstm-l2.md).
+/// </summary>
+internal sealed class RecurrentLayersPlan : KernelPlan
+{
+    /// <summary>Steps a layer runs behind the layer below, and the steps of input projection it does at a time.</summary>
+    public const int Lag = 4;
+
+    public List<RecurrentStepsPlan> Steps { get; } = new();
+    /// <summary>The input projections of layers 1 and up (layer 0's runs before, on its own).</summary>
+    public List<RecurrentProjectionPlan> Projections { get; } = new();
 }
 
 /// <summary>Copies the top layer's states (slots 1..T) into the op's output sequence [T, H].</summary>

@@ -54,7 +54,7 @@ partial class SeedRnn : global::GraphCompiler.ICompiledModel
         "Total params: 214,282 (0.82 MB)\n" +
         "Forward FLOPs per sample: 11,815,424\n" +
         "Arena per sample: 358,208 bytes; packed weights: 1,708,096 bytes\n" +
-        "Kernels: CopyIn, Lstm_L0_Input, Lstm_L0_Steps, Lstm_L1_Input, Lstm_L1_Steps, Lstm_Output, Select, Fc, CopyOut\n" +
+        "Kernels: CopyIn, Lstm_L0_Input, Lstm_Layers, Lstm_Output, Select, Fc, CopyOut\n" +
         "==============================================================================\n" +
         "";
 
@@ -220,9 +220,7 @@ file static class SeedRnnKernels
     internal static unsafe void Run_V512(float* arena, float* parameters, float* packed, int batch)
     {
         Lstm_L0_Input_V512(arena, parameters, packed, batch);
-        Lstm_L0_Steps_V512(arena, parameters, packed, batch);
-        Lstm_L1_Input_V512(arena, parameters, packed, batch);
-        Lstm_L1_Steps_V512(arena, parameters, packed, batch);
+        Lstm_Layers_V512(arena, parameters, packed, batch);
         Lstm_Output(arena, parameters, packed, batch);
         Select(arena, parameters, packed, batch);
         Fc_V512(arena, parameters, packed, batch);
@@ -232,9 +230,7 @@ file static class SeedRnnKernels
     internal static unsafe void RunTraining_V512(float* arena, float* parameters, float* packed, int batch)
     {
         Lstm_L0_Input_V512(arena, parameters, packed, batch);
-        Lstm_L0_Steps_V512(arena, parameters, packed, batch);
-        Lstm_L1_Input_V512(arena, parameters, packed, batch);
-        Lstm_L1_Steps_V512(arena, parameters, packed, batch);
+        Lstm_Layers_V512(arena, parameters, packed, batch);
         Lstm_Output(arena, parameters, packed, batch);
         Select(arena, parameters, packed, batch);
         Fc_V512(arena, parameters, packed, batch);
@@ -259,9 +255,7 @@ file static class SeedRnnKernels
     internal static unsafe void Run_V256(float* arena, float* parameters, float* packed, int batch)
     {
         Lstm_L0_Input_V256(arena, parameters, packed, batch);
-        Lstm_L0_Steps_V256(arena, parameters, packed, batch);
-        Lstm_L1_Input_V256(arena, parameters, packed, batch);
-        Lstm_L1_Steps_V256(arena, parameters, packed, batch);
+        Lstm_Layers_V256(arena, parameters, packed, batch);
         Lstm_Output(arena, parameters, packed, batch);
         Select(arena, parameters, packed, batch);
         Fc_V256(arena, parameters, packed, batch);
@@ -271,9 +265,7 @@ file static class SeedRnnKernels
     internal static unsafe void RunTraining_V256(float* arena, float* parameters, float* packed, int batch)
     {
         Lstm_L0_Input_V256(arena, parameters, packed, batch);
-        Lstm_L0_Steps_V256(arena, parameters, packed, batch);
-        Lstm_L1_Input_V256(arena, parameters, packed, batch);
-        Lstm_L1_Steps_V256(arena, parameters, packed, batch);
+        Lstm_Layers_V256(arena, parameters, packed, batch);
         Lstm_Output(arena, parameters, packed, batch);
         Select(arena, parameters, packed, batch);
         Fc_V256(arena, parameters, packed, batch);
@@ -298,9 +290,7 @@ file static class SeedRnnKernels
     internal static unsafe void Run_V128(float* arena, float* parameters, float* packed, int batch)
     {
         Lstm_L0_Input_V128(arena, parameters, packed, batch);
-        Lstm_L0_Steps_V128(arena, parameters, packed, batch);
-        Lstm_L1_Input_V128(arena, parameters, packed, batch);
-        Lstm_L1_Steps_V128(arena, parameters, packed, batch);
+        Lstm_Layers_V128(arena, parameters, packed, batch);
         Lstm_Output(arena, parameters, packed, batch);
         Select(arena, parameters, packed, batch);
         Fc_V128(arena, parameters, packed, batch);
@@ -310,9 +300,7 @@ file static class SeedRnnKernels
     internal static unsafe void RunTraining_V128(float* arena, float* parameters, float* packed, int batch)
     {
         Lstm_L0_Input_V128(arena, parameters, packed, batch);
-        Lstm_L0_Steps_V128(arena, parameters, packed, batch);
-        Lstm_L1_Input_V128(arena, parameters, packed, batch);
-        Lstm_L1_Steps_V128(arena, parameters, packed, batch);
+        Lstm_Layers_V128(arena, parameters, packed, batch);
         Lstm_Output(arena, parameters, packed, batch);
         Select(arena, parameters, packed, batch);
         Fc_V128(arena, parameters, packed, batch);
@@ -337,9 +325,7 @@ file static class SeedRnnKernels
     internal static unsafe void Run_Scalar(float* arena, float* parameters, float* packed, int batch)
     {
         Lstm_L0_Input_Scalar(arena, parameters, packed, batch);
-        Lstm_L0_Steps_Scalar(arena, parameters, packed, batch);
-        Lstm_L1_Input_Scalar(arena, parameters, packed, batch);
-        Lstm_L1_Steps_Scalar(arena, parameters, packed, batch);
+        Lstm_Layers_Scalar(arena, parameters, packed, batch);
         Lstm_Output(arena, parameters, packed, batch);
         Select(arena, parameters, packed, batch);
         Fc_Scalar(arena, parameters, packed, batch);
@@ -349,9 +335,7 @@ file static class SeedRnnKernels
     internal static unsafe void RunTraining_Scalar(float* arena, float* parameters, float* packed, int batch)
     {
         Lstm_L0_Input_Scalar(arena, parameters, packed, batch);
-        Lstm_L0_Steps_Scalar(arena, parameters, packed, batch);
-        Lstm_L1_Input_Scalar(arena, parameters, packed, batch);
-        Lstm_L1_Steps_Scalar(arena, parameters, packed, batch);
+        Lstm_Layers_Scalar(arena, parameters, packed, batch);
         Lstm_Output(arena, parameters, packed, batch);
         Select(arena, parameters, packed, batch);
         Fc_Scalar(arena, parameters, packed, batch);
@@ -1058,76 +1042,6 @@ file static class SeedRnnKernels
     internal static unsafe void Lstm_L0_Steps_V512(float* arena, float* parameters, float* packed, int batch)
     {
         float* weights = packed + 14848; // [8][128][4][16]
-        if (batch == 1)
-        {
-            // Batch 1: tiles of 2 units over 4 chunks of 32 k. A tile's cell updates are deferred into the next tile's k loop
-            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
-            float* sm0 = arena;
-            int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step
-            for (int t = 0; t < 28; t++)
-            {
-                float* hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
-                for (int uu = 0; uu < 8; uu += 2)
-                {
-                    int u = (t & 1) == 0 ? uu : 6 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
-                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
-                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
-                    Vector512<float> a0_1_0 = Vector512.Load(gt0 + go1 + 0), a0_1_1 = Vector512.Load(gt0 + go1 + 16), a0_1_2 = Vector512.Load(gt0 + go1 + 32), a0_1_3 = Vector512.Load(gt0 + go1 + 48);
-                    int c0 = pu >= 0 && pt != t ? pu / 2 + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write
-                    for (int ci = 0; ci < 4; ci++)
-                    {
-                        int kc = (c0 + ci) % 4 * 32; // first k of the chunk
-                        float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
-                        float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
-                        for (int k = kc; k < kc + 32; k++)
-                        {
-                            Vector512<float> h0 = Vector512.Create(hp0[k]);
-                            a0_0_0 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 0), a0_0_0);
-                            a0_0_1 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 16), a0_0_1);
-                            a0_0_2 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 32), a0_0_2);
-                            a0_0_3 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 48), a0_0_3);
-                            a0_1_0 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 0), a0_1_0);
-                            a0_1_1 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 16), a0_1_1);
-                            a0_1_2 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 32), a0_1_2);
-                            a0_1_3 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 48), a0_1_3);
-                            wk0 += 64; wk1 += 64;
-                        }
-                        if (pu >= 0 && ci < 2)
-                        {
-                            int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
-                            // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                            {
-                                float* gates = sm0 + 11936 + pt * 512 + go;
-                                Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                                Vector512<float> c = fg * Vector512.Load(sm0 + 8224 + pt * 128 + ln) + ig * gg;
-                                Vector512.Store(c, sm0 + 8224 + (pt + 1) * 128 + ln);
-                                Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (pt + 1) * 128 + ln);
-                                Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                            }
-                        }
-                    }
-                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector512.Store(a0_1_0, gt0 + go1 + 0); Vector512.Store(a0_1_1, gt0 + go1 + 16); Vector512.Store(a0_1_2, gt0 + go1 + 32); Vector512.Store(a0_1_3, gt0 + go1 + 48);
-                    pu = u; pt = t;
-                }
-            }
-            // The last tile's cell updates.
-            for (int ci = 0; ci < 2; ci++)
-            {
-                int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
-                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                {
-                    float* gates = sm0 + 11936 + pt * 512 + go;
-                    Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                    Vector512<float> c = fg * Vector512.Load(sm0 + 8224 + pt * 128 + ln) + ig * gg;
-                    Vector512.Store(c, sm0 + 8224 + (pt + 1) * 128 + ln);
-                    Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (pt + 1) * 128 + ln);
-                    Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                }
-            }
-            return;
-        }
         for (int t = 0; t < 28; t++)
         {
             int s = 0;
@@ -1196,8 +1110,8 @@ file static class SeedRnnKernels
                         float* gates = gt0 + go0;
                         Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
                         Vector512<float> c = fg * Vector512.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm0 + 8224 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (t + 1) * 128 + ln0);
+                        Vector512.Store(c, sm0 + 8224 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
                         Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
                     }
                     // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -1205,8 +1119,8 @@ file static class SeedRnnKernels
                         float* gates = gt1 + go0;
                         Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
                         Vector512<float> c = fg * Vector512.Load(sm1 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm1 + 8224 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm1 + 4512 + (t + 1) * 128 + ln0);
+                        Vector512.Store(c, sm1 + 8224 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp1 + 128 + ln0);
                         Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
                     }
                     // sample 2, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -1214,8 +1128,8 @@ file static class SeedRnnKernels
                         float* gates = gt2 + go0;
                         Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
                         Vector512<float> c = fg * Vector512.Load(sm2 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm2 + 8224 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm2 + 4512 + (t + 1) * 128 + ln0);
+                        Vector512.Store(c, sm2 + 8224 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp2 + 128 + ln0);
                         Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
                     }
                     // sample 3, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -1223,8 +1137,8 @@ file static class SeedRnnKernels
                         float* gates = gt3 + go0;
                         Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
                         Vector512<float> c = fg * Vector512.Load(sm3 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm3 + 8224 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm3 + 4512 + (t + 1) * 128 + ln0);
+                        Vector512.Store(c, sm3 + 8224 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp3 + 128 + ln0);
                         Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
                     }
                     // sample 4, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -1232,8 +1146,8 @@ file static class SeedRnnKernels
                         float* gates = gt4 + go0;
                         Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
                         Vector512<float> c = fg * Vector512.Load(sm4 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm4 + 8224 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm4 + 4512 + (t + 1) * 128 + ln0);
+                        Vector512.Store(c, sm4 + 8224 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp4 + 128 + ln0);
                         Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
                     }
                     // sample 5, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -1241,8 +1155,8 @@ file static class SeedRnnKernels
                         float* gates = gt5 + go0;
                         Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
                         Vector512<float> c = fg * Vector512.Load(sm5 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm5 + 8224 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm5 + 4512 + (t + 1) * 128 + ln0);
+                        Vector512.Store(c, sm5 + 8224 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp5 + 128 + ln0);
                         Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
                     }
                 }
@@ -1281,8 +1195,8 @@ file static class SeedRnnKernels
                         float* gates = gt0 + go0;
                         Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
                         Vector512<float> c = fg * Vector512.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm0 + 8224 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (t + 1) * 128 + ln0);
+                        Vector512.Store(c, sm0 + 8224 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
                         Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
                     }
                     // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -1290,428 +1204,9 @@ file static class SeedRnnKernels
                         float* gates = gt0 + go1;
                         Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
                         Vector512<float> c = fg * Vector512.Load(sm0 + 8224 + t * 128 + ln1) + ig * gg;
-                        Vector512.Store(c, sm0 + 8224 + (t + 1) * 128 + ln1);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (t + 1) * 128 + ln1);
+                        Vector512.Store(c, sm0 + 8224 + t * 128 + 128 + ln1);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln1);
                         Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                }
-            }
-        }
-    }
-
-    // lstm layer 0: 28 steps of h_(t-1) x weight_hh_l0^T + gates, with the LSTM cell as the epilogue (i, f, g, o; states [29][128] from slot 1)
-    // V256: tiles of 2 sample(s) x 1 unit(s), the last samples 1 x 2; a unit is 8 hidden lanes with its 4 gates
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Lstm_L0_Steps_V256(float* arena, float* parameters, float* packed, int batch)
-    {
-        float* weights = packed + 14848; // [8][128][4][16]
-        if (batch == 1)
-        {
-            // Batch 1: tiles of 2 units over 8 chunks of 16 k. A tile's cell updates are deferred into the next tile's k loop
-            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
-            float* sm0 = arena;
-            int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step
-            for (int t = 0; t < 28; t++)
-            {
-                float* hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
-                for (int uu = 0; uu < 16; uu += 2)
-                {
-                    int u = (t & 1) == 0 ? uu : 14 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
-                    int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
-                    Vector256<float> a0_0_0 = Vector256.Load(gt0 + go0 + 0), a0_0_1 = Vector256.Load(gt0 + go0 + 16), a0_0_2 = Vector256.Load(gt0 + go0 + 32), a0_0_3 = Vector256.Load(gt0 + go0 + 48);
-                    Vector256<float> a0_1_0 = Vector256.Load(gt0 + go1 + 0), a0_1_1 = Vector256.Load(gt0 + go1 + 16), a0_1_2 = Vector256.Load(gt0 + go1 + 32), a0_1_3 = Vector256.Load(gt0 + go1 + 48);
-                    int c0 = pu >= 0 && pt != t ? pu / 2 + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write
-                    for (int ci = 0; ci < 8; ci++)
-                    {
-                        int kc = (c0 + ci) % 8 * 16; // first k of the chunk
-                        float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
-                        float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
-                        for (int k = kc; k < kc + 16; k++)
-                        {
-                            Vector256<float> h0 = Vector256.Create(hp0[k]);
-                            a0_0_0 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 0), a0_0_0);
-                            a0_0_1 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 16), a0_0_1);
-                            a0_0_2 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 32), a0_0_2);
-                            a0_0_3 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 48), a0_0_3);
-                            a0_1_0 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 0), a0_1_0);
-                            a0_1_1 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 16), a0_1_1);
-                            a0_1_2 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 32), a0_1_2);
-                            a0_1_3 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 48), a0_1_3);
-                            wk0 += 64; wk1 += 64;
-                        }
-                        if (pu >= 0 && ci < 2)
-                        {
-                            int ln = (pu + ci) * 8, go = (ln >> 4) * 64 + (ln & 15);
-                            // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                            {
-                                float* gates = sm0 + 11936 + pt * 512 + go;
-                                Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                                Vector256<float> c = fg * Vector256.Load(sm0 + 8224 + pt * 128 + ln) + ig * gg;
-                                Vector256.Store(c, sm0 + 8224 + (pt + 1) * 128 + ln);
-                                Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (pt + 1) * 128 + ln);
-                                Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                            }
-                        }
-                    }
-                    Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 32); Vector256.Store(a0_1_3, gt0 + go1 + 48);
-                    pu = u; pt = t;
-                }
-            }
-            // The last tile's cell updates.
-            for (int ci = 0; ci < 2; ci++)
-            {
-                int ln = (pu + ci) * 8, go = (ln >> 4) * 64 + (ln & 15);
-                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                {
-                    float* gates = sm0 + 11936 + pt * 512 + go;
-                    Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                    Vector256<float> c = fg * Vector256.Load(sm0 + 8224 + pt * 128 + ln) + ig * gg;
-                    Vector256.Store(c, sm0 + 8224 + (pt + 1) * 128 + ln);
-                    Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (pt + 1) * 128 + ln);
-                    Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                }
-            }
-            return;
-        }
-        for (int t = 0; t < 28; t++)
-        {
-            int s = 0;
-            for (; s + 2 <= batch; s += 2)
-            {
-                for (int uu = 0; uu < 16; uu += 1)
-                {
-                    int u = (t & 1) == 0 ? uu : 15 - uu;
-                    int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
-                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 4512 + t * 128, gt1 = sm1 + 11936 + t * 512; // h_(t-1), gates of step t
-                    Vector256<float> a0_0_0 = Vector256.Load(gt0 + go0 + 0), a0_0_1 = Vector256.Load(gt0 + go0 + 16), a0_0_2 = Vector256.Load(gt0 + go0 + 32), a0_0_3 = Vector256.Load(gt0 + go0 + 48);
-                    Vector256<float> a1_0_0 = Vector256.Load(gt1 + go0 + 0), a1_0_1 = Vector256.Load(gt1 + go0 + 16), a1_0_2 = Vector256.Load(gt1 + go0 + 32), a1_0_3 = Vector256.Load(gt1 + go0 + 48);
-                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
-                    for (int k = 0; k < 128; k++)
-                    {
-                        Vector256<float> w0_0 = Vector256.Load(wk0 + 0), w0_1 = Vector256.Load(wk0 + 16), w0_2 = Vector256.Load(wk0 + 32), w0_3 = Vector256.Load(wk0 + 48);
-                        Vector256<float> h0 = Vector256.Create(hp0[k]);
-                        a0_0_0 = Vector256.FusedMultiplyAdd(h0, w0_0, a0_0_0);
-                        a0_0_1 = Vector256.FusedMultiplyAdd(h0, w0_1, a0_0_1);
-                        a0_0_2 = Vector256.FusedMultiplyAdd(h0, w0_2, a0_0_2);
-                        a0_0_3 = Vector256.FusedMultiplyAdd(h0, w0_3, a0_0_3);
-                        Vector256<float> h1 = Vector256.Create(hp1[k]);
-                        a1_0_0 = Vector256.FusedMultiplyAdd(h1, w0_0, a1_0_0);
-                        a1_0_1 = Vector256.FusedMultiplyAdd(h1, w0_1, a1_0_1);
-                        a1_0_2 = Vector256.FusedMultiplyAdd(h1, w0_2, a1_0_2);
-                        a1_0_3 = Vector256.FusedMultiplyAdd(h1, w0_3, a1_0_3);
-                        wk0 += 64;
-                    }
-                    Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector256.Store(a1_0_0, gt1 + go0 + 0); Vector256.Store(a1_0_1, gt1 + go0 + 16); Vector256.Store(a1_0_2, gt1 + go0 + 32); Vector256.Store(a1_0_3, gt1 + go0 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector256.Store(c, sm0 + 8224 + (t + 1) * 128 + ln0);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (t + 1) * 128 + ln0);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
-                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt1 + go0;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm1 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector256.Store(c, sm1 + 8224 + (t + 1) * 128 + ln0);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm1 + 4512 + (t + 1) * 128 + ln0);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
-                }
-            }
-            for (; s < batch; s++)
-            {
-                for (int uu = 0; uu < 16; uu += 2)
-                {
-                    int u = (t & 1) == 0 ? uu : 14 - uu;
-                    int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
-                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
-                    Vector256<float> a0_0_0 = Vector256.Load(gt0 + go0 + 0), a0_0_1 = Vector256.Load(gt0 + go0 + 16), a0_0_2 = Vector256.Load(gt0 + go0 + 32), a0_0_3 = Vector256.Load(gt0 + go0 + 48);
-                    Vector256<float> a0_1_0 = Vector256.Load(gt0 + go1 + 0), a0_1_1 = Vector256.Load(gt0 + go1 + 16), a0_1_2 = Vector256.Load(gt0 + go1 + 32), a0_1_3 = Vector256.Load(gt0 + go1 + 48);
-                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
-                    float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15);
-                    for (int k = 0; k < 128; k++)
-                    {
-                        Vector256<float> w0_0 = Vector256.Load(wk0 + 0), w0_1 = Vector256.Load(wk0 + 16), w0_2 = Vector256.Load(wk0 + 32), w0_3 = Vector256.Load(wk0 + 48);
-                        Vector256<float> w1_0 = Vector256.Load(wk1 + 0), w1_1 = Vector256.Load(wk1 + 16), w1_2 = Vector256.Load(wk1 + 32), w1_3 = Vector256.Load(wk1 + 48);
-                        Vector256<float> h0 = Vector256.Create(hp0[k]);
-                        a0_0_0 = Vector256.FusedMultiplyAdd(h0, w0_0, a0_0_0);
-                        a0_0_1 = Vector256.FusedMultiplyAdd(h0, w0_1, a0_0_1);
-                        a0_0_2 = Vector256.FusedMultiplyAdd(h0, w0_2, a0_0_2);
-                        a0_0_3 = Vector256.FusedMultiplyAdd(h0, w0_3, a0_0_3);
-                        a0_1_0 = Vector256.FusedMultiplyAdd(h0, w1_0, a0_1_0);
-                        a0_1_1 = Vector256.FusedMultiplyAdd(h0, w1_1, a0_1_1);
-                        a0_1_2 = Vector256.FusedMultiplyAdd(h0, w1_2, a0_1_2);
-                        a0_1_3 = Vector256.FusedMultiplyAdd(h0, w1_3, a0_1_3);
-                        wk0 += 64; wk1 += 64;
-                    }
-                    Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 32); Vector256.Store(a0_1_3, gt0 + go1 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector256.Store(c, sm0 + 8224 + (t + 1) * 128 + ln0);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (t + 1) * 128 + ln0);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
-                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm0 + 8224 + t * 128 + ln1) + ig * gg;
-                        Vector256.Store(c, sm0 + 8224 + (t + 1) * 128 + ln1);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (t + 1) * 128 + ln1);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
-                }
-            }
-        }
-    }
-
-    // lstm layer 0: 28 steps of h_(t-1) x weight_hh_l0^T + gates, with the LSTM cell as the epilogue (i, f, g, o; states [29][128] from slot 1)
-    // V128: tiles of 2 sample(s) x 1 unit(s), the last samples 1 x 2; a unit is 4 hidden lanes with its 4 gates
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Lstm_L0_Steps_V128(float* arena, float* parameters, float* packed, int batch)
-    {
-        float* weights = packed + 14848; // [8][128][4][16]
-        if (batch == 1)
-        {
-            // Batch 1: tiles of 2 units over 16 chunks of 8 k. A tile's cell updates are deferred into the next tile's k loop
-            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
-            float* sm0 = arena;
-            int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step
-            for (int t = 0; t < 28; t++)
-            {
-                float* hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
-                for (int uu = 0; uu < 32; uu += 2)
-                {
-                    int u = (t & 1) == 0 ? uu : 30 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
-                    int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
-                    Vector128<float> a0_0_0 = Vector128.Load(gt0 + go0 + 0), a0_0_1 = Vector128.Load(gt0 + go0 + 16), a0_0_2 = Vector128.Load(gt0 + go0 + 32), a0_0_3 = Vector128.Load(gt0 + go0 + 48);
-                    Vector128<float> a0_1_0 = Vector128.Load(gt0 + go1 + 0), a0_1_1 = Vector128.Load(gt0 + go1 + 16), a0_1_2 = Vector128.Load(gt0 + go1 + 32), a0_1_3 = Vector128.Load(gt0 + go1 + 48);
-                    int c0 = pu >= 0 && pt != t ? pu / 2 + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write
-                    for (int ci = 0; ci < 16; ci++)
-                    {
-                        int kc = (c0 + ci) % 16 * 8; // first k of the chunk
-                        float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
-                        float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
-                        for (int k = kc; k < kc + 8; k++)
-                        {
-                            Vector128<float> h0 = Vector128.Create(hp0[k]);
-                            a0_0_0 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 0), a0_0_0);
-                            a0_0_1 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 16), a0_0_1);
-                            a0_0_2 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 32), a0_0_2);
-                            a0_0_3 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 48), a0_0_3);
-                            a0_1_0 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 0), a0_1_0);
-                            a0_1_1 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 16), a0_1_1);
-                            a0_1_2 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 32), a0_1_2);
-                            a0_1_3 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 48), a0_1_3);
-                            wk0 += 64; wk1 += 64;
-                        }
-                        if (pu >= 0 && ci < 2)
-                        {
-                            int ln = (pu + ci) * 4, go = (ln >> 4) * 64 + (ln & 15);
-                            // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                            {
-                                float* gates = sm0 + 11936 + pt * 512 + go;
-                                Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                                Vector128<float> c = fg * Vector128.Load(sm0 + 8224 + pt * 128 + ln) + ig * gg;
-                                Vector128.Store(c, sm0 + 8224 + (pt + 1) * 128 + ln);
-                                Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (pt + 1) * 128 + ln);
-                                Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                            }
-                        }
-                    }
-                    Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector128.Store(a0_1_0, gt0 + go1 + 0); Vector128.Store(a0_1_1, gt0 + go1 + 16); Vector128.Store(a0_1_2, gt0 + go1 + 32); Vector128.Store(a0_1_3, gt0 + go1 + 48);
-                    pu = u; pt = t;
-                }
-            }
-            // The last tile's cell updates.
-            for (int ci = 0; ci < 2; ci++)
-            {
-                int ln = (pu + ci) * 4, go = (ln >> 4) * 64 + (ln & 15);
-                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                {
-                    float* gates = sm0 + 11936 + pt * 512 + go;
-                    Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                    Vector128<float> c = fg * Vector128.Load(sm0 + 8224 + pt * 128 + ln) + ig * gg;
-                    Vector128.Store(c, sm0 + 8224 + (pt + 1) * 128 + ln);
-                    Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (pt + 1) * 128 + ln);
-                    Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                }
-            }
-            return;
-        }
-        for (int t = 0; t < 28; t++)
-        {
-            int s = 0;
-            for (; s + 2 <= batch; s += 2)
-            {
-                for (int uu = 0; uu < 32; uu += 1)
-                {
-                    int u = (t & 1) == 0 ? uu : 31 - uu;
-                    int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
-                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 4512 + t * 128, gt1 = sm1 + 11936 + t * 512; // h_(t-1), gates of step t
-                    Vector128<float> a0_0_0 = Vector128.Load(gt0 + go0 + 0), a0_0_1 = Vector128.Load(gt0 + go0 + 16), a0_0_2 = Vector128.Load(gt0 + go0 + 32), a0_0_3 = Vector128.Load(gt0 + go0 + 48);
-                    Vector128<float> a1_0_0 = Vector128.Load(gt1 + go0 + 0), a1_0_1 = Vector128.Load(gt1 + go0 + 16), a1_0_2 = Vector128.Load(gt1 + go0 + 32), a1_0_3 = Vector128.Load(gt1 + go0 + 48);
-                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
-                    for (int k = 0; k < 128; k++)
-                    {
-                        Vector128<float> w0_0 = Vector128.Load(wk0 + 0), w0_1 = Vector128.Load(wk0 + 16), w0_2 = Vector128.Load(wk0 + 32), w0_3 = Vector128.Load(wk0 + 48);
-                        Vector128<float> h0 = Vector128.Create(hp0[k]);
-                        a0_0_0 = Vector128.MultiplyAddEstimate(h0, w0_0, a0_0_0);
-                        a0_0_1 = Vector128.MultiplyAddEstimate(h0, w0_1, a0_0_1);
-                        a0_0_2 = Vector128.MultiplyAddEstimate(h0, w0_2, a0_0_2);
-                        a0_0_3 = Vector128.MultiplyAddEstimate(h0, w0_3, a0_0_3);
-                        Vector128<float> h1 = Vector128.Create(hp1[k]);
-                        a1_0_0 = Vector128.MultiplyAddEstimate(h1, w0_0, a1_0_0);
-                        a1_0_1 = Vector128.MultiplyAddEstimate(h1, w0_1, a1_0_1);
-                        a1_0_2 = Vector128.MultiplyAddEstimate(h1, w0_2, a1_0_2);
-                        a1_0_3 = Vector128.MultiplyAddEstimate(h1, w0_3, a1_0_3);
-                        wk0 += 64;
-                    }
-                    Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector128.Store(a1_0_0, gt1 + go0 + 0); Vector128.Store(a1_0_1, gt1 + go0 + 16); Vector128.Store(a1_0_2, gt1 + go0 + 32); Vector128.Store(a1_0_3, gt1 + go0 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                        Vector128<float> c = fg * Vector128.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector128.Store(c, sm0 + 8224 + (t + 1) * 128 + ln0);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (t + 1) * 128 + ln0);
-                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                    }
-                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt1 + go0;
-                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                        Vector128<float> c = fg * Vector128.Load(sm1 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector128.Store(c, sm1 + 8224 + (t + 1) * 128 + ln0);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm1 + 4512 + (t + 1) * 128 + ln0);
-                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                    }
-                }
-            }
-            for (; s < batch; s++)
-            {
-                for (int uu = 0; uu < 32; uu += 2)
-                {
-                    int u = (t & 1) == 0 ? uu : 30 - uu;
-                    int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
-                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
-                    Vector128<float> a0_0_0 = Vector128.Load(gt0 + go0 + 0), a0_0_1 = Vector128.Load(gt0 + go0 + 16), a0_0_2 = Vector128.Load(gt0 + go0 + 32), a0_0_3 = Vector128.Load(gt0 + go0 + 48);
-                    Vector128<float> a0_1_0 = Vector128.Load(gt0 + go1 + 0), a0_1_1 = Vector128.Load(gt0 + go1 + 16), a0_1_2 = Vector128.Load(gt0 + go1 + 32), a0_1_3 = Vector128.Load(gt0 + go1 + 48);
-                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
-                    float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15);
-                    for (int k = 0; k < 128; k++)
-                    {
-                        Vector128<float> w0_0 = Vector128.Load(wk0 + 0), w0_1 = Vector128.Load(wk0 + 16), w0_2 = Vector128.Load(wk0 + 32), w0_3 = Vector128.Load(wk0 + 48);
-                        Vector128<float> w1_0 = Vector128.Load(wk1 + 0), w1_1 = Vector128.Load(wk1 + 16), w1_2 = Vector128.Load(wk1 + 32), w1_3 = Vector128.Load(wk1 + 48);
-                        Vector128<float> h0 = Vector128.Create(hp0[k]);
-                        a0_0_0 = Vector128.MultiplyAddEstimate(h0, w0_0, a0_0_0);
-                        a0_0_1 = Vector128.MultiplyAddEstimate(h0, w0_1, a0_0_1);
-                        a0_0_2 = Vector128.MultiplyAddEstimate(h0, w0_2, a0_0_2);
-                        a0_0_3 = Vector128.MultiplyAddEstimate(h0, w0_3, a0_0_3);
-                        a0_1_0 = Vector128.MultiplyAddEstimate(h0, w1_0, a0_1_0);
-                        a0_1_1 = Vector128.MultiplyAddEstimate(h0, w1_1, a0_1_1);
-                        a0_1_2 = Vector128.MultiplyAddEstimate(h0, w1_2, a0_1_2);
-                        a0_1_3 = Vector128.MultiplyAddEstimate(h0, w1_3, a0_1_3);
-                        wk0 += 64; wk1 += 64;
-                    }
-                    Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector128.Store(a0_1_0, gt0 + go1 + 0); Vector128.Store(a0_1_1, gt0 + go1 + 16); Vector128.Store(a0_1_2, gt0 + go1 + 32); Vector128.Store(a0_1_3, gt0 + go1 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                        Vector128<float> c = fg * Vector128.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector128.Store(c, sm0 + 8224 + (t + 1) * 128 + ln0);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (t + 1) * 128 + ln0);
-                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                    }
-                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                        Vector128<float> c = fg * Vector128.Load(sm0 + 8224 + t * 128 + ln1) + ig * gg;
-                        Vector128.Store(c, sm0 + 8224 + (t + 1) * 128 + ln1);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 4512 + (t + 1) * 128 + ln1);
-                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                    }
-                }
-            }
-        }
-    }
-
-    // lstm layer 0: 28 steps of h_(t-1) x weight_hh_l0^T + gates, with the LSTM cell as the epilogue (i, f, g, o; states [29][128] from slot 1)
-    // Scalar: tiles of 1 sample(s) x 2 unit(s), the last samples 1 x 2; a unit is 1 hidden lanes with its 4 gates
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Lstm_L0_Steps_Scalar(float* arena, float* parameters, float* packed, int batch)
-    {
-        float* weights = packed + 14848; // [8][128][4][16]
-        for (int t = 0; t < 28; t++)
-        {
-            int s = 0;
-            for (; s < batch; s++)
-            {
-                for (int uu = 0; uu < 128; uu += 2)
-                {
-                    int u = (t & 1) == 0 ? uu : 126 - uu;
-                    int ln0 = (u + 0) * 1, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    int ln1 = (u + 1) * 1, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
-                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
-                    float a0_0_0 = *(gt0 + go0 + 0), a0_0_1 = *(gt0 + go0 + 16), a0_0_2 = *(gt0 + go0 + 32), a0_0_3 = *(gt0 + go0 + 48);
-                    float a0_1_0 = *(gt0 + go1 + 0), a0_1_1 = *(gt0 + go1 + 16), a0_1_2 = *(gt0 + go1 + 32), a0_1_3 = *(gt0 + go1 + 48);
-                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
-                    float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15);
-                    for (int k = 0; k < 128; k++)
-                    {
-                        float w0_0 = *(wk0 + 0), w0_1 = *(wk0 + 16), w0_2 = *(wk0 + 32), w0_3 = *(wk0 + 48);
-                        float w1_0 = *(wk1 + 0), w1_1 = *(wk1 + 16), w1_2 = *(wk1 + 32), w1_3 = *(wk1 + 48);
-                        float h0 = hp0[k];
-                        a0_0_0 = a0_0_0 + h0 * w0_0;
-                        a0_0_1 = a0_0_1 + h0 * w0_1;
-                        a0_0_2 = a0_0_2 + h0 * w0_2;
-                        a0_0_3 = a0_0_3 + h0 * w0_3;
-                        a0_1_0 = a0_1_0 + h0 * w1_0;
-                        a0_1_1 = a0_1_1 + h0 * w1_1;
-                        a0_1_2 = a0_1_2 + h0 * w1_2;
-                        a0_1_3 = a0_1_3 + h0 * w1_3;
-                        wk0 += 64; wk1 += 64;
-                    }
-                    *(gt0 + go0 + 0) = a0_0_0; *(gt0 + go0 + 16) = a0_0_1; *(gt0 + go0 + 32) = a0_0_2; *(gt0 + go0 + 48) = a0_0_3;
-                    *(gt0 + go1 + 0) = a0_1_0; *(gt0 + go1 + 16) = a0_1_1; *(gt0 + go1 + 32) = a0_1_2; *(gt0 + go1 + 48) = a0_1_3;
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
-                        float c = fg * *(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        *(sm0 + 8224 + (t + 1) * 128 + ln0) = c;
-                        *(sm0 + 4512 + (t + 1) * 128 + ln0) = og * global::GraphCompiler.VectorMath.Tanh(c);
-                        *(gates) = ig; *(gates + 16) = fg; *(gates + 32) = gg; *(gates + 48) = og;
-                    }
-                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
-                        float c = fg * *(sm0 + 8224 + t * 128 + ln1) + ig * gg;
-                        *(sm0 + 8224 + (t + 1) * 128 + ln1) = c;
-                        *(sm0 + 4512 + (t + 1) * 128 + ln1) = og * global::GraphCompiler.VectorMath.Tanh(c);
-                        *(gates) = ig; *(gates + 16) = fg; *(gates + 32) = gg; *(gates + 48) = og;
                     }
                 }
             }
@@ -1803,6 +1298,494 @@ file static class SeedRnnKernels
         }
     }
 
+    // lstm layer 1: the input projection of steps t0 to t1 - 1 of a batch of 1 (the batch-1 wavefront calls it a few steps at a time)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Lstm_L1_InputRows_V512(float* arena, float* packed, int t0, int t1)
+    {
+        float* weights = packed + 162304; // [8][128][4][16]
+        float* bias = packed + 227840; // [8][4][16]
+        for (int u = 0; u < 8; u += 1)
+        {
+            int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+            float* x = arena + 4640; // [28][128], rows 128 apart
+            float* gates = arena + 33696; // [28][8][4][16]
+            int t = t0;
+            for (; t + 4 <= t1; t += 4)
+            {
+                float* wk = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                Vector512<float> a0_0 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 0), a0_1 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 16), a0_2 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 32), a0_3 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 48);
+                Vector512<float> a1_0 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 0), a1_1 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 16), a1_2 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 32), a1_3 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 48);
+                Vector512<float> a2_0 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 0), a2_1 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 16), a2_2 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 32), a2_3 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 48);
+                Vector512<float> a3_0 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 0), a3_1 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 16), a3_2 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 32), a3_3 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 48);
+                for (int k = 0; k < 128; k++, wk += 64)
+                {
+                    Vector512<float> w0 = Vector512.Load(wk + 0), w1 = Vector512.Load(wk + 16), w2 = Vector512.Load(wk + 32), w3 = Vector512.Load(wk + 48);
+                    Vector512<float> x0 = Vector512.Create(x[(t + 0) * 128 + k]);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    Vector512<float> x1 = Vector512.Create(x[(t + 1) * 128 + k]);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    Vector512<float> x2 = Vector512.Create(x[(t + 2) * 128 + k]);
+                    a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
+                    a2_1 = Vector512.FusedMultiplyAdd(x2, w1, a2_1);
+                    a2_2 = Vector512.FusedMultiplyAdd(x2, w2, a2_2);
+                    a2_3 = Vector512.FusedMultiplyAdd(x2, w3, a2_3);
+                    Vector512<float> x3 = Vector512.Create(x[(t + 3) * 128 + k]);
+                    a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
+                    a3_1 = Vector512.FusedMultiplyAdd(x3, w1, a3_1);
+                    a3_2 = Vector512.FusedMultiplyAdd(x3, w2, a3_2);
+                    a3_3 = Vector512.FusedMultiplyAdd(x3, w3, a3_3);
+                }
+                Vector512.Store(a0_0, gates + (t + 0) * 512 + go0 + 0);
+                Vector512.Store(a0_1, gates + (t + 0) * 512 + go0 + 16);
+                Vector512.Store(a0_2, gates + (t + 0) * 512 + go0 + 32);
+                Vector512.Store(a0_3, gates + (t + 0) * 512 + go0 + 48);
+                Vector512.Store(a1_0, gates + (t + 1) * 512 + go0 + 0);
+                Vector512.Store(a1_1, gates + (t + 1) * 512 + go0 + 16);
+                Vector512.Store(a1_2, gates + (t + 1) * 512 + go0 + 32);
+                Vector512.Store(a1_3, gates + (t + 1) * 512 + go0 + 48);
+                Vector512.Store(a2_0, gates + (t + 2) * 512 + go0 + 0);
+                Vector512.Store(a2_1, gates + (t + 2) * 512 + go0 + 16);
+                Vector512.Store(a2_2, gates + (t + 2) * 512 + go0 + 32);
+                Vector512.Store(a2_3, gates + (t + 2) * 512 + go0 + 48);
+                Vector512.Store(a3_0, gates + (t + 3) * 512 + go0 + 0);
+                Vector512.Store(a3_1, gates + (t + 3) * 512 + go0 + 16);
+                Vector512.Store(a3_2, gates + (t + 3) * 512 + go0 + 32);
+                Vector512.Store(a3_3, gates + (t + 3) * 512 + go0 + 48);
+            }
+            for (; t < t1; t++)
+            {
+                float* wk = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                Vector512<float> a0_0 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 0), a0_1 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 16), a0_2 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 32), a0_3 = Vector512.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 48);
+                for (int k = 0; k < 128; k++, wk += 64)
+                {
+                    Vector512<float> w0 = Vector512.Load(wk + 0), w1 = Vector512.Load(wk + 16), w2 = Vector512.Load(wk + 32), w3 = Vector512.Load(wk + 48);
+                    Vector512<float> x0 = Vector512.Create(x[(t + 0) * 128 + k]);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                }
+                Vector512.Store(a0_0, gates + (t + 0) * 512 + go0 + 0);
+                Vector512.Store(a0_1, gates + (t + 0) * 512 + go0 + 16);
+                Vector512.Store(a0_2, gates + (t + 0) * 512 + go0 + 32);
+                Vector512.Store(a0_3, gates + (t + 0) * 512 + go0 + 48);
+            }
+        }
+    }
+
+    // lstm layer 1: 28 steps of h_(t-1) x weight_hh_l1^T + gates, with the LSTM cell as the epilogue (i, f, g, o; states [29][128] from slot 1)
+    // V512: tiles of 6 sample(s) x 1 unit(s), the last samples 1 x 2; a unit is 16 hidden lanes with its 4 gates
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Lstm_L1_Steps_V512(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 228352; // [8][128][4][16]
+        for (int t = 0; t < 28; t++)
+        {
+            int s = 0;
+            for (; s + 6 <= batch; s += 6)
+            {
+                for (int uu = 0; uu < 8; uu += 1)
+                {
+                    int u = (t & 1) == 0 ? uu : 7 - uu;
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
+                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 26272 + t * 128, gt1 = sm1 + 33696 + t * 512; // h_(t-1), gates of step t
+                    float* sm2 = arena + (s + 2) * SeedRnn.ArenaFloatsPerSample, hp2 = sm2 + 26272 + t * 128, gt2 = sm2 + 33696 + t * 512; // h_(t-1), gates of step t
+                    float* sm3 = arena + (s + 3) * SeedRnn.ArenaFloatsPerSample, hp3 = sm3 + 26272 + t * 128, gt3 = sm3 + 33696 + t * 512; // h_(t-1), gates of step t
+                    float* sm4 = arena + (s + 4) * SeedRnn.ArenaFloatsPerSample, hp4 = sm4 + 26272 + t * 128, gt4 = sm4 + 33696 + t * 512; // h_(t-1), gates of step t
+                    float* sm5 = arena + (s + 5) * SeedRnn.ArenaFloatsPerSample, hp5 = sm5 + 26272 + t * 128, gt5 = sm5 + 33696 + t * 512; // h_(t-1), gates of step t
+                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
+                    Vector512<float> a1_0_0 = Vector512.Load(gt1 + go0 + 0), a1_0_1 = Vector512.Load(gt1 + go0 + 16), a1_0_2 = Vector512.Load(gt1 + go0 + 32), a1_0_3 = Vector512.Load(gt1 + go0 + 48);
+                    Vector512<float> a2_0_0 = Vector512.Load(gt2 + go0 + 0), a2_0_1 = Vector512.Load(gt2 + go0 + 16), a2_0_2 = Vector512.Load(gt2 + go0 + 32), a2_0_3 = Vector512.Load(gt2 + go0 + 48);
+                    Vector512<float> a3_0_0 = Vector512.Load(gt3 + go0 + 0), a3_0_1 = Vector512.Load(gt3 + go0 + 16), a3_0_2 = Vector512.Load(gt3 + go0 + 32), a3_0_3 = Vector512.Load(gt3 + go0 + 48);
+                    Vector512<float> a4_0_0 = Vector512.Load(gt4 + go0 + 0), a4_0_1 = Vector512.Load(gt4 + go0 + 16), a4_0_2 = Vector512.Load(gt4 + go0 + 32), a4_0_3 = Vector512.Load(gt4 + go0 + 48);
+                    Vector512<float> a5_0_0 = Vector512.Load(gt5 + go0 + 0), a5_0_1 = Vector512.Load(gt5 + go0 + 16), a5_0_2 = Vector512.Load(gt5 + go0 + 32), a5_0_3 = Vector512.Load(gt5 + go0 + 48);
+                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    for (int k = 0; k < 128; k++)
+                    {
+                        Vector512<float> w0_0 = Vector512.Load(wk0 + 0), w0_1 = Vector512.Load(wk0 + 16), w0_2 = Vector512.Load(wk0 + 32), w0_3 = Vector512.Load(wk0 + 48);
+                        Vector512<float> h0 = Vector512.Create(hp0[k]);
+                        a0_0_0 = Vector512.FusedMultiplyAdd(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector512.FusedMultiplyAdd(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector512.FusedMultiplyAdd(h0, w0_2, a0_0_2);
+                        a0_0_3 = Vector512.FusedMultiplyAdd(h0, w0_3, a0_0_3);
+                        Vector512<float> h1 = Vector512.Create(hp1[k]);
+                        a1_0_0 = Vector512.FusedMultiplyAdd(h1, w0_0, a1_0_0);
+                        a1_0_1 = Vector512.FusedMultiplyAdd(h1, w0_1, a1_0_1);
+                        a1_0_2 = Vector512.FusedMultiplyAdd(h1, w0_2, a1_0_2);
+                        a1_0_3 = Vector512.FusedMultiplyAdd(h1, w0_3, a1_0_3);
+                        Vector512<float> h2 = Vector512.Create(hp2[k]);
+                        a2_0_0 = Vector512.FusedMultiplyAdd(h2, w0_0, a2_0_0);
+                        a2_0_1 = Vector512.FusedMultiplyAdd(h2, w0_1, a2_0_1);
+                        a2_0_2 = Vector512.FusedMultiplyAdd(h2, w0_2, a2_0_2);
+                        a2_0_3 = Vector512.FusedMultiplyAdd(h2, w0_3, a2_0_3);
+                        Vector512<float> h3 = Vector512.Create(hp3[k]);
+                        a3_0_0 = Vector512.FusedMultiplyAdd(h3, w0_0, a3_0_0);
+                        a3_0_1 = Vector512.FusedMultiplyAdd(h3, w0_1, a3_0_1);
+                        a3_0_2 = Vector512.FusedMultiplyAdd(h3, w0_2, a3_0_2);
+                        a3_0_3 = Vector512.FusedMultiplyAdd(h3, w0_3, a3_0_3);
+                        Vector512<float> h4 = Vector512.Create(hp4[k]);
+                        a4_0_0 = Vector512.FusedMultiplyAdd(h4, w0_0, a4_0_0);
+                        a4_0_1 = Vector512.FusedMultiplyAdd(h4, w0_1, a4_0_1);
+                        a4_0_2 = Vector512.FusedMultiplyAdd(h4, w0_2, a4_0_2);
+                        a4_0_3 = Vector512.FusedMultiplyAdd(h4, w0_3, a4_0_3);
+                        Vector512<float> h5 = Vector512.Create(hp5[k]);
+                        a5_0_0 = Vector512.FusedMultiplyAdd(h5, w0_0, a5_0_0);
+                        a5_0_1 = Vector512.FusedMultiplyAdd(h5, w0_1, a5_0_1);
+                        a5_0_2 = Vector512.FusedMultiplyAdd(h5, w0_2, a5_0_2);
+                        a5_0_3 = Vector512.FusedMultiplyAdd(h5, w0_3, a5_0_3);
+                        wk0 += 64;
+                    }
+                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 32); Vector512.Store(a1_0_3, gt1 + go0 + 48);
+                    Vector512.Store(a2_0_0, gt2 + go0 + 0); Vector512.Store(a2_0_1, gt2 + go0 + 16); Vector512.Store(a2_0_2, gt2 + go0 + 32); Vector512.Store(a2_0_3, gt2 + go0 + 48);
+                    Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 32); Vector512.Store(a3_0_3, gt3 + go0 + 48);
+                    Vector512.Store(a4_0_0, gt4 + go0 + 0); Vector512.Store(a4_0_1, gt4 + go0 + 16); Vector512.Store(a4_0_2, gt4 + go0 + 32); Vector512.Store(a4_0_3, gt4 + go0 + 48);
+                    Vector512.Store(a5_0_0, gt5 + go0 + 0); Vector512.Store(a5_0_1, gt5 + go0 + 16); Vector512.Store(a5_0_2, gt5 + go0 + 32); Vector512.Store(a5_0_3, gt5 + go0 + 48);
+                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go0;
+                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                        Vector512<float> c = fg * Vector512.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
+                        Vector512.Store(c, sm0 + 29984 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
+                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                    }
+                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt1 + go0;
+                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                        Vector512<float> c = fg * Vector512.Load(sm1 + 29984 + t * 128 + ln0) + ig * gg;
+                        Vector512.Store(c, sm1 + 29984 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp1 + 128 + ln0);
+                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                    }
+                    // sample 2, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt2 + go0;
+                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                        Vector512<float> c = fg * Vector512.Load(sm2 + 29984 + t * 128 + ln0) + ig * gg;
+                        Vector512.Store(c, sm2 + 29984 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp2 + 128 + ln0);
+                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                    }
+                    // sample 3, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt3 + go0;
+                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                        Vector512<float> c = fg * Vector512.Load(sm3 + 29984 + t * 128 + ln0) + ig * gg;
+                        Vector512.Store(c, sm3 + 29984 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp3 + 128 + ln0);
+                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                    }
+                    // sample 4, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt4 + go0;
+                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                        Vector512<float> c = fg * Vector512.Load(sm4 + 29984 + t * 128 + ln0) + ig * gg;
+                        Vector512.Store(c, sm4 + 29984 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp4 + 128 + ln0);
+                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                    }
+                    // sample 5, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt5 + go0;
+                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                        Vector512<float> c = fg * Vector512.Load(sm5 + 29984 + t * 128 + ln0) + ig * gg;
+                        Vector512.Store(c, sm5 + 29984 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp5 + 128 + ln0);
+                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                    }
+                }
+            }
+            for (; s < batch; s++)
+            {
+                for (int uu = 0; uu < 8; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 6 - uu;
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
+                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
+                    Vector512<float> a0_1_0 = Vector512.Load(gt0 + go1 + 0), a0_1_1 = Vector512.Load(gt0 + go1 + 16), a0_1_2 = Vector512.Load(gt0 + go1 + 32), a0_1_3 = Vector512.Load(gt0 + go1 + 48);
+                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15);
+                    for (int k = 0; k < 128; k++)
+                    {
+                        Vector512<float> w0_0 = Vector512.Load(wk0 + 0), w0_1 = Vector512.Load(wk0 + 16), w0_2 = Vector512.Load(wk0 + 32), w0_3 = Vector512.Load(wk0 + 48);
+                        Vector512<float> w1_0 = Vector512.Load(wk1 + 0), w1_1 = Vector512.Load(wk1 + 16), w1_2 = Vector512.Load(wk1 + 32), w1_3 = Vector512.Load(wk1 + 48);
+                        Vector512<float> h0 = Vector512.Create(hp0[k]);
+                        a0_0_0 = Vector512.FusedMultiplyAdd(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector512.FusedMultiplyAdd(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector512.FusedMultiplyAdd(h0, w0_2, a0_0_2);
+                        a0_0_3 = Vector512.FusedMultiplyAdd(h0, w0_3, a0_0_3);
+                        a0_1_0 = Vector512.FusedMultiplyAdd(h0, w1_0, a0_1_0);
+                        a0_1_1 = Vector512.FusedMultiplyAdd(h0, w1_1, a0_1_1);
+                        a0_1_2 = Vector512.FusedMultiplyAdd(h0, w1_2, a0_1_2);
+                        a0_1_3 = Vector512.FusedMultiplyAdd(h0, w1_3, a0_1_3);
+                        wk0 += 64; wk1 += 64;
+                    }
+                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector512.Store(a0_1_0, gt0 + go1 + 0); Vector512.Store(a0_1_1, gt0 + go1 + 16); Vector512.Store(a0_1_2, gt0 + go1 + 32); Vector512.Store(a0_1_3, gt0 + go1 + 48);
+                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go0;
+                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                        Vector512<float> c = fg * Vector512.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
+                        Vector512.Store(c, sm0 + 29984 + t * 128 + 128 + ln0);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
+                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                    }
+                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go1;
+                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                        Vector512<float> c = fg * Vector512.Load(sm0 + 29984 + t * 128 + ln1) + ig * gg;
+                        Vector512.Store(c, sm0 + 29984 + t * 128 + 128 + ln1);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln1);
+                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                    }
+                }
+            }
+        }
+    }
+
+    // lstm: the steps of its 2 layers and the input projections of layers 1 to 1
+    // V512: batch 1 interleaves the layers, 4 steps apart; other batches run them one after the other
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Lstm_Layers_V512(float* arena, float* parameters, float* packed, int batch)
+    {
+        if (batch == 1)
+        {
+            // Batch 1: tiles of 1 unit over 8 chunks of 16 k, each k 2 ways into separate sums. A tile's cell updates are deferred into the next tile's k loop
+            // (one unit after each of its first 1 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
+            int pu = -1; // first unit of the tile whose cell updates are pending (-1: none)
+            float* pg = null, ph = null, pc = null; // its gate row, and the states and cells of its step
+            // The 2 layers share their shapes; only where their weights and states lie differs.
+            float** weightsOf = stackalloc float*[] { packed + 14848, packed + 228352 };
+            float** stateRowsOf = stackalloc float*[] { arena + 4512, arena + 26272 };
+            float** gateRowsOf = stackalloc float*[] { arena + 11936, arena + 33696 };
+            float** cellRowsOf = stackalloc float*[] { arena + 8224, arena + 29984 };
+            for (int slot = 0; slot < 32; slot++)
+            {
+                for (int layer = 0; layer < 2; layer++)
+                {
+                    int t = slot - layer * 4; // each layer runs 4 steps behind the one below
+                    if ((uint)t >= 28)
+                    {
+                        continue;
+                    }
+                    if (layer > 0 && t % 4 == 0)
+                    {
+                        // The layer below has computed this layer's input for steps t to t + 3: project it (after the pending cell updates, which may write it).
+                        if (pu >= 0)
+                        {
+                            for (int ci = 0; ci < 1; ci++)
+                            {
+                                int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
+                                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                                {
+                                    float* gates = pg + go;
+                                    Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                                    Vector512<float> c = fg * Vector512.Load(pc + ln) + ig * gg;
+                                    Vector512.Store(c, pc + 128 + ln);
+                                    Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), ph + 128 + ln);
+                                    Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                                }
+                            }
+                            pu = -1;
+                        }
+                        switch (layer)
+                        {
+                            case 1: Lstm_L1_InputRows_V512(arena, packed, t, global::System.Math.Min(t + 4, 28)); break;
+                        }
+                    }
+                    float* weights = weightsOf[layer], stateRows = stateRowsOf[layer], gateRows = gateRowsOf[layer], cellRows = cellRowsOf[layer];
+                    float* hp0 = stateRows + t * 128, gt0 = gateRows + t * 512; // h_(t-1), gates of step t
+                    for (int uu = 0; uu < 8; uu += 1)
+                    {
+                        int u = (t & 1) == 0 ? uu : 7 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
+                        int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                        Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
+                        Vector512<float> a1_0_0 = Vector512<float>.Zero, a1_0_1 = Vector512<float>.Zero, a1_0_2 = Vector512<float>.Zero, a1_0_3 = Vector512<float>.Zero; // the sums of odd k
+                        int c0 = pu >= 0 && ph + 128 == hp0 ? pu / 1 + 1 : 0; // the chunk of h_(t-1) that the pending updates write is read last
+                        for (int ci = 0; ci < 8; ci++)
+                        {
+                            int kc = (c0 + ci) % 8 * 16; // first k of the chunk
+                            float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
+                            for (int k = kc; k < kc + 16; k += 2)
+                            {
+                                Vector512<float> h0 = Vector512.Create(hp0[k]);
+                                a0_0_0 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 0), a0_0_0);
+                                a0_0_1 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 16), a0_0_1);
+                                a0_0_2 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 32), a0_0_2);
+                                a0_0_3 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 48), a0_0_3);
+                                Vector512<float> h1 = Vector512.Create(hp0[k + 1]);
+                                a1_0_0 = Vector512.FusedMultiplyAdd(h1, Vector512.Load(wk0 + 64), a1_0_0);
+                                a1_0_1 = Vector512.FusedMultiplyAdd(h1, Vector512.Load(wk0 + 80), a1_0_1);
+                                a1_0_2 = Vector512.FusedMultiplyAdd(h1, Vector512.Load(wk0 + 96), a1_0_2);
+                                a1_0_3 = Vector512.FusedMultiplyAdd(h1, Vector512.Load(wk0 + 112), a1_0_3);
+                                wk0 += 128;
+                            }
+                            if (pu >= 0 && ci < 1)
+                            {
+                                int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
+                                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                                {
+                                    float* gates = pg + go;
+                                    Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                                    Vector512<float> c = fg * Vector512.Load(pc + ln) + ig * gg;
+                                    Vector512.Store(c, pc + 128 + ln);
+                                    Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), ph + 128 + ln);
+                                    Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                                }
+                            }
+                        }
+                        Vector512.Store(a0_0_0 + a1_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1 + a1_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2 + a1_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3 + a1_0_3, gt0 + go0 + 48);
+                        pu = u; pg = gt0; ph = hp0; pc = cellRows + t * 128;
+                    }
+                }
+            }
+            // The last tile's cell updates.
+            if (pu >= 0)
+            {
+                for (int ci = 0; ci < 1; ci++)
+                {
+                    int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
+                    // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = pg + go;
+                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                        Vector512<float> c = fg * Vector512.Load(pc + ln) + ig * gg;
+                        Vector512.Store(c, pc + 128 + ln);
+                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), ph + 128 + ln);
+                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
+                    }
+                }
+                pu = -1;
+            }
+            return;
+        }
+        Lstm_L0_Steps_V512(arena, parameters, packed, batch);
+        Lstm_L1_Input_V512(arena, parameters, packed, batch);
+        Lstm_L1_Steps_V512(arena, parameters, packed, batch);
+    }
+
+    // lstm layer 0: 28 steps of h_(t-1) x weight_hh_l0^T + gates, with the LSTM cell as the epilogue (i, f, g, o; states [29][128] from slot 1)
+    // V256: tiles of 2 sample(s) x 1 unit(s), the last samples 1 x 2; a unit is 8 hidden lanes with its 4 gates
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Lstm_L0_Steps_V256(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 14848; // [8][128][4][16]
+        for (int t = 0; t < 28; t++)
+        {
+            int s = 0;
+            for (; s + 2 <= batch; s += 2)
+            {
+                for (int uu = 0; uu < 16; uu += 1)
+                {
+                    int u = (t & 1) == 0 ? uu : 15 - uu;
+                    int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
+                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 4512 + t * 128, gt1 = sm1 + 11936 + t * 512; // h_(t-1), gates of step t
+                    Vector256<float> a0_0_0 = Vector256.Load(gt0 + go0 + 0), a0_0_1 = Vector256.Load(gt0 + go0 + 16), a0_0_2 = Vector256.Load(gt0 + go0 + 32), a0_0_3 = Vector256.Load(gt0 + go0 + 48);
+                    Vector256<float> a1_0_0 = Vector256.Load(gt1 + go0 + 0), a1_0_1 = Vector256.Load(gt1 + go0 + 16), a1_0_2 = Vector256.Load(gt1 + go0 + 32), a1_0_3 = Vector256.Load(gt1 + go0 + 48);
+                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    for (int k = 0; k < 128; k++)
+                    {
+                        Vector256<float> w0_0 = Vector256.Load(wk0 + 0), w0_1 = Vector256.Load(wk0 + 16), w0_2 = Vector256.Load(wk0 + 32), w0_3 = Vector256.Load(wk0 + 48);
+                        Vector256<float> h0 = Vector256.Create(hp0[k]);
+                        a0_0_0 = Vector256.FusedMultiplyAdd(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector256.FusedMultiplyAdd(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector256.FusedMultiplyAdd(h0, w0_2, a0_0_2);
+                        a0_0_3 = Vector256.FusedMultiplyAdd(h0, w0_3, a0_0_3);
+                        Vector256<float> h1 = Vector256.Create(hp1[k]);
+                        a1_0_0 = Vector256.FusedMultiplyAdd(h1, w0_0, a1_0_0);
+                        a1_0_1 = Vector256.FusedMultiplyAdd(h1, w0_1, a1_0_1);
+                        a1_0_2 = Vector256.FusedMultiplyAdd(h1, w0_2, a1_0_2);
+                        a1_0_3 = Vector256.FusedMultiplyAdd(h1, w0_3, a1_0_3);
+                        wk0 += 64;
+                    }
+                    Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector256.Store(a1_0_0, gt1 + go0 + 0); Vector256.Store(a1_0_1, gt1 + go0 + 16); Vector256.Store(a1_0_2, gt1 + go0 + 32); Vector256.Store(a1_0_3, gt1 + go0 + 48);
+                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go0;
+                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                        Vector256<float> c = fg * Vector256.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
+                        Vector256.Store(c, sm0 + 8224 + t * 128 + 128 + ln0);
+                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
+                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                    }
+                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt1 + go0;
+                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                        Vector256<float> c = fg * Vector256.Load(sm1 + 8224 + t * 128 + ln0) + ig * gg;
+                        Vector256.Store(c, sm1 + 8224 + t * 128 + 128 + ln0);
+                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp1 + 128 + ln0);
+                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                    }
+                }
+            }
+            for (; s < batch; s++)
+            {
+                for (int uu = 0; uu < 16; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 14 - uu;
+                    int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
+                    Vector256<float> a0_0_0 = Vector256.Load(gt0 + go0 + 0), a0_0_1 = Vector256.Load(gt0 + go0 + 16), a0_0_2 = Vector256.Load(gt0 + go0 + 32), a0_0_3 = Vector256.Load(gt0 + go0 + 48);
+                    Vector256<float> a0_1_0 = Vector256.Load(gt0 + go1 + 0), a0_1_1 = Vector256.Load(gt0 + go1 + 16), a0_1_2 = Vector256.Load(gt0 + go1 + 32), a0_1_3 = Vector256.Load(gt0 + go1 + 48);
+                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15);
+                    for (int k = 0; k < 128; k++)
+                    {
+                        Vector256<float> w0_0 = Vector256.Load(wk0 + 0), w0_1 = Vector256.Load(wk0 + 16), w0_2 = Vector256.Load(wk0 + 32), w0_3 = Vector256.Load(wk0 + 48);
+                        Vector256<float> w1_0 = Vector256.Load(wk1 + 0), w1_1 = Vector256.Load(wk1 + 16), w1_2 = Vector256.Load(wk1 + 32), w1_3 = Vector256.Load(wk1 + 48);
+                        Vector256<float> h0 = Vector256.Create(hp0[k]);
+                        a0_0_0 = Vector256.FusedMultiplyAdd(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector256.FusedMultiplyAdd(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector256.FusedMultiplyAdd(h0, w0_2, a0_0_2);
+                        a0_0_3 = Vector256.FusedMultiplyAdd(h0, w0_3, a0_0_3);
+                        a0_1_0 = Vector256.FusedMultiplyAdd(h0, w1_0, a0_1_0);
+                        a0_1_1 = Vector256.FusedMultiplyAdd(h0, w1_1, a0_1_1);
+                        a0_1_2 = Vector256.FusedMultiplyAdd(h0, w1_2, a0_1_2);
+                        a0_1_3 = Vector256.FusedMultiplyAdd(h0, w1_3, a0_1_3);
+                        wk0 += 64; wk1 += 64;
+                    }
+                    Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 32); Vector256.Store(a0_1_3, gt0 + go1 + 48);
+                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go0;
+                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                        Vector256<float> c = fg * Vector256.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
+                        Vector256.Store(c, sm0 + 8224 + t * 128 + 128 + ln0);
+                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
+                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                    }
+                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go1;
+                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                        Vector256<float> c = fg * Vector256.Load(sm0 + 8224 + t * 128 + ln1) + ig * gg;
+                        Vector256.Store(c, sm0 + 8224 + t * 128 + 128 + ln1);
+                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln1);
+                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                    }
+                }
+            }
+        }
+    }
+
     // lstm layer 1: the input projection of all 28 steps, [28, 128] x weight_ih_l1^T + biases -> gates [28][8 groups][i, f, g, o][16], one GEMM over batch x steps
     // V256: tiles of 2 step(s) x 8 hidden lanes x 4 gates, then single steps
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1863,6 +1846,408 @@ file static class SeedRnnKernels
                     Vector256.Store(a0_1, gates + (t + 0) * 512 + go0 + 16);
                     Vector256.Store(a0_2, gates + (t + 0) * 512 + go0 + 32);
                     Vector256.Store(a0_3, gates + (t + 0) * 512 + go0 + 48);
+                }
+            }
+        }
+    }
+
+    // lstm layer 1: the input projection of steps t0 to t1 - 1 of a batch of 1 (the batch-1 wavefront calls it a few steps at a time)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Lstm_L1_InputRows_V256(float* arena, float* packed, int t0, int t1)
+    {
+        float* weights = packed + 162304; // [8][128][4][16]
+        float* bias = packed + 227840; // [8][4][16]
+        for (int u = 0; u < 16; u += 1)
+        {
+            int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+            float* x = arena + 4640; // [28][128], rows 128 apart
+            float* gates = arena + 33696; // [28][8][4][16]
+            int t = t0;
+            for (; t + 2 <= t1; t += 2)
+            {
+                float* wk = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                Vector256<float> a0_0 = Vector256.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 0), a0_1 = Vector256.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 16), a0_2 = Vector256.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 32), a0_3 = Vector256.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 48);
+                Vector256<float> a1_0 = Vector256.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 0), a1_1 = Vector256.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 16), a1_2 = Vector256.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 32), a1_3 = Vector256.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 48);
+                for (int k = 0; k < 128; k++, wk += 64)
+                {
+                    Vector256<float> w0 = Vector256.Load(wk + 0), w1 = Vector256.Load(wk + 16), w2 = Vector256.Load(wk + 32), w3 = Vector256.Load(wk + 48);
+                    Vector256<float> x0 = Vector256.Create(x[(t + 0) * 128 + k]);
+                    a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector256.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector256.FusedMultiplyAdd(x0, w3, a0_3);
+                    Vector256<float> x1 = Vector256.Create(x[(t + 1) * 128 + k]);
+                    a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector256.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector256.FusedMultiplyAdd(x1, w3, a1_3);
+                }
+                Vector256.Store(a0_0, gates + (t + 0) * 512 + go0 + 0);
+                Vector256.Store(a0_1, gates + (t + 0) * 512 + go0 + 16);
+                Vector256.Store(a0_2, gates + (t + 0) * 512 + go0 + 32);
+                Vector256.Store(a0_3, gates + (t + 0) * 512 + go0 + 48);
+                Vector256.Store(a1_0, gates + (t + 1) * 512 + go0 + 0);
+                Vector256.Store(a1_1, gates + (t + 1) * 512 + go0 + 16);
+                Vector256.Store(a1_2, gates + (t + 1) * 512 + go0 + 32);
+                Vector256.Store(a1_3, gates + (t + 1) * 512 + go0 + 48);
+            }
+            for (; t < t1; t++)
+            {
+                float* wk = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                Vector256<float> a0_0 = Vector256.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 0), a0_1 = Vector256.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 16), a0_2 = Vector256.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 32), a0_3 = Vector256.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 48);
+                for (int k = 0; k < 128; k++, wk += 64)
+                {
+                    Vector256<float> w0 = Vector256.Load(wk + 0), w1 = Vector256.Load(wk + 16), w2 = Vector256.Load(wk + 32), w3 = Vector256.Load(wk + 48);
+                    Vector256<float> x0 = Vector256.Create(x[(t + 0) * 128 + k]);
+                    a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector256.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector256.FusedMultiplyAdd(x0, w3, a0_3);
+                }
+                Vector256.Store(a0_0, gates + (t + 0) * 512 + go0 + 0);
+                Vector256.Store(a0_1, gates + (t + 0) * 512 + go0 + 16);
+                Vector256.Store(a0_2, gates + (t + 0) * 512 + go0 + 32);
+                Vector256.Store(a0_3, gates + (t + 0) * 512 + go0 + 48);
+            }
+        }
+    }
+
+    // lstm layer 1: 28 steps of h_(t-1) x weight_hh_l1^T + gates, with the LSTM cell as the epilogue (i, f, g, o; states [29][128] from slot 1)
+    // V256: tiles of 2 sample(s) x 1 unit(s), the last samples 1 x 2; a unit is 8 hidden lanes with its 4 gates
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Lstm_L1_Steps_V256(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 228352; // [8][128][4][16]
+        for (int t = 0; t < 28; t++)
+        {
+            int s = 0;
+            for (; s + 2 <= batch; s += 2)
+            {
+                for (int uu = 0; uu < 16; uu += 1)
+                {
+                    int u = (t & 1) == 0 ? uu : 15 - uu;
+                    int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
+                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 26272 + t * 128, gt1 = sm1 + 33696 + t * 512; // h_(t-1), gates of step t
+                    Vector256<float> a0_0_0 = Vector256.Load(gt0 + go0 + 0), a0_0_1 = Vector256.Load(gt0 + go0 + 16), a0_0_2 = Vector256.Load(gt0 + go0 + 32), a0_0_3 = Vector256.Load(gt0 + go0 + 48);
+                    Vector256<float> a1_0_0 = Vector256.Load(gt1 + go0 + 0), a1_0_1 = Vector256.Load(gt1 + go0 + 16), a1_0_2 = Vector256.Load(gt1 + go0 + 32), a1_0_3 = Vector256.Load(gt1 + go0 + 48);
+                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    for (int k = 0; k < 128; k++)
+                    {
+                        Vector256<float> w0_0 = Vector256.Load(wk0 + 0), w0_1 = Vector256.Load(wk0 + 16), w0_2 = Vector256.Load(wk0 + 32), w0_3 = Vector256.Load(wk0 + 48);
+                        Vector256<float> h0 = Vector256.Create(hp0[k]);
+                        a0_0_0 = Vector256.FusedMultiplyAdd(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector256.FusedMultiplyAdd(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector256.FusedMultiplyAdd(h0, w0_2, a0_0_2);
+                        a0_0_3 = Vector256.FusedMultiplyAdd(h0, w0_3, a0_0_3);
+                        Vector256<float> h1 = Vector256.Create(hp1[k]);
+                        a1_0_0 = Vector256.FusedMultiplyAdd(h1, w0_0, a1_0_0);
+                        a1_0_1 = Vector256.FusedMultiplyAdd(h1, w0_1, a1_0_1);
+                        a1_0_2 = Vector256.FusedMultiplyAdd(h1, w0_2, a1_0_2);
+                        a1_0_3 = Vector256.FusedMultiplyAdd(h1, w0_3, a1_0_3);
+                        wk0 += 64;
+                    }
+                    Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector256.Store(a1_0_0, gt1 + go0 + 0); Vector256.Store(a1_0_1, gt1 + go0 + 16); Vector256.Store(a1_0_2, gt1 + go0 + 32); Vector256.Store(a1_0_3, gt1 + go0 + 48);
+                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go0;
+                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                        Vector256<float> c = fg * Vector256.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
+                        Vector256.Store(c, sm0 + 29984 + t * 128 + 128 + ln0);
+                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
+                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                    }
+                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt1 + go0;
+                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                        Vector256<float> c = fg * Vector256.Load(sm1 + 29984 + t * 128 + ln0) + ig * gg;
+                        Vector256.Store(c, sm1 + 29984 + t * 128 + 128 + ln0);
+                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp1 + 128 + ln0);
+                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                    }
+                }
+            }
+            for (; s < batch; s++)
+            {
+                for (int uu = 0; uu < 16; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 14 - uu;
+                    int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
+                    Vector256<float> a0_0_0 = Vector256.Load(gt0 + go0 + 0), a0_0_1 = Vector256.Load(gt0 + go0 + 16), a0_0_2 = Vector256.Load(gt0 + go0 + 32), a0_0_3 = Vector256.Load(gt0 + go0 + 48);
+                    Vector256<float> a0_1_0 = Vector256.Load(gt0 + go1 + 0), a0_1_1 = Vector256.Load(gt0 + go1 + 16), a0_1_2 = Vector256.Load(gt0 + go1 + 32), a0_1_3 = Vector256.Load(gt0 + go1 + 48);
+                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15);
+                    for (int k = 0; k < 128; k++)
+                    {
+                        Vector256<float> w0_0 = Vector256.Load(wk0 + 0), w0_1 = Vector256.Load(wk0 + 16), w0_2 = Vector256.Load(wk0 + 32), w0_3 = Vector256.Load(wk0 + 48);
+                        Vector256<float> w1_0 = Vector256.Load(wk1 + 0), w1_1 = Vector256.Load(wk1 + 16), w1_2 = Vector256.Load(wk1 + 32), w1_3 = Vector256.Load(wk1 + 48);
+                        Vector256<float> h0 = Vector256.Create(hp0[k]);
+                        a0_0_0 = Vector256.FusedMultiplyAdd(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector256.FusedMultiplyAdd(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector256.FusedMultiplyAdd(h0, w0_2, a0_0_2);
+                        a0_0_3 = Vector256.FusedMultiplyAdd(h0, w0_3, a0_0_3);
+                        a0_1_0 = Vector256.FusedMultiplyAdd(h0, w1_0, a0_1_0);
+                        a0_1_1 = Vector256.FusedMultiplyAdd(h0, w1_1, a0_1_1);
+                        a0_1_2 = Vector256.FusedMultiplyAdd(h0, w1_2, a0_1_2);
+                        a0_1_3 = Vector256.FusedMultiplyAdd(h0, w1_3, a0_1_3);
+                        wk0 += 64; wk1 += 64;
+                    }
+                    Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 32); Vector256.Store(a0_1_3, gt0 + go1 + 48);
+                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go0;
+                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                        Vector256<float> c = fg * Vector256.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
+                        Vector256.Store(c, sm0 + 29984 + t * 128 + 128 + ln0);
+                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
+                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                    }
+                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go1;
+                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                        Vector256<float> c = fg * Vector256.Load(sm0 + 29984 + t * 128 + ln1) + ig * gg;
+                        Vector256.Store(c, sm0 + 29984 + t * 128 + 128 + ln1);
+                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln1);
+                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                    }
+                }
+            }
+        }
+    }
+
+    // lstm: the steps of its 2 layers and the input projections of layers 1 to 1
+    // V256: batch 1 interleaves the layers, 4 steps apart; other batches run them one after the other
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Lstm_Layers_V256(float* arena, float* parameters, float* packed, int batch)
+    {
+        if (batch == 1)
+        {
+            // Batch 1: tiles of 2 units over 8 chunks of 16 k. A tile's cell updates are deferred into the next tile's k loop
+            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
+            int pu = -1; // first unit of the tile whose cell updates are pending (-1: none)
+            float* pg = null, ph = null, pc = null; // its gate row, and the states and cells of its step
+            // The 2 layers share their shapes; only where their weights and states lie differs.
+            float** weightsOf = stackalloc float*[] { packed + 14848, packed + 228352 };
+            float** stateRowsOf = stackalloc float*[] { arena + 4512, arena + 26272 };
+            float** gateRowsOf = stackalloc float*[] { arena + 11936, arena + 33696 };
+            float** cellRowsOf = stackalloc float*[] { arena + 8224, arena + 29984 };
+            for (int slot = 0; slot < 32; slot++)
+            {
+                for (int layer = 0; layer < 2; layer++)
+                {
+                    int t = slot - layer * 4; // each layer runs 4 steps behind the one below
+                    if ((uint)t >= 28)
+                    {
+                        continue;
+                    }
+                    if (layer > 0 && t % 4 == 0)
+                    {
+                        // The layer below has computed this layer's input for steps t to t + 3: project it (after the pending cell updates, which may write it).
+                        if (pu >= 0)
+                        {
+                            for (int ci = 0; ci < 2; ci++)
+                            {
+                                int ln = (pu + ci) * 8, go = (ln >> 4) * 64 + (ln & 15);
+                                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                                {
+                                    float* gates = pg + go;
+                                    Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                                    Vector256<float> c = fg * Vector256.Load(pc + ln) + ig * gg;
+                                    Vector256.Store(c, pc + 128 + ln);
+                                    Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), ph + 128 + ln);
+                                    Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                                }
+                            }
+                            pu = -1;
+                        }
+                        switch (layer)
+                        {
+                            case 1: Lstm_L1_InputRows_V256(arena, packed, t, global::System.Math.Min(t + 4, 28)); break;
+                        }
+                    }
+                    float* weights = weightsOf[layer], stateRows = stateRowsOf[layer], gateRows = gateRowsOf[layer], cellRows = cellRowsOf[layer];
+                    float* hp0 = stateRows + t * 128, gt0 = gateRows + t * 512; // h_(t-1), gates of step t
+                    for (int uu = 0; uu < 16; uu += 2)
+                    {
+                        int u = (t & 1) == 0 ? uu : 14 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
+                        int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                        int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                        Vector256<float> a0_0_0 = Vector256.Load(gt0 + go0 + 0), a0_0_1 = Vector256.Load(gt0 + go0 + 16), a0_0_2 = Vector256.Load(gt0 + go0 + 32), a0_0_3 = Vector256.Load(gt0 + go0 + 48);
+                        Vector256<float> a0_1_0 = Vector256.Load(gt0 + go1 + 0), a0_1_1 = Vector256.Load(gt0 + go1 + 16), a0_1_2 = Vector256.Load(gt0 + go1 + 32), a0_1_3 = Vector256.Load(gt0 + go1 + 48);
+                        int c0 = pu >= 0 && ph + 128 == hp0 ? pu / 2 + 1 : 0; // the chunk of h_(t-1) that the pending updates write is read last
+                        for (int ci = 0; ci < 8; ci++)
+                        {
+                            int kc = (c0 + ci) % 8 * 16; // first k of the chunk
+                            float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
+                            float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
+                            for (int k = kc; k < kc + 16; k++)
+                            {
+                                Vector256<float> h0 = Vector256.Create(hp0[k]);
+                                a0_0_0 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 0), a0_0_0);
+                                a0_0_1 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 16), a0_0_1);
+                                a0_0_2 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 32), a0_0_2);
+                                a0_0_3 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 48), a0_0_3);
+                                a0_1_0 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 0), a0_1_0);
+                                a0_1_1 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 16), a0_1_1);
+                                a0_1_2 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 32), a0_1_2);
+                                a0_1_3 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 48), a0_1_3);
+                                wk0 += 64; wk1 += 64;
+                            }
+                            if (pu >= 0 && ci < 2)
+                            {
+                                int ln = (pu + ci) * 8, go = (ln >> 4) * 64 + (ln & 15);
+                                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                                {
+                                    float* gates = pg + go;
+                                    Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                                    Vector256<float> c = fg * Vector256.Load(pc + ln) + ig * gg;
+                                    Vector256.Store(c, pc + 128 + ln);
+                                    Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), ph + 128 + ln);
+                                    Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                                }
+                            }
+                        }
+                        Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
+                        Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 32); Vector256.Store(a0_1_3, gt0 + go1 + 48);
+                        pu = u; pg = gt0; ph = hp0; pc = cellRows + t * 128;
+                    }
+                }
+            }
+            // The last tile's cell updates.
+            if (pu >= 0)
+            {
+                for (int ci = 0; ci < 2; ci++)
+                {
+                    int ln = (pu + ci) * 8, go = (ln >> 4) * 64 + (ln & 15);
+                    // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = pg + go;
+                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+                        Vector256<float> c = fg * Vector256.Load(pc + ln) + ig * gg;
+                        Vector256.Store(c, pc + 128 + ln);
+                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), ph + 128 + ln);
+                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
+                    }
+                }
+                pu = -1;
+            }
+            return;
+        }
+        Lstm_L0_Steps_V256(arena, parameters, packed, batch);
+        Lstm_L1_Input_V256(arena, parameters, packed, batch);
+        Lstm_L1_Steps_V256(arena, parameters, packed, batch);
+    }
+
+    // lstm layer 0: 28 steps of h_(t-1) x weight_hh_l0^T + gates, with the LSTM cell as the epilogue (i, f, g, o; states [29][128] from slot 1)
+    // V128: tiles of 2 sample(s) x 1 unit(s), the last samples 1 x 2; a unit is 4 hidden lanes with its 4 gates
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Lstm_L0_Steps_V128(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 14848; // [8][128][4][16]
+        for (int t = 0; t < 28; t++)
+        {
+            int s = 0;
+            for (; s + 2 <= batch; s += 2)
+            {
+                for (int uu = 0; uu < 32; uu += 1)
+                {
+                    int u = (t & 1) == 0 ? uu : 31 - uu;
+                    int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
+                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 4512 + t * 128, gt1 = sm1 + 11936 + t * 512; // h_(t-1), gates of step t
+                    Vector128<float> a0_0_0 = Vector128.Load(gt0 + go0 + 0), a0_0_1 = Vector128.Load(gt0 + go0 + 16), a0_0_2 = Vector128.Load(gt0 + go0 + 32), a0_0_3 = Vector128.Load(gt0 + go0 + 48);
+                    Vector128<float> a1_0_0 = Vector128.Load(gt1 + go0 + 0), a1_0_1 = Vector128.Load(gt1 + go0 + 16), a1_0_2 = Vector128.Load(gt1 + go0 + 32), a1_0_3 = Vector128.Load(gt1 + go0 + 48);
+                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    for (int k = 0; k < 128; k++)
+                    {
+                        Vector128<float> w0_0 = Vector128.Load(wk0 + 0), w0_1 = Vector128.Load(wk0 + 16), w0_2 = Vector128.Load(wk0 + 32), w0_3 = Vector128.Load(wk0 + 48);
+                        Vector128<float> h0 = Vector128.Create(hp0[k]);
+                        a0_0_0 = Vector128.MultiplyAddEstimate(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector128.MultiplyAddEstimate(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector128.MultiplyAddEstimate(h0, w0_2, a0_0_2);
+                        a0_0_3 = Vector128.MultiplyAddEstimate(h0, w0_3, a0_0_3);
+                        Vector128<float> h1 = Vector128.Create(hp1[k]);
+                        a1_0_0 = Vector128.MultiplyAddEstimate(h1, w0_0, a1_0_0);
+                        a1_0_1 = Vector128.MultiplyAddEstimate(h1, w0_1, a1_0_1);
+                        a1_0_2 = Vector128.MultiplyAddEstimate(h1, w0_2, a1_0_2);
+                        a1_0_3 = Vector128.MultiplyAddEstimate(h1, w0_3, a1_0_3);
+                        wk0 += 64;
+                    }
+                    Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector128.Store(a1_0_0, gt1 + go0 + 0); Vector128.Store(a1_0_1, gt1 + go0 + 16); Vector128.Store(a1_0_2, gt1 + go0 + 32); Vector128.Store(a1_0_3, gt1 + go0 + 48);
+                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go0;
+                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
+                        Vector128<float> c = fg * Vector128.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
+                        Vector128.Store(c, sm0 + 8224 + t * 128 + 128 + ln0);
+                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
+                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
+                    }
+                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt1 + go0;
+                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
+                        Vector128<float> c = fg * Vector128.Load(sm1 + 8224 + t * 128 + ln0) + ig * gg;
+                        Vector128.Store(c, sm1 + 8224 + t * 128 + 128 + ln0);
+                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp1 + 128 + ln0);
+                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
+                    }
+                }
+            }
+            for (; s < batch; s++)
+            {
+                for (int uu = 0; uu < 32; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 30 - uu;
+                    int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
+                    Vector128<float> a0_0_0 = Vector128.Load(gt0 + go0 + 0), a0_0_1 = Vector128.Load(gt0 + go0 + 16), a0_0_2 = Vector128.Load(gt0 + go0 + 32), a0_0_3 = Vector128.Load(gt0 + go0 + 48);
+                    Vector128<float> a0_1_0 = Vector128.Load(gt0 + go1 + 0), a0_1_1 = Vector128.Load(gt0 + go1 + 16), a0_1_2 = Vector128.Load(gt0 + go1 + 32), a0_1_3 = Vector128.Load(gt0 + go1 + 48);
+                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15);
+                    for (int k = 0; k < 128; k++)
+                    {
+                        Vector128<float> w0_0 = Vector128.Load(wk0 + 0), w0_1 = Vector128.Load(wk0 + 16), w0_2 = Vector128.Load(wk0 + 32), w0_3 = Vector128.Load(wk0 + 48);
+                        Vector128<float> w1_0 = Vector128.Load(wk1 + 0), w1_1 = Vector128.Load(wk1 + 16), w1_2 = Vector128.Load(wk1 + 32), w1_3 = Vector128.Load(wk1 + 48);
+                        Vector128<float> h0 = Vector128.Create(hp0[k]);
+                        a0_0_0 = Vector128.MultiplyAddEstimate(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector128.MultiplyAddEstimate(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector128.MultiplyAddEstimate(h0, w0_2, a0_0_2);
+                        a0_0_3 = Vector128.MultiplyAddEstimate(h0, w0_3, a0_0_3);
+                        a0_1_0 = Vector128.MultiplyAddEstimate(h0, w1_0, a0_1_0);
+                        a0_1_1 = Vector128.MultiplyAddEstimate(h0, w1_1, a0_1_1);
+                        a0_1_2 = Vector128.MultiplyAddEstimate(h0, w1_2, a0_1_2);
+                        a0_1_3 = Vector128.MultiplyAddEstimate(h0, w1_3, a0_1_3);
+                        wk0 += 64; wk1 += 64;
+                    }
+                    Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector128.Store(a0_1_0, gt0 + go1 + 0); Vector128.Store(a0_1_1, gt0 + go1 + 16); Vector128.Store(a0_1_2, gt0 + go1 + 32); Vector128.Store(a0_1_3, gt0 + go1 + 48);
+                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go0;
+                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
+                        Vector128<float> c = fg * Vector128.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
+                        Vector128.Store(c, sm0 + 8224 + t * 128 + 128 + ln0);
+                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
+                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
+                    }
+                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go1;
+                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
+                        Vector128<float> c = fg * Vector128.Load(sm0 + 8224 + t * 128 + ln1) + ig * gg;
+                        Vector128.Store(c, sm0 + 8224 + t * 128 + 128 + ln1);
+                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln1);
+                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
+                    }
                 }
             }
         }
@@ -1933,465 +2318,63 @@ file static class SeedRnnKernels
         }
     }
 
-    // lstm layer 1: the input projection of all 28 steps, [28, 128] x weight_ih_l1^T + biases -> gates [28][8 groups][i, f, g, o][16], one GEMM over batch x steps
-    // Scalar: tiles of 1 step(s) x 1 hidden lanes x 4 gates, then single steps
+    // lstm layer 1: the input projection of steps t0 to t1 - 1 of a batch of 1 (the batch-1 wavefront calls it a few steps at a time)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Lstm_L1_Input_Scalar(float* arena, float* parameters, float* packed, int batch)
+    internal static unsafe void Lstm_L1_InputRows_V128(float* arena, float* packed, int t0, int t1)
     {
         float* weights = packed + 162304; // [8][128][4][16]
         float* bias = packed + 227840; // [8][4][16]
-        for (int u = 0; u < 128; u += 1)
+        for (int u = 0; u < 32; u += 1)
         {
-            int ln0 = (u + 0) * 1, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-            for (int s = 0; s < batch; s++)
+            int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+            float* x = arena + 4640; // [28][128], rows 128 apart
+            float* gates = arena + 33696; // [28][8][4][16]
+            int t = t0;
+            for (; t + 2 <= t1; t += 2)
             {
-                float* x = arena + s * SeedRnn.ArenaFloatsPerSample + 4640; // [28][128], rows 128 apart
-                float* gates = arena + s * SeedRnn.ArenaFloatsPerSample + 33696; // [28][8][4][16]
-                int t = 0;
-                for (; t < 28; t++)
+                float* wk = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                Vector128<float> a0_0 = Vector128.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 0), a0_1 = Vector128.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 16), a0_2 = Vector128.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 32), a0_3 = Vector128.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 48);
+                Vector128<float> a1_0 = Vector128.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 0), a1_1 = Vector128.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 16), a1_2 = Vector128.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 32), a1_3 = Vector128.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 48);
+                for (int k = 0; k < 128; k++, wk += 64)
                 {
-                    float* wk = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
-                    float a0_0 = *(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 0), a0_1 = *(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 16), a0_2 = *(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 32), a0_3 = *(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 48);
-                    for (int k = 0; k < 128; k++, wk += 64)
-                    {
-                        float w0 = *(wk + 0), w1 = *(wk + 16), w2 = *(wk + 32), w3 = *(wk + 48);
-                        float x0 = x[(t + 0) * 128 + k];
-                        a0_0 = a0_0 + x0 * w0;
-                        a0_1 = a0_1 + x0 * w1;
-                        a0_2 = a0_2 + x0 * w2;
-                        a0_3 = a0_3 + x0 * w3;
-                    }
-                    *(gates + (t + 0) * 512 + go0 + 0) = a0_0;
-                    *(gates + (t + 0) * 512 + go0 + 16) = a0_1;
-                    *(gates + (t + 0) * 512 + go0 + 32) = a0_2;
-                    *(gates + (t + 0) * 512 + go0 + 48) = a0_3;
+                    Vector128<float> w0 = Vector128.Load(wk + 0), w1 = Vector128.Load(wk + 16), w2 = Vector128.Load(wk + 32), w3 = Vector128.Load(wk + 48);
+                    Vector128<float> x0 = Vector128.Create(x[(t + 0) * 128 + k]);
+                    a0_0 = Vector128.MultiplyAddEstimate(x0, w0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(x0, w1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(x0, w2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(x0, w3, a0_3);
+                    Vector128<float> x1 = Vector128.Create(x[(t + 1) * 128 + k]);
+                    a1_0 = Vector128.MultiplyAddEstimate(x1, w0, a1_0);
+                    a1_1 = Vector128.MultiplyAddEstimate(x1, w1, a1_1);
+                    a1_2 = Vector128.MultiplyAddEstimate(x1, w2, a1_2);
+                    a1_3 = Vector128.MultiplyAddEstimate(x1, w3, a1_3);
                 }
+                Vector128.Store(a0_0, gates + (t + 0) * 512 + go0 + 0);
+                Vector128.Store(a0_1, gates + (t + 0) * 512 + go0 + 16);
+                Vector128.Store(a0_2, gates + (t + 0) * 512 + go0 + 32);
+                Vector128.Store(a0_3, gates + (t + 0) * 512 + go0 + 48);
+                Vector128.Store(a1_0, gates + (t + 1) * 512 + go0 + 0);
+                Vector128.Store(a1_1, gates + (t + 1) * 512 + go0 + 16);
+                Vector128.Store(a1_2, gates + (t + 1) * 512 + go0 + 32);
+                Vector128.Store(a1_3, gates + (t + 1) * 512 + go0 + 48);
             }
-        }
-    }
-
-    // lstm layer 1: 28 steps of h_(t-1) x weight_hh_l1^T + gates, with the LSTM cell as the epilogue (i, f, g, o; states [29][128] from slot 1)
-    // V512: tiles of 6 sample(s) x 1 unit(s), the last samples 1 x 2; a unit is 16 hidden lanes with its 4 gates
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Lstm_L1_Steps_V512(float* arena, float* parameters, float* packed, int batch)
-    {
-        float* weights = packed + 228352; // [8][128][4][16]
-        if (batch == 1)
-        {
-            // Batch 1: tiles of 2 units over 4 chunks of 32 k. A tile's cell updates are deferred into the next tile's k loop
-            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
-            float* sm0 = arena;
-            int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step
-            for (int t = 0; t < 28; t++)
+            for (; t < t1; t++)
             {
-                float* hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
-                for (int uu = 0; uu < 8; uu += 2)
+                float* wk = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                Vector128<float> a0_0 = Vector128.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 0), a0_1 = Vector128.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 16), a0_2 = Vector128.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 32), a0_3 = Vector128.Load(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 48);
+                for (int k = 0; k < 128; k++, wk += 64)
                 {
-                    int u = (t & 1) == 0 ? uu : 6 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
-                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
-                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
-                    Vector512<float> a0_1_0 = Vector512.Load(gt0 + go1 + 0), a0_1_1 = Vector512.Load(gt0 + go1 + 16), a0_1_2 = Vector512.Load(gt0 + go1 + 32), a0_1_3 = Vector512.Load(gt0 + go1 + 48);
-                    int c0 = pu >= 0 && pt != t ? pu / 2 + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write
-                    for (int ci = 0; ci < 4; ci++)
-                    {
-                        int kc = (c0 + ci) % 4 * 32; // first k of the chunk
-                        float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
-                        float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
-                        for (int k = kc; k < kc + 32; k++)
-                        {
-                            Vector512<float> h0 = Vector512.Create(hp0[k]);
-                            a0_0_0 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 0), a0_0_0);
-                            a0_0_1 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 16), a0_0_1);
-                            a0_0_2 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 32), a0_0_2);
-                            a0_0_3 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk0 + 48), a0_0_3);
-                            a0_1_0 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 0), a0_1_0);
-                            a0_1_1 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 16), a0_1_1);
-                            a0_1_2 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 32), a0_1_2);
-                            a0_1_3 = Vector512.FusedMultiplyAdd(h0, Vector512.Load(wk1 + 48), a0_1_3);
-                            wk0 += 64; wk1 += 64;
-                        }
-                        if (pu >= 0 && ci < 2)
-                        {
-                            int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
-                            // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                            {
-                                float* gates = sm0 + 33696 + pt * 512 + go;
-                                Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                                Vector512<float> c = fg * Vector512.Load(sm0 + 29984 + pt * 128 + ln) + ig * gg;
-                                Vector512.Store(c, sm0 + 29984 + (pt + 1) * 128 + ln);
-                                Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (pt + 1) * 128 + ln);
-                                Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                            }
-                        }
-                    }
-                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector512.Store(a0_1_0, gt0 + go1 + 0); Vector512.Store(a0_1_1, gt0 + go1 + 16); Vector512.Store(a0_1_2, gt0 + go1 + 32); Vector512.Store(a0_1_3, gt0 + go1 + 48);
-                    pu = u; pt = t;
+                    Vector128<float> w0 = Vector128.Load(wk + 0), w1 = Vector128.Load(wk + 16), w2 = Vector128.Load(wk + 32), w3 = Vector128.Load(wk + 48);
+                    Vector128<float> x0 = Vector128.Create(x[(t + 0) * 128 + k]);
+                    a0_0 = Vector128.MultiplyAddEstimate(x0, w0, a0_0);
+                    a0_1 = Vector128.MultiplyAddEstimate(x0, w1, a0_1);
+                    a0_2 = Vector128.MultiplyAddEstimate(x0, w2, a0_2);
+                    a0_3 = Vector128.MultiplyAddEstimate(x0, w3, a0_3);
                 }
-            }
-            // The last tile's cell updates.
-            for (int ci = 0; ci < 2; ci++)
-            {
-                int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
-                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                {
-                    float* gates = sm0 + 33696 + pt * 512 + go;
-                    Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                    Vector512<float> c = fg * Vector512.Load(sm0 + 29984 + pt * 128 + ln) + ig * gg;
-                    Vector512.Store(c, sm0 + 29984 + (pt + 1) * 128 + ln);
-                    Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (pt + 1) * 128 + ln);
-                    Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                }
-            }
-            return;
-        }
-        for (int t = 0; t < 28; t++)
-        {
-            int s = 0;
-            for (; s + 6 <= batch; s += 6)
-            {
-                for (int uu = 0; uu < 8; uu += 1)
-                {
-                    int u = (t & 1) == 0 ? uu : 7 - uu;
-                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
-                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 26272 + t * 128, gt1 = sm1 + 33696 + t * 512; // h_(t-1), gates of step t
-                    float* sm2 = arena + (s + 2) * SeedRnn.ArenaFloatsPerSample, hp2 = sm2 + 26272 + t * 128, gt2 = sm2 + 33696 + t * 512; // h_(t-1), gates of step t
-                    float* sm3 = arena + (s + 3) * SeedRnn.ArenaFloatsPerSample, hp3 = sm3 + 26272 + t * 128, gt3 = sm3 + 33696 + t * 512; // h_(t-1), gates of step t
-                    float* sm4 = arena + (s + 4) * SeedRnn.ArenaFloatsPerSample, hp4 = sm4 + 26272 + t * 128, gt4 = sm4 + 33696 + t * 512; // h_(t-1), gates of step t
-                    float* sm5 = arena + (s + 5) * SeedRnn.ArenaFloatsPerSample, hp5 = sm5 + 26272 + t * 128, gt5 = sm5 + 33696 + t * 512; // h_(t-1), gates of step t
-                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
-                    Vector512<float> a1_0_0 = Vector512.Load(gt1 + go0 + 0), a1_0_1 = Vector512.Load(gt1 + go0 + 16), a1_0_2 = Vector512.Load(gt1 + go0 + 32), a1_0_3 = Vector512.Load(gt1 + go0 + 48);
-                    Vector512<float> a2_0_0 = Vector512.Load(gt2 + go0 + 0), a2_0_1 = Vector512.Load(gt2 + go0 + 16), a2_0_2 = Vector512.Load(gt2 + go0 + 32), a2_0_3 = Vector512.Load(gt2 + go0 + 48);
-                    Vector512<float> a3_0_0 = Vector512.Load(gt3 + go0 + 0), a3_0_1 = Vector512.Load(gt3 + go0 + 16), a3_0_2 = Vector512.Load(gt3 + go0 + 32), a3_0_3 = Vector512.Load(gt3 + go0 + 48);
-                    Vector512<float> a4_0_0 = Vector512.Load(gt4 + go0 + 0), a4_0_1 = Vector512.Load(gt4 + go0 + 16), a4_0_2 = Vector512.Load(gt4 + go0 + 32), a4_0_3 = Vector512.Load(gt4 + go0 + 48);
-                    Vector512<float> a5_0_0 = Vector512.Load(gt5 + go0 + 0), a5_0_1 = Vector512.Load(gt5 + go0 + 16), a5_0_2 = Vector512.Load(gt5 + go0 + 32), a5_0_3 = Vector512.Load(gt5 + go0 + 48);
-                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
-                    for (int k = 0; k < 128; k++)
-                    {
-                        Vector512<float> w0_0 = Vector512.Load(wk0 + 0), w0_1 = Vector512.Load(wk0 + 16), w0_2 = Vector512.Load(wk0 + 32), w0_3 = Vector512.Load(wk0 + 48);
-                        Vector512<float> h0 = Vector512.Create(hp0[k]);
-                        a0_0_0 = Vector512.FusedMultiplyAdd(h0, w0_0, a0_0_0);
-                        a0_0_1 = Vector512.FusedMultiplyAdd(h0, w0_1, a0_0_1);
-                        a0_0_2 = Vector512.FusedMultiplyAdd(h0, w0_2, a0_0_2);
-                        a0_0_3 = Vector512.FusedMultiplyAdd(h0, w0_3, a0_0_3);
-                        Vector512<float> h1 = Vector512.Create(hp1[k]);
-                        a1_0_0 = Vector512.FusedMultiplyAdd(h1, w0_0, a1_0_0);
-                        a1_0_1 = Vector512.FusedMultiplyAdd(h1, w0_1, a1_0_1);
-                        a1_0_2 = Vector512.FusedMultiplyAdd(h1, w0_2, a1_0_2);
-                        a1_0_3 = Vector512.FusedMultiplyAdd(h1, w0_3, a1_0_3);
-                        Vector512<float> h2 = Vector512.Create(hp2[k]);
-                        a2_0_0 = Vector512.FusedMultiplyAdd(h2, w0_0, a2_0_0);
-                        a2_0_1 = Vector512.FusedMultiplyAdd(h2, w0_1, a2_0_1);
-                        a2_0_2 = Vector512.FusedMultiplyAdd(h2, w0_2, a2_0_2);
-                        a2_0_3 = Vector512.FusedMultiplyAdd(h2, w0_3, a2_0_3);
-                        Vector512<float> h3 = Vector512.Create(hp3[k]);
-                        a3_0_0 = Vector512.FusedMultiplyAdd(h3, w0_0, a3_0_0);
-                        a3_0_1 = Vector512.FusedMultiplyAdd(h3, w0_1, a3_0_1);
-                        a3_0_2 = Vector512.FusedMultiplyAdd(h3, w0_2, a3_0_2);
-                        a3_0_3 = Vector512.FusedMultiplyAdd(h3, w0_3, a3_0_3);
-                        Vector512<float> h4 = Vector512.Create(hp4[k]);
-                        a4_0_0 = Vector512.FusedMultiplyAdd(h4, w0_0, a4_0_0);
-                        a4_0_1 = Vector512.FusedMultiplyAdd(h4, w0_1, a4_0_1);
-                        a4_0_2 = Vector512.FusedMultiplyAdd(h4, w0_2, a4_0_2);
-                        a4_0_3 = Vector512.FusedMultiplyAdd(h4, w0_3, a4_0_3);
-                        Vector512<float> h5 = Vector512.Create(hp5[k]);
-                        a5_0_0 = Vector512.FusedMultiplyAdd(h5, w0_0, a5_0_0);
-                        a5_0_1 = Vector512.FusedMultiplyAdd(h5, w0_1, a5_0_1);
-                        a5_0_2 = Vector512.FusedMultiplyAdd(h5, w0_2, a5_0_2);
-                        a5_0_3 = Vector512.FusedMultiplyAdd(h5, w0_3, a5_0_3);
-                        wk0 += 64;
-                    }
-                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 32); Vector512.Store(a1_0_3, gt1 + go0 + 48);
-                    Vector512.Store(a2_0_0, gt2 + go0 + 0); Vector512.Store(a2_0_1, gt2 + go0 + 16); Vector512.Store(a2_0_2, gt2 + go0 + 32); Vector512.Store(a2_0_3, gt2 + go0 + 48);
-                    Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 32); Vector512.Store(a3_0_3, gt3 + go0 + 48);
-                    Vector512.Store(a4_0_0, gt4 + go0 + 0); Vector512.Store(a4_0_1, gt4 + go0 + 16); Vector512.Store(a4_0_2, gt4 + go0 + 32); Vector512.Store(a4_0_3, gt4 + go0 + 48);
-                    Vector512.Store(a5_0_0, gt5 + go0 + 0); Vector512.Store(a5_0_1, gt5 + go0 + 16); Vector512.Store(a5_0_2, gt5 + go0 + 32); Vector512.Store(a5_0_3, gt5 + go0 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm0 + 29984 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (t + 1) * 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt1 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm1 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm1 + 29984 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm1 + 26272 + (t + 1) * 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 2, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt2 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm2 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm2 + 29984 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm2 + 26272 + (t + 1) * 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 3, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt3 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm3 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm3 + 29984 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm3 + 26272 + (t + 1) * 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 4, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt4 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm4 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm4 + 29984 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm4 + 26272 + (t + 1) * 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 5, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt5 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm5 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm5 + 29984 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm5 + 26272 + (t + 1) * 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                }
-            }
-            for (; s < batch; s++)
-            {
-                for (int uu = 0; uu < 8; uu += 2)
-                {
-                    int u = (t & 1) == 0 ? uu : 6 - uu;
-                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
-                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
-                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
-                    Vector512<float> a0_1_0 = Vector512.Load(gt0 + go1 + 0), a0_1_1 = Vector512.Load(gt0 + go1 + 16), a0_1_2 = Vector512.Load(gt0 + go1 + 32), a0_1_3 = Vector512.Load(gt0 + go1 + 48);
-                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
-                    float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15);
-                    for (int k = 0; k < 128; k++)
-                    {
-                        Vector512<float> w0_0 = Vector512.Load(wk0 + 0), w0_1 = Vector512.Load(wk0 + 16), w0_2 = Vector512.Load(wk0 + 32), w0_3 = Vector512.Load(wk0 + 48);
-                        Vector512<float> w1_0 = Vector512.Load(wk1 + 0), w1_1 = Vector512.Load(wk1 + 16), w1_2 = Vector512.Load(wk1 + 32), w1_3 = Vector512.Load(wk1 + 48);
-                        Vector512<float> h0 = Vector512.Create(hp0[k]);
-                        a0_0_0 = Vector512.FusedMultiplyAdd(h0, w0_0, a0_0_0);
-                        a0_0_1 = Vector512.FusedMultiplyAdd(h0, w0_1, a0_0_1);
-                        a0_0_2 = Vector512.FusedMultiplyAdd(h0, w0_2, a0_0_2);
-                        a0_0_3 = Vector512.FusedMultiplyAdd(h0, w0_3, a0_0_3);
-                        a0_1_0 = Vector512.FusedMultiplyAdd(h0, w1_0, a0_1_0);
-                        a0_1_1 = Vector512.FusedMultiplyAdd(h0, w1_1, a0_1_1);
-                        a0_1_2 = Vector512.FusedMultiplyAdd(h0, w1_2, a0_1_2);
-                        a0_1_3 = Vector512.FusedMultiplyAdd(h0, w1_3, a0_1_3);
-                        wk0 += 64; wk1 += 64;
-                    }
-                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector512.Store(a0_1_0, gt0 + go1 + 0); Vector512.Store(a0_1_1, gt0 + go1 + 16); Vector512.Store(a0_1_2, gt0 + go1 + 32); Vector512.Store(a0_1_3, gt0 + go1 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm0 + 29984 + (t + 1) * 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (t + 1) * 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm0 + 29984 + t * 128 + ln1) + ig * gg;
-                        Vector512.Store(c, sm0 + 29984 + (t + 1) * 128 + ln1);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (t + 1) * 128 + ln1);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                }
-            }
-        }
-    }
-
-    // lstm layer 1: 28 steps of h_(t-1) x weight_hh_l1^T + gates, with the LSTM cell as the epilogue (i, f, g, o; states [29][128] from slot 1)
-    // V256: tiles of 2 sample(s) x 1 unit(s), the last samples 1 x 2; a unit is 8 hidden lanes with its 4 gates
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Lstm_L1_Steps_V256(float* arena, float* parameters, float* packed, int batch)
-    {
-        float* weights = packed + 228352; // [8][128][4][16]
-        if (batch == 1)
-        {
-            // Batch 1: tiles of 2 units over 8 chunks of 16 k. A tile's cell updates are deferred into the next tile's k loop
-            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
-            float* sm0 = arena;
-            int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step
-            for (int t = 0; t < 28; t++)
-            {
-                float* hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
-                for (int uu = 0; uu < 16; uu += 2)
-                {
-                    int u = (t & 1) == 0 ? uu : 14 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
-                    int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
-                    Vector256<float> a0_0_0 = Vector256.Load(gt0 + go0 + 0), a0_0_1 = Vector256.Load(gt0 + go0 + 16), a0_0_2 = Vector256.Load(gt0 + go0 + 32), a0_0_3 = Vector256.Load(gt0 + go0 + 48);
-                    Vector256<float> a0_1_0 = Vector256.Load(gt0 + go1 + 0), a0_1_1 = Vector256.Load(gt0 + go1 + 16), a0_1_2 = Vector256.Load(gt0 + go1 + 32), a0_1_3 = Vector256.Load(gt0 + go1 + 48);
-                    int c0 = pu >= 0 && pt != t ? pu / 2 + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write
-                    for (int ci = 0; ci < 8; ci++)
-                    {
-                        int kc = (c0 + ci) % 8 * 16; // first k of the chunk
-                        float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
-                        float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
-                        for (int k = kc; k < kc + 16; k++)
-                        {
-                            Vector256<float> h0 = Vector256.Create(hp0[k]);
-                            a0_0_0 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 0), a0_0_0);
-                            a0_0_1 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 16), a0_0_1);
-                            a0_0_2 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 32), a0_0_2);
-                            a0_0_3 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk0 + 48), a0_0_3);
-                            a0_1_0 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 0), a0_1_0);
-                            a0_1_1 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 16), a0_1_1);
-                            a0_1_2 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 32), a0_1_2);
-                            a0_1_3 = Vector256.FusedMultiplyAdd(h0, Vector256.Load(wk1 + 48), a0_1_3);
-                            wk0 += 64; wk1 += 64;
-                        }
-                        if (pu >= 0 && ci < 2)
-                        {
-                            int ln = (pu + ci) * 8, go = (ln >> 4) * 64 + (ln & 15);
-                            // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                            {
-                                float* gates = sm0 + 33696 + pt * 512 + go;
-                                Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                                Vector256<float> c = fg * Vector256.Load(sm0 + 29984 + pt * 128 + ln) + ig * gg;
-                                Vector256.Store(c, sm0 + 29984 + (pt + 1) * 128 + ln);
-                                Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (pt + 1) * 128 + ln);
-                                Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                            }
-                        }
-                    }
-                    Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 32); Vector256.Store(a0_1_3, gt0 + go1 + 48);
-                    pu = u; pt = t;
-                }
-            }
-            // The last tile's cell updates.
-            for (int ci = 0; ci < 2; ci++)
-            {
-                int ln = (pu + ci) * 8, go = (ln >> 4) * 64 + (ln & 15);
-                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                {
-                    float* gates = sm0 + 33696 + pt * 512 + go;
-                    Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                    Vector256<float> c = fg * Vector256.Load(sm0 + 29984 + pt * 128 + ln) + ig * gg;
-                    Vector256.Store(c, sm0 + 29984 + (pt + 1) * 128 + ln);
-                    Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (pt + 1) * 128 + ln);
-                    Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                }
-            }
-            return;
-        }
-        for (int t = 0; t < 28; t++)
-        {
-            int s = 0;
-            for (; s + 2 <= batch; s += 2)
-            {
-                for (int uu = 0; uu < 16; uu += 1)
-                {
-                    int u = (t & 1) == 0 ? uu : 15 - uu;
-                    int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
-                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 26272 + t * 128, gt1 = sm1 + 33696 + t * 512; // h_(t-1), gates of step t
-                    Vector256<float> a0_0_0 = Vector256.Load(gt0 + go0 + 0), a0_0_1 = Vector256.Load(gt0 + go0 + 16), a0_0_2 = Vector256.Load(gt0 + go0 + 32), a0_0_3 = Vector256.Load(gt0 + go0 + 48);
-                    Vector256<float> a1_0_0 = Vector256.Load(gt1 + go0 + 0), a1_0_1 = Vector256.Load(gt1 + go0 + 16), a1_0_2 = Vector256.Load(gt1 + go0 + 32), a1_0_3 = Vector256.Load(gt1 + go0 + 48);
-                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
-                    for (int k = 0; k < 128; k++)
-                    {
-                        Vector256<float> w0_0 = Vector256.Load(wk0 + 0), w0_1 = Vector256.Load(wk0 + 16), w0_2 = Vector256.Load(wk0 + 32), w0_3 = Vector256.Load(wk0 + 48);
-                        Vector256<float> h0 = Vector256.Create(hp0[k]);
-                        a0_0_0 = Vector256.FusedMultiplyAdd(h0, w0_0, a0_0_0);
-                        a0_0_1 = Vector256.FusedMultiplyAdd(h0, w0_1, a0_0_1);
-                        a0_0_2 = Vector256.FusedMultiplyAdd(h0, w0_2, a0_0_2);
-                        a0_0_3 = Vector256.FusedMultiplyAdd(h0, w0_3, a0_0_3);
-                        Vector256<float> h1 = Vector256.Create(hp1[k]);
-                        a1_0_0 = Vector256.FusedMultiplyAdd(h1, w0_0, a1_0_0);
-                        a1_0_1 = Vector256.FusedMultiplyAdd(h1, w0_1, a1_0_1);
-                        a1_0_2 = Vector256.FusedMultiplyAdd(h1, w0_2, a1_0_2);
-                        a1_0_3 = Vector256.FusedMultiplyAdd(h1, w0_3, a1_0_3);
-                        wk0 += 64;
-                    }
-                    Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector256.Store(a1_0_0, gt1 + go0 + 0); Vector256.Store(a1_0_1, gt1 + go0 + 16); Vector256.Store(a1_0_2, gt1 + go0 + 32); Vector256.Store(a1_0_3, gt1 + go0 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector256.Store(c, sm0 + 29984 + (t + 1) * 128 + ln0);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (t + 1) * 128 + ln0);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
-                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt1 + go0;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm1 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector256.Store(c, sm1 + 29984 + (t + 1) * 128 + ln0);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm1 + 26272 + (t + 1) * 128 + ln0);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
-                }
-            }
-            for (; s < batch; s++)
-            {
-                for (int uu = 0; uu < 16; uu += 2)
-                {
-                    int u = (t & 1) == 0 ? uu : 14 - uu;
-                    int ln0 = (u + 0) * 8, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    int ln1 = (u + 1) * 8, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
-                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
-                    Vector256<float> a0_0_0 = Vector256.Load(gt0 + go0 + 0), a0_0_1 = Vector256.Load(gt0 + go0 + 16), a0_0_2 = Vector256.Load(gt0 + go0 + 32), a0_0_3 = Vector256.Load(gt0 + go0 + 48);
-                    Vector256<float> a0_1_0 = Vector256.Load(gt0 + go1 + 0), a0_1_1 = Vector256.Load(gt0 + go1 + 16), a0_1_2 = Vector256.Load(gt0 + go1 + 32), a0_1_3 = Vector256.Load(gt0 + go1 + 48);
-                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
-                    float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15);
-                    for (int k = 0; k < 128; k++)
-                    {
-                        Vector256<float> w0_0 = Vector256.Load(wk0 + 0), w0_1 = Vector256.Load(wk0 + 16), w0_2 = Vector256.Load(wk0 + 32), w0_3 = Vector256.Load(wk0 + 48);
-                        Vector256<float> w1_0 = Vector256.Load(wk1 + 0), w1_1 = Vector256.Load(wk1 + 16), w1_2 = Vector256.Load(wk1 + 32), w1_3 = Vector256.Load(wk1 + 48);
-                        Vector256<float> h0 = Vector256.Create(hp0[k]);
-                        a0_0_0 = Vector256.FusedMultiplyAdd(h0, w0_0, a0_0_0);
-                        a0_0_1 = Vector256.FusedMultiplyAdd(h0, w0_1, a0_0_1);
-                        a0_0_2 = Vector256.FusedMultiplyAdd(h0, w0_2, a0_0_2);
-                        a0_0_3 = Vector256.FusedMultiplyAdd(h0, w0_3, a0_0_3);
-                        a0_1_0 = Vector256.FusedMultiplyAdd(h0, w1_0, a0_1_0);
-                        a0_1_1 = Vector256.FusedMultiplyAdd(h0, w1_1, a0_1_1);
-                        a0_1_2 = Vector256.FusedMultiplyAdd(h0, w1_2, a0_1_2);
-                        a0_1_3 = Vector256.FusedMultiplyAdd(h0, w1_3, a0_1_3);
-                        wk0 += 64; wk1 += 64;
-                    }
-                    Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 32); Vector256.Store(a0_1_3, gt0 + go1 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector256.Store(c, sm0 + 29984 + (t + 1) * 128 + ln0);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (t + 1) * 128 + ln0);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
-                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm0 + 29984 + t * 128 + ln1) + ig * gg;
-                        Vector256.Store(c, sm0 + 29984 + (t + 1) * 128 + ln1);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (t + 1) * 128 + ln1);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
-                }
+                Vector128.Store(a0_0, gates + (t + 0) * 512 + go0 + 0);
+                Vector128.Store(a0_1, gates + (t + 0) * 512 + go0 + 16);
+                Vector128.Store(a0_2, gates + (t + 0) * 512 + go0 + 32);
+                Vector128.Store(a0_3, gates + (t + 0) * 512 + go0 + 48);
             }
         }
     }
@@ -2402,76 +2385,6 @@ file static class SeedRnnKernels
     internal static unsafe void Lstm_L1_Steps_V128(float* arena, float* parameters, float* packed, int batch)
     {
         float* weights = packed + 228352; // [8][128][4][16]
-        if (batch == 1)
-        {
-            // Batch 1: tiles of 2 units over 16 chunks of 8 k. A tile's cell updates are deferred into the next tile's k loop
-            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
-            float* sm0 = arena;
-            int pu = -1, pt = 0; // first unit of the tile whose cell updates are pending, and its step
-            for (int t = 0; t < 28; t++)
-            {
-                float* hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
-                for (int uu = 0; uu < 32; uu += 2)
-                {
-                    int u = (t & 1) == 0 ? uu : 30 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
-                    int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
-                    int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
-                    Vector128<float> a0_0_0 = Vector128.Load(gt0 + go0 + 0), a0_0_1 = Vector128.Load(gt0 + go0 + 16), a0_0_2 = Vector128.Load(gt0 + go0 + 32), a0_0_3 = Vector128.Load(gt0 + go0 + 48);
-                    Vector128<float> a0_1_0 = Vector128.Load(gt0 + go1 + 0), a0_1_1 = Vector128.Load(gt0 + go1 + 16), a0_1_2 = Vector128.Load(gt0 + go1 + 32), a0_1_3 = Vector128.Load(gt0 + go1 + 48);
-                    int c0 = pu >= 0 && pt != t ? pu / 2 + 1 : 0; // a step's first tile reads last the chunk of h that the pending updates write
-                    for (int ci = 0; ci < 16; ci++)
-                    {
-                        int kc = (c0 + ci) % 16 * 8; // first k of the chunk
-                        float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
-                        float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
-                        for (int k = kc; k < kc + 8; k++)
-                        {
-                            Vector128<float> h0 = Vector128.Create(hp0[k]);
-                            a0_0_0 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 0), a0_0_0);
-                            a0_0_1 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 16), a0_0_1);
-                            a0_0_2 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 32), a0_0_2);
-                            a0_0_3 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 48), a0_0_3);
-                            a0_1_0 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 0), a0_1_0);
-                            a0_1_1 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 16), a0_1_1);
-                            a0_1_2 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 32), a0_1_2);
-                            a0_1_3 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 48), a0_1_3);
-                            wk0 += 64; wk1 += 64;
-                        }
-                        if (pu >= 0 && ci < 2)
-                        {
-                            int ln = (pu + ci) * 4, go = (ln >> 4) * 64 + (ln & 15);
-                            // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                            {
-                                float* gates = sm0 + 33696 + pt * 512 + go;
-                                Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                                Vector128<float> c = fg * Vector128.Load(sm0 + 29984 + pt * 128 + ln) + ig * gg;
-                                Vector128.Store(c, sm0 + 29984 + (pt + 1) * 128 + ln);
-                                Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (pt + 1) * 128 + ln);
-                                Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                            }
-                        }
-                    }
-                    Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
-                    Vector128.Store(a0_1_0, gt0 + go1 + 0); Vector128.Store(a0_1_1, gt0 + go1 + 16); Vector128.Store(a0_1_2, gt0 + go1 + 32); Vector128.Store(a0_1_3, gt0 + go1 + 48);
-                    pu = u; pt = t;
-                }
-            }
-            // The last tile's cell updates.
-            for (int ci = 0; ci < 2; ci++)
-            {
-                int ln = (pu + ci) * 4, go = (ln >> 4) * 64 + (ln & 15);
-                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                {
-                    float* gates = sm0 + 33696 + pt * 512 + go;
-                    Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                    Vector128<float> c = fg * Vector128.Load(sm0 + 29984 + pt * 128 + ln) + ig * gg;
-                    Vector128.Store(c, sm0 + 29984 + (pt + 1) * 128 + ln);
-                    Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (pt + 1) * 128 + ln);
-                    Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                }
-            }
-            return;
-        }
         for (int t = 0; t < 28; t++)
         {
             int s = 0;
@@ -2508,8 +2421,8 @@ file static class SeedRnnKernels
                         float* gates = gt0 + go0;
                         Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
                         Vector128<float> c = fg * Vector128.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector128.Store(c, sm0 + 29984 + (t + 1) * 128 + ln0);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (t + 1) * 128 + ln0);
+                        Vector128.Store(c, sm0 + 29984 + t * 128 + 128 + ln0);
+                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
                         Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
                     }
                     // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -2517,8 +2430,8 @@ file static class SeedRnnKernels
                         float* gates = gt1 + go0;
                         Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
                         Vector128<float> c = fg * Vector128.Load(sm1 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector128.Store(c, sm1 + 29984 + (t + 1) * 128 + ln0);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm1 + 26272 + (t + 1) * 128 + ln0);
+                        Vector128.Store(c, sm1 + 29984 + t * 128 + 128 + ln0);
+                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp1 + 128 + ln0);
                         Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
                     }
                 }
@@ -2557,8 +2470,8 @@ file static class SeedRnnKernels
                         float* gates = gt0 + go0;
                         Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
                         Vector128<float> c = fg * Vector128.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector128.Store(c, sm0 + 29984 + (t + 1) * 128 + ln0);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (t + 1) * 128 + ln0);
+                        Vector128.Store(c, sm0 + 29984 + t * 128 + 128 + ln0);
+                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
                         Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
                     }
                     // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -2566,10 +2479,231 @@ file static class SeedRnnKernels
                         float* gates = gt0 + go1;
                         Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
                         Vector128<float> c = fg * Vector128.Load(sm0 + 29984 + t * 128 + ln1) + ig * gg;
-                        Vector128.Store(c, sm0 + 29984 + (t + 1) * 128 + ln1);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), sm0 + 26272 + (t + 1) * 128 + ln1);
+                        Vector128.Store(c, sm0 + 29984 + t * 128 + 128 + ln1);
+                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln1);
                         Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
                     }
+                }
+            }
+        }
+    }
+
+    // lstm: the steps of its 2 layers and the input projections of layers 1 to 1
+    // V128: batch 1 interleaves the layers, 4 steps apart; other batches run them one after the other
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Lstm_Layers_V128(float* arena, float* parameters, float* packed, int batch)
+    {
+        if (batch == 1)
+        {
+            // Batch 1: tiles of 2 units over 16 chunks of 8 k. A tile's cell updates are deferred into the next tile's k loop
+            // (one unit after each of its first 2 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
+            int pu = -1; // first unit of the tile whose cell updates are pending (-1: none)
+            float* pg = null, ph = null, pc = null; // its gate row, and the states and cells of its step
+            // The 2 layers share their shapes; only where their weights and states lie differs.
+            float** weightsOf = stackalloc float*[] { packed + 14848, packed + 228352 };
+            float** stateRowsOf = stackalloc float*[] { arena + 4512, arena + 26272 };
+            float** gateRowsOf = stackalloc float*[] { arena + 11936, arena + 33696 };
+            float** cellRowsOf = stackalloc float*[] { arena + 8224, arena + 29984 };
+            for (int slot = 0; slot < 32; slot++)
+            {
+                for (int layer = 0; layer < 2; layer++)
+                {
+                    int t = slot - layer * 4; // each layer runs 4 steps behind the one below
+                    if ((uint)t >= 28)
+                    {
+                        continue;
+                    }
+                    if (layer > 0 && t % 4 == 0)
+                    {
+                        // The layer below has computed this layer's input for steps t to t + 3: project it (after the pending cell updates, which may write it).
+                        if (pu >= 0)
+                        {
+                            for (int ci = 0; ci < 2; ci++)
+                            {
+                                int ln = (pu + ci) * 4, go = (ln >> 4) * 64 + (ln & 15);
+                                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                                {
+                                    float* gates = pg + go;
+                                    Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
+                                    Vector128<float> c = fg * Vector128.Load(pc + ln) + ig * gg;
+                                    Vector128.Store(c, pc + 128 + ln);
+                                    Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), ph + 128 + ln);
+                                    Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
+                                }
+                            }
+                            pu = -1;
+                        }
+                        switch (layer)
+                        {
+                            case 1: Lstm_L1_InputRows_V128(arena, packed, t, global::System.Math.Min(t + 4, 28)); break;
+                        }
+                    }
+                    float* weights = weightsOf[layer], stateRows = stateRowsOf[layer], gateRows = gateRowsOf[layer], cellRows = cellRowsOf[layer];
+                    float* hp0 = stateRows + t * 128, gt0 = gateRows + t * 512; // h_(t-1), gates of step t
+                    for (int uu = 0; uu < 32; uu += 2)
+                    {
+                        int u = (t & 1) == 0 ? uu : 30 - uu; // odd steps walk the units backwards (the last weights read are still in L1)
+                        int ln0 = (u + 0) * 4, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                        int ln1 = (u + 1) * 4, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                        Vector128<float> a0_0_0 = Vector128.Load(gt0 + go0 + 0), a0_0_1 = Vector128.Load(gt0 + go0 + 16), a0_0_2 = Vector128.Load(gt0 + go0 + 32), a0_0_3 = Vector128.Load(gt0 + go0 + 48);
+                        Vector128<float> a0_1_0 = Vector128.Load(gt0 + go1 + 0), a0_1_1 = Vector128.Load(gt0 + go1 + 16), a0_1_2 = Vector128.Load(gt0 + go1 + 32), a0_1_3 = Vector128.Load(gt0 + go1 + 48);
+                        int c0 = pu >= 0 && ph + 128 == hp0 ? pu / 2 + 1 : 0; // the chunk of h_(t-1) that the pending updates write is read last
+                        for (int ci = 0; ci < 16; ci++)
+                        {
+                            int kc = (c0 + ci) % 16 * 8; // first k of the chunk
+                            float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15) + kc * 64;
+                            float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15) + kc * 64;
+                            for (int k = kc; k < kc + 8; k++)
+                            {
+                                Vector128<float> h0 = Vector128.Create(hp0[k]);
+                                a0_0_0 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 0), a0_0_0);
+                                a0_0_1 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 16), a0_0_1);
+                                a0_0_2 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 32), a0_0_2);
+                                a0_0_3 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk0 + 48), a0_0_3);
+                                a0_1_0 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 0), a0_1_0);
+                                a0_1_1 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 16), a0_1_1);
+                                a0_1_2 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 32), a0_1_2);
+                                a0_1_3 = Vector128.MultiplyAddEstimate(h0, Vector128.Load(wk1 + 48), a0_1_3);
+                                wk0 += 64; wk1 += 64;
+                            }
+                            if (pu >= 0 && ci < 2)
+                            {
+                                int ln = (pu + ci) * 4, go = (ln >> 4) * 64 + (ln & 15);
+                                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                                {
+                                    float* gates = pg + go;
+                                    Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
+                                    Vector128<float> c = fg * Vector128.Load(pc + ln) + ig * gg;
+                                    Vector128.Store(c, pc + 128 + ln);
+                                    Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), ph + 128 + ln);
+                                    Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
+                                }
+                            }
+                        }
+                        Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
+                        Vector128.Store(a0_1_0, gt0 + go1 + 0); Vector128.Store(a0_1_1, gt0 + go1 + 16); Vector128.Store(a0_1_2, gt0 + go1 + 32); Vector128.Store(a0_1_3, gt0 + go1 + 48);
+                        pu = u; pg = gt0; ph = hp0; pc = cellRows + t * 128;
+                    }
+                }
+            }
+            // The last tile's cell updates.
+            if (pu >= 0)
+            {
+                for (int ci = 0; ci < 2; ci++)
+                {
+                    int ln = (pu + ci) * 4, go = (ln >> 4) * 64 + (ln & 15);
+                    // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = pg + go;
+                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
+                        Vector128<float> c = fg * Vector128.Load(pc + ln) + ig * gg;
+                        Vector128.Store(c, pc + 128 + ln);
+                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), ph + 128 + ln);
+                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
+                    }
+                }
+                pu = -1;
+            }
+            return;
+        }
+        Lstm_L0_Steps_V128(arena, parameters, packed, batch);
+        Lstm_L1_Input_V128(arena, parameters, packed, batch);
+        Lstm_L1_Steps_V128(arena, parameters, packed, batch);
+    }
+
+    // lstm layer 0: 28 steps of h_(t-1) x weight_hh_l0^T + gates, with the LSTM cell as the epilogue (i, f, g, o; states [29][128] from slot 1)
+    // Scalar: tiles of 1 sample(s) x 2 unit(s), the last samples 1 x 2; a unit is 1 hidden lanes with its 4 gates
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Lstm_L0_Steps_Scalar(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 14848; // [8][128][4][16]
+        for (int t = 0; t < 28; t++)
+        {
+            int s = 0;
+            for (; s < batch; s++)
+            {
+                for (int uu = 0; uu < 128; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 126 - uu;
+                    int ln0 = (u + 0) * 1, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 1, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
+                    float a0_0_0 = *(gt0 + go0 + 0), a0_0_1 = *(gt0 + go0 + 16), a0_0_2 = *(gt0 + go0 + 32), a0_0_3 = *(gt0 + go0 + 48);
+                    float a0_1_0 = *(gt0 + go1 + 0), a0_1_1 = *(gt0 + go1 + 16), a0_1_2 = *(gt0 + go1 + 32), a0_1_3 = *(gt0 + go1 + 48);
+                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    float* wk1 = weights + (ln1 >> 4) * 8192 + (ln1 & 15);
+                    for (int k = 0; k < 128; k++)
+                    {
+                        float w0_0 = *(wk0 + 0), w0_1 = *(wk0 + 16), w0_2 = *(wk0 + 32), w0_3 = *(wk0 + 48);
+                        float w1_0 = *(wk1 + 0), w1_1 = *(wk1 + 16), w1_2 = *(wk1 + 32), w1_3 = *(wk1 + 48);
+                        float h0 = hp0[k];
+                        a0_0_0 = a0_0_0 + h0 * w0_0;
+                        a0_0_1 = a0_0_1 + h0 * w0_1;
+                        a0_0_2 = a0_0_2 + h0 * w0_2;
+                        a0_0_3 = a0_0_3 + h0 * w0_3;
+                        a0_1_0 = a0_1_0 + h0 * w1_0;
+                        a0_1_1 = a0_1_1 + h0 * w1_1;
+                        a0_1_2 = a0_1_2 + h0 * w1_2;
+                        a0_1_3 = a0_1_3 + h0 * w1_3;
+                        wk0 += 64; wk1 += 64;
+                    }
+                    *(gt0 + go0 + 0) = a0_0_0; *(gt0 + go0 + 16) = a0_0_1; *(gt0 + go0 + 32) = a0_0_2; *(gt0 + go0 + 48) = a0_0_3;
+                    *(gt0 + go1 + 0) = a0_1_0; *(gt0 + go1 + 16) = a0_1_1; *(gt0 + go1 + 32) = a0_1_2; *(gt0 + go1 + 48) = a0_1_3;
+                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go0;
+                        float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
+                        float c = fg * *(sm0 + 8224 + t * 128 + ln0) + ig * gg;
+                        *(sm0 + 8224 + t * 128 + 128 + ln0) = c;
+                        *(hp0 + 128 + ln0) = og * global::GraphCompiler.VectorMath.Tanh(c);
+                        *(gates) = ig; *(gates + 16) = fg; *(gates + 32) = gg; *(gates + 48) = og;
+                    }
+                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+                    {
+                        float* gates = gt0 + go1;
+                        float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
+                        float c = fg * *(sm0 + 8224 + t * 128 + ln1) + ig * gg;
+                        *(sm0 + 8224 + t * 128 + 128 + ln1) = c;
+                        *(hp0 + 128 + ln1) = og * global::GraphCompiler.VectorMath.Tanh(c);
+                        *(gates) = ig; *(gates + 16) = fg; *(gates + 32) = gg; *(gates + 48) = og;
+                    }
+                }
+            }
+        }
+    }
+
+    // lstm layer 1: the input projection of all 28 steps, [28, 128] x weight_ih_l1^T + biases -> gates [28][8 groups][i, f, g, o][16], one GEMM over batch x steps
+    // Scalar: tiles of 1 step(s) x 1 hidden lanes x 4 gates, then single steps
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Lstm_L1_Input_Scalar(float* arena, float* parameters, float* packed, int batch)
+    {
+        float* weights = packed + 162304; // [8][128][4][16]
+        float* bias = packed + 227840; // [8][4][16]
+        for (int u = 0; u < 128; u += 1)
+        {
+            int ln0 = (u + 0) * 1, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+            for (int s = 0; s < batch; s++)
+            {
+                float* x = arena + s * SeedRnn.ArenaFloatsPerSample + 4640; // [28][128], rows 128 apart
+                float* gates = arena + s * SeedRnn.ArenaFloatsPerSample + 33696; // [28][8][4][16]
+                int t = 0;
+                for (; t < 28; t++)
+                {
+                    float* wk = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    float a0_0 = *(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 0), a0_1 = *(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 16), a0_2 = *(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 32), a0_3 = *(bias + (ln0 >> 4) * 64 + (ln0 & 15) + 48);
+                    for (int k = 0; k < 128; k++, wk += 64)
+                    {
+                        float w0 = *(wk + 0), w1 = *(wk + 16), w2 = *(wk + 32), w3 = *(wk + 48);
+                        float x0 = x[(t + 0) * 128 + k];
+                        a0_0 = a0_0 + x0 * w0;
+                        a0_1 = a0_1 + x0 * w1;
+                        a0_2 = a0_2 + x0 * w2;
+                        a0_3 = a0_3 + x0 * w3;
+                    }
+                    *(gates + (t + 0) * 512 + go0 + 0) = a0_0;
+                    *(gates + (t + 0) * 512 + go0 + 16) = a0_1;
+                    *(gates + (t + 0) * 512 + go0 + 32) = a0_2;
+                    *(gates + (t + 0) * 512 + go0 + 48) = a0_3;
                 }
             }
         }
@@ -2618,8 +2752,8 @@ file static class SeedRnnKernels
                         float* gates = gt0 + go0;
                         float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
                         float c = fg * *(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        *(sm0 + 29984 + (t + 1) * 128 + ln0) = c;
-                        *(sm0 + 26272 + (t + 1) * 128 + ln0) = og * global::GraphCompiler.VectorMath.Tanh(c);
+                        *(sm0 + 29984 + t * 128 + 128 + ln0) = c;
+                        *(hp0 + 128 + ln0) = og * global::GraphCompiler.VectorMath.Tanh(c);
                         *(gates) = ig; *(gates + 16) = fg; *(gates + 32) = gg; *(gates + 48) = og;
                     }
                     // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -2627,13 +2761,23 @@ file static class SeedRnnKernels
                         float* gates = gt0 + go1;
                         float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
                         float c = fg * *(sm0 + 29984 + t * 128 + ln1) + ig * gg;
-                        *(sm0 + 29984 + (t + 1) * 128 + ln1) = c;
-                        *(sm0 + 26272 + (t + 1) * 128 + ln1) = og * global::GraphCompiler.VectorMath.Tanh(c);
+                        *(sm0 + 29984 + t * 128 + 128 + ln1) = c;
+                        *(hp0 + 128 + ln1) = og * global::GraphCompiler.VectorMath.Tanh(c);
                         *(gates) = ig; *(gates + 16) = fg; *(gates + 32) = gg; *(gates + 48) = og;
                     }
                 }
             }
         }
+    }
+
+    // lstm: the steps of its 2 layers and the input projections of layers 1 to 1
+    // Scalar: the layers one after the other
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Lstm_Layers_Scalar(float* arena, float* parameters, float* packed, int batch)
+    {
+        Lstm_L0_Steps_Scalar(arena, parameters, packed, batch);
+        Lstm_L1_Input_Scalar(arena, parameters, packed, batch);
+        Lstm_L1_Steps_Scalar(arena, parameters, packed, batch);
     }
 
     // lstm: the top layer's states of every step -> output [28, 128]

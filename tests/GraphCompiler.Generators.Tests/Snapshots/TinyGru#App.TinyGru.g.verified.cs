@@ -1010,7 +1010,7 @@ file static class TinyGruKernels
                         Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
                         Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
                         Vector512<float> hprev = Vector512.Load(hp0 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), sm0 + 96 + (t + 1) * 16 + ln0);
+                        Vector512.Store(ng + zg * (hprev - ng), hp0 + 16 + ln0);
                         Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
                     }
                     // sample 1, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -1019,7 +1019,7 @@ file static class TinyGruKernels
                         Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
                         Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
                         Vector512<float> hprev = Vector512.Load(hp1 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), sm1 + 96 + (t + 1) * 16 + ln0);
+                        Vector512.Store(ng + zg * (hprev - ng), hp1 + 16 + ln0);
                         Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
                     }
                     // sample 2, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -1028,7 +1028,7 @@ file static class TinyGruKernels
                         Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
                         Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
                         Vector512<float> hprev = Vector512.Load(hp2 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), sm2 + 96 + (t + 1) * 16 + ln0);
+                        Vector512.Store(ng + zg * (hprev - ng), hp2 + 16 + ln0);
                         Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
                     }
                     // sample 3, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -1037,7 +1037,7 @@ file static class TinyGruKernels
                         Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
                         Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
                         Vector512<float> hprev = Vector512.Load(hp3 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), sm3 + 96 + (t + 1) * 16 + ln0);
+                        Vector512.Store(ng + zg * (hprev - ng), hp3 + 16 + ln0);
                         Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
                     }
                     // sample 4, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -1046,7 +1046,7 @@ file static class TinyGruKernels
                         Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
                         Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
                         Vector512<float> hprev = Vector512.Load(hp4 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), sm4 + 96 + (t + 1) * 16 + ln0);
+                        Vector512.Store(ng + zg * (hprev - ng), hp4 + 16 + ln0);
                         Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
                     }
                     // sample 5, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -1055,7 +1055,7 @@ file static class TinyGruKernels
                         Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
                         Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
                         Vector512<float> hprev = Vector512.Load(hp5 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), sm5 + 96 + (t + 1) * 16 + ln0);
+                        Vector512.Store(ng + zg * (hprev - ng), hp5 + 16 + ln0);
                         Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
                     }
                 }
@@ -1084,7 +1084,7 @@ file static class TinyGruKernels
                         Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
                         Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
                         Vector512<float> hprev = Vector512.Load(hp0 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), sm0 + 96 + (t + 1) * 16 + ln0);
+                        Vector512.Store(ng + zg * (hprev - ng), hp0 + 16 + ln0);
                         Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
                     }
                 }
@@ -1134,7 +1134,7 @@ file static class TinyGruKernels
                         Vector256<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16));
                         Vector256<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32) + rg * Vector256.Load(gates + 48));
                         Vector256<float> hprev = Vector256.Load(hp0 + ln0);
-                        Vector256.Store(ng + zg * (hprev - ng), sm0 + 96 + (t + 1) * 16 + ln0);
+                        Vector256.Store(ng + zg * (hprev - ng), hp0 + 16 + ln0);
                         Vector256.Store(rg, gates); Vector256.Store(zg, gates + 16); Vector256.Store(ng, gates + 32);
                     }
                     // sample 1, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -1143,7 +1143,7 @@ file static class TinyGruKernels
                         Vector256<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16));
                         Vector256<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32) + rg * Vector256.Load(gates + 48));
                         Vector256<float> hprev = Vector256.Load(hp1 + ln0);
-                        Vector256.Store(ng + zg * (hprev - ng), sm1 + 96 + (t + 1) * 16 + ln0);
+                        Vector256.Store(ng + zg * (hprev - ng), hp1 + 16 + ln0);
                         Vector256.Store(rg, gates); Vector256.Store(zg, gates + 16); Vector256.Store(ng, gates + 32);
                     }
                 }
@@ -1180,7 +1180,7 @@ file static class TinyGruKernels
                         Vector256<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16));
                         Vector256<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32) + rg * Vector256.Load(gates + 48));
                         Vector256<float> hprev = Vector256.Load(hp0 + ln0);
-                        Vector256.Store(ng + zg * (hprev - ng), sm0 + 96 + (t + 1) * 16 + ln0);
+                        Vector256.Store(ng + zg * (hprev - ng), hp0 + 16 + ln0);
                         Vector256.Store(rg, gates); Vector256.Store(zg, gates + 16); Vector256.Store(ng, gates + 32);
                     }
                     // sample 0, unit 1: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -1189,7 +1189,7 @@ file static class TinyGruKernels
                         Vector256<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16));
                         Vector256<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32) + rg * Vector256.Load(gates + 48));
                         Vector256<float> hprev = Vector256.Load(hp0 + ln1);
-                        Vector256.Store(ng + zg * (hprev - ng), sm0 + 96 + (t + 1) * 16 + ln1);
+                        Vector256.Store(ng + zg * (hprev - ng), hp0 + 16 + ln1);
                         Vector256.Store(rg, gates); Vector256.Store(zg, gates + 16); Vector256.Store(ng, gates + 32);
                     }
                 }
@@ -1239,7 +1239,7 @@ file static class TinyGruKernels
                         Vector128<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16));
                         Vector128<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32) + rg * Vector128.Load(gates + 48));
                         Vector128<float> hprev = Vector128.Load(hp0 + ln0);
-                        Vector128.Store(ng + zg * (hprev - ng), sm0 + 96 + (t + 1) * 16 + ln0);
+                        Vector128.Store(ng + zg * (hprev - ng), hp0 + 16 + ln0);
                         Vector128.Store(rg, gates); Vector128.Store(zg, gates + 16); Vector128.Store(ng, gates + 32);
                     }
                     // sample 1, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -1248,7 +1248,7 @@ file static class TinyGruKernels
                         Vector128<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16));
                         Vector128<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32) + rg * Vector128.Load(gates + 48));
                         Vector128<float> hprev = Vector128.Load(hp1 + ln0);
-                        Vector128.Store(ng + zg * (hprev - ng), sm1 + 96 + (t + 1) * 16 + ln0);
+                        Vector128.Store(ng + zg * (hprev - ng), hp1 + 16 + ln0);
                         Vector128.Store(rg, gates); Vector128.Store(zg, gates + 16); Vector128.Store(ng, gates + 32);
                     }
                 }
@@ -1286,7 +1286,7 @@ file static class TinyGruKernels
                         Vector128<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16));
                         Vector128<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32) + rg * Vector128.Load(gates + 48));
                         Vector128<float> hprev = Vector128.Load(hp0 + ln0);
-                        Vector128.Store(ng + zg * (hprev - ng), sm0 + 96 + (t + 1) * 16 + ln0);
+                        Vector128.Store(ng + zg * (hprev - ng), hp0 + 16 + ln0);
                         Vector128.Store(rg, gates); Vector128.Store(zg, gates + 16); Vector128.Store(ng, gates + 32);
                     }
                     // sample 0, unit 1: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -1295,7 +1295,7 @@ file static class TinyGruKernels
                         Vector128<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16));
                         Vector128<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32) + rg * Vector128.Load(gates + 48));
                         Vector128<float> hprev = Vector128.Load(hp0 + ln1);
-                        Vector128.Store(ng + zg * (hprev - ng), sm0 + 96 + (t + 1) * 16 + ln1);
+                        Vector128.Store(ng + zg * (hprev - ng), hp0 + 16 + ln1);
                         Vector128.Store(rg, gates); Vector128.Store(zg, gates + 16); Vector128.Store(ng, gates + 32);
                     }
                 }
@@ -1346,7 +1346,7 @@ file static class TinyGruKernels
                         float rg = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16));
                         float ng = global::GraphCompiler.VectorMath.Tanh(*(gates + 32) + rg * *(gates + 48));
                         float hprev = *(hp0 + ln0);
-                        *(sm0 + 96 + (t + 1) * 16 + ln0) = ng + zg * (hprev - ng);
+                        *(hp0 + 16 + ln0) = ng + zg * (hprev - ng);
                         *(gates) = rg; *(gates + 16) = zg; *(gates + 32) = ng;
                     }
                     // sample 0, unit 1: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -1355,7 +1355,7 @@ file static class TinyGruKernels
                         float rg = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16));
                         float ng = global::GraphCompiler.VectorMath.Tanh(*(gates + 32) + rg * *(gates + 48));
                         float hprev = *(hp0 + ln1);
-                        *(sm0 + 96 + (t + 1) * 16 + ln1) = ng + zg * (hprev - ng);
+                        *(hp0 + 16 + ln1) = ng + zg * (hprev - ng);
                         *(gates) = rg; *(gates + 16) = zg; *(gates + 32) = ng;
                     }
                 }

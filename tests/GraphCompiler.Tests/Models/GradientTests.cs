@@ -154,6 +154,10 @@ public class GradientTests
     [InlineData("SeedRnn", 2, 8)]
     [InlineData("SeedRnn", 1, 8)] // batch 1 runs the software-pipelined step loop
     [InlineData("SeedGru", 1, 8)]
+    [InlineData("LstmStackInitialStates", 1, 16)] // the batch-1 wavefront of stacked layers, given states
+    [InlineData("LstmStackInitialStates", 2, 16)]
+    [InlineData("GruStackNoBias", 1, 16)]
+    [InlineData("LstmWideOneLayer", 1, 16)] // the pipelined batch-1 loop of a single layer
     public void Recurrent_gradients_match_finite_differences(string name, int batch, int samplesPerTensor)
     {
         ICompiledModel model = RecurrentModels.Create(name, batch, seed: 26);

@@ -3,7 +3,8 @@ using static GraphCompiler.Ops;
 
 namespace GraphCompiler.Tests.Models;
 
-// Recurrent models. All but SeedRnn and SeedGru are mirrored, with the same attribute names, hyperparameters and input
+// Recurrent models. All but SeedRnn, SeedGru and the three batch-1 pipeline models (LstmStackInitialStates,
+// GruStackNoBias, LstmWideOneLayer) are mirrored, with the same attribute names, hyperparameters and input
 // shape, in tests/golden/make_golden.py (PyTorch golden cases); change both together. Their double-precision
 // forward passes are in tests/GraphCompiler.Tests/Reference/RecurrentReference.cs.
 
@@ -21,6 +22,9 @@ public static class RecurrentModels
         nameof(GruSequenceNoBias) => new GruSequenceNoBias(maxBatch, seed),
         nameof(SeedRnn) => new SeedRnn(maxBatch, seed),
         nameof(SeedGru) => new SeedGru(maxBatch, seed),
+        nameof(LstmStackInitialStates) => new LstmStackInitialStates(maxBatch, seed),
+        nameof(GruStackNoBias) => new GruStackNoBias(maxBatch, seed),
+        nameof(LstmWideOneLayer) => new LstmWideOneLayer(maxBatch, seed),
         _ => throw new ArgumentException($"No recurrent model '{name}'.", nameof(name)),
     };
 
@@ -35,6 +39,9 @@ public static class RecurrentModels
         nameof(GruSequenceNoBias) => GruSequenceNoBias.Graph,
         nameof(SeedRnn) => SeedRnn.Graph,
         nameof(SeedGru) => SeedGru.Graph,
+        nameof(LstmStackInitialStates) => LstmStackInitialStates.Graph,
+        nameof(GruStackNoBias) => GruStackNoBias.Graph,
+        nameof(LstmWideOneLayer) => LstmWideOneLayer.Graph,
         _ => throw new ArgumentException($"No recurrent model '{name}'.", nameof(name)),
     };
 }
@@ -178,5 +185,59 @@ public partial class SeedGru
     {
         var (output, _) = gru(x);
         return fc(output[.., ^1]);
+    }
+}
+
+// The batch-1 step loop is software-pipelined where the hidden size is a whole number of vectors and gives enough
+// tiles (hidden 48 and up on every width); stacked layers then run as a wavefront, each layer 4 steps behind the
+// one below with its input projected 4 steps at a time. These models cover what the seed's shapes do not.
+
+/// <summary>Three layers of 48 with given h0 and c0, 9 steps (the last input projection is of 1 step); c_n and the last step feed the result.</summary>
+[Model]
+public partial class LstmStackInitialStates
+{
+    [Linear(54, 144)]             readonly Layer hinit;
+    [Linear(54, 144)]             readonly Layer cinit;
+    [Lstm(6, 48, NumLayers = 3)]  readonly LstmLayer lstm;
+    [Linear(144, 5)]              readonly Layer fc;
+    [Linear(48, 5)]               readonly Layer head;
+
+    [Forward]
+    Tensor Forward([Shape(9, 6)] Tensor x)
+    {
+        var h0 = Reshape(Tanh(hinit(Flatten(x))), -1, 3, 48);
+        var c0 = Reshape(cinit(Flatten(x)), -1, 3, 48);
+        var (output, (hn, cn)) = lstm(x, (h0, c0));
+        return fc(Flatten(cn)) + head(Select(output, 1, -1));
+    }
+}
+
+/// <summary>Three GRU layers of 96 without biases and with a given h0, 3 steps (fewer than the wavefront's lag); the output is h_n.</summary>
+[Model]
+public partial class GruStackNoBias
+{
+    [Linear(15, 288)]                         readonly Layer init;
+    [Gru(5, 96, NumLayers = 3, Bias = false)] readonly GruLayer gru;
+
+    [Forward]
+    Tensor Forward([Shape(3, 5)] Tensor x)
+    {
+        var h0 = Reshape(Tanh(init(Flatten(x))), -1, 3, 96);
+        var (_, hn) = gru(x, h0);
+        return Flatten(hn);
+    }
+}
+
+/// <summary>One LSTM layer of 64 (the pipelined batch-1 loop without a stack), 6 steps; the output is the whole sequence.</summary>
+[Model]
+public partial class LstmWideOneLayer
+{
+    [Lstm(3, 64)] readonly LstmLayer lstm;
+
+    [Forward]
+    Tensor Forward([Shape(6, 3)] Tensor x)
+    {
+        var (output, _) = lstm(x);
+        return Flatten(output);
     }
 }

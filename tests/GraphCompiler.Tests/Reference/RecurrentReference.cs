@@ -23,6 +23,15 @@ public static class RecurrentReference
         ["GruSequenceNoBias"] = GruSequenceNoBias,
         ["SeedRnn"] = SeedRnn,
         ["SeedGru"] = SeedGru,
+        ["LstmStackInitialStates"] = LstmStackInitialStates,
+        ["GruStackNoBias"] = GruStackNoBias,
+        ["LstmWideOneLayer"] = LstmWideOneLayer,
+    };
+
+    /// <summary>The models without a PyTorch golden case: the seed-size ones and the batch-1 pipeline ones.</summary>
+    public static readonly IReadOnlySet<string> WithoutGolden = new HashSet<string>
+    {
+        "SeedRnn", "SeedGru", "LstmStackInitialStates", "GruStackNoBias", "LstmWideOneLayer",
     };
 
     public static double[] LstmClassifier(double[] x, Func<string, double[]> p, int b)
@@ -81,4 +90,23 @@ public static class RecurrentReference
         var (output, _) = D.Gru(x, b, 28, 28, 128, 2, bias: true, "gru", p);
         return D.Linear(D.Select(output, b, 28, 128, 27), b, 128, p("fc.weight"), 10, p("fc.bias"));
     }
+
+    public static double[] LstmStackInitialStates(double[] x, Func<string, double[]> p, int b)
+    {
+        double[] h0 = D.Tanh(D.Linear(x, b, 54, p("hinit.weight"), 144, p("hinit.bias")));
+        double[] c0 = D.Linear(x, b, 54, p("cinit.weight"), 144, p("cinit.bias"));
+        var (output, _, cn) = D.Lstm(x, b, 9, 6, 48, 3, bias: true, "lstm", p, h0, c0);
+        return D.Add(
+            D.Linear(cn, b, 144, p("fc.weight"), 5, p("fc.bias")),
+            D.Linear(D.Select(output, b, 9, 48, 8), b, 48, p("head.weight"), 5, p("head.bias")));
+    }
+
+    public static double[] GruStackNoBias(double[] x, Func<string, double[]> p, int b)
+    {
+        double[] h0 = D.Tanh(D.Linear(x, b, 15, p("init.weight"), 288, p("init.bias")));
+        return D.Gru(x, b, 3, 5, 96, 3, bias: false, "gru", p, h0).H;
+    }
+
+    public static double[] LstmWideOneLayer(double[] x, Func<string, double[]> p, int b) =>
+        D.Lstm(x, b, 6, 3, 64, 1, bias: true, "lstm", p).Output;
 }
