@@ -13,8 +13,26 @@ using Perfolizer.Horology;
 
 namespace GraphCompiler.Bench.Peers;
 
-/// <summary>The L2 read bandwidth measured at startup (GB/s) for the buffer sizes of one and two LSTM layers' recurrent weights.</summary>
-public sealed record L2Figures(double OneLayer, double TwoLayers);
+/// <summary>
+/// The L2 read bandwidth (GB/s) over the buffer sizes of one and two LSTM layers' recurrent weights (256 and 512 KiB):
+/// measured at startup (Stopwatch, best slice), and by the <see cref="L2Bandwidth"/> suite in the same
+/// BenchmarkDotNet run as the models (<see cref="Suite"/>), which is the yardstick of the streaming target.
+/// </summary>
+public sealed record L2Figures(double OneLayer, double TwoLayers)
+{
+    public L2Suite? Suite { get; init; }
+}
+
+/// <summary>
+/// The <see cref="L2Bandwidth"/> suite's figures in GB/s: at its median and at its fastest iteration, per buffer size.
+/// The yardstick is the larger of the two sizes (the machine reads 256 KiB again and again more slowly than 512 KiB).
+/// </summary>
+public sealed record L2Suite(double OneLayerMedian, double TwoLayersMedian, double OneLayerBest, double TwoLayersBest)
+{
+    public double Median => Math.Max(OneLayerMedian, TwoLayersMedian);
+
+    public double Best => Math.Max(OneLayerBest, TwoLayersBest);
+}
 
 /// <summary>
 /// <c>--peers [--job short] [--models cnn,lstm,gru,transformer]</c>: GraphCompiler against ONNX Runtime (one thread and its
@@ -106,7 +124,8 @@ public static class PeersCommand
             }
 
             // 1. GraphCompiler and ONNX Runtime: BenchmarkDotNet, in this process.
-            Type[] suites = entries.SelectMany(e => Environment.ProcessorCount > 1 ? new[] { e.Inference, e.Training, e.AllCores } : [e.Inference, e.Training]).ToArray();
+            Type[] suites = entries.SelectMany(e => Environment.ProcessorCount > 1 ? new[] { e.Inference, e.Training, e.AllCores } : [e.Inference, e.Training])
+                .Concat(l2 is null ? [] : [typeof(L2Bandwidth)]).ToArray();
             Summary[] summaries = BenchmarkRunner.Run(suites, Config(quick));
             loads.Add(("after GraphCompiler and ONNX Runtime", MachineInfo.LoadAverage));
             BenchmarkReport[] failed = summaries.SelectMany(s => s.Reports).Where(r => !r.Success || r.ResultStatistics is null).ToArray();
@@ -114,6 +133,11 @@ public static class PeersCommand
             {
                 Console.Error.WriteLine("Some benchmarks failed or did not run: no peers table written.");
                 return 1;
+            }
+
+            if (l2 is not null)
+            {
+                l2 = l2 with { Suite = L2FromSuite(summaries) };
             }
 
             // Where GraphCompiler's training step spends its time (a Stopwatch breakdown for the notes).
@@ -150,6 +174,30 @@ public static class PeersCommand
         }
     }
 
+    /// <summary>The L2 read bandwidth from the <see cref="L2Bandwidth"/> cases of this run (null if they did not run).</summary>
+    private static L2Suite? L2FromSuite(Summary[] summaries)
+    {
+        var median = new Dictionary<int, double>();
+        var best = new Dictionary<int, double>();
+        foreach (BenchmarkReport r in summaries.SelectMany(s => s.Reports))
+        {
+            if (r.BenchmarkCase.Descriptor.Type == typeof(L2Bandwidth) && r.ResultStatistics is { } stats)
+            {
+                int kib = (int)r.BenchmarkCase.Parameters["KiB"];
+                double bytes = L2Bandwidth.BytesPerCall(r.BenchmarkCase);
+                median[kib] = bytes / stats.Median;
+                best[kib] = bytes / stats.Min;
+            }
+        }
+
+        return median.ContainsKey(256) && median.ContainsKey(512) ? new L2Suite(median[256], median[512], best[256], best[512]) : null;
+    }
+
+    /// <summary>Of the L2 suite: the 256 and 512 KiB buffers with the widest loads this process accelerates.</summary>
+    private static bool IsPeersL2Case(BenchmarkCase b) =>
+        b.Descriptor.Type != typeof(L2Bandwidth) ||
+        ((int)b.Parameters["KiB"] is 256 or 512 && b.Descriptor.WorkloadMethod.Name == (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? nameof(L2Bandwidth.Vector512) : nameof(L2Bandwidth.Vector256)));
+
     private static string? Option(string[] args, string name)
     {
         int i = Array.IndexOf(args, name);
@@ -170,7 +218,7 @@ public static class PeersCommand
         return ManualConfig.Create(DefaultConfig.Instance)
             .AddJob(job.WithToolchain(InProcessEmitToolchain.Instance))
             .AddFilter(new SimpleFilter(b =>
-                b.Parameters.Items.FirstOrDefault(p => p.Name == "Workers") is not { } workers ||
-                (int)workers.Value == Environment.ProcessorCount));
+                (b.Parameters.Items.FirstOrDefault(p => p.Name == "Workers") is not { } workers ||
+                 (int)workers.Value == Environment.ProcessorCount) && IsPeersL2Case(b)));
     }
 }
