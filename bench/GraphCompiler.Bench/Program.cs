@@ -14,7 +14,7 @@ namespace GraphCompiler.Bench;
 /// <item><c>--verify</c>: check ONNX Runtime (and the generated model, when compiled in) against the scalar reference.</item>
 /// <item><c>--quick [--rnn | --rnn-only]</c>: a few seconds of Stopwatch timing of the CNN engines (and the recurrent models, with a per-kernel breakdown at batch 1 beside the L2 read bandwidth), minimum and median, not reportable.</item>
 /// <item><c>--peak</c>: print the quick single-core FMA peak per vector width and exit.</item>
-/// <item><c>--bandwidth</c>: print the quick single-core read bandwidth per buffer size (L1, L2, beyond) and exit.</item>
+/// <item><c>--bandwidth</c>: print the quick single-core read bandwidth per buffer size (L1, L2, beyond), and by read pattern over two 256 KiB blocks, and exit.</item>
 /// <item><c>--save-results</c>: after the run, write each suite's table to <c>bench/results/&lt;suite&gt;.md</c>.</item>
 /// <item>anything else goes to BenchmarkDotNet's switcher (<c>--filter *PeakFma*</c>, <c>--job short</c>, <c>--list flat</c>...).</item>
 /// </list>
@@ -64,6 +64,7 @@ public static class Program
                     $"Read bandwidth, {kib,5} KiB buffer, {Bandwidth.ReadKernels.WidestName} loads: {gbs,6:F1} GB/s"));
             }
 
+            Bandwidth.ReadPatterns.Print();
             return 0;
         }
 

@@ -356,8 +356,8 @@ internal static class RecurrentEmitter
     /// (a few exp per lane) of the last tile stalls that stream unless it runs beside it. So each tile's cell
     /// updates are deferred into the next tile's k loop, one unit after each of its first chunks of k (a chunk
     /// is the k of one tile's hidden lanes); a step that reads the h the pending updates write reads that chunk
-    /// last. The sums of each gate are those of the other paths, added in a rotated order of chunks.
-    /// With several <paramref name="layers"/> (a stack), the steps of the layers interleave as a wavefront:
+    /// last. The sums of each gate are those of the other paths, added in a rotated order of chunks (and, with a
+    /// k split, as interleaved partial sums). With several <paramref name="layers"/> (a stack), the steps of the layers interleave as a wavefront:
     /// layer l runs <see cref="RecurrentLayersPlan.Lag"/> steps behind layer l - 1 and projects its input that
     /// many steps at a time (<paramref name="projections"/>, layers 1 and up), so that the passes over the
     /// recurrent weights alternate between layers. The next tile is then often another layer's, and the

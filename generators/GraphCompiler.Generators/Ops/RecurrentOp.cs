@@ -403,9 +403,10 @@ internal static class RecurrentTiling
         t.ByWidth[VectorWidth.V128] = (new RecurrentTile(2, 1), new RecurrentTile(1, 2));
         t.ByWidth[VectorWidth.Scalar] = (new RecurrentTile(1, 2), new RecurrentTile(1, 2));
 
-        // Batch 1 streams the weights from L2, which keeps its full rate for one sequential stream and not for
-        // two at once (bench/results/lstm-l2.md): a tile reads one group of 16 lanes per k, whose 4 gate vectors
-        // are contiguous; on 512-bit vectors that is one unit, with even and odd k in separate sums.
+        // Batch 1 streams the weights from L2, which keeps its full rate for one sequential stream better than for
+        // two at once (bench/results/lstm-l2.md): a tile reads one group of 16 lanes per k, whose gate vectors are
+        // contiguous; on 512-bit vectors that is one LSTM unit, with even and odd k in separate sums (8 sums). A GRU
+        // unit has 3 gates (6 sums so split): it keeps two units, which measured as fast.
         t.BatchOne[VectorWidth.V512] = lstm ? new BatchOneTile(1, 2) : new BatchOneTile(2, 1);
         t.BatchOne[VectorWidth.V256] = new BatchOneTile(2, 1);
         t.BatchOne[VectorWidth.V128] = new BatchOneTile(2, 1);
