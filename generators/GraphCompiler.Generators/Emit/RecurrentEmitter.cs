@@ -129,24 +129,30 @@ internal static class RecurrentEmitter
                 {
                     w.Line($"float* x = arena + s * {stride} + {p.InputOffset}; // [{p.Steps}][{p.InputSize}], rows {p.InputRowStride} apart");
                     w.Line($"float* gates = arena + s * {stride} + {p.GatesOffset}; // [{p.Steps}][{p.Groups}][4][16]");
-                    w.Line("int t = 0;");
-                    if (main.Rows > 1)
-                    {
-                        using (w.Block($"for (; t + {main.Rows} <= {p.Steps}; t += {main.Rows})"))
-                        {
-                            ProjectionTile(w, p, l, main.Rows);
-                        }
-                    }
-
-                    using (w.Block($"for (; t < {p.Steps}; t++)"))
-                    {
-                        ProjectionTile(w, p, l, 1);
-                    }
+                    ProjectionSteps(w, p, l, main.Rows, "0", p.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 }
             });
         }
 
         w.Line();
+    }
+
+    /// <summary>Steps <paramref name="begin"/> to <paramref name="end"/> - 1 of one unit: tiles of <paramref name="rows"/> steps, then single steps.</summary>
+    private static void ProjectionSteps(CodeWriter w, RecurrentLayerPlan p, Lanes l, int rows, string begin, string end)
+    {
+        w.Line($"int t = {begin};");
+        if (rows > 1)
+        {
+            using (w.Block($"for (; t + {rows} <= {end}; t += {rows})"))
+            {
+                ProjectionTile(w, p, l, rows);
+            }
+        }
+
+        using (w.Block($"for (; t < {end}; t++)"))
+        {
+            ProjectionTile(w, p, l, 1);
+        }
     }
 
     private static void ProjectionPrologue(CodeWriter w, RecurrentLayerPlan p)
@@ -323,19 +329,7 @@ internal static class RecurrentEmitter
                 UnitOffsets(w, l, 1);
                 w.Line($"float* x = arena + {p.InputOffset}; // [{p.Steps}][{p.InputSize}], rows {p.InputRowStride} apart");
                 w.Line($"float* gates = arena + {p.GatesOffset}; // [{p.Steps}][{p.Groups}][4][16]");
-                w.Line("int t = t0;");
-                if (main.Rows > 1)
-                {
-                    using (w.Block($"for (; t + {main.Rows} <= t1; t += {main.Rows})"))
-                    {
-                        ProjectionTile(w, p, l, main.Rows);
-                    }
-                }
-
-                using (w.Block("for (; t < t1; t++)"))
-                {
-                    ProjectionTile(w, p, l, 1);
-                }
+                ProjectionSteps(w, p, l, main.Rows, "t0", "t1");
             });
         }
 
