@@ -61,7 +61,10 @@ public sealed unsafe class DataParallel<TModel> : IDisposable
         _start = new SemaphoreSlim[workers];
         _threads = new Thread[workers];
         _done = new CountdownEvent(1);
-        _ = _done.WaitHandle; // created now rather than lazily on the first blocking wait: calls allocate nothing
+        // The event allocates on its first blocking wait (its wait handle, and the lock object it waits on): make
+        // both now, with a wait that times out (nothing signals it yet), so that no call allocates later.
+        _ = _done.WaitHandle;
+        _done.Wait(1);
         for (int i = 1; i < workers; i++)
         {
             int index = i;
