@@ -207,7 +207,8 @@ public static class QuickTiming
         }
     }
 
-    private static (double MinUs, double MedianUs) Time(Action call, int batch)
+    /// <summary>Every call timed with a Stopwatch after a warm-up (4,000 calls at batch 1, else 200): minimum and median in microseconds.</summary>
+    internal static (double MinUs, double MedianUs) Time(Action call, int batch)
     {
         int calls = batch == 1 ? 4000 : 200;
         for (int i = 0; i < calls / 4; i++)

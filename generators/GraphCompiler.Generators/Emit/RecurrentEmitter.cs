@@ -363,7 +363,9 @@ internal static class RecurrentEmitter
         int units = tile.Units, hp = p.HiddenPadded, chunks = total / units, chunk = units * l.N, lag = RecurrentLayersPlan.Lag;
         bool hasCells = p.CellsOffset >= 0, hasRecurrentBias = p.PackedRecurrentBias >= 0;
         w.Line($"// Batch 1: tiles of {units} unit{(units > 1 ? "s" : "")} over {chunks} chunks of {chunk} k{(tile.KSplit > 1 ? $", each k {tile.KSplit} ways into separate sums" : "")}. A tile's cell updates are deferred into the next tile's k loop");
-        w.Line($"// (one unit after each of its first {units} chunks), so that the nonlinearities overlap the weight stream instead of stalling it.");
+        w.Line(units == 1
+            ? "// (after its first chunk), so that the nonlinearities overlap the weight stream instead of stalling it."
+            : $"// (one unit after each of its first {units} chunks), so that the nonlinearities overlap the weight stream instead of stalling it.");
         w.Line($"int pu = -1; // first unit of the tile whose cell updates are pending (-1: none)");
         w.Line($"float* pg = null, ph = null{(hasCells ? ", pc = null" : "")}; // its gate row, and the states{(hasCells ? " and cells" : "")} of its step");
         if (layers.Count == 1)
@@ -447,7 +449,7 @@ internal static class RecurrentEmitter
                 }
             }
 
-            w.Line($"int c0 = pu >= 0 && ph + {hp} == hp0 ? pu / {units} + 1 : 0; // the chunk of h_(t-1) that the pending updates write is read last");
+            w.Line($"int c0 = pu >= 0 && ph + {hp} == hp0 ? {(units == 1 ? "pu" : $"pu / {units}")} + 1 : 0; // the chunk of h_(t-1) that the pending updates write is read last");
             using (w.Block($"for (int ci = 0; ci < {chunks}; ci++)"))
             {
                 w.Line($"int kc = (c0 + ci) % {chunks} * {chunk}; // first k of the chunk");
@@ -473,9 +475,9 @@ internal static class RecurrentEmitter
                     w.Line(string.Join(" ", Enumerable.Range(0, units).Select(i => $"wk{i} += {split * gate16};")));
                 }
 
-                using (w.Block($"if (pu >= 0 && ci < {units})"))
+                using (w.Block(units == 1 ? "if (pu >= 0 && ci == 0)" : $"if (pu >= 0 && ci < {units})"))
                 {
-                    PendingCellUpdate(w, p, l, "ci");
+                    PendingCellUpdate(w, p, l, units == 1 ? null : "ci");
                 }
             }
 
@@ -494,9 +496,16 @@ internal static class RecurrentEmitter
     {
         using (w.Block("if (pu >= 0)"))
         {
-            using (w.Block($"for (int ci = 0; ci < {units}; ci++)"))
+            if (units == 1)
             {
-                PendingCellUpdate(w, p, l, "ci");
+                PendingCellUpdate(w, p, l, null);
+            }
+            else
+            {
+                using (w.Block($"for (int ci = 0; ci < {units}; ci++)"))
+                {
+                    PendingCellUpdate(w, p, l, "ci");
+                }
             }
 
             w.Line("pu = -1;");
@@ -504,9 +513,9 @@ internal static class RecurrentEmitter
     }
 
     /// <summary>The cell update of unit pu + <paramref name="index"/> of the pending tile (batch 1).</summary>
-    private static void PendingCellUpdate(CodeWriter w, RecurrentLayerPlan p, Lanes l, string index)
+    private static void PendingCellUpdate(CodeWriter w, RecurrentLayerPlan p, Lanes l, string? index)
     {
-        w.Line($"int ln = (pu + {index}) * {l.N}, go = (ln >> 4) * 64 + (ln & 15);");
+        w.Line($"int ln = {(index is null ? "pu" : $"(pu + {index})")} * {l.N}, go = (ln >> 4) * 64 + (ln & 15);");
         CellUpdate(w, p, l, "pending unit", "pg + go", p.CellsOffset >= 0 ? "pc" : "", "ph", "ln");
     }
 

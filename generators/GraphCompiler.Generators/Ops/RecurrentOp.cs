@@ -120,7 +120,8 @@ internal sealed class RecurrentOp : IOpRule
         RecurrentLayersPlan? stack = layer.NumLayers < 2 ? null : new RecurrentLayersPlan
         {
             Name = stem + "_Layers",
-            Comment = $"{layer.Name}: the steps of its {layer.NumLayers} layers and the input projections of layers 1 to {layer.NumLayers - 1}",
+            Comment = $"{layer.Name}: the steps of its {layer.NumLayers} layers and the input projection" +
+                (layer.NumLayers == 2 ? " of layer 1" : $"s of layers 1 to {layer.NumLayers - 1}"),
         };
         for (int l = 0; l < layer.NumLayers; l++)
         {

@@ -1556,7 +1556,7 @@ file static class SeedRnnKernels
         }
     }
 
-    // lstm: the steps of its 2 layers and the input projections of layers 1 to 1
+    // lstm: the steps of its 2 layers and the input projection of layer 1
     // V512: batch 1 interleaves the layers, 4 steps apart; other batches run them one after the other
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_Layers_V512(float* arena, float* parameters, float* packed, int batch)
@@ -1564,7 +1564,7 @@ file static class SeedRnnKernels
         if (batch == 1)
         {
             // Batch 1: tiles of 1 unit over 8 chunks of 16 k, each k 2 ways into separate sums. A tile's cell updates are deferred into the next tile's k loop
-            // (one unit after each of its first 1 chunks), so that the nonlinearities overlap the weight stream instead of stalling it.
+            // (after its first chunk), so that the nonlinearities overlap the weight stream instead of stalling it.
             int pu = -1; // first unit of the tile whose cell updates are pending (-1: none)
             float* pg = null, ph = null, pc = null; // its gate row, and the states and cells of its step
             // The 2 layers share their shapes; only where their weights and states lie differs.
@@ -1586,18 +1586,15 @@ file static class SeedRnnKernels
                         // The layer below has computed this layer's input for steps t to t + 3: project it (after the pending cell updates, which may write it).
                         if (pu >= 0)
                         {
-                            for (int ci = 0; ci < 1; ci++)
+                            int ln = pu * 16, go = (ln >> 4) * 64 + (ln & 15);
+                            // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
                             {
-                                int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
-                                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                                {
-                                    float* gates = pg + go;
-                                    Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                                    Vector512<float> c = fg * Vector512.Load(pc + ln) + ig * gg;
-                                    Vector512.Store(c, pc + 128 + ln);
-                                    Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), ph + 128 + ln);
-                                    Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                                }
+                                float* gates = pg + go;
+                                Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                                Vector512<float> c = fg * Vector512.Load(pc + ln) + ig * gg;
+                                Vector512.Store(c, pc + 128 + ln);
+                                Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), ph + 128 + ln);
+                                Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
                             }
                             pu = -1;
                         }
@@ -1614,7 +1611,7 @@ file static class SeedRnnKernels
                         int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
                         Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
                         Vector512<float> a1_0_0 = Vector512<float>.Zero, a1_0_1 = Vector512<float>.Zero, a1_0_2 = Vector512<float>.Zero, a1_0_3 = Vector512<float>.Zero; // the sums of odd k
-                        int c0 = pu >= 0 && ph + 128 == hp0 ? pu / 1 + 1 : 0; // the chunk of h_(t-1) that the pending updates write is read last
+                        int c0 = pu >= 0 && ph + 128 == hp0 ? pu + 1 : 0; // the chunk of h_(t-1) that the pending updates write is read last
                         for (int ci = 0; ci < 8; ci++)
                         {
                             int kc = (c0 + ci) % 8 * 16; // first k of the chunk
@@ -1633,9 +1630,9 @@ file static class SeedRnnKernels
                                 a1_0_3 = Vector512.FusedMultiplyAdd(h1, Vector512.Load(wk0 + 112), a1_0_3);
                                 wk0 += 128;
                             }
-                            if (pu >= 0 && ci < 1)
+                            if (pu >= 0 && ci == 0)
                             {
-                                int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
+                                int ln = pu * 16, go = (ln >> 4) * 64 + (ln & 15);
                                 // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
                                 {
                                     float* gates = pg + go;
@@ -1655,18 +1652,15 @@ file static class SeedRnnKernels
             // The last tile's cell updates.
             if (pu >= 0)
             {
-                for (int ci = 0; ci < 1; ci++)
+                int ln = pu * 16, go = (ln >> 4) * 64 + (ln & 15);
+                // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
                 {
-                    int ln = (pu + ci) * 16, go = (ln >> 4) * 64 + (ln & 15);
-                    // pending unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = pg + go;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(pc + ln) + ig * gg;
-                        Vector512.Store(c, pc + 128 + ln);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), ph + 128 + ln);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
+                    float* gates = pg + go;
+                    Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+                    Vector512<float> c = fg * Vector512.Load(pc + ln) + ig * gg;
+                    Vector512.Store(c, pc + 128 + ln);
+                    Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), ph + 128 + ln);
+                    Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
                 }
                 pu = -1;
             }
@@ -2021,7 +2015,7 @@ file static class SeedRnnKernels
         }
     }
 
-    // lstm: the steps of its 2 layers and the input projections of layers 1 to 1
+    // lstm: the steps of its 2 layers and the input projection of layer 1
     // V256: batch 1 interleaves the layers, 4 steps apart; other batches run them one after the other
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_Layers_V256(float* arena, float* parameters, float* packed, int batch)
@@ -2488,7 +2482,7 @@ file static class SeedRnnKernels
         }
     }
 
-    // lstm: the steps of its 2 layers and the input projections of layers 1 to 1
+    // lstm: the steps of its 2 layers and the input projection of layer 1
     // V128: batch 1 interleaves the layers, 4 steps apart; other batches run them one after the other
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_Layers_V128(float* arena, float* parameters, float* packed, int batch)
@@ -2770,7 +2764,7 @@ file static class SeedRnnKernels
         }
     }
 
-    // lstm: the steps of its 2 layers and the input projections of layers 1 to 1
+    // lstm: the steps of its 2 layers and the input projection of layer 1
     // Scalar: the layers one after the other
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_Layers_Scalar(float* arena, float* parameters, float* packed, int batch)
