@@ -82,8 +82,11 @@ internal static class RecurrentEmitter
         }
     }
 
-    /// <summary>Samples in blocks of the main tile's rows, then one at a time with the tail tile; units inside.</summary>
-    private static void SampleTiles(CodeWriter w, (RecurrentTile Main, RecurrentTile Tail) tiles, int units, Action<int, int> tile)
+    /// <summary>
+    /// Samples in blocks of the main tile's rows, then the <paramref name="remainders"/> tiles (each at most once,
+    /// largest first), then one at a time with the tail tile; units inside.
+    /// </summary>
+    private static void SampleTiles(CodeWriter w, (RecurrentTile Main, RecurrentTile Tail) tiles, int units, Action<int, int> tile, RecurrentTile[]? remainders = null)
     {
         w.Line("int s = 0;");
         if (tiles.Main.Rows > 1)
@@ -91,6 +94,15 @@ internal static class RecurrentEmitter
             using (w.Block($"for (; s + {tiles.Main.Rows} <= batch; s += {tiles.Main.Rows})"))
             {
                 UnitLoop(w, units, tiles.Main.Units, u => tile(tiles.Main.Rows, u), serpentine: true);
+            }
+        }
+
+        foreach (RecurrentTile remainder in remainders ?? [])
+        {
+            using (w.Block($"if (s + {remainder.Rows} <= batch)"))
+            {
+                UnitLoop(w, units, remainder.Units, u => tile(remainder.Rows, u), serpentine: true);
+                w.Line($"s += {remainder.Rows};");
             }
         }
 
@@ -224,8 +236,29 @@ internal static class RecurrentEmitter
 
             using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
             {
-                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepTile(w, p, l, rows, u, stride));
+                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepTile(w, k, l, rows, u, stride), k.Tiling.Remainders.TryGetValue(v.Width, out RecurrentTile[]? remainders) ? remainders : null);
             }
+        }
+
+        w.Line();
+        EmitCell(w, k, l);
+    }
+
+    private static string CellName(RecurrentStepsPlan k) =>
+        (k.Name.EndsWith("_Steps", StringComparison.Ordinal) ? k.Name.Substring(0, k.Name.Length - "_Steps".Length) : k.Name) + "_Cell";
+
+    /// <summary>
+    /// The cell of one unit of a step tile (batches above 1), a method of its own: inlined, its constants would
+    /// be hoisted into registers for the whole kernel, and the tile's sums spill around them in the k loop.
+    /// </summary>
+    private static void EmitCell(CodeWriter w, RecurrentStepsPlan k, Lanes l)
+    {
+        RecurrentLayerPlan p = k.Layer;
+        w.Line($"// {p.Label}: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)");
+        w.Line("[MethodImpl(MethodImplOptions.NoInlining)]");
+        using (w.Block($"private static unsafe void {CellName(k)}_{l.Suffix}(float* gateRow, {(p.IsLstm ? "float* cellsRow, " : "")}float* statesRow, int ln)"))
+        {
+            CellUpdate(w, p, l, "one unit", "gateRow", p.IsLstm ? "cellsRow" : "", "statesRow", "ln");
         }
 
         w.Line();
@@ -519,8 +552,9 @@ internal static class RecurrentEmitter
         CellUpdate(w, p, l, "pending unit", "pg + go", p.CellsOffset >= 0 ? "pc" : "", "ph", "ln");
     }
 
-    private static void StepTile(CodeWriter w, RecurrentLayerPlan p, Lanes l, int rows, int units, string stride)
+    private static void StepTile(CodeWriter w, RecurrentStepsPlan k, Lanes l, int rows, int units, string stride)
     {
+        RecurrentLayerPlan p = k.Layer;
         int g = p.Gates, gate16 = g * 16, hp = p.HiddenPadded;
         UnitOffsets(w, l, units);
         for (int r = 0; r < rows; r++)
@@ -577,7 +611,7 @@ internal static class RecurrentEmitter
         {
             for (int i = 0; i < units; i++)
             {
-                CellUpdate(w, p, l, $"sample {r}, unit {i}", $"gt{r} + go{i}", p.IsLstm ? $"sm{r} + {p.CellsOffset} + t * {hp}" : "", $"hp{r}", $"ln{i}");
+                w.Line($"{CellName(k)}_{l.Suffix}(gt{r} + go{i}, {(p.IsLstm ? $"sm{r} + {p.CellsOffset} + t * {hp}, " : "")}hp{r}, ln{i}); // sample {r}, unit {i}");
             }
         }
     }

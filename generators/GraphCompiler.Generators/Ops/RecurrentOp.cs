@@ -400,6 +400,7 @@ internal static class RecurrentTiling
     public static void Steps(RecurrentTiles t, bool lstm)
     {
         t.ByWidth[VectorWidth.V512] = (new RecurrentTile(6, 1), new RecurrentTile(1, 2));
+        t.Remainders[VectorWidth.V512] = [new RecurrentTile(4, 1), new RecurrentTile(2, 1)]; // batches of 2^n leave 4 or 2
         t.ByWidth[VectorWidth.V256] = (new RecurrentTile(2, 1), new RecurrentTile(1, 2));
         t.ByWidth[VectorWidth.V128] = (new RecurrentTile(2, 1), new RecurrentTile(1, 2));
         t.ByWidth[VectorWidth.Scalar] = (new RecurrentTile(1, 2), new RecurrentTile(1, 2));

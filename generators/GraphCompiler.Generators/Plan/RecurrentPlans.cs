@@ -81,6 +81,13 @@ internal sealed class RecurrentTiles
 {
     public Dictionary<VectorWidth, (RecurrentTile Main, RecurrentTile Tail)> ByWidth { get; } = new();
 
+    /// <summary>
+    /// Steps only: tiles for the samples that the main tile's blocks leave (fewer than its rows), each used at most
+    /// once, largest first, before the tail tile takes the rest one sample at a time (which streams the weights
+    /// once per sample).
+    /// </summary>
+    public Dictionary<VectorWidth, RecurrentTile[]> Remainders { get; } = new();
+
     /// <summary>Steps only: the tile of the software-pipelined batch-1 loop, per width (none for scalar).</summary>
     public Dictionary<VectorWidth, BatchOneTile> BatchOne { get; } = new();
 }

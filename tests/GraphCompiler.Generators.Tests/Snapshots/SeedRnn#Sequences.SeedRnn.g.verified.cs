@@ -1105,61 +1105,97 @@ file static class SeedRnnKernels
                     Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 32); Vector512.Store(a3_0_3, gt3 + go0 + 48);
                     Vector512.Store(a4_0_0, gt4 + go0 + 0); Vector512.Store(a4_0_1, gt4 + go0 + 16); Vector512.Store(a4_0_2, gt4 + go0 + 32); Vector512.Store(a4_0_3, gt4 + go0 + 48);
                     Vector512.Store(a5_0_0, gt5 + go0 + 0); Vector512.Store(a5_0_1, gt5 + go0 + 16); Vector512.Store(a5_0_2, gt5 + go0 + 32); Vector512.Store(a5_0_3, gt5 + go0 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm0 + 8224 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt1 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm1 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm1 + 8224 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp1 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 2, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt2 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm2 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm2 + 8224 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp2 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 3, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt3 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm3 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm3 + 8224 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp3 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 4, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt4 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm4 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm4 + 8224 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp4 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 5, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt5 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm5 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm5 + 8224 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp5 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
+                    Lstm_L0_Cell_V512(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L0_Cell_V512(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_L0_Cell_V512(gt2 + go0, sm2 + 8224 + t * 128, hp2, ln0); // sample 2, unit 0
+                    Lstm_L0_Cell_V512(gt3 + go0, sm3 + 8224 + t * 128, hp3, ln0); // sample 3, unit 0
+                    Lstm_L0_Cell_V512(gt4 + go0, sm4 + 8224 + t * 128, hp4, ln0); // sample 4, unit 0
+                    Lstm_L0_Cell_V512(gt5 + go0, sm5 + 8224 + t * 128, hp5, ln0); // sample 5, unit 0
                 }
+            }
+            if (s + 4 <= batch)
+            {
+                for (int uu = 0; uu < 8; uu += 1)
+                {
+                    int u = (t & 1) == 0 ? uu : 7 - uu;
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
+                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 4512 + t * 128, gt1 = sm1 + 11936 + t * 512; // h_(t-1), gates of step t
+                    float* sm2 = arena + (s + 2) * SeedRnn.ArenaFloatsPerSample, hp2 = sm2 + 4512 + t * 128, gt2 = sm2 + 11936 + t * 512; // h_(t-1), gates of step t
+                    float* sm3 = arena + (s + 3) * SeedRnn.ArenaFloatsPerSample, hp3 = sm3 + 4512 + t * 128, gt3 = sm3 + 11936 + t * 512; // h_(t-1), gates of step t
+                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
+                    Vector512<float> a1_0_0 = Vector512.Load(gt1 + go0 + 0), a1_0_1 = Vector512.Load(gt1 + go0 + 16), a1_0_2 = Vector512.Load(gt1 + go0 + 32), a1_0_3 = Vector512.Load(gt1 + go0 + 48);
+                    Vector512<float> a2_0_0 = Vector512.Load(gt2 + go0 + 0), a2_0_1 = Vector512.Load(gt2 + go0 + 16), a2_0_2 = Vector512.Load(gt2 + go0 + 32), a2_0_3 = Vector512.Load(gt2 + go0 + 48);
+                    Vector512<float> a3_0_0 = Vector512.Load(gt3 + go0 + 0), a3_0_1 = Vector512.Load(gt3 + go0 + 16), a3_0_2 = Vector512.Load(gt3 + go0 + 32), a3_0_3 = Vector512.Load(gt3 + go0 + 48);
+                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    for (int k = 0; k < 128; k++)
+                    {
+                        Vector512<float> w0_0 = Vector512.Load(wk0 + 0), w0_1 = Vector512.Load(wk0 + 16), w0_2 = Vector512.Load(wk0 + 32), w0_3 = Vector512.Load(wk0 + 48);
+                        Vector512<float> h0 = Vector512.Create(hp0[k]);
+                        a0_0_0 = Vector512.FusedMultiplyAdd(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector512.FusedMultiplyAdd(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector512.FusedMultiplyAdd(h0, w0_2, a0_0_2);
+                        a0_0_3 = Vector512.FusedMultiplyAdd(h0, w0_3, a0_0_3);
+                        Vector512<float> h1 = Vector512.Create(hp1[k]);
+                        a1_0_0 = Vector512.FusedMultiplyAdd(h1, w0_0, a1_0_0);
+                        a1_0_1 = Vector512.FusedMultiplyAdd(h1, w0_1, a1_0_1);
+                        a1_0_2 = Vector512.FusedMultiplyAdd(h1, w0_2, a1_0_2);
+                        a1_0_3 = Vector512.FusedMultiplyAdd(h1, w0_3, a1_0_3);
+                        Vector512<float> h2 = Vector512.Create(hp2[k]);
+                        a2_0_0 = Vector512.FusedMultiplyAdd(h2, w0_0, a2_0_0);
+                        a2_0_1 = Vector512.FusedMultiplyAdd(h2, w0_1, a2_0_1);
+                        a2_0_2 = Vector512.FusedMultiplyAdd(h2, w0_2, a2_0_2);
+                        a2_0_3 = Vector512.FusedMultiplyAdd(h2, w0_3, a2_0_3);
+                        Vector512<float> h3 = Vector512.Create(hp3[k]);
+                        a3_0_0 = Vector512.FusedMultiplyAdd(h3, w0_0, a3_0_0);
+                        a3_0_1 = Vector512.FusedMultiplyAdd(h3, w0_1, a3_0_1);
+                        a3_0_2 = Vector512.FusedMultiplyAdd(h3, w0_2, a3_0_2);
+                        a3_0_3 = Vector512.FusedMultiplyAdd(h3, w0_3, a3_0_3);
+                        wk0 += 64;
+                    }
+                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 32); Vector512.Store(a1_0_3, gt1 + go0 + 48);
+                    Vector512.Store(a2_0_0, gt2 + go0 + 0); Vector512.Store(a2_0_1, gt2 + go0 + 16); Vector512.Store(a2_0_2, gt2 + go0 + 32); Vector512.Store(a2_0_3, gt2 + go0 + 48);
+                    Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 32); Vector512.Store(a3_0_3, gt3 + go0 + 48);
+                    Lstm_L0_Cell_V512(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L0_Cell_V512(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_L0_Cell_V512(gt2 + go0, sm2 + 8224 + t * 128, hp2, ln0); // sample 2, unit 0
+                    Lstm_L0_Cell_V512(gt3 + go0, sm3 + 8224 + t * 128, hp3, ln0); // sample 3, unit 0
+                }
+                s += 4;
+            }
+            if (s + 2 <= batch)
+            {
+                for (int uu = 0; uu < 8; uu += 1)
+                {
+                    int u = (t & 1) == 0 ? uu : 7 - uu;
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 4512 + t * 128, gt0 = sm0 + 11936 + t * 512; // h_(t-1), gates of step t
+                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 4512 + t * 128, gt1 = sm1 + 11936 + t * 512; // h_(t-1), gates of step t
+                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
+                    Vector512<float> a1_0_0 = Vector512.Load(gt1 + go0 + 0), a1_0_1 = Vector512.Load(gt1 + go0 + 16), a1_0_2 = Vector512.Load(gt1 + go0 + 32), a1_0_3 = Vector512.Load(gt1 + go0 + 48);
+                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    for (int k = 0; k < 128; k++)
+                    {
+                        Vector512<float> w0_0 = Vector512.Load(wk0 + 0), w0_1 = Vector512.Load(wk0 + 16), w0_2 = Vector512.Load(wk0 + 32), w0_3 = Vector512.Load(wk0 + 48);
+                        Vector512<float> h0 = Vector512.Create(hp0[k]);
+                        a0_0_0 = Vector512.FusedMultiplyAdd(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector512.FusedMultiplyAdd(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector512.FusedMultiplyAdd(h0, w0_2, a0_0_2);
+                        a0_0_3 = Vector512.FusedMultiplyAdd(h0, w0_3, a0_0_3);
+                        Vector512<float> h1 = Vector512.Create(hp1[k]);
+                        a1_0_0 = Vector512.FusedMultiplyAdd(h1, w0_0, a1_0_0);
+                        a1_0_1 = Vector512.FusedMultiplyAdd(h1, w0_1, a1_0_1);
+                        a1_0_2 = Vector512.FusedMultiplyAdd(h1, w0_2, a1_0_2);
+                        a1_0_3 = Vector512.FusedMultiplyAdd(h1, w0_3, a1_0_3);
+                        wk0 += 64;
+                    }
+                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 32); Vector512.Store(a1_0_3, gt1 + go0 + 48);
+                    Lstm_L0_Cell_V512(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L0_Cell_V512(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
+                }
+                s += 2;
             }
             for (; s < batch; s++)
             {
@@ -1190,26 +1226,25 @@ file static class SeedRnnKernels
                     }
                     Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
                     Vector512.Store(a0_1_0, gt0 + go1 + 0); Vector512.Store(a0_1_1, gt0 + go1 + 16); Vector512.Store(a0_1_2, gt0 + go1 + 32); Vector512.Store(a0_1_3, gt0 + go1 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm0 + 8224 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm0 + 8224 + t * 128 + ln1) + ig * gg;
-                        Vector512.Store(c, sm0 + 8224 + t * 128 + 128 + ln1);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln1);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
+                    Lstm_L0_Cell_V512(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L0_Cell_V512(gt0 + go1, sm0 + 8224 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
+        }
+    }
+
+    // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L0_Cell_V512(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    {
+        // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+        {
+            float* gates = gateRow;
+            Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+            Vector512<float> c = fg * Vector512.Load(cellsRow + ln) + ig * gg;
+            Vector512.Store(c, cellsRow + 128 + ln);
+            Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), statesRow + 128 + ln);
+            Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
         }
     }
 
@@ -1448,61 +1483,97 @@ file static class SeedRnnKernels
                     Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 32); Vector512.Store(a3_0_3, gt3 + go0 + 48);
                     Vector512.Store(a4_0_0, gt4 + go0 + 0); Vector512.Store(a4_0_1, gt4 + go0 + 16); Vector512.Store(a4_0_2, gt4 + go0 + 32); Vector512.Store(a4_0_3, gt4 + go0 + 48);
                     Vector512.Store(a5_0_0, gt5 + go0 + 0); Vector512.Store(a5_0_1, gt5 + go0 + 16); Vector512.Store(a5_0_2, gt5 + go0 + 32); Vector512.Store(a5_0_3, gt5 + go0 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm0 + 29984 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt1 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm1 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm1 + 29984 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp1 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 2, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt2 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm2 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm2 + 29984 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp2 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 3, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt3 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm3 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm3 + 29984 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp3 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 4, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt4 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm4 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm4 + 29984 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp4 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 5, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt5 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm5 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm5 + 29984 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp5 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
+                    Lstm_L1_Cell_V512(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L1_Cell_V512(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_L1_Cell_V512(gt2 + go0, sm2 + 29984 + t * 128, hp2, ln0); // sample 2, unit 0
+                    Lstm_L1_Cell_V512(gt3 + go0, sm3 + 29984 + t * 128, hp3, ln0); // sample 3, unit 0
+                    Lstm_L1_Cell_V512(gt4 + go0, sm4 + 29984 + t * 128, hp4, ln0); // sample 4, unit 0
+                    Lstm_L1_Cell_V512(gt5 + go0, sm5 + 29984 + t * 128, hp5, ln0); // sample 5, unit 0
                 }
+            }
+            if (s + 4 <= batch)
+            {
+                for (int uu = 0; uu < 8; uu += 1)
+                {
+                    int u = (t & 1) == 0 ? uu : 7 - uu;
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
+                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 26272 + t * 128, gt1 = sm1 + 33696 + t * 512; // h_(t-1), gates of step t
+                    float* sm2 = arena + (s + 2) * SeedRnn.ArenaFloatsPerSample, hp2 = sm2 + 26272 + t * 128, gt2 = sm2 + 33696 + t * 512; // h_(t-1), gates of step t
+                    float* sm3 = arena + (s + 3) * SeedRnn.ArenaFloatsPerSample, hp3 = sm3 + 26272 + t * 128, gt3 = sm3 + 33696 + t * 512; // h_(t-1), gates of step t
+                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
+                    Vector512<float> a1_0_0 = Vector512.Load(gt1 + go0 + 0), a1_0_1 = Vector512.Load(gt1 + go0 + 16), a1_0_2 = Vector512.Load(gt1 + go0 + 32), a1_0_3 = Vector512.Load(gt1 + go0 + 48);
+                    Vector512<float> a2_0_0 = Vector512.Load(gt2 + go0 + 0), a2_0_1 = Vector512.Load(gt2 + go0 + 16), a2_0_2 = Vector512.Load(gt2 + go0 + 32), a2_0_3 = Vector512.Load(gt2 + go0 + 48);
+                    Vector512<float> a3_0_0 = Vector512.Load(gt3 + go0 + 0), a3_0_1 = Vector512.Load(gt3 + go0 + 16), a3_0_2 = Vector512.Load(gt3 + go0 + 32), a3_0_3 = Vector512.Load(gt3 + go0 + 48);
+                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    for (int k = 0; k < 128; k++)
+                    {
+                        Vector512<float> w0_0 = Vector512.Load(wk0 + 0), w0_1 = Vector512.Load(wk0 + 16), w0_2 = Vector512.Load(wk0 + 32), w0_3 = Vector512.Load(wk0 + 48);
+                        Vector512<float> h0 = Vector512.Create(hp0[k]);
+                        a0_0_0 = Vector512.FusedMultiplyAdd(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector512.FusedMultiplyAdd(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector512.FusedMultiplyAdd(h0, w0_2, a0_0_2);
+                        a0_0_3 = Vector512.FusedMultiplyAdd(h0, w0_3, a0_0_3);
+                        Vector512<float> h1 = Vector512.Create(hp1[k]);
+                        a1_0_0 = Vector512.FusedMultiplyAdd(h1, w0_0, a1_0_0);
+                        a1_0_1 = Vector512.FusedMultiplyAdd(h1, w0_1, a1_0_1);
+                        a1_0_2 = Vector512.FusedMultiplyAdd(h1, w0_2, a1_0_2);
+                        a1_0_3 = Vector512.FusedMultiplyAdd(h1, w0_3, a1_0_3);
+                        Vector512<float> h2 = Vector512.Create(hp2[k]);
+                        a2_0_0 = Vector512.FusedMultiplyAdd(h2, w0_0, a2_0_0);
+                        a2_0_1 = Vector512.FusedMultiplyAdd(h2, w0_1, a2_0_1);
+                        a2_0_2 = Vector512.FusedMultiplyAdd(h2, w0_2, a2_0_2);
+                        a2_0_3 = Vector512.FusedMultiplyAdd(h2, w0_3, a2_0_3);
+                        Vector512<float> h3 = Vector512.Create(hp3[k]);
+                        a3_0_0 = Vector512.FusedMultiplyAdd(h3, w0_0, a3_0_0);
+                        a3_0_1 = Vector512.FusedMultiplyAdd(h3, w0_1, a3_0_1);
+                        a3_0_2 = Vector512.FusedMultiplyAdd(h3, w0_2, a3_0_2);
+                        a3_0_3 = Vector512.FusedMultiplyAdd(h3, w0_3, a3_0_3);
+                        wk0 += 64;
+                    }
+                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 32); Vector512.Store(a1_0_3, gt1 + go0 + 48);
+                    Vector512.Store(a2_0_0, gt2 + go0 + 0); Vector512.Store(a2_0_1, gt2 + go0 + 16); Vector512.Store(a2_0_2, gt2 + go0 + 32); Vector512.Store(a2_0_3, gt2 + go0 + 48);
+                    Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 32); Vector512.Store(a3_0_3, gt3 + go0 + 48);
+                    Lstm_L1_Cell_V512(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L1_Cell_V512(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_L1_Cell_V512(gt2 + go0, sm2 + 29984 + t * 128, hp2, ln0); // sample 2, unit 0
+                    Lstm_L1_Cell_V512(gt3 + go0, sm3 + 29984 + t * 128, hp3, ln0); // sample 3, unit 0
+                }
+                s += 4;
+            }
+            if (s + 2 <= batch)
+            {
+                for (int uu = 0; uu < 8; uu += 1)
+                {
+                    int u = (t & 1) == 0 ? uu : 7 - uu;
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, hp0 = sm0 + 26272 + t * 128, gt0 = sm0 + 33696 + t * 512; // h_(t-1), gates of step t
+                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, hp1 = sm1 + 26272 + t * 128, gt1 = sm1 + 33696 + t * 512; // h_(t-1), gates of step t
+                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(gt0 + go0 + 32), a0_0_3 = Vector512.Load(gt0 + go0 + 48);
+                    Vector512<float> a1_0_0 = Vector512.Load(gt1 + go0 + 0), a1_0_1 = Vector512.Load(gt1 + go0 + 16), a1_0_2 = Vector512.Load(gt1 + go0 + 32), a1_0_3 = Vector512.Load(gt1 + go0 + 48);
+                    float* wk0 = weights + (ln0 >> 4) * 8192 + (ln0 & 15);
+                    for (int k = 0; k < 128; k++)
+                    {
+                        Vector512<float> w0_0 = Vector512.Load(wk0 + 0), w0_1 = Vector512.Load(wk0 + 16), w0_2 = Vector512.Load(wk0 + 32), w0_3 = Vector512.Load(wk0 + 48);
+                        Vector512<float> h0 = Vector512.Create(hp0[k]);
+                        a0_0_0 = Vector512.FusedMultiplyAdd(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector512.FusedMultiplyAdd(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector512.FusedMultiplyAdd(h0, w0_2, a0_0_2);
+                        a0_0_3 = Vector512.FusedMultiplyAdd(h0, w0_3, a0_0_3);
+                        Vector512<float> h1 = Vector512.Create(hp1[k]);
+                        a1_0_0 = Vector512.FusedMultiplyAdd(h1, w0_0, a1_0_0);
+                        a1_0_1 = Vector512.FusedMultiplyAdd(h1, w0_1, a1_0_1);
+                        a1_0_2 = Vector512.FusedMultiplyAdd(h1, w0_2, a1_0_2);
+                        a1_0_3 = Vector512.FusedMultiplyAdd(h1, w0_3, a1_0_3);
+                        wk0 += 64;
+                    }
+                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
+                    Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 32); Vector512.Store(a1_0_3, gt1 + go0 + 48);
+                    Lstm_L1_Cell_V512(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L1_Cell_V512(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
+                }
+                s += 2;
             }
             for (; s < batch; s++)
             {
@@ -1533,26 +1604,25 @@ file static class SeedRnnKernels
                     }
                     Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
                     Vector512.Store(a0_1_0, gt0 + go1 + 0); Vector512.Store(a0_1_1, gt0 + go1 + 16); Vector512.Store(a0_1_2, gt0 + go1 + 32); Vector512.Store(a0_1_3, gt0 + go1 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector512.Store(c, sm0 + 29984 + t * 128 + 128 + ln0);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
-                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-                        Vector512<float> c = fg * Vector512.Load(sm0 + 29984 + t * 128 + ln1) + ig * gg;
-                        Vector512.Store(c, sm0 + 29984 + t * 128 + 128 + ln1);
-                        Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln1);
-                        Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
-                    }
+                    Lstm_L1_Cell_V512(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L1_Cell_V512(gt0 + go1, sm0 + 29984 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
+        }
+    }
+
+    // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L1_Cell_V512(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    {
+        // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+        {
+            float* gates = gateRow;
+            Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
+            Vector512<float> c = fg * Vector512.Load(cellsRow + ln) + ig * gg;
+            Vector512.Store(c, cellsRow + 128 + ln);
+            Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), statesRow + 128 + ln);
+            Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
         }
     }
 
@@ -1708,24 +1778,8 @@ file static class SeedRnnKernels
                     }
                     Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
                     Vector256.Store(a1_0_0, gt1 + go0 + 0); Vector256.Store(a1_0_1, gt1 + go0 + 16); Vector256.Store(a1_0_2, gt1 + go0 + 32); Vector256.Store(a1_0_3, gt1 + go0 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector256.Store(c, sm0 + 8224 + t * 128 + 128 + ln0);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
-                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt1 + go0;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm1 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector256.Store(c, sm1 + 8224 + t * 128 + 128 + ln0);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp1 + 128 + ln0);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
+                    Lstm_L0_Cell_V256(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L0_Cell_V256(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
                 }
             }
             for (; s < batch; s++)
@@ -1757,26 +1811,25 @@ file static class SeedRnnKernels
                     }
                     Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
                     Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 32); Vector256.Store(a0_1_3, gt0 + go1 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector256.Store(c, sm0 + 8224 + t * 128 + 128 + ln0);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
-                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm0 + 8224 + t * 128 + ln1) + ig * gg;
-                        Vector256.Store(c, sm0 + 8224 + t * 128 + 128 + ln1);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln1);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
+                    Lstm_L0_Cell_V256(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L0_Cell_V256(gt0 + go1, sm0 + 8224 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
+        }
+    }
+
+    // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L0_Cell_V256(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    {
+        // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+        {
+            float* gates = gateRow;
+            Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+            Vector256<float> c = fg * Vector256.Load(cellsRow + ln) + ig * gg;
+            Vector256.Store(c, cellsRow + 128 + ln);
+            Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), statesRow + 128 + ln);
+            Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
         }
     }
 
@@ -1943,24 +1996,8 @@ file static class SeedRnnKernels
                     }
                     Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
                     Vector256.Store(a1_0_0, gt1 + go0 + 0); Vector256.Store(a1_0_1, gt1 + go0 + 16); Vector256.Store(a1_0_2, gt1 + go0 + 32); Vector256.Store(a1_0_3, gt1 + go0 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector256.Store(c, sm0 + 29984 + t * 128 + 128 + ln0);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
-                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt1 + go0;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm1 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector256.Store(c, sm1 + 29984 + t * 128 + 128 + ln0);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp1 + 128 + ln0);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
+                    Lstm_L1_Cell_V256(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L1_Cell_V256(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
                 }
             }
             for (; s < batch; s++)
@@ -1992,26 +2029,25 @@ file static class SeedRnnKernels
                     }
                     Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
                     Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 32); Vector256.Store(a0_1_3, gt0 + go1 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector256.Store(c, sm0 + 29984 + t * 128 + 128 + ln0);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
-                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-                        Vector256<float> c = fg * Vector256.Load(sm0 + 29984 + t * 128 + ln1) + ig * gg;
-                        Vector256.Store(c, sm0 + 29984 + t * 128 + 128 + ln1);
-                        Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln1);
-                        Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
-                    }
+                    Lstm_L1_Cell_V256(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L1_Cell_V256(gt0 + go1, sm0 + 29984 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
+        }
+    }
+
+    // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L1_Cell_V256(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    {
+        // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+        {
+            float* gates = gateRow;
+            Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
+            Vector256<float> c = fg * Vector256.Load(cellsRow + ln) + ig * gg;
+            Vector256.Store(c, cellsRow + 128 + ln);
+            Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), statesRow + 128 + ln);
+            Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
         }
     }
 
@@ -2175,24 +2211,8 @@ file static class SeedRnnKernels
                     }
                     Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
                     Vector128.Store(a1_0_0, gt1 + go0 + 0); Vector128.Store(a1_0_1, gt1 + go0 + 16); Vector128.Store(a1_0_2, gt1 + go0 + 32); Vector128.Store(a1_0_3, gt1 + go0 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                        Vector128<float> c = fg * Vector128.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector128.Store(c, sm0 + 8224 + t * 128 + 128 + ln0);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
-                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                    }
-                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt1 + go0;
-                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                        Vector128<float> c = fg * Vector128.Load(sm1 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector128.Store(c, sm1 + 8224 + t * 128 + 128 + ln0);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp1 + 128 + ln0);
-                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                    }
+                    Lstm_L0_Cell_V128(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L0_Cell_V128(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
                 }
             }
             for (; s < batch; s++)
@@ -2224,26 +2244,25 @@ file static class SeedRnnKernels
                     }
                     Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
                     Vector128.Store(a0_1_0, gt0 + go1 + 0); Vector128.Store(a0_1_1, gt0 + go1 + 16); Vector128.Store(a0_1_2, gt0 + go1 + 32); Vector128.Store(a0_1_3, gt0 + go1 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                        Vector128<float> c = fg * Vector128.Load(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        Vector128.Store(c, sm0 + 8224 + t * 128 + 128 + ln0);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
-                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                    }
-                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                        Vector128<float> c = fg * Vector128.Load(sm0 + 8224 + t * 128 + ln1) + ig * gg;
-                        Vector128.Store(c, sm0 + 8224 + t * 128 + 128 + ln1);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln1);
-                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                    }
+                    Lstm_L0_Cell_V128(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L0_Cell_V128(gt0 + go1, sm0 + 8224 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
+        }
+    }
+
+    // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L0_Cell_V128(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    {
+        // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+        {
+            float* gates = gateRow;
+            Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
+            Vector128<float> c = fg * Vector128.Load(cellsRow + ln) + ig * gg;
+            Vector128.Store(c, cellsRow + 128 + ln);
+            Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), statesRow + 128 + ln);
+            Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
         }
     }
 
@@ -2410,24 +2429,8 @@ file static class SeedRnnKernels
                     }
                     Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
                     Vector128.Store(a1_0_0, gt1 + go0 + 0); Vector128.Store(a1_0_1, gt1 + go0 + 16); Vector128.Store(a1_0_2, gt1 + go0 + 32); Vector128.Store(a1_0_3, gt1 + go0 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                        Vector128<float> c = fg * Vector128.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector128.Store(c, sm0 + 29984 + t * 128 + 128 + ln0);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
-                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                    }
-                    // sample 1, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt1 + go0;
-                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                        Vector128<float> c = fg * Vector128.Load(sm1 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector128.Store(c, sm1 + 29984 + t * 128 + 128 + ln0);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp1 + 128 + ln0);
-                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                    }
+                    Lstm_L1_Cell_V128(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L1_Cell_V128(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
                 }
             }
             for (; s < batch; s++)
@@ -2459,26 +2462,25 @@ file static class SeedRnnKernels
                     }
                     Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
                     Vector128.Store(a0_1_0, gt0 + go1 + 0); Vector128.Store(a0_1_1, gt0 + go1 + 16); Vector128.Store(a0_1_2, gt0 + go1 + 32); Vector128.Store(a0_1_3, gt0 + go1 + 48);
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                        Vector128<float> c = fg * Vector128.Load(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        Vector128.Store(c, sm0 + 29984 + t * 128 + 128 + ln0);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln0);
-                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                    }
-                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-                        Vector128<float> c = fg * Vector128.Load(sm0 + 29984 + t * 128 + ln1) + ig * gg;
-                        Vector128.Store(c, sm0 + 29984 + t * 128 + 128 + ln1);
-                        Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), hp0 + 128 + ln1);
-                        Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
-                    }
+                    Lstm_L1_Cell_V128(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L1_Cell_V128(gt0 + go1, sm0 + 29984 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
+        }
+    }
+
+    // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L1_Cell_V128(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    {
+        // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+        {
+            float* gates = gateRow;
+            Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
+            Vector128<float> c = fg * Vector128.Load(cellsRow + ln) + ig * gg;
+            Vector128.Store(c, cellsRow + 128 + ln);
+            Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), statesRow + 128 + ln);
+            Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
         }
     }
 
@@ -2643,26 +2645,25 @@ file static class SeedRnnKernels
                     }
                     *(gt0 + go0 + 0) = a0_0_0; *(gt0 + go0 + 16) = a0_0_1; *(gt0 + go0 + 32) = a0_0_2; *(gt0 + go0 + 48) = a0_0_3;
                     *(gt0 + go1 + 0) = a0_1_0; *(gt0 + go1 + 16) = a0_1_1; *(gt0 + go1 + 32) = a0_1_2; *(gt0 + go1 + 48) = a0_1_3;
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
-                        float c = fg * *(sm0 + 8224 + t * 128 + ln0) + ig * gg;
-                        *(sm0 + 8224 + t * 128 + 128 + ln0) = c;
-                        *(hp0 + 128 + ln0) = og * global::GraphCompiler.VectorMath.Tanh(c);
-                        *(gates) = ig; *(gates + 16) = fg; *(gates + 32) = gg; *(gates + 48) = og;
-                    }
-                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
-                        float c = fg * *(sm0 + 8224 + t * 128 + ln1) + ig * gg;
-                        *(sm0 + 8224 + t * 128 + 128 + ln1) = c;
-                        *(hp0 + 128 + ln1) = og * global::GraphCompiler.VectorMath.Tanh(c);
-                        *(gates) = ig; *(gates + 16) = fg; *(gates + 32) = gg; *(gates + 48) = og;
-                    }
+                    Lstm_L0_Cell_Scalar(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L0_Cell_Scalar(gt0 + go1, sm0 + 8224 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
+        }
+    }
+
+    // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L0_Cell_Scalar(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    {
+        // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+        {
+            float* gates = gateRow;
+            float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
+            float c = fg * *(cellsRow + ln) + ig * gg;
+            *(cellsRow + 128 + ln) = c;
+            *(statesRow + 128 + ln) = og * global::GraphCompiler.VectorMath.Tanh(c);
+            *(gates) = ig; *(gates + 16) = fg; *(gates + 32) = gg; *(gates + 48) = og;
         }
     }
 
@@ -2741,26 +2742,25 @@ file static class SeedRnnKernels
                     }
                     *(gt0 + go0 + 0) = a0_0_0; *(gt0 + go0 + 16) = a0_0_1; *(gt0 + go0 + 32) = a0_0_2; *(gt0 + go0 + 48) = a0_0_3;
                     *(gt0 + go1 + 0) = a0_1_0; *(gt0 + go1 + 16) = a0_1_1; *(gt0 + go1 + 32) = a0_1_2; *(gt0 + go1 + 48) = a0_1_3;
-                    // sample 0, unit 0: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
-                        float c = fg * *(sm0 + 29984 + t * 128 + ln0) + ig * gg;
-                        *(sm0 + 29984 + t * 128 + 128 + ln0) = c;
-                        *(hp0 + 128 + ln0) = og * global::GraphCompiler.VectorMath.Tanh(c);
-                        *(gates) = ig; *(gates + 16) = fg; *(gates + 32) = gg; *(gates + 48) = og;
-                    }
-                    // sample 0, unit 1: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
-                        float c = fg * *(sm0 + 29984 + t * 128 + ln1) + ig * gg;
-                        *(sm0 + 29984 + t * 128 + 128 + ln1) = c;
-                        *(hp0 + 128 + ln1) = og * global::GraphCompiler.VectorMath.Tanh(c);
-                        *(gates) = ig; *(gates + 16) = fg; *(gates + 32) = gg; *(gates + 48) = og;
-                    }
+                    Lstm_L1_Cell_Scalar(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_L1_Cell_Scalar(gt0 + go1, sm0 + 29984 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
+        }
+    }
+
+    // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L1_Cell_Scalar(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    {
+        // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
+        {
+            float* gates = gateRow;
+            float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
+            float c = fg * *(cellsRow + ln) + ig * gg;
+            *(cellsRow + 128 + ln) = c;
+            *(statesRow + 128 + ln) = og * global::GraphCompiler.VectorMath.Tanh(c);
+            *(gates) = ig; *(gates + 16) = fg; *(gates + 32) = gg; *(gates + 48) = og;
         }
     }
 

@@ -1004,61 +1004,89 @@ file static class TinyGruKernels
                     Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 48);
                     Vector512.Store(a4_0_0, gt4 + go0 + 0); Vector512.Store(a4_0_1, gt4 + go0 + 16); Vector512.Store(a4_0_2, gt4 + go0 + 48);
                     Vector512.Store(a5_0_0, gt5 + go0 + 0); Vector512.Store(a5_0_1, gt5 + go0 + 16); Vector512.Store(a5_0_2, gt5 + go0 + 48);
-                    // sample 0, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
-                        Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
-                        Vector512<float> hprev = Vector512.Load(hp0 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), hp0 + 16 + ln0);
-                        Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
-                    }
-                    // sample 1, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt1 + go0;
-                        Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
-                        Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
-                        Vector512<float> hprev = Vector512.Load(hp1 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), hp1 + 16 + ln0);
-                        Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
-                    }
-                    // sample 2, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt2 + go0;
-                        Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
-                        Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
-                        Vector512<float> hprev = Vector512.Load(hp2 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), hp2 + 16 + ln0);
-                        Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
-                    }
-                    // sample 3, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt3 + go0;
-                        Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
-                        Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
-                        Vector512<float> hprev = Vector512.Load(hp3 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), hp3 + 16 + ln0);
-                        Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
-                    }
-                    // sample 4, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt4 + go0;
-                        Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
-                        Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
-                        Vector512<float> hprev = Vector512.Load(hp4 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), hp4 + 16 + ln0);
-                        Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
-                    }
-                    // sample 5, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt5 + go0;
-                        Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
-                        Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
-                        Vector512<float> hprev = Vector512.Load(hp5 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), hp5 + 16 + ln0);
-                        Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
-                    }
+                    Gru_L0_Cell_V512(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_L0_Cell_V512(gt1 + go0, hp1, ln0); // sample 1, unit 0
+                    Gru_L0_Cell_V512(gt2 + go0, hp2, ln0); // sample 2, unit 0
+                    Gru_L0_Cell_V512(gt3 + go0, hp3, ln0); // sample 3, unit 0
+                    Gru_L0_Cell_V512(gt4 + go0, hp4, ln0); // sample 4, unit 0
+                    Gru_L0_Cell_V512(gt5 + go0, hp5, ln0); // sample 5, unit 0
                 }
+            }
+            if (s + 4 <= batch)
+            {
+                {
+                    const int u = 0;
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * TinyGru.ArenaFloatsPerSample, hp0 = sm0 + 96 + t * 16, gt0 = sm0 + 176 + t * 64; // h_(t-1), gates of step t
+                    float* sm1 = arena + (s + 1) * TinyGru.ArenaFloatsPerSample, hp1 = sm1 + 96 + t * 16, gt1 = sm1 + 176 + t * 64; // h_(t-1), gates of step t
+                    float* sm2 = arena + (s + 2) * TinyGru.ArenaFloatsPerSample, hp2 = sm2 + 96 + t * 16, gt2 = sm2 + 176 + t * 64; // h_(t-1), gates of step t
+                    float* sm3 = arena + (s + 3) * TinyGru.ArenaFloatsPerSample, hp3 = sm3 + 96 + t * 16, gt3 = sm3 + 176 + t * 64; // h_(t-1), gates of step t
+                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(recurrentBias + ln0);
+                    Vector512<float> a1_0_0 = Vector512.Load(gt1 + go0 + 0), a1_0_1 = Vector512.Load(gt1 + go0 + 16), a1_0_2 = Vector512.Load(recurrentBias + ln0);
+                    Vector512<float> a2_0_0 = Vector512.Load(gt2 + go0 + 0), a2_0_1 = Vector512.Load(gt2 + go0 + 16), a2_0_2 = Vector512.Load(recurrentBias + ln0);
+                    Vector512<float> a3_0_0 = Vector512.Load(gt3 + go0 + 0), a3_0_1 = Vector512.Load(gt3 + go0 + 16), a3_0_2 = Vector512.Load(recurrentBias + ln0);
+                    float* wk0 = weights + (ln0 >> 4) * 240 + (ln0 & 15);
+                    for (int k = 0; k < 5; k++)
+                    {
+                        Vector512<float> w0_0 = Vector512.Load(wk0 + 0), w0_1 = Vector512.Load(wk0 + 16), w0_2 = Vector512.Load(wk0 + 32);
+                        Vector512<float> h0 = Vector512.Create(hp0[k]);
+                        a0_0_0 = Vector512.FusedMultiplyAdd(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector512.FusedMultiplyAdd(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector512.FusedMultiplyAdd(h0, w0_2, a0_0_2);
+                        Vector512<float> h1 = Vector512.Create(hp1[k]);
+                        a1_0_0 = Vector512.FusedMultiplyAdd(h1, w0_0, a1_0_0);
+                        a1_0_1 = Vector512.FusedMultiplyAdd(h1, w0_1, a1_0_1);
+                        a1_0_2 = Vector512.FusedMultiplyAdd(h1, w0_2, a1_0_2);
+                        Vector512<float> h2 = Vector512.Create(hp2[k]);
+                        a2_0_0 = Vector512.FusedMultiplyAdd(h2, w0_0, a2_0_0);
+                        a2_0_1 = Vector512.FusedMultiplyAdd(h2, w0_1, a2_0_1);
+                        a2_0_2 = Vector512.FusedMultiplyAdd(h2, w0_2, a2_0_2);
+                        Vector512<float> h3 = Vector512.Create(hp3[k]);
+                        a3_0_0 = Vector512.FusedMultiplyAdd(h3, w0_0, a3_0_0);
+                        a3_0_1 = Vector512.FusedMultiplyAdd(h3, w0_1, a3_0_1);
+                        a3_0_2 = Vector512.FusedMultiplyAdd(h3, w0_2, a3_0_2);
+                        wk0 += 48;
+                    }
+                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 48);
+                    Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 48);
+                    Vector512.Store(a2_0_0, gt2 + go0 + 0); Vector512.Store(a2_0_1, gt2 + go0 + 16); Vector512.Store(a2_0_2, gt2 + go0 + 48);
+                    Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 48);
+                    Gru_L0_Cell_V512(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_L0_Cell_V512(gt1 + go0, hp1, ln0); // sample 1, unit 0
+                    Gru_L0_Cell_V512(gt2 + go0, hp2, ln0); // sample 2, unit 0
+                    Gru_L0_Cell_V512(gt3 + go0, hp3, ln0); // sample 3, unit 0
+                }
+                s += 4;
+            }
+            if (s + 2 <= batch)
+            {
+                {
+                    const int u = 0;
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * TinyGru.ArenaFloatsPerSample, hp0 = sm0 + 96 + t * 16, gt0 = sm0 + 176 + t * 64; // h_(t-1), gates of step t
+                    float* sm1 = arena + (s + 1) * TinyGru.ArenaFloatsPerSample, hp1 = sm1 + 96 + t * 16, gt1 = sm1 + 176 + t * 64; // h_(t-1), gates of step t
+                    Vector512<float> a0_0_0 = Vector512.Load(gt0 + go0 + 0), a0_0_1 = Vector512.Load(gt0 + go0 + 16), a0_0_2 = Vector512.Load(recurrentBias + ln0);
+                    Vector512<float> a1_0_0 = Vector512.Load(gt1 + go0 + 0), a1_0_1 = Vector512.Load(gt1 + go0 + 16), a1_0_2 = Vector512.Load(recurrentBias + ln0);
+                    float* wk0 = weights + (ln0 >> 4) * 240 + (ln0 & 15);
+                    for (int k = 0; k < 5; k++)
+                    {
+                        Vector512<float> w0_0 = Vector512.Load(wk0 + 0), w0_1 = Vector512.Load(wk0 + 16), w0_2 = Vector512.Load(wk0 + 32);
+                        Vector512<float> h0 = Vector512.Create(hp0[k]);
+                        a0_0_0 = Vector512.FusedMultiplyAdd(h0, w0_0, a0_0_0);
+                        a0_0_1 = Vector512.FusedMultiplyAdd(h0, w0_1, a0_0_1);
+                        a0_0_2 = Vector512.FusedMultiplyAdd(h0, w0_2, a0_0_2);
+                        Vector512<float> h1 = Vector512.Create(hp1[k]);
+                        a1_0_0 = Vector512.FusedMultiplyAdd(h1, w0_0, a1_0_0);
+                        a1_0_1 = Vector512.FusedMultiplyAdd(h1, w0_1, a1_0_1);
+                        a1_0_2 = Vector512.FusedMultiplyAdd(h1, w0_2, a1_0_2);
+                        wk0 += 48;
+                    }
+                    Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 48);
+                    Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 48);
+                    Gru_L0_Cell_V512(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_L0_Cell_V512(gt1 + go0, hp1, ln0); // sample 1, unit 0
+                }
+                s += 2;
             }
             for (; s < batch; s++)
             {
@@ -1078,17 +1106,24 @@ file static class TinyGruKernels
                         wk0 += 48;
                     }
                     Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 48);
-                    // sample 0, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
-                        Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
-                        Vector512<float> hprev = Vector512.Load(hp0 + ln0);
-                        Vector512.Store(ng + zg * (hprev - ng), hp0 + 16 + ln0);
-                        Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
-                    }
+                    Gru_L0_Cell_V512(gt0 + go0, hp0, ln0); // sample 0, unit 0
                 }
             }
+        }
+    }
+
+    // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Gru_L0_Cell_V512(float* gateRow, float* statesRow, int ln)
+    {
+        // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
+        {
+            float* gates = gateRow;
+            Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
+            Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
+            Vector512<float> hprev = Vector512.Load(statesRow + ln);
+            Vector512.Store(ng + zg * (hprev - ng), statesRow + 16 + ln);
+            Vector512.Store(rg, gates); Vector512.Store(zg, gates + 16); Vector512.Store(ng, gates + 32);
         }
     }
 
@@ -1128,24 +1163,8 @@ file static class TinyGruKernels
                     }
                     Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 48);
                     Vector256.Store(a1_0_0, gt1 + go0 + 0); Vector256.Store(a1_0_1, gt1 + go0 + 16); Vector256.Store(a1_0_2, gt1 + go0 + 48);
-                    // sample 0, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector256<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16));
-                        Vector256<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32) + rg * Vector256.Load(gates + 48));
-                        Vector256<float> hprev = Vector256.Load(hp0 + ln0);
-                        Vector256.Store(ng + zg * (hprev - ng), hp0 + 16 + ln0);
-                        Vector256.Store(rg, gates); Vector256.Store(zg, gates + 16); Vector256.Store(ng, gates + 32);
-                    }
-                    // sample 1, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt1 + go0;
-                        Vector256<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16));
-                        Vector256<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32) + rg * Vector256.Load(gates + 48));
-                        Vector256<float> hprev = Vector256.Load(hp1 + ln0);
-                        Vector256.Store(ng + zg * (hprev - ng), hp1 + 16 + ln0);
-                        Vector256.Store(rg, gates); Vector256.Store(zg, gates + 16); Vector256.Store(ng, gates + 32);
-                    }
+                    Gru_L0_Cell_V256(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_L0_Cell_V256(gt1 + go0, hp1, ln0); // sample 1, unit 0
                 }
             }
             for (; s < batch; s++)
@@ -1174,26 +1193,25 @@ file static class TinyGruKernels
                     }
                     Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 48);
                     Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 48);
-                    // sample 0, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector256<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16));
-                        Vector256<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32) + rg * Vector256.Load(gates + 48));
-                        Vector256<float> hprev = Vector256.Load(hp0 + ln0);
-                        Vector256.Store(ng + zg * (hprev - ng), hp0 + 16 + ln0);
-                        Vector256.Store(rg, gates); Vector256.Store(zg, gates + 16); Vector256.Store(ng, gates + 32);
-                    }
-                    // sample 0, unit 1: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        Vector256<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16));
-                        Vector256<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32) + rg * Vector256.Load(gates + 48));
-                        Vector256<float> hprev = Vector256.Load(hp0 + ln1);
-                        Vector256.Store(ng + zg * (hprev - ng), hp0 + 16 + ln1);
-                        Vector256.Store(rg, gates); Vector256.Store(zg, gates + 16); Vector256.Store(ng, gates + 32);
-                    }
+                    Gru_L0_Cell_V256(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_L0_Cell_V256(gt0 + go1, hp0, ln1); // sample 0, unit 1
                 }
             }
+        }
+    }
+
+    // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Gru_L0_Cell_V256(float* gateRow, float* statesRow, int ln)
+    {
+        // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
+        {
+            float* gates = gateRow;
+            Vector256<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16));
+            Vector256<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32) + rg * Vector256.Load(gates + 48));
+            Vector256<float> hprev = Vector256.Load(statesRow + ln);
+            Vector256.Store(ng + zg * (hprev - ng), statesRow + 16 + ln);
+            Vector256.Store(rg, gates); Vector256.Store(zg, gates + 16); Vector256.Store(ng, gates + 32);
         }
     }
 
@@ -1233,24 +1251,8 @@ file static class TinyGruKernels
                     }
                     Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 48);
                     Vector128.Store(a1_0_0, gt1 + go0 + 0); Vector128.Store(a1_0_1, gt1 + go0 + 16); Vector128.Store(a1_0_2, gt1 + go0 + 48);
-                    // sample 0, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector128<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16));
-                        Vector128<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32) + rg * Vector128.Load(gates + 48));
-                        Vector128<float> hprev = Vector128.Load(hp0 + ln0);
-                        Vector128.Store(ng + zg * (hprev - ng), hp0 + 16 + ln0);
-                        Vector128.Store(rg, gates); Vector128.Store(zg, gates + 16); Vector128.Store(ng, gates + 32);
-                    }
-                    // sample 1, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt1 + go0;
-                        Vector128<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16));
-                        Vector128<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32) + rg * Vector128.Load(gates + 48));
-                        Vector128<float> hprev = Vector128.Load(hp1 + ln0);
-                        Vector128.Store(ng + zg * (hprev - ng), hp1 + 16 + ln0);
-                        Vector128.Store(rg, gates); Vector128.Store(zg, gates + 16); Vector128.Store(ng, gates + 32);
-                    }
+                    Gru_L0_Cell_V128(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_L0_Cell_V128(gt1 + go0, hp1, ln0); // sample 1, unit 0
                 }
             }
             for (; s < batch; s++)
@@ -1280,26 +1282,25 @@ file static class TinyGruKernels
                     }
                     Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 48);
                     Vector128.Store(a0_1_0, gt0 + go1 + 0); Vector128.Store(a0_1_1, gt0 + go1 + 16); Vector128.Store(a0_1_2, gt0 + go1 + 48);
-                    // sample 0, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        Vector128<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16));
-                        Vector128<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32) + rg * Vector128.Load(gates + 48));
-                        Vector128<float> hprev = Vector128.Load(hp0 + ln0);
-                        Vector128.Store(ng + zg * (hprev - ng), hp0 + 16 + ln0);
-                        Vector128.Store(rg, gates); Vector128.Store(zg, gates + 16); Vector128.Store(ng, gates + 32);
-                    }
-                    // sample 0, unit 1: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        Vector128<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16));
-                        Vector128<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32) + rg * Vector128.Load(gates + 48));
-                        Vector128<float> hprev = Vector128.Load(hp0 + ln1);
-                        Vector128.Store(ng + zg * (hprev - ng), hp0 + 16 + ln1);
-                        Vector128.Store(rg, gates); Vector128.Store(zg, gates + 16); Vector128.Store(ng, gates + 32);
-                    }
+                    Gru_L0_Cell_V128(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_L0_Cell_V128(gt0 + go1, hp0, ln1); // sample 0, unit 1
                 }
             }
+        }
+    }
+
+    // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Gru_L0_Cell_V128(float* gateRow, float* statesRow, int ln)
+    {
+        // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
+        {
+            float* gates = gateRow;
+            Vector128<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16));
+            Vector128<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32) + rg * Vector128.Load(gates + 48));
+            Vector128<float> hprev = Vector128.Load(statesRow + ln);
+            Vector128.Store(ng + zg * (hprev - ng), statesRow + 16 + ln);
+            Vector128.Store(rg, gates); Vector128.Store(zg, gates + 16); Vector128.Store(ng, gates + 32);
         }
     }
 
@@ -1340,26 +1341,25 @@ file static class TinyGruKernels
                     }
                     *(gt0 + go0 + 0) = a0_0_0; *(gt0 + go0 + 16) = a0_0_1; *(gt0 + go0 + 48) = a0_0_2;
                     *(gt0 + go1 + 0) = a0_1_0; *(gt0 + go1 + 16) = a0_1_1; *(gt0 + go1 + 48) = a0_1_2;
-                    // sample 0, unit 0: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt0 + go0;
-                        float rg = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16));
-                        float ng = global::GraphCompiler.VectorMath.Tanh(*(gates + 32) + rg * *(gates + 48));
-                        float hprev = *(hp0 + ln0);
-                        *(hp0 + 16 + ln0) = ng + zg * (hprev - ng);
-                        *(gates) = rg; *(gates + 16) = zg; *(gates + 32) = ng;
-                    }
-                    // sample 0, unit 1: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
-                    {
-                        float* gates = gt0 + go1;
-                        float rg = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16));
-                        float ng = global::GraphCompiler.VectorMath.Tanh(*(gates + 32) + rg * *(gates + 48));
-                        float hprev = *(hp0 + ln1);
-                        *(hp0 + 16 + ln1) = ng + zg * (hprev - ng);
-                        *(gates) = rg; *(gates + 16) = zg; *(gates + 32) = ng;
-                    }
+                    Gru_L0_Cell_Scalar(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_L0_Cell_Scalar(gt0 + go1, hp0, ln1); // sample 0, unit 1
                 }
             }
+        }
+    }
+
+    // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Gru_L0_Cell_Scalar(float* gateRow, float* statesRow, int ln)
+    {
+        // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
+        {
+            float* gates = gateRow;
+            float rg = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16));
+            float ng = global::GraphCompiler.VectorMath.Tanh(*(gates + 32) + rg * *(gates + 48));
+            float hprev = *(statesRow + ln);
+            *(statesRow + 16 + ln) = ng + zg * (hprev - ng);
+            *(gates) = rg; *(gates + 16) = zg; *(gates + 32) = ng;
         }
     }
 
