@@ -73,6 +73,27 @@ public sealed class SeedRecurrent
     /// </summary>
     public long TrainingFlopsPerSample => (3 * FlopsPerSample) - (2L * Steps * Gates * Hidden * Features);
 
+    /// <summary>
+    /// FLOP per sample of one generated kernel, by its name (<c>Lstm_L1_Input_V512</c>: layer 1's input products;
+    /// <c>_Steps</c>: its recurrent products; <c>Fc</c>): null for kernels that only copy.
+    /// </summary>
+    public double? KernelFlopsPerSample(string kernel)
+    {
+        int at = kernel.IndexOf("_L", StringComparison.Ordinal);
+        int layer = at >= 0 && at + 2 < kernel.Length && char.IsAsciiDigit(kernel[at + 2]) ? kernel[at + 2] - '0' : -1;
+        if (layer >= 0 && kernel.Contains("_Input", StringComparison.Ordinal))
+        {
+            return 2.0 * Steps * Gates * Hidden * (layer == 0 ? Features : Hidden);
+        }
+
+        if (layer >= 0 && kernel.Contains("_Steps", StringComparison.Ordinal))
+        {
+            return 2.0 * Steps * Gates * Hidden * Hidden;
+        }
+
+        return kernel.StartsWith("Fc", StringComparison.Ordinal) ? FcFlops : null;
+    }
+
     public string FlopsBreakdown => string.Create(
         CultureInfo.InvariantCulture,
         $"layer 0 {LayerFlops(0):N0} + layer 1 {LayerFlops(1):N0} + fc {FcFlops:N0} = {FlopsPerSample:N0} FLOP per sample " +

@@ -26,10 +26,12 @@ public static unsafe class KernelBreakdown
 
     /// <summary>
     /// Times the kernels of <paramref name="model"/> (after one <c>Forward</c> on <paramref name="input"/>,
-    /// which packs the weights) <paramref name="repetitions"/> times at batch 1. Returns null when the
-    /// generated class cannot be found (a generator change renamed it).
+    /// which packs the weights) <paramref name="repetitions"/> times at <paramref name="batch"/>. Above batch 1,
+    /// a stack's kernel ("_Layers") is timed as the per-layer kernels it calls there, for
+    /// <paramref name="layers"/> layers. Returns null when the generated class cannot be found (a generator
+    /// change renamed it).
     /// </summary>
-    public static List<KernelTimes>? Measure(ICompiledModel model, float[] input, float[] output, int repetitions)
+    public static List<KernelTimes>? Measure(ICompiledModel model, float[] input, float[] output, int repetitions, int batch = 1, int layers = 1)
     {
         Type modelType = model.GetType();
         Type? kernels = modelType.Assembly.GetTypes().FirstOrDefault(t =>
@@ -56,7 +58,13 @@ public static unsafe class KernelBreakdown
         Type[] signature = [typeof(float*), typeof(float*), typeof(float*), typeof(int)];
         var names = new List<string>();
         var pointers = new List<IntPtr>();
-        foreach (string name in line["Kernels: ".Length..].Split(", "))
+        IEnumerable<string> listed = line["Kernels: ".Length..].Split(", ");
+        if (batch > 1)
+        {
+            listed = listed.SelectMany(name => name.EndsWith("_Layers", StringComparison.Ordinal) ? LayerKernels(name[..^"_Layers".Length], layers) : [name]);
+        }
+
+        foreach (string name in listed)
         {
             MethodInfo? method = kernels.GetMethod(name + suffix, BindingFlags.Static | BindingFlags.NonPublic, signature)
                 ?? kernels.GetMethod(name, BindingFlags.Static | BindingFlags.NonPublic, signature);
@@ -80,7 +88,7 @@ public static unsafe class KernelBreakdown
             stamps[0] = Stopwatch.GetTimestamp();
             for (int i = 0; i < count; i++)
             {
-                ((delegate*<float*, float*, float*, int, void>)pointers[i])(arena, parameters, packed, 1);
+                ((delegate*<float*, float*, float*, int, void>)pointers[i])(arena, parameters, packed, batch);
                 stamps[i + 1] = Stopwatch.GetTimestamp();
             }
 
@@ -101,6 +109,40 @@ public static unsafe class KernelBreakdown
         }
 
         return result;
+    }
+
+    /// <summary>The kernels a stack runs above batch 1, layer after layer: steps of layer 0, then input projection and steps of each layer above.</summary>
+    private static IEnumerable<string> LayerKernels(string stem, int layers)
+    {
+        yield return stem + "_L0_Steps";
+        for (int l = 1; l < layers; l++)
+        {
+            yield return $"{stem}_L{l}_Input";
+            yield return $"{stem}_L{l}_Steps";
+        }
+    }
+
+    /// <summary>
+    /// Prints the kernels at <paramref name="batch"/> above 1: each kernel's minimum and median, and its rate
+    /// against the FMA peak (<paramref name="peakGflops"/>) where <paramref name="flopsOf"/> knows its FLOP per sample.
+    /// </summary>
+    public static void PrintBatch(ICompiledModel model, float[] input, float[] output, int batch, int layers, Func<string, double?> flopsOf, double peakGflops)
+    {
+        List<KernelTimes>? kernels = Measure(model, input, output, repetitions: 60, batch, layers);
+        if (kernels is null)
+        {
+            Console.WriteLine("  (kernel breakdown unavailable: the generated kernels class was not found)");
+            return;
+        }
+
+        foreach (KernelTimes k in kernels)
+        {
+            double? flops = flopsOf(k.Name);
+            string share = flops is double f
+                ? string.Create(CultureInfo.InvariantCulture, $", {f * batch / (k.Median * 1e3),6:F1} GFLOP/s at the median ({100 * f * batch / (k.Median * 1e3) / peakGflops:F0}% of peak)")
+                : "";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {k.Name,-24} min {k.Min,8:F1} us, median {k.Median,8:F1} us{share}"));
+        }
     }
 
     /// <summary>

@@ -97,6 +97,12 @@ public static class QuickTiming
             Print("GraphCompiler " + spec.Key, batch, ours, spec.FlopsPerSample);
             Print("ONNX Runtime " + spec.Key + ", 1 thread", batch, Time(ort.Run, batch), spec.FlopsPerSample);
             Print("  on PyTorch's export", batch, Time(ortTorch.Run, batch), spec.FlopsPerSample);
+            if (batch > 1)
+            {
+                Console.WriteLine($"  GraphCompiler kernels at batch {batch}, one after the other as in Forward (the stack's layers in turn):");
+                KernelBreakdown.PrintBatch(model, input, output, batch, SeedRecurrent.Layers, spec.Spec.KernelFlopsPerSample, MachinePeak.Current.Best);
+            }
+
             if (batch == 1)
             {
                 double gbsMin = spec.Spec.StreamedBytesPerCall / (ours.MinUs * 1e3), gbsMedian = spec.Spec.StreamedBytesPerCall / (ours.MedianUs * 1e3);
