@@ -782,7 +782,7 @@ internal static class RecurrentEmitter
 
             using (w.Block($"for (int t = {p.Steps - 1}; t >= 0; t--)"))
             {
-                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepGradTile(w, p, l, rows, u, stride));
+                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepGradTile(w, k, l, rows, u, stride));
             }
 
             if (k.InitialHGrad >= 0)
@@ -817,6 +817,55 @@ internal static class RecurrentEmitter
         }
 
         w.Line();
+        EmitCellGrad(w, k, l);
+    }
+
+    private static string CellGradName(RecurrentStepsGradPlan k) =>
+        (k.Name.EndsWith("_StepsGrad", StringComparison.Ordinal) ? k.Name.Substring(0, k.Name.Length - "_StepsGrad".Length) : k.Name) + "_CellGrad";
+
+    /// <summary>
+    /// The gate derivatives of one unit of a backward step tile, a method of its own (as the forward's cell): inlined
+    /// into the step kernel, an LSTM's tanh took registers for the whole kernel with its constants, and the kernel
+    /// outgrew the JIT's inlining budget, which left the loads and stores of its last tiles as calls.
+    /// </summary>
+    private static void EmitCellGrad(CodeWriter w, RecurrentStepsGradPlan k, Lanes l)
+    {
+        RecurrentLayerPlan p = k.Layer;
+        int hp = p.HiddenPadded;
+        w.Line(p.IsLstm
+            ? $"// {p.Label}: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative"
+            : $"// {p.Label}: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh");
+        w.Line($"// gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; {(p.IsLstm ? "cells: c_(t-1), c_t one row further" : "states: h_(t-1)")}");
+        w.Line("[MethodImpl(MethodImplOptions.NoInlining)]");
+        using (w.Block($"private static unsafe void {CellGradName(k)}_{l.Suffix}(float* gates, float* dz, float* carry, float* dhAt, float* {(p.IsLstm ? "cells" : "states")})"))
+        {
+            w.Line($"{l.T} dh = {l.Load("dhAt")};");
+            if (p.IsLstm)
+            {
+                w.Line($"{l.T} ig = {l.Load("gates")}, fg = {l.Load("gates + 16")}, gg = {l.Load("gates + 32")}, og = {l.Load("gates + 48")};");
+                w.Line($"{l.T} tc = {Lanes.Tanh(l.Load($"cells + {hp}"))};");
+                w.Line($"{l.T} dc = {l.Load("carry")} + dh * og * ({l.One} - tc * tc);");
+                w.Line(l.Store("dc * fg", "carry"));
+                w.Line(l.Store($"dc * gg * ig * ({l.One} - ig)", "dz"));
+                w.Line(l.Store($"dc * {l.Load("cells")} * fg * ({l.One} - fg)", "dz + 16"));
+                w.Line(l.Store($"dc * ig * ({l.One} - gg * gg)", "dz + 32"));
+                w.Line(l.Store($"dh * tc * og * ({l.One} - og)", "dz + 48"));
+            }
+            else
+            {
+                w.Line($"{l.T} rg = {l.Load("gates")}, zg = {l.Load("gates + 16")}, ng = {l.Load("gates + 32")}, hn = {l.Load("gates + 48")};");
+                w.Line($"dh += {l.Load("carry")};");
+                w.Line($"{l.T} hprev = {l.Load("states")};");
+                w.Line(l.Store("dh * zg", "carry"));
+                w.Line($"{l.T} dn = dh * ({l.One} - zg) * ({l.One} - ng * ng);");
+                w.Line(l.Store($"dn * hn * rg * ({l.One} - rg)", "dz"));
+                w.Line(l.Store($"dh * (hprev - ng) * zg * ({l.One} - zg)", "dz + 16"));
+                w.Line(l.Store("dn * rg", "dz + 32"));
+                w.Line(l.Store("dn", "dz + 48"));
+            }
+        }
+
+        w.Line();
     }
 
     /// <summary>d{r}_{i} = the gate gradients of zn{r} times weight_hh, for the lanes of unit i (zn{r} points at a step's gate gradients).</summary>
@@ -846,8 +895,9 @@ internal static class RecurrentEmitter
         }
     }
 
-    private static void StepGradTile(CodeWriter w, RecurrentLayerPlan p, Lanes l, int rows, int units, string stride)
+    private static void StepGradTile(CodeWriter w, RecurrentStepsGradPlan k, Lanes l, int rows, int units, string stride)
     {
+        RecurrentLayerPlan p = k.Layer;
         int hp = p.HiddenPadded;
         UnitOffsets(w, l, units);
         for (int r = 0; r < rows; r++)
@@ -872,37 +922,8 @@ internal static class RecurrentEmitter
         {
             for (int i = 0; i < units; i++)
             {
-                w.Line(p.IsLstm
-                    ? $"// sample {r}, unit {i}: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative"
-                    : $"// sample {r}, unit {i}: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh");
-                using (w.Scope())
-                {
-                    w.Line($"float* gates = sm{r} + {p.GatesOffset} + t * {p.GateRow} + go{i}, dz = sm{r} + {p.GateGradsOffset} + t * {p.GateRow} + go{i}, carry = sm{r} + {p.CarryOffset} + ln{i};");
-                    w.Line($"{l.T} dh = {l.Load($"sm{r} + {p.StateGradsOffset} + t * {hp} + ln{i}")};");
-                    if (p.IsLstm)
-                    {
-                        w.Line($"{l.T} ig = {l.Load("gates")}, fg = {l.Load("gates + 16")}, gg = {l.Load("gates + 32")}, og = {l.Load("gates + 48")};");
-                        w.Line($"{l.T} tc = {Lanes.Tanh(l.Load($"sm{r} + {p.CellsOffset} + (t + 1) * {hp} + ln{i}"))};");
-                        w.Line($"{l.T} dc = {l.Load("carry")} + dh * og * ({l.One} - tc * tc);");
-                        w.Line(l.Store("dc * fg", "carry"));
-                        w.Line(l.Store($"dc * gg * ig * ({l.One} - ig)", "dz"));
-                        w.Line(l.Store($"dc * {l.Load($"sm{r} + {p.CellsOffset} + t * {hp} + ln{i}")} * fg * ({l.One} - fg)", "dz + 16"));
-                        w.Line(l.Store($"dc * ig * ({l.One} - gg * gg)", "dz + 32"));
-                        w.Line(l.Store($"dh * tc * og * ({l.One} - og)", "dz + 48"));
-                    }
-                    else
-                    {
-                        w.Line($"{l.T} rg = {l.Load("gates")}, zg = {l.Load("gates + 16")}, ng = {l.Load("gates + 32")}, hn = {l.Load("gates + 48")};");
-                        w.Line($"dh += {l.Load("carry")};");
-                        w.Line($"{l.T} hprev = {l.Load($"sm{r} + {p.StatesOffset} + t * {hp} + ln{i}")};");
-                        w.Line(l.Store("dh * zg", "carry"));
-                        w.Line($"{l.T} dn = dh * ({l.One} - zg) * ({l.One} - ng * ng);");
-                        w.Line(l.Store($"dn * hn * rg * ({l.One} - rg)", "dz"));
-                        w.Line(l.Store($"dh * (hprev - ng) * zg * ({l.One} - zg)", "dz + 16"));
-                        w.Line(l.Store("dn * rg", "dz + 32"));
-                        w.Line(l.Store("dn", "dz + 48"));
-                    }
-                }
+                string stateAt = $"sm{r} + {(p.IsLstm ? p.CellsOffset : p.StatesOffset)} + t * {hp} + ln{i}";
+                w.Line($"{CellGradName(k)}_{l.Suffix}(sm{r} + {p.GatesOffset} + t * {p.GateRow} + go{i}, sm{r} + {p.GateGradsOffset} + t * {p.GateRow} + go{i}, sm{r} + {p.CarryOffset} + ln{i}, sm{r} + {p.StateGradsOffset} + t * {hp} + ln{i}, {stateAt}); // sample {r}, unit {i}");
             }
         }
     }

@@ -3827,162 +3827,18 @@ file static class SeedRnnKernels
                         Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln0) + d1_0, sm1 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln1) + d1_1, sm1 + 71504 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln2) + d1_2, sm1 + 71504 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln3) + d1_3, sm1 + 71504 + t * 128 + ln3);
                         Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln0) + d2_0, sm2 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln1) + d2_1, sm2 + 71504 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln2) + d2_2, sm2 + 71504 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln3) + d2_3, sm2 + 71504 + t * 128 + ln3);
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go0, dz = sm0 + 75088 + t * 512 + go0, carry = sm0 + 89424 + ln0;
-                        Vector512<float> dh = Vector512.Load(sm0 + 71504 + t * 128 + ln0);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 29984 + (t + 1) * 128 + ln0));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 29984 + t * 128 + ln0) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go1, dz = sm0 + 75088 + t * 512 + go1, carry = sm0 + 89424 + ln1;
-                        Vector512<float> dh = Vector512.Load(sm0 + 71504 + t * 128 + ln1);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 29984 + (t + 1) * 128 + ln1));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 29984 + t * 128 + ln1) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go2, dz = sm0 + 75088 + t * 512 + go2, carry = sm0 + 89424 + ln2;
-                        Vector512<float> dh = Vector512.Load(sm0 + 71504 + t * 128 + ln2);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 29984 + (t + 1) * 128 + ln2));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 29984 + t * 128 + ln2) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go3, dz = sm0 + 75088 + t * 512 + go3, carry = sm0 + 89424 + ln3;
-                        Vector512<float> dh = Vector512.Load(sm0 + 71504 + t * 128 + ln3);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 29984 + (t + 1) * 128 + ln3));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 29984 + t * 128 + ln3) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 33696 + t * 512 + go0, dz = sm1 + 75088 + t * 512 + go0, carry = sm1 + 89424 + ln0;
-                        Vector512<float> dh = Vector512.Load(sm1 + 71504 + t * 128 + ln0);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm1 + 29984 + (t + 1) * 128 + ln0));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm1 + 29984 + t * 128 + ln0) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 33696 + t * 512 + go1, dz = sm1 + 75088 + t * 512 + go1, carry = sm1 + 89424 + ln1;
-                        Vector512<float> dh = Vector512.Load(sm1 + 71504 + t * 128 + ln1);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm1 + 29984 + (t + 1) * 128 + ln1));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm1 + 29984 + t * 128 + ln1) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 33696 + t * 512 + go2, dz = sm1 + 75088 + t * 512 + go2, carry = sm1 + 89424 + ln2;
-                        Vector512<float> dh = Vector512.Load(sm1 + 71504 + t * 128 + ln2);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm1 + 29984 + (t + 1) * 128 + ln2));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm1 + 29984 + t * 128 + ln2) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 33696 + t * 512 + go3, dz = sm1 + 75088 + t * 512 + go3, carry = sm1 + 89424 + ln3;
-                        Vector512<float> dh = Vector512.Load(sm1 + 71504 + t * 128 + ln3);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm1 + 29984 + (t + 1) * 128 + ln3));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm1 + 29984 + t * 128 + ln3) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 2, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm2 + 33696 + t * 512 + go0, dz = sm2 + 75088 + t * 512 + go0, carry = sm2 + 89424 + ln0;
-                        Vector512<float> dh = Vector512.Load(sm2 + 71504 + t * 128 + ln0);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm2 + 29984 + (t + 1) * 128 + ln0));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm2 + 29984 + t * 128 + ln0) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 2, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm2 + 33696 + t * 512 + go1, dz = sm2 + 75088 + t * 512 + go1, carry = sm2 + 89424 + ln1;
-                        Vector512<float> dh = Vector512.Load(sm2 + 71504 + t * 128 + ln1);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm2 + 29984 + (t + 1) * 128 + ln1));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm2 + 29984 + t * 128 + ln1) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 2, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm2 + 33696 + t * 512 + go2, dz = sm2 + 75088 + t * 512 + go2, carry = sm2 + 89424 + ln2;
-                        Vector512<float> dh = Vector512.Load(sm2 + 71504 + t * 128 + ln2);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm2 + 29984 + (t + 1) * 128 + ln2));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm2 + 29984 + t * 128 + ln2) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 2, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm2 + 33696 + t * 512 + go3, dz = sm2 + 75088 + t * 512 + go3, carry = sm2 + 89424 + ln3;
-                        Vector512<float> dh = Vector512.Load(sm2 + 71504 + t * 128 + ln3);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm2 + 29984 + (t + 1) * 128 + ln3));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm2 + 29984 + t * 128 + ln3) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go2, sm1 + 75088 + t * 512 + go2, sm1 + 89424 + ln2, sm1 + 71504 + t * 128 + ln2, sm1 + 29984 + t * 128 + ln2); // sample 1, unit 2
+                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go3, sm1 + 75088 + t * 512 + go3, sm1 + 89424 + ln3, sm1 + 71504 + t * 128 + ln3, sm1 + 29984 + t * 128 + ln3); // sample 1, unit 3
+                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go0, sm2 + 75088 + t * 512 + go0, sm2 + 89424 + ln0, sm2 + 71504 + t * 128 + ln0, sm2 + 29984 + t * 128 + ln0); // sample 2, unit 0
+                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go1, sm2 + 75088 + t * 512 + go1, sm2 + 89424 + ln1, sm2 + 71504 + t * 128 + ln1, sm2 + 29984 + t * 128 + ln1); // sample 2, unit 1
+                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go2, sm2 + 75088 + t * 512 + go2, sm2 + 89424 + ln2, sm2 + 71504 + t * 128 + ln2, sm2 + 29984 + t * 128 + ln2); // sample 2, unit 2
+                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go3, sm2 + 75088 + t * 512 + go3, sm2 + 89424 + ln3, sm2 + 71504 + t * 128 + ln3, sm2 + 29984 + t * 128 + ln3); // sample 2, unit 3
                 }
             }
             for (; s < batch; s++)
@@ -4021,113 +3877,33 @@ file static class SeedRnnKernels
                         }
                         Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln2) + d0_2, sm0 + 71504 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln3) + d0_3, sm0 + 71504 + t * 128 + ln3); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln4) + d0_4, sm0 + 71504 + t * 128 + ln4); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln5) + d0_5, sm0 + 71504 + t * 128 + ln5); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln6) + d0_6, sm0 + 71504 + t * 128 + ln6); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln7) + d0_7, sm0 + 71504 + t * 128 + ln7);
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go0, dz = sm0 + 75088 + t * 512 + go0, carry = sm0 + 89424 + ln0;
-                        Vector512<float> dh = Vector512.Load(sm0 + 71504 + t * 128 + ln0);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 29984 + (t + 1) * 128 + ln0));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 29984 + t * 128 + ln0) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go1, dz = sm0 + 75088 + t * 512 + go1, carry = sm0 + 89424 + ln1;
-                        Vector512<float> dh = Vector512.Load(sm0 + 71504 + t * 128 + ln1);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 29984 + (t + 1) * 128 + ln1));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 29984 + t * 128 + ln1) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go2, dz = sm0 + 75088 + t * 512 + go2, carry = sm0 + 89424 + ln2;
-                        Vector512<float> dh = Vector512.Load(sm0 + 71504 + t * 128 + ln2);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 29984 + (t + 1) * 128 + ln2));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 29984 + t * 128 + ln2) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go3, dz = sm0 + 75088 + t * 512 + go3, carry = sm0 + 89424 + ln3;
-                        Vector512<float> dh = Vector512.Load(sm0 + 71504 + t * 128 + ln3);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 29984 + (t + 1) * 128 + ln3));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 29984 + t * 128 + ln3) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 4: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go4, dz = sm0 + 75088 + t * 512 + go4, carry = sm0 + 89424 + ln4;
-                        Vector512<float> dh = Vector512.Load(sm0 + 71504 + t * 128 + ln4);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 29984 + (t + 1) * 128 + ln4));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 29984 + t * 128 + ln4) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 5: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go5, dz = sm0 + 75088 + t * 512 + go5, carry = sm0 + 89424 + ln5;
-                        Vector512<float> dh = Vector512.Load(sm0 + 71504 + t * 128 + ln5);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 29984 + (t + 1) * 128 + ln5));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 29984 + t * 128 + ln5) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 6: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go6, dz = sm0 + 75088 + t * 512 + go6, carry = sm0 + 89424 + ln6;
-                        Vector512<float> dh = Vector512.Load(sm0 + 71504 + t * 128 + ln6);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 29984 + (t + 1) * 128 + ln6));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 29984 + t * 128 + ln6) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 7: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go7, dz = sm0 + 75088 + t * 512 + go7, carry = sm0 + 89424 + ln7;
-                        Vector512<float> dh = Vector512.Load(sm0 + 71504 + t * 128 + ln7);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 29984 + (t + 1) * 128 + ln7));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 29984 + t * 128 + ln7) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go4, sm0 + 75088 + t * 512 + go4, sm0 + 89424 + ln4, sm0 + 71504 + t * 128 + ln4, sm0 + 29984 + t * 128 + ln4); // sample 0, unit 4
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go5, sm0 + 75088 + t * 512 + go5, sm0 + 89424 + ln5, sm0 + 71504 + t * 128 + ln5, sm0 + 29984 + t * 128 + ln5); // sample 0, unit 5
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go6, sm0 + 75088 + t * 512 + go6, sm0 + 89424 + ln6, sm0 + 71504 + t * 128 + ln6, sm0 + 29984 + t * 128 + ln6); // sample 0, unit 6
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go7, sm0 + 75088 + t * 512 + go7, sm0 + 89424 + ln7, sm0 + 71504 + t * 128 + ln7, sm0 + 29984 + t * 128 + ln7); // sample 0, unit 7
                 }
             }
         }
+    }
+
+    // lstm layer 1: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
+    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L1_CellGrad_V512(float* gates, float* dz, float* carry, float* dhAt, float* cells)
+    {
+        Vector512<float> dh = Vector512.Load(dhAt);
+        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
+        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(cells + 128));
+        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
+        Vector512.Store(dc * fg, carry);
+        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
+        Vector512.Store(dc * Vector512.Load(cells) * fg * (Vector512<float>.One - fg), dz + 16);
+        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
+        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
     }
 
     // lstm layer 1 backward through time: per step, dZ_(t+1) x weight_hh and the LSTM cell derivatives fused
@@ -4176,58 +3952,10 @@ file static class SeedRnnKernels
                         Vector256.Store(Vector256.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector256.Store(Vector256.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1);
                         Vector256.Store(Vector256.Load(sm1 + 71504 + t * 128 + ln0) + d1_0, sm1 + 71504 + t * 128 + ln0); Vector256.Store(Vector256.Load(sm1 + 71504 + t * 128 + ln1) + d1_1, sm1 + 71504 + t * 128 + ln1);
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go0, dz = sm0 + 75088 + t * 512 + go0, carry = sm0 + 89424 + ln0;
-                        Vector256<float> dh = Vector256.Load(sm0 + 71504 + t * 128 + ln0);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm0 + 29984 + (t + 1) * 128 + ln0));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm0 + 29984 + t * 128 + ln0) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go1, dz = sm0 + 75088 + t * 512 + go1, carry = sm0 + 89424 + ln1;
-                        Vector256<float> dh = Vector256.Load(sm0 + 71504 + t * 128 + ln1);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm0 + 29984 + (t + 1) * 128 + ln1));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm0 + 29984 + t * 128 + ln1) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 33696 + t * 512 + go0, dz = sm1 + 75088 + t * 512 + go0, carry = sm1 + 89424 + ln0;
-                        Vector256<float> dh = Vector256.Load(sm1 + 71504 + t * 128 + ln0);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm1 + 29984 + (t + 1) * 128 + ln0));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm1 + 29984 + t * 128 + ln0) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 33696 + t * 512 + go1, dz = sm1 + 75088 + t * 512 + go1, carry = sm1 + 89424 + ln1;
-                        Vector256<float> dh = Vector256.Load(sm1 + 71504 + t * 128 + ln1);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm1 + 29984 + (t + 1) * 128 + ln1));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm1 + 29984 + t * 128 + ln1) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
+                    Lstm_L1_CellGrad_V256(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L1_CellGrad_V256(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L1_CellGrad_V256(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_L1_CellGrad_V256(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
                 }
             }
             for (; s < batch; s++)
@@ -4259,61 +3987,29 @@ file static class SeedRnnKernels
                         }
                         Vector256.Store(Vector256.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector256.Store(Vector256.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1); Vector256.Store(Vector256.Load(sm0 + 71504 + t * 128 + ln2) + d0_2, sm0 + 71504 + t * 128 + ln2); Vector256.Store(Vector256.Load(sm0 + 71504 + t * 128 + ln3) + d0_3, sm0 + 71504 + t * 128 + ln3);
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go0, dz = sm0 + 75088 + t * 512 + go0, carry = sm0 + 89424 + ln0;
-                        Vector256<float> dh = Vector256.Load(sm0 + 71504 + t * 128 + ln0);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm0 + 29984 + (t + 1) * 128 + ln0));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm0 + 29984 + t * 128 + ln0) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go1, dz = sm0 + 75088 + t * 512 + go1, carry = sm0 + 89424 + ln1;
-                        Vector256<float> dh = Vector256.Load(sm0 + 71504 + t * 128 + ln1);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm0 + 29984 + (t + 1) * 128 + ln1));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm0 + 29984 + t * 128 + ln1) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go2, dz = sm0 + 75088 + t * 512 + go2, carry = sm0 + 89424 + ln2;
-                        Vector256<float> dh = Vector256.Load(sm0 + 71504 + t * 128 + ln2);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm0 + 29984 + (t + 1) * 128 + ln2));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm0 + 29984 + t * 128 + ln2) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go3, dz = sm0 + 75088 + t * 512 + go3, carry = sm0 + 89424 + ln3;
-                        Vector256<float> dh = Vector256.Load(sm0 + 71504 + t * 128 + ln3);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm0 + 29984 + (t + 1) * 128 + ln3));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm0 + 29984 + t * 128 + ln3) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
+                    Lstm_L1_CellGrad_V256(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L1_CellGrad_V256(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L1_CellGrad_V256(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_L1_CellGrad_V256(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
                 }
             }
         }
+    }
+
+    // lstm layer 1: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
+    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L1_CellGrad_V256(float* gates, float* dz, float* carry, float* dhAt, float* cells)
+    {
+        Vector256<float> dh = Vector256.Load(dhAt);
+        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
+        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(cells + 128));
+        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
+        Vector256.Store(dc * fg, carry);
+        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
+        Vector256.Store(dc * Vector256.Load(cells) * fg * (Vector256<float>.One - fg), dz + 16);
+        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
+        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
     }
 
     // lstm layer 1 backward through time: per step, dZ_(t+1) x weight_hh and the LSTM cell derivatives fused
@@ -4362,58 +4058,10 @@ file static class SeedRnnKernels
                         Vector128.Store(Vector128.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector128.Store(Vector128.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1);
                         Vector128.Store(Vector128.Load(sm1 + 71504 + t * 128 + ln0) + d1_0, sm1 + 71504 + t * 128 + ln0); Vector128.Store(Vector128.Load(sm1 + 71504 + t * 128 + ln1) + d1_1, sm1 + 71504 + t * 128 + ln1);
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go0, dz = sm0 + 75088 + t * 512 + go0, carry = sm0 + 89424 + ln0;
-                        Vector128<float> dh = Vector128.Load(sm0 + 71504 + t * 128 + ln0);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm0 + 29984 + (t + 1) * 128 + ln0));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm0 + 29984 + t * 128 + ln0) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go1, dz = sm0 + 75088 + t * 512 + go1, carry = sm0 + 89424 + ln1;
-                        Vector128<float> dh = Vector128.Load(sm0 + 71504 + t * 128 + ln1);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm0 + 29984 + (t + 1) * 128 + ln1));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm0 + 29984 + t * 128 + ln1) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 33696 + t * 512 + go0, dz = sm1 + 75088 + t * 512 + go0, carry = sm1 + 89424 + ln0;
-                        Vector128<float> dh = Vector128.Load(sm1 + 71504 + t * 128 + ln0);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm1 + 29984 + (t + 1) * 128 + ln0));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm1 + 29984 + t * 128 + ln0) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 33696 + t * 512 + go1, dz = sm1 + 75088 + t * 512 + go1, carry = sm1 + 89424 + ln1;
-                        Vector128<float> dh = Vector128.Load(sm1 + 71504 + t * 128 + ln1);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm1 + 29984 + (t + 1) * 128 + ln1));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm1 + 29984 + t * 128 + ln1) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
+                    Lstm_L1_CellGrad_V128(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L1_CellGrad_V128(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L1_CellGrad_V128(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_L1_CellGrad_V128(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
                 }
             }
             for (; s < batch; s++)
@@ -4445,61 +4093,29 @@ file static class SeedRnnKernels
                         }
                         Vector128.Store(Vector128.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector128.Store(Vector128.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1); Vector128.Store(Vector128.Load(sm0 + 71504 + t * 128 + ln2) + d0_2, sm0 + 71504 + t * 128 + ln2); Vector128.Store(Vector128.Load(sm0 + 71504 + t * 128 + ln3) + d0_3, sm0 + 71504 + t * 128 + ln3);
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go0, dz = sm0 + 75088 + t * 512 + go0, carry = sm0 + 89424 + ln0;
-                        Vector128<float> dh = Vector128.Load(sm0 + 71504 + t * 128 + ln0);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm0 + 29984 + (t + 1) * 128 + ln0));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm0 + 29984 + t * 128 + ln0) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go1, dz = sm0 + 75088 + t * 512 + go1, carry = sm0 + 89424 + ln1;
-                        Vector128<float> dh = Vector128.Load(sm0 + 71504 + t * 128 + ln1);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm0 + 29984 + (t + 1) * 128 + ln1));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm0 + 29984 + t * 128 + ln1) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go2, dz = sm0 + 75088 + t * 512 + go2, carry = sm0 + 89424 + ln2;
-                        Vector128<float> dh = Vector128.Load(sm0 + 71504 + t * 128 + ln2);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm0 + 29984 + (t + 1) * 128 + ln2));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm0 + 29984 + t * 128 + ln2) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go3, dz = sm0 + 75088 + t * 512 + go3, carry = sm0 + 89424 + ln3;
-                        Vector128<float> dh = Vector128.Load(sm0 + 71504 + t * 128 + ln3);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm0 + 29984 + (t + 1) * 128 + ln3));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm0 + 29984 + t * 128 + ln3) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
+                    Lstm_L1_CellGrad_V128(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L1_CellGrad_V128(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L1_CellGrad_V128(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_L1_CellGrad_V128(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
                 }
             }
         }
+    }
+
+    // lstm layer 1: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
+    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L1_CellGrad_V128(float* gates, float* dz, float* carry, float* dhAt, float* cells)
+    {
+        Vector128<float> dh = Vector128.Load(dhAt);
+        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
+        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(cells + 128));
+        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
+        Vector128.Store(dc * fg, carry);
+        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
+        Vector128.Store(dc * Vector128.Load(cells) * fg * (Vector128<float>.One - fg), dz + 16);
+        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
+        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
     }
 
     // lstm layer 1 backward through time: per step, dZ_(t+1) x weight_hh and the LSTM cell derivatives fused
@@ -4546,61 +4162,29 @@ file static class SeedRnnKernels
                         }
                         *(sm0 + 71504 + t * 128 + ln0) = *(sm0 + 71504 + t * 128 + ln0) + d0_0; *(sm0 + 71504 + t * 128 + ln1) = *(sm0 + 71504 + t * 128 + ln1) + d0_1; *(sm0 + 71504 + t * 128 + ln2) = *(sm0 + 71504 + t * 128 + ln2) + d0_2; *(sm0 + 71504 + t * 128 + ln3) = *(sm0 + 71504 + t * 128 + ln3) + d0_3;
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go0, dz = sm0 + 75088 + t * 512 + go0, carry = sm0 + 89424 + ln0;
-                        float dh = *(sm0 + 71504 + t * 128 + ln0);
-                        float ig = *(gates), fg = *(gates + 16), gg = *(gates + 32), og = *(gates + 48);
-                        float tc = global::GraphCompiler.VectorMath.Tanh(*(sm0 + 29984 + (t + 1) * 128 + ln0));
-                        float dc = *(carry) + dh * og * (1f - tc * tc);
-                        *(carry) = dc * fg;
-                        *(dz) = dc * gg * ig * (1f - ig);
-                        *(dz + 16) = dc * *(sm0 + 29984 + t * 128 + ln0) * fg * (1f - fg);
-                        *(dz + 32) = dc * ig * (1f - gg * gg);
-                        *(dz + 48) = dh * tc * og * (1f - og);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go1, dz = sm0 + 75088 + t * 512 + go1, carry = sm0 + 89424 + ln1;
-                        float dh = *(sm0 + 71504 + t * 128 + ln1);
-                        float ig = *(gates), fg = *(gates + 16), gg = *(gates + 32), og = *(gates + 48);
-                        float tc = global::GraphCompiler.VectorMath.Tanh(*(sm0 + 29984 + (t + 1) * 128 + ln1));
-                        float dc = *(carry) + dh * og * (1f - tc * tc);
-                        *(carry) = dc * fg;
-                        *(dz) = dc * gg * ig * (1f - ig);
-                        *(dz + 16) = dc * *(sm0 + 29984 + t * 128 + ln1) * fg * (1f - fg);
-                        *(dz + 32) = dc * ig * (1f - gg * gg);
-                        *(dz + 48) = dh * tc * og * (1f - og);
-                    }
-                    // sample 0, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go2, dz = sm0 + 75088 + t * 512 + go2, carry = sm0 + 89424 + ln2;
-                        float dh = *(sm0 + 71504 + t * 128 + ln2);
-                        float ig = *(gates), fg = *(gates + 16), gg = *(gates + 32), og = *(gates + 48);
-                        float tc = global::GraphCompiler.VectorMath.Tanh(*(sm0 + 29984 + (t + 1) * 128 + ln2));
-                        float dc = *(carry) + dh * og * (1f - tc * tc);
-                        *(carry) = dc * fg;
-                        *(dz) = dc * gg * ig * (1f - ig);
-                        *(dz + 16) = dc * *(sm0 + 29984 + t * 128 + ln2) * fg * (1f - fg);
-                        *(dz + 32) = dc * ig * (1f - gg * gg);
-                        *(dz + 48) = dh * tc * og * (1f - og);
-                    }
-                    // sample 0, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 33696 + t * 512 + go3, dz = sm0 + 75088 + t * 512 + go3, carry = sm0 + 89424 + ln3;
-                        float dh = *(sm0 + 71504 + t * 128 + ln3);
-                        float ig = *(gates), fg = *(gates + 16), gg = *(gates + 32), og = *(gates + 48);
-                        float tc = global::GraphCompiler.VectorMath.Tanh(*(sm0 + 29984 + (t + 1) * 128 + ln3));
-                        float dc = *(carry) + dh * og * (1f - tc * tc);
-                        *(carry) = dc * fg;
-                        *(dz) = dc * gg * ig * (1f - ig);
-                        *(dz + 16) = dc * *(sm0 + 29984 + t * 128 + ln3) * fg * (1f - fg);
-                        *(dz + 32) = dc * ig * (1f - gg * gg);
-                        *(dz + 48) = dh * tc * og * (1f - og);
-                    }
+                    Lstm_L1_CellGrad_Scalar(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L1_CellGrad_Scalar(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L1_CellGrad_Scalar(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_L1_CellGrad_Scalar(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
                 }
             }
         }
+    }
+
+    // lstm layer 1: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
+    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L1_CellGrad_Scalar(float* gates, float* dz, float* carry, float* dhAt, float* cells)
+    {
+        float dh = *(dhAt);
+        float ig = *(gates), fg = *(gates + 16), gg = *(gates + 32), og = *(gates + 48);
+        float tc = global::GraphCompiler.VectorMath.Tanh(*(cells + 128));
+        float dc = *(carry) + dh * og * (1f - tc * tc);
+        *(carry) = dc * fg;
+        *(dz) = dc * gg * ig * (1f - ig);
+        *(dz + 16) = dc * *(cells) * fg * (1f - fg);
+        *(dz + 32) = dc * ig * (1f - gg * gg);
+        *(dz + 48) = dh * tc * og * (1f - og);
     }
 
     // lstm layer 1 backward: weight_ih, weight_hh and bias gradients, summed over batch x steps
@@ -5481,162 +5065,18 @@ file static class SeedRnnKernels
                         Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln0) + d1_0, sm1 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln1) + d1_1, sm1 + 52560 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln2) + d1_2, sm1 + 52560 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln3) + d1_3, sm1 + 52560 + t * 128 + ln3);
                         Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln0) + d2_0, sm2 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln1) + d2_1, sm2 + 52560 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln2) + d2_2, sm2 + 52560 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln3) + d2_3, sm2 + 52560 + t * 128 + ln3);
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go0, dz = sm0 + 56144 + t * 512 + go0, carry = sm0 + 70480 + ln0;
-                        Vector512<float> dh = Vector512.Load(sm0 + 52560 + t * 128 + ln0);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 8224 + (t + 1) * 128 + ln0));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 8224 + t * 128 + ln0) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go1, dz = sm0 + 56144 + t * 512 + go1, carry = sm0 + 70480 + ln1;
-                        Vector512<float> dh = Vector512.Load(sm0 + 52560 + t * 128 + ln1);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 8224 + (t + 1) * 128 + ln1));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 8224 + t * 128 + ln1) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go2, dz = sm0 + 56144 + t * 512 + go2, carry = sm0 + 70480 + ln2;
-                        Vector512<float> dh = Vector512.Load(sm0 + 52560 + t * 128 + ln2);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 8224 + (t + 1) * 128 + ln2));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 8224 + t * 128 + ln2) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go3, dz = sm0 + 56144 + t * 512 + go3, carry = sm0 + 70480 + ln3;
-                        Vector512<float> dh = Vector512.Load(sm0 + 52560 + t * 128 + ln3);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 8224 + (t + 1) * 128 + ln3));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 8224 + t * 128 + ln3) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 11936 + t * 512 + go0, dz = sm1 + 56144 + t * 512 + go0, carry = sm1 + 70480 + ln0;
-                        Vector512<float> dh = Vector512.Load(sm1 + 52560 + t * 128 + ln0);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm1 + 8224 + (t + 1) * 128 + ln0));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm1 + 8224 + t * 128 + ln0) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 11936 + t * 512 + go1, dz = sm1 + 56144 + t * 512 + go1, carry = sm1 + 70480 + ln1;
-                        Vector512<float> dh = Vector512.Load(sm1 + 52560 + t * 128 + ln1);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm1 + 8224 + (t + 1) * 128 + ln1));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm1 + 8224 + t * 128 + ln1) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 11936 + t * 512 + go2, dz = sm1 + 56144 + t * 512 + go2, carry = sm1 + 70480 + ln2;
-                        Vector512<float> dh = Vector512.Load(sm1 + 52560 + t * 128 + ln2);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm1 + 8224 + (t + 1) * 128 + ln2));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm1 + 8224 + t * 128 + ln2) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 11936 + t * 512 + go3, dz = sm1 + 56144 + t * 512 + go3, carry = sm1 + 70480 + ln3;
-                        Vector512<float> dh = Vector512.Load(sm1 + 52560 + t * 128 + ln3);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm1 + 8224 + (t + 1) * 128 + ln3));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm1 + 8224 + t * 128 + ln3) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 2, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm2 + 11936 + t * 512 + go0, dz = sm2 + 56144 + t * 512 + go0, carry = sm2 + 70480 + ln0;
-                        Vector512<float> dh = Vector512.Load(sm2 + 52560 + t * 128 + ln0);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm2 + 8224 + (t + 1) * 128 + ln0));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm2 + 8224 + t * 128 + ln0) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 2, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm2 + 11936 + t * 512 + go1, dz = sm2 + 56144 + t * 512 + go1, carry = sm2 + 70480 + ln1;
-                        Vector512<float> dh = Vector512.Load(sm2 + 52560 + t * 128 + ln1);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm2 + 8224 + (t + 1) * 128 + ln1));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm2 + 8224 + t * 128 + ln1) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 2, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm2 + 11936 + t * 512 + go2, dz = sm2 + 56144 + t * 512 + go2, carry = sm2 + 70480 + ln2;
-                        Vector512<float> dh = Vector512.Load(sm2 + 52560 + t * 128 + ln2);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm2 + 8224 + (t + 1) * 128 + ln2));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm2 + 8224 + t * 128 + ln2) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 2, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm2 + 11936 + t * 512 + go3, dz = sm2 + 56144 + t * 512 + go3, carry = sm2 + 70480 + ln3;
-                        Vector512<float> dh = Vector512.Load(sm2 + 52560 + t * 128 + ln3);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm2 + 8224 + (t + 1) * 128 + ln3));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm2 + 8224 + t * 128 + ln3) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go2, sm1 + 56144 + t * 512 + go2, sm1 + 70480 + ln2, sm1 + 52560 + t * 128 + ln2, sm1 + 8224 + t * 128 + ln2); // sample 1, unit 2
+                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go3, sm1 + 56144 + t * 512 + go3, sm1 + 70480 + ln3, sm1 + 52560 + t * 128 + ln3, sm1 + 8224 + t * 128 + ln3); // sample 1, unit 3
+                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go0, sm2 + 56144 + t * 512 + go0, sm2 + 70480 + ln0, sm2 + 52560 + t * 128 + ln0, sm2 + 8224 + t * 128 + ln0); // sample 2, unit 0
+                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go1, sm2 + 56144 + t * 512 + go1, sm2 + 70480 + ln1, sm2 + 52560 + t * 128 + ln1, sm2 + 8224 + t * 128 + ln1); // sample 2, unit 1
+                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go2, sm2 + 56144 + t * 512 + go2, sm2 + 70480 + ln2, sm2 + 52560 + t * 128 + ln2, sm2 + 8224 + t * 128 + ln2); // sample 2, unit 2
+                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go3, sm2 + 56144 + t * 512 + go3, sm2 + 70480 + ln3, sm2 + 52560 + t * 128 + ln3, sm2 + 8224 + t * 128 + ln3); // sample 2, unit 3
                 }
             }
             for (; s < batch; s++)
@@ -5675,113 +5115,33 @@ file static class SeedRnnKernels
                         }
                         Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln2) + d0_2, sm0 + 52560 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln3) + d0_3, sm0 + 52560 + t * 128 + ln3); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln4) + d0_4, sm0 + 52560 + t * 128 + ln4); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln5) + d0_5, sm0 + 52560 + t * 128 + ln5); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln6) + d0_6, sm0 + 52560 + t * 128 + ln6); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln7) + d0_7, sm0 + 52560 + t * 128 + ln7);
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go0, dz = sm0 + 56144 + t * 512 + go0, carry = sm0 + 70480 + ln0;
-                        Vector512<float> dh = Vector512.Load(sm0 + 52560 + t * 128 + ln0);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 8224 + (t + 1) * 128 + ln0));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 8224 + t * 128 + ln0) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go1, dz = sm0 + 56144 + t * 512 + go1, carry = sm0 + 70480 + ln1;
-                        Vector512<float> dh = Vector512.Load(sm0 + 52560 + t * 128 + ln1);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 8224 + (t + 1) * 128 + ln1));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 8224 + t * 128 + ln1) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go2, dz = sm0 + 56144 + t * 512 + go2, carry = sm0 + 70480 + ln2;
-                        Vector512<float> dh = Vector512.Load(sm0 + 52560 + t * 128 + ln2);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 8224 + (t + 1) * 128 + ln2));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 8224 + t * 128 + ln2) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go3, dz = sm0 + 56144 + t * 512 + go3, carry = sm0 + 70480 + ln3;
-                        Vector512<float> dh = Vector512.Load(sm0 + 52560 + t * 128 + ln3);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 8224 + (t + 1) * 128 + ln3));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 8224 + t * 128 + ln3) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 4: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go4, dz = sm0 + 56144 + t * 512 + go4, carry = sm0 + 70480 + ln4;
-                        Vector512<float> dh = Vector512.Load(sm0 + 52560 + t * 128 + ln4);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 8224 + (t + 1) * 128 + ln4));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 8224 + t * 128 + ln4) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 5: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go5, dz = sm0 + 56144 + t * 512 + go5, carry = sm0 + 70480 + ln5;
-                        Vector512<float> dh = Vector512.Load(sm0 + 52560 + t * 128 + ln5);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 8224 + (t + 1) * 128 + ln5));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 8224 + t * 128 + ln5) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 6: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go6, dz = sm0 + 56144 + t * 512 + go6, carry = sm0 + 70480 + ln6;
-                        Vector512<float> dh = Vector512.Load(sm0 + 52560 + t * 128 + ln6);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 8224 + (t + 1) * 128 + ln6));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 8224 + t * 128 + ln6) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 7: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go7, dz = sm0 + 56144 + t * 512 + go7, carry = sm0 + 70480 + ln7;
-                        Vector512<float> dh = Vector512.Load(sm0 + 52560 + t * 128 + ln7);
-                        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-                        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(sm0 + 8224 + (t + 1) * 128 + ln7));
-                        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-                        Vector512.Store(dc * fg, carry);
-                        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-                        Vector512.Store(dc * Vector512.Load(sm0 + 8224 + t * 128 + ln7) * fg * (Vector512<float>.One - fg), dz + 16);
-                        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-                        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
-                    }
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go4, sm0 + 56144 + t * 512 + go4, sm0 + 70480 + ln4, sm0 + 52560 + t * 128 + ln4, sm0 + 8224 + t * 128 + ln4); // sample 0, unit 4
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go5, sm0 + 56144 + t * 512 + go5, sm0 + 70480 + ln5, sm0 + 52560 + t * 128 + ln5, sm0 + 8224 + t * 128 + ln5); // sample 0, unit 5
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go6, sm0 + 56144 + t * 512 + go6, sm0 + 70480 + ln6, sm0 + 52560 + t * 128 + ln6, sm0 + 8224 + t * 128 + ln6); // sample 0, unit 6
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go7, sm0 + 56144 + t * 512 + go7, sm0 + 70480 + ln7, sm0 + 52560 + t * 128 + ln7, sm0 + 8224 + t * 128 + ln7); // sample 0, unit 7
                 }
             }
         }
+    }
+
+    // lstm layer 0: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
+    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L0_CellGrad_V512(float* gates, float* dz, float* carry, float* dhAt, float* cells)
+    {
+        Vector512<float> dh = Vector512.Load(dhAt);
+        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
+        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(cells + 128));
+        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
+        Vector512.Store(dc * fg, carry);
+        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
+        Vector512.Store(dc * Vector512.Load(cells) * fg * (Vector512<float>.One - fg), dz + 16);
+        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
+        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
     }
 
     // lstm layer 0 backward through time: per step, dZ_(t+1) x weight_hh and the LSTM cell derivatives fused
@@ -5830,58 +5190,10 @@ file static class SeedRnnKernels
                         Vector256.Store(Vector256.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector256.Store(Vector256.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1);
                         Vector256.Store(Vector256.Load(sm1 + 52560 + t * 128 + ln0) + d1_0, sm1 + 52560 + t * 128 + ln0); Vector256.Store(Vector256.Load(sm1 + 52560 + t * 128 + ln1) + d1_1, sm1 + 52560 + t * 128 + ln1);
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go0, dz = sm0 + 56144 + t * 512 + go0, carry = sm0 + 70480 + ln0;
-                        Vector256<float> dh = Vector256.Load(sm0 + 52560 + t * 128 + ln0);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm0 + 8224 + (t + 1) * 128 + ln0));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm0 + 8224 + t * 128 + ln0) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go1, dz = sm0 + 56144 + t * 512 + go1, carry = sm0 + 70480 + ln1;
-                        Vector256<float> dh = Vector256.Load(sm0 + 52560 + t * 128 + ln1);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm0 + 8224 + (t + 1) * 128 + ln1));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm0 + 8224 + t * 128 + ln1) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 11936 + t * 512 + go0, dz = sm1 + 56144 + t * 512 + go0, carry = sm1 + 70480 + ln0;
-                        Vector256<float> dh = Vector256.Load(sm1 + 52560 + t * 128 + ln0);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm1 + 8224 + (t + 1) * 128 + ln0));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm1 + 8224 + t * 128 + ln0) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 11936 + t * 512 + go1, dz = sm1 + 56144 + t * 512 + go1, carry = sm1 + 70480 + ln1;
-                        Vector256<float> dh = Vector256.Load(sm1 + 52560 + t * 128 + ln1);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm1 + 8224 + (t + 1) * 128 + ln1));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm1 + 8224 + t * 128 + ln1) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
+                    Lstm_L0_CellGrad_V256(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L0_CellGrad_V256(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L0_CellGrad_V256(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_L0_CellGrad_V256(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
                 }
             }
             for (; s < batch; s++)
@@ -5913,61 +5225,29 @@ file static class SeedRnnKernels
                         }
                         Vector256.Store(Vector256.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector256.Store(Vector256.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1); Vector256.Store(Vector256.Load(sm0 + 52560 + t * 128 + ln2) + d0_2, sm0 + 52560 + t * 128 + ln2); Vector256.Store(Vector256.Load(sm0 + 52560 + t * 128 + ln3) + d0_3, sm0 + 52560 + t * 128 + ln3);
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go0, dz = sm0 + 56144 + t * 512 + go0, carry = sm0 + 70480 + ln0;
-                        Vector256<float> dh = Vector256.Load(sm0 + 52560 + t * 128 + ln0);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm0 + 8224 + (t + 1) * 128 + ln0));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm0 + 8224 + t * 128 + ln0) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go1, dz = sm0 + 56144 + t * 512 + go1, carry = sm0 + 70480 + ln1;
-                        Vector256<float> dh = Vector256.Load(sm0 + 52560 + t * 128 + ln1);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm0 + 8224 + (t + 1) * 128 + ln1));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm0 + 8224 + t * 128 + ln1) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go2, dz = sm0 + 56144 + t * 512 + go2, carry = sm0 + 70480 + ln2;
-                        Vector256<float> dh = Vector256.Load(sm0 + 52560 + t * 128 + ln2);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm0 + 8224 + (t + 1) * 128 + ln2));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm0 + 8224 + t * 128 + ln2) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go3, dz = sm0 + 56144 + t * 512 + go3, carry = sm0 + 70480 + ln3;
-                        Vector256<float> dh = Vector256.Load(sm0 + 52560 + t * 128 + ln3);
-                        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-                        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(sm0 + 8224 + (t + 1) * 128 + ln3));
-                        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-                        Vector256.Store(dc * fg, carry);
-                        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-                        Vector256.Store(dc * Vector256.Load(sm0 + 8224 + t * 128 + ln3) * fg * (Vector256<float>.One - fg), dz + 16);
-                        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-                        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
-                    }
+                    Lstm_L0_CellGrad_V256(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L0_CellGrad_V256(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L0_CellGrad_V256(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_L0_CellGrad_V256(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
                 }
             }
         }
+    }
+
+    // lstm layer 0: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
+    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L0_CellGrad_V256(float* gates, float* dz, float* carry, float* dhAt, float* cells)
+    {
+        Vector256<float> dh = Vector256.Load(dhAt);
+        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
+        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(cells + 128));
+        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
+        Vector256.Store(dc * fg, carry);
+        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
+        Vector256.Store(dc * Vector256.Load(cells) * fg * (Vector256<float>.One - fg), dz + 16);
+        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
+        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
     }
 
     // lstm layer 0 backward through time: per step, dZ_(t+1) x weight_hh and the LSTM cell derivatives fused
@@ -6016,58 +5296,10 @@ file static class SeedRnnKernels
                         Vector128.Store(Vector128.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector128.Store(Vector128.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1);
                         Vector128.Store(Vector128.Load(sm1 + 52560 + t * 128 + ln0) + d1_0, sm1 + 52560 + t * 128 + ln0); Vector128.Store(Vector128.Load(sm1 + 52560 + t * 128 + ln1) + d1_1, sm1 + 52560 + t * 128 + ln1);
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go0, dz = sm0 + 56144 + t * 512 + go0, carry = sm0 + 70480 + ln0;
-                        Vector128<float> dh = Vector128.Load(sm0 + 52560 + t * 128 + ln0);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm0 + 8224 + (t + 1) * 128 + ln0));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm0 + 8224 + t * 128 + ln0) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go1, dz = sm0 + 56144 + t * 512 + go1, carry = sm0 + 70480 + ln1;
-                        Vector128<float> dh = Vector128.Load(sm0 + 52560 + t * 128 + ln1);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm0 + 8224 + (t + 1) * 128 + ln1));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm0 + 8224 + t * 128 + ln1) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 11936 + t * 512 + go0, dz = sm1 + 56144 + t * 512 + go0, carry = sm1 + 70480 + ln0;
-                        Vector128<float> dh = Vector128.Load(sm1 + 52560 + t * 128 + ln0);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm1 + 8224 + (t + 1) * 128 + ln0));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm1 + 8224 + t * 128 + ln0) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
-                    // sample 1, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm1 + 11936 + t * 512 + go1, dz = sm1 + 56144 + t * 512 + go1, carry = sm1 + 70480 + ln1;
-                        Vector128<float> dh = Vector128.Load(sm1 + 52560 + t * 128 + ln1);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm1 + 8224 + (t + 1) * 128 + ln1));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm1 + 8224 + t * 128 + ln1) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
+                    Lstm_L0_CellGrad_V128(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L0_CellGrad_V128(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L0_CellGrad_V128(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_L0_CellGrad_V128(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
                 }
             }
             for (; s < batch; s++)
@@ -6099,61 +5331,29 @@ file static class SeedRnnKernels
                         }
                         Vector128.Store(Vector128.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector128.Store(Vector128.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1); Vector128.Store(Vector128.Load(sm0 + 52560 + t * 128 + ln2) + d0_2, sm0 + 52560 + t * 128 + ln2); Vector128.Store(Vector128.Load(sm0 + 52560 + t * 128 + ln3) + d0_3, sm0 + 52560 + t * 128 + ln3);
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go0, dz = sm0 + 56144 + t * 512 + go0, carry = sm0 + 70480 + ln0;
-                        Vector128<float> dh = Vector128.Load(sm0 + 52560 + t * 128 + ln0);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm0 + 8224 + (t + 1) * 128 + ln0));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm0 + 8224 + t * 128 + ln0) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go1, dz = sm0 + 56144 + t * 512 + go1, carry = sm0 + 70480 + ln1;
-                        Vector128<float> dh = Vector128.Load(sm0 + 52560 + t * 128 + ln1);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm0 + 8224 + (t + 1) * 128 + ln1));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm0 + 8224 + t * 128 + ln1) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go2, dz = sm0 + 56144 + t * 512 + go2, carry = sm0 + 70480 + ln2;
-                        Vector128<float> dh = Vector128.Load(sm0 + 52560 + t * 128 + ln2);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm0 + 8224 + (t + 1) * 128 + ln2));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm0 + 8224 + t * 128 + ln2) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
-                    // sample 0, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go3, dz = sm0 + 56144 + t * 512 + go3, carry = sm0 + 70480 + ln3;
-                        Vector128<float> dh = Vector128.Load(sm0 + 52560 + t * 128 + ln3);
-                        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-                        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(sm0 + 8224 + (t + 1) * 128 + ln3));
-                        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-                        Vector128.Store(dc * fg, carry);
-                        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-                        Vector128.Store(dc * Vector128.Load(sm0 + 8224 + t * 128 + ln3) * fg * (Vector128<float>.One - fg), dz + 16);
-                        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-                        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
-                    }
+                    Lstm_L0_CellGrad_V128(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L0_CellGrad_V128(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L0_CellGrad_V128(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_L0_CellGrad_V128(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
                 }
             }
         }
+    }
+
+    // lstm layer 0: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
+    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L0_CellGrad_V128(float* gates, float* dz, float* carry, float* dhAt, float* cells)
+    {
+        Vector128<float> dh = Vector128.Load(dhAt);
+        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
+        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(cells + 128));
+        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
+        Vector128.Store(dc * fg, carry);
+        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
+        Vector128.Store(dc * Vector128.Load(cells) * fg * (Vector128<float>.One - fg), dz + 16);
+        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
+        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
     }
 
     // lstm layer 0 backward through time: per step, dZ_(t+1) x weight_hh and the LSTM cell derivatives fused
@@ -6200,61 +5400,29 @@ file static class SeedRnnKernels
                         }
                         *(sm0 + 52560 + t * 128 + ln0) = *(sm0 + 52560 + t * 128 + ln0) + d0_0; *(sm0 + 52560 + t * 128 + ln1) = *(sm0 + 52560 + t * 128 + ln1) + d0_1; *(sm0 + 52560 + t * 128 + ln2) = *(sm0 + 52560 + t * 128 + ln2) + d0_2; *(sm0 + 52560 + t * 128 + ln3) = *(sm0 + 52560 + t * 128 + ln3) + d0_3;
                     }
-                    // sample 0, unit 0: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go0, dz = sm0 + 56144 + t * 512 + go0, carry = sm0 + 70480 + ln0;
-                        float dh = *(sm0 + 52560 + t * 128 + ln0);
-                        float ig = *(gates), fg = *(gates + 16), gg = *(gates + 32), og = *(gates + 48);
-                        float tc = global::GraphCompiler.VectorMath.Tanh(*(sm0 + 8224 + (t + 1) * 128 + ln0));
-                        float dc = *(carry) + dh * og * (1f - tc * tc);
-                        *(carry) = dc * fg;
-                        *(dz) = dc * gg * ig * (1f - ig);
-                        *(dz + 16) = dc * *(sm0 + 8224 + t * 128 + ln0) * fg * (1f - fg);
-                        *(dz + 32) = dc * ig * (1f - gg * gg);
-                        *(dz + 48) = dh * tc * og * (1f - og);
-                    }
-                    // sample 0, unit 1: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go1, dz = sm0 + 56144 + t * 512 + go1, carry = sm0 + 70480 + ln1;
-                        float dh = *(sm0 + 52560 + t * 128 + ln1);
-                        float ig = *(gates), fg = *(gates + 16), gg = *(gates + 32), og = *(gates + 48);
-                        float tc = global::GraphCompiler.VectorMath.Tanh(*(sm0 + 8224 + (t + 1) * 128 + ln1));
-                        float dc = *(carry) + dh * og * (1f - tc * tc);
-                        *(carry) = dc * fg;
-                        *(dz) = dc * gg * ig * (1f - ig);
-                        *(dz + 16) = dc * *(sm0 + 8224 + t * 128 + ln1) * fg * (1f - fg);
-                        *(dz + 32) = dc * ig * (1f - gg * gg);
-                        *(dz + 48) = dh * tc * og * (1f - og);
-                    }
-                    // sample 0, unit 2: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go2, dz = sm0 + 56144 + t * 512 + go2, carry = sm0 + 70480 + ln2;
-                        float dh = *(sm0 + 52560 + t * 128 + ln2);
-                        float ig = *(gates), fg = *(gates + 16), gg = *(gates + 32), og = *(gates + 48);
-                        float tc = global::GraphCompiler.VectorMath.Tanh(*(sm0 + 8224 + (t + 1) * 128 + ln2));
-                        float dc = *(carry) + dh * og * (1f - tc * tc);
-                        *(carry) = dc * fg;
-                        *(dz) = dc * gg * ig * (1f - ig);
-                        *(dz + 16) = dc * *(sm0 + 8224 + t * 128 + ln2) * fg * (1f - fg);
-                        *(dz + 32) = dc * ig * (1f - gg * gg);
-                        *(dz + 48) = dh * tc * og * (1f - og);
-                    }
-                    // sample 0, unit 3: dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-                    {
-                        float* gates = sm0 + 11936 + t * 512 + go3, dz = sm0 + 56144 + t * 512 + go3, carry = sm0 + 70480 + ln3;
-                        float dh = *(sm0 + 52560 + t * 128 + ln3);
-                        float ig = *(gates), fg = *(gates + 16), gg = *(gates + 32), og = *(gates + 48);
-                        float tc = global::GraphCompiler.VectorMath.Tanh(*(sm0 + 8224 + (t + 1) * 128 + ln3));
-                        float dc = *(carry) + dh * og * (1f - tc * tc);
-                        *(carry) = dc * fg;
-                        *(dz) = dc * gg * ig * (1f - ig);
-                        *(dz + 16) = dc * *(sm0 + 8224 + t * 128 + ln3) * fg * (1f - fg);
-                        *(dz + 32) = dc * ig * (1f - gg * gg);
-                        *(dz + 48) = dh * tc * og * (1f - og);
-                    }
+                    Lstm_L0_CellGrad_Scalar(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L0_CellGrad_Scalar(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L0_CellGrad_Scalar(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_L0_CellGrad_Scalar(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
                 }
             }
         }
+    }
+
+    // lstm layer 0: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
+    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Lstm_L0_CellGrad_Scalar(float* gates, float* dz, float* carry, float* dhAt, float* cells)
+    {
+        float dh = *(dhAt);
+        float ig = *(gates), fg = *(gates + 16), gg = *(gates + 32), og = *(gates + 48);
+        float tc = global::GraphCompiler.VectorMath.Tanh(*(cells + 128));
+        float dc = *(carry) + dh * og * (1f - tc * tc);
+        *(carry) = dc * fg;
+        *(dz) = dc * gg * ig * (1f - ig);
+        *(dz + 16) = dc * *(cells) * fg * (1f - fg);
+        *(dz + 32) = dc * ig * (1f - gg * gg);
+        *(dz + 48) = dh * tc * og * (1f - og);
     }
 
     // lstm layer 0 backward: weight_ih, weight_hh and bias gradients, summed over batch x steps

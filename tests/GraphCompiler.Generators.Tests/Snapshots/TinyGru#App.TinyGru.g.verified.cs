@@ -2119,48 +2119,9 @@ file static class TinyGruKernels
                         Vector512.Store(Vector512.Load(sm1 + 544 + t * 16 + ln0) + d1_0, sm1 + 544 + t * 16 + ln0);
                         Vector512.Store(Vector512.Load(sm2 + 544 + t * 16 + ln0) + d2_0, sm2 + 544 + t * 16 + ln0);
                     }
-                    // sample 0, unit 0: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go0, dz = sm0 + 608 + t * 64 + go0, carry = sm0 + 864 + ln0;
-                        Vector512<float> dh = Vector512.Load(sm0 + 544 + t * 16 + ln0);
-                        Vector512<float> rg = Vector512.Load(gates), zg = Vector512.Load(gates + 16), ng = Vector512.Load(gates + 32), hn = Vector512.Load(gates + 48);
-                        dh += Vector512.Load(carry);
-                        Vector512<float> hprev = Vector512.Load(sm0 + 96 + t * 16 + ln0);
-                        Vector512.Store(dh * zg, carry);
-                        Vector512<float> dn = dh * (Vector512<float>.One - zg) * (Vector512<float>.One - ng * ng);
-                        Vector512.Store(dn * hn * rg * (Vector512<float>.One - rg), dz);
-                        Vector512.Store(dh * (hprev - ng) * zg * (Vector512<float>.One - zg), dz + 16);
-                        Vector512.Store(dn * rg, dz + 32);
-                        Vector512.Store(dn, dz + 48);
-                    }
-                    // sample 1, unit 0: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm1 + 176 + t * 64 + go0, dz = sm1 + 608 + t * 64 + go0, carry = sm1 + 864 + ln0;
-                        Vector512<float> dh = Vector512.Load(sm1 + 544 + t * 16 + ln0);
-                        Vector512<float> rg = Vector512.Load(gates), zg = Vector512.Load(gates + 16), ng = Vector512.Load(gates + 32), hn = Vector512.Load(gates + 48);
-                        dh += Vector512.Load(carry);
-                        Vector512<float> hprev = Vector512.Load(sm1 + 96 + t * 16 + ln0);
-                        Vector512.Store(dh * zg, carry);
-                        Vector512<float> dn = dh * (Vector512<float>.One - zg) * (Vector512<float>.One - ng * ng);
-                        Vector512.Store(dn * hn * rg * (Vector512<float>.One - rg), dz);
-                        Vector512.Store(dh * (hprev - ng) * zg * (Vector512<float>.One - zg), dz + 16);
-                        Vector512.Store(dn * rg, dz + 32);
-                        Vector512.Store(dn, dz + 48);
-                    }
-                    // sample 2, unit 0: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm2 + 176 + t * 64 + go0, dz = sm2 + 608 + t * 64 + go0, carry = sm2 + 864 + ln0;
-                        Vector512<float> dh = Vector512.Load(sm2 + 544 + t * 16 + ln0);
-                        Vector512<float> rg = Vector512.Load(gates), zg = Vector512.Load(gates + 16), ng = Vector512.Load(gates + 32), hn = Vector512.Load(gates + 48);
-                        dh += Vector512.Load(carry);
-                        Vector512<float> hprev = Vector512.Load(sm2 + 96 + t * 16 + ln0);
-                        Vector512.Store(dh * zg, carry);
-                        Vector512<float> dn = dh * (Vector512<float>.One - zg) * (Vector512<float>.One - ng * ng);
-                        Vector512.Store(dn * hn * rg * (Vector512<float>.One - rg), dz);
-                        Vector512.Store(dh * (hprev - ng) * zg * (Vector512<float>.One - zg), dz + 16);
-                        Vector512.Store(dn * rg, dz + 32);
-                        Vector512.Store(dn, dz + 48);
-                    }
+                    Gru_L0_CellGrad_V512(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_L0_CellGrad_V512(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
+                    Gru_L0_CellGrad_V512(sm2 + 176 + t * 64 + go0, sm2 + 608 + t * 64 + go0, sm2 + 864 + ln0, sm2 + 544 + t * 16 + ln0, sm2 + 96 + t * 16 + ln0); // sample 2, unit 0
                 }
             }
             for (; s < batch; s++)
@@ -2185,23 +2146,27 @@ file static class TinyGruKernels
                         }
                         Vector512.Store(Vector512.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0);
                     }
-                    // sample 0, unit 0: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go0, dz = sm0 + 608 + t * 64 + go0, carry = sm0 + 864 + ln0;
-                        Vector512<float> dh = Vector512.Load(sm0 + 544 + t * 16 + ln0);
-                        Vector512<float> rg = Vector512.Load(gates), zg = Vector512.Load(gates + 16), ng = Vector512.Load(gates + 32), hn = Vector512.Load(gates + 48);
-                        dh += Vector512.Load(carry);
-                        Vector512<float> hprev = Vector512.Load(sm0 + 96 + t * 16 + ln0);
-                        Vector512.Store(dh * zg, carry);
-                        Vector512<float> dn = dh * (Vector512<float>.One - zg) * (Vector512<float>.One - ng * ng);
-                        Vector512.Store(dn * hn * rg * (Vector512<float>.One - rg), dz);
-                        Vector512.Store(dh * (hprev - ng) * zg * (Vector512<float>.One - zg), dz + 16);
-                        Vector512.Store(dn * rg, dz + 32);
-                        Vector512.Store(dn, dz + 48);
-                    }
+                    Gru_L0_CellGrad_V512(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
                 }
             }
         }
+    }
+
+    // gru layer 0: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
+    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; states: h_(t-1)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Gru_L0_CellGrad_V512(float* gates, float* dz, float* carry, float* dhAt, float* states)
+    {
+        Vector512<float> dh = Vector512.Load(dhAt);
+        Vector512<float> rg = Vector512.Load(gates), zg = Vector512.Load(gates + 16), ng = Vector512.Load(gates + 32), hn = Vector512.Load(gates + 48);
+        dh += Vector512.Load(carry);
+        Vector512<float> hprev = Vector512.Load(states);
+        Vector512.Store(dh * zg, carry);
+        Vector512<float> dn = dh * (Vector512<float>.One - zg) * (Vector512<float>.One - ng * ng);
+        Vector512.Store(dn * hn * rg * (Vector512<float>.One - rg), dz);
+        Vector512.Store(dh * (hprev - ng) * zg * (Vector512<float>.One - zg), dz + 16);
+        Vector512.Store(dn * rg, dz + 32);
+        Vector512.Store(dn, dz + 48);
     }
 
     // gru layer 0 backward through time: per step, dZ_(t+1) x weight_hh and the GRU cell derivatives fused
@@ -2253,62 +2218,10 @@ file static class TinyGruKernels
                         Vector256.Store(Vector256.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0); Vector256.Store(Vector256.Load(sm0 + 544 + t * 16 + ln1) + d0_1, sm0 + 544 + t * 16 + ln1);
                         Vector256.Store(Vector256.Load(sm1 + 544 + t * 16 + ln0) + d1_0, sm1 + 544 + t * 16 + ln0); Vector256.Store(Vector256.Load(sm1 + 544 + t * 16 + ln1) + d1_1, sm1 + 544 + t * 16 + ln1);
                     }
-                    // sample 0, unit 0: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go0, dz = sm0 + 608 + t * 64 + go0, carry = sm0 + 864 + ln0;
-                        Vector256<float> dh = Vector256.Load(sm0 + 544 + t * 16 + ln0);
-                        Vector256<float> rg = Vector256.Load(gates), zg = Vector256.Load(gates + 16), ng = Vector256.Load(gates + 32), hn = Vector256.Load(gates + 48);
-                        dh += Vector256.Load(carry);
-                        Vector256<float> hprev = Vector256.Load(sm0 + 96 + t * 16 + ln0);
-                        Vector256.Store(dh * zg, carry);
-                        Vector256<float> dn = dh * (Vector256<float>.One - zg) * (Vector256<float>.One - ng * ng);
-                        Vector256.Store(dn * hn * rg * (Vector256<float>.One - rg), dz);
-                        Vector256.Store(dh * (hprev - ng) * zg * (Vector256<float>.One - zg), dz + 16);
-                        Vector256.Store(dn * rg, dz + 32);
-                        Vector256.Store(dn, dz + 48);
-                    }
-                    // sample 0, unit 1: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go1, dz = sm0 + 608 + t * 64 + go1, carry = sm0 + 864 + ln1;
-                        Vector256<float> dh = Vector256.Load(sm0 + 544 + t * 16 + ln1);
-                        Vector256<float> rg = Vector256.Load(gates), zg = Vector256.Load(gates + 16), ng = Vector256.Load(gates + 32), hn = Vector256.Load(gates + 48);
-                        dh += Vector256.Load(carry);
-                        Vector256<float> hprev = Vector256.Load(sm0 + 96 + t * 16 + ln1);
-                        Vector256.Store(dh * zg, carry);
-                        Vector256<float> dn = dh * (Vector256<float>.One - zg) * (Vector256<float>.One - ng * ng);
-                        Vector256.Store(dn * hn * rg * (Vector256<float>.One - rg), dz);
-                        Vector256.Store(dh * (hprev - ng) * zg * (Vector256<float>.One - zg), dz + 16);
-                        Vector256.Store(dn * rg, dz + 32);
-                        Vector256.Store(dn, dz + 48);
-                    }
-                    // sample 1, unit 0: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm1 + 176 + t * 64 + go0, dz = sm1 + 608 + t * 64 + go0, carry = sm1 + 864 + ln0;
-                        Vector256<float> dh = Vector256.Load(sm1 + 544 + t * 16 + ln0);
-                        Vector256<float> rg = Vector256.Load(gates), zg = Vector256.Load(gates + 16), ng = Vector256.Load(gates + 32), hn = Vector256.Load(gates + 48);
-                        dh += Vector256.Load(carry);
-                        Vector256<float> hprev = Vector256.Load(sm1 + 96 + t * 16 + ln0);
-                        Vector256.Store(dh * zg, carry);
-                        Vector256<float> dn = dh * (Vector256<float>.One - zg) * (Vector256<float>.One - ng * ng);
-                        Vector256.Store(dn * hn * rg * (Vector256<float>.One - rg), dz);
-                        Vector256.Store(dh * (hprev - ng) * zg * (Vector256<float>.One - zg), dz + 16);
-                        Vector256.Store(dn * rg, dz + 32);
-                        Vector256.Store(dn, dz + 48);
-                    }
-                    // sample 1, unit 1: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm1 + 176 + t * 64 + go1, dz = sm1 + 608 + t * 64 + go1, carry = sm1 + 864 + ln1;
-                        Vector256<float> dh = Vector256.Load(sm1 + 544 + t * 16 + ln1);
-                        Vector256<float> rg = Vector256.Load(gates), zg = Vector256.Load(gates + 16), ng = Vector256.Load(gates + 32), hn = Vector256.Load(gates + 48);
-                        dh += Vector256.Load(carry);
-                        Vector256<float> hprev = Vector256.Load(sm1 + 96 + t * 16 + ln1);
-                        Vector256.Store(dh * zg, carry);
-                        Vector256<float> dn = dh * (Vector256<float>.One - zg) * (Vector256<float>.One - ng * ng);
-                        Vector256.Store(dn * hn * rg * (Vector256<float>.One - rg), dz);
-                        Vector256.Store(dh * (hprev - ng) * zg * (Vector256<float>.One - zg), dz + 16);
-                        Vector256.Store(dn * rg, dz + 32);
-                        Vector256.Store(dn, dz + 48);
-                    }
+                    Gru_L0_CellGrad_V256(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_L0_CellGrad_V256(sm0 + 176 + t * 64 + go1, sm0 + 608 + t * 64 + go1, sm0 + 864 + ln1, sm0 + 544 + t * 16 + ln1, sm0 + 96 + t * 16 + ln1); // sample 0, unit 1
+                    Gru_L0_CellGrad_V256(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
+                    Gru_L0_CellGrad_V256(sm1 + 176 + t * 64 + go1, sm1 + 608 + t * 64 + go1, sm1 + 864 + ln1, sm1 + 544 + t * 16 + ln1, sm1 + 96 + t * 16 + ln1); // sample 1, unit 1
                 }
             }
             for (; s < batch; s++)
@@ -2333,23 +2246,27 @@ file static class TinyGruKernels
                         }
                         Vector256.Store(Vector256.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0);
                     }
-                    // sample 0, unit 0: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go0, dz = sm0 + 608 + t * 64 + go0, carry = sm0 + 864 + ln0;
-                        Vector256<float> dh = Vector256.Load(sm0 + 544 + t * 16 + ln0);
-                        Vector256<float> rg = Vector256.Load(gates), zg = Vector256.Load(gates + 16), ng = Vector256.Load(gates + 32), hn = Vector256.Load(gates + 48);
-                        dh += Vector256.Load(carry);
-                        Vector256<float> hprev = Vector256.Load(sm0 + 96 + t * 16 + ln0);
-                        Vector256.Store(dh * zg, carry);
-                        Vector256<float> dn = dh * (Vector256<float>.One - zg) * (Vector256<float>.One - ng * ng);
-                        Vector256.Store(dn * hn * rg * (Vector256<float>.One - rg), dz);
-                        Vector256.Store(dh * (hprev - ng) * zg * (Vector256<float>.One - zg), dz + 16);
-                        Vector256.Store(dn * rg, dz + 32);
-                        Vector256.Store(dn, dz + 48);
-                    }
+                    Gru_L0_CellGrad_V256(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
                 }
             }
         }
+    }
+
+    // gru layer 0: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
+    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; states: h_(t-1)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Gru_L0_CellGrad_V256(float* gates, float* dz, float* carry, float* dhAt, float* states)
+    {
+        Vector256<float> dh = Vector256.Load(dhAt);
+        Vector256<float> rg = Vector256.Load(gates), zg = Vector256.Load(gates + 16), ng = Vector256.Load(gates + 32), hn = Vector256.Load(gates + 48);
+        dh += Vector256.Load(carry);
+        Vector256<float> hprev = Vector256.Load(states);
+        Vector256.Store(dh * zg, carry);
+        Vector256<float> dn = dh * (Vector256<float>.One - zg) * (Vector256<float>.One - ng * ng);
+        Vector256.Store(dn * hn * rg * (Vector256<float>.One - rg), dz);
+        Vector256.Store(dh * (hprev - ng) * zg * (Vector256<float>.One - zg), dz + 16);
+        Vector256.Store(dn * rg, dz + 32);
+        Vector256.Store(dn, dz + 48);
     }
 
     // gru layer 0 backward through time: per step, dZ_(t+1) x weight_hh and the GRU cell derivatives fused
@@ -2402,62 +2319,10 @@ file static class TinyGruKernels
                         Vector128.Store(Vector128.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0); Vector128.Store(Vector128.Load(sm0 + 544 + t * 16 + ln1) + d0_1, sm0 + 544 + t * 16 + ln1);
                         Vector128.Store(Vector128.Load(sm1 + 544 + t * 16 + ln0) + d1_0, sm1 + 544 + t * 16 + ln0); Vector128.Store(Vector128.Load(sm1 + 544 + t * 16 + ln1) + d1_1, sm1 + 544 + t * 16 + ln1);
                     }
-                    // sample 0, unit 0: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go0, dz = sm0 + 608 + t * 64 + go0, carry = sm0 + 864 + ln0;
-                        Vector128<float> dh = Vector128.Load(sm0 + 544 + t * 16 + ln0);
-                        Vector128<float> rg = Vector128.Load(gates), zg = Vector128.Load(gates + 16), ng = Vector128.Load(gates + 32), hn = Vector128.Load(gates + 48);
-                        dh += Vector128.Load(carry);
-                        Vector128<float> hprev = Vector128.Load(sm0 + 96 + t * 16 + ln0);
-                        Vector128.Store(dh * zg, carry);
-                        Vector128<float> dn = dh * (Vector128<float>.One - zg) * (Vector128<float>.One - ng * ng);
-                        Vector128.Store(dn * hn * rg * (Vector128<float>.One - rg), dz);
-                        Vector128.Store(dh * (hprev - ng) * zg * (Vector128<float>.One - zg), dz + 16);
-                        Vector128.Store(dn * rg, dz + 32);
-                        Vector128.Store(dn, dz + 48);
-                    }
-                    // sample 0, unit 1: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go1, dz = sm0 + 608 + t * 64 + go1, carry = sm0 + 864 + ln1;
-                        Vector128<float> dh = Vector128.Load(sm0 + 544 + t * 16 + ln1);
-                        Vector128<float> rg = Vector128.Load(gates), zg = Vector128.Load(gates + 16), ng = Vector128.Load(gates + 32), hn = Vector128.Load(gates + 48);
-                        dh += Vector128.Load(carry);
-                        Vector128<float> hprev = Vector128.Load(sm0 + 96 + t * 16 + ln1);
-                        Vector128.Store(dh * zg, carry);
-                        Vector128<float> dn = dh * (Vector128<float>.One - zg) * (Vector128<float>.One - ng * ng);
-                        Vector128.Store(dn * hn * rg * (Vector128<float>.One - rg), dz);
-                        Vector128.Store(dh * (hprev - ng) * zg * (Vector128<float>.One - zg), dz + 16);
-                        Vector128.Store(dn * rg, dz + 32);
-                        Vector128.Store(dn, dz + 48);
-                    }
-                    // sample 1, unit 0: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm1 + 176 + t * 64 + go0, dz = sm1 + 608 + t * 64 + go0, carry = sm1 + 864 + ln0;
-                        Vector128<float> dh = Vector128.Load(sm1 + 544 + t * 16 + ln0);
-                        Vector128<float> rg = Vector128.Load(gates), zg = Vector128.Load(gates + 16), ng = Vector128.Load(gates + 32), hn = Vector128.Load(gates + 48);
-                        dh += Vector128.Load(carry);
-                        Vector128<float> hprev = Vector128.Load(sm1 + 96 + t * 16 + ln0);
-                        Vector128.Store(dh * zg, carry);
-                        Vector128<float> dn = dh * (Vector128<float>.One - zg) * (Vector128<float>.One - ng * ng);
-                        Vector128.Store(dn * hn * rg * (Vector128<float>.One - rg), dz);
-                        Vector128.Store(dh * (hprev - ng) * zg * (Vector128<float>.One - zg), dz + 16);
-                        Vector128.Store(dn * rg, dz + 32);
-                        Vector128.Store(dn, dz + 48);
-                    }
-                    // sample 1, unit 1: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm1 + 176 + t * 64 + go1, dz = sm1 + 608 + t * 64 + go1, carry = sm1 + 864 + ln1;
-                        Vector128<float> dh = Vector128.Load(sm1 + 544 + t * 16 + ln1);
-                        Vector128<float> rg = Vector128.Load(gates), zg = Vector128.Load(gates + 16), ng = Vector128.Load(gates + 32), hn = Vector128.Load(gates + 48);
-                        dh += Vector128.Load(carry);
-                        Vector128<float> hprev = Vector128.Load(sm1 + 96 + t * 16 + ln1);
-                        Vector128.Store(dh * zg, carry);
-                        Vector128<float> dn = dh * (Vector128<float>.One - zg) * (Vector128<float>.One - ng * ng);
-                        Vector128.Store(dn * hn * rg * (Vector128<float>.One - rg), dz);
-                        Vector128.Store(dh * (hprev - ng) * zg * (Vector128<float>.One - zg), dz + 16);
-                        Vector128.Store(dn * rg, dz + 32);
-                        Vector128.Store(dn, dz + 48);
-                    }
+                    Gru_L0_CellGrad_V128(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_L0_CellGrad_V128(sm0 + 176 + t * 64 + go1, sm0 + 608 + t * 64 + go1, sm0 + 864 + ln1, sm0 + 544 + t * 16 + ln1, sm0 + 96 + t * 16 + ln1); // sample 0, unit 1
+                    Gru_L0_CellGrad_V128(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
+                    Gru_L0_CellGrad_V128(sm1 + 176 + t * 64 + go1, sm1 + 608 + t * 64 + go1, sm1 + 864 + ln1, sm1 + 544 + t * 16 + ln1, sm1 + 96 + t * 16 + ln1); // sample 1, unit 1
                 }
             }
             for (; s < batch; s++)
@@ -2488,65 +2353,30 @@ file static class TinyGruKernels
                         }
                         Vector128.Store(Vector128.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0); Vector128.Store(Vector128.Load(sm0 + 544 + t * 16 + ln1) + d0_1, sm0 + 544 + t * 16 + ln1); Vector128.Store(Vector128.Load(sm0 + 544 + t * 16 + ln2) + d0_2, sm0 + 544 + t * 16 + ln2); Vector128.Store(Vector128.Load(sm0 + 544 + t * 16 + ln3) + d0_3, sm0 + 544 + t * 16 + ln3);
                     }
-                    // sample 0, unit 0: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go0, dz = sm0 + 608 + t * 64 + go0, carry = sm0 + 864 + ln0;
-                        Vector128<float> dh = Vector128.Load(sm0 + 544 + t * 16 + ln0);
-                        Vector128<float> rg = Vector128.Load(gates), zg = Vector128.Load(gates + 16), ng = Vector128.Load(gates + 32), hn = Vector128.Load(gates + 48);
-                        dh += Vector128.Load(carry);
-                        Vector128<float> hprev = Vector128.Load(sm0 + 96 + t * 16 + ln0);
-                        Vector128.Store(dh * zg, carry);
-                        Vector128<float> dn = dh * (Vector128<float>.One - zg) * (Vector128<float>.One - ng * ng);
-                        Vector128.Store(dn * hn * rg * (Vector128<float>.One - rg), dz);
-                        Vector128.Store(dh * (hprev - ng) * zg * (Vector128<float>.One - zg), dz + 16);
-                        Vector128.Store(dn * rg, dz + 32);
-                        Vector128.Store(dn, dz + 48);
-                    }
-                    // sample 0, unit 1: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go1, dz = sm0 + 608 + t * 64 + go1, carry = sm0 + 864 + ln1;
-                        Vector128<float> dh = Vector128.Load(sm0 + 544 + t * 16 + ln1);
-                        Vector128<float> rg = Vector128.Load(gates), zg = Vector128.Load(gates + 16), ng = Vector128.Load(gates + 32), hn = Vector128.Load(gates + 48);
-                        dh += Vector128.Load(carry);
-                        Vector128<float> hprev = Vector128.Load(sm0 + 96 + t * 16 + ln1);
-                        Vector128.Store(dh * zg, carry);
-                        Vector128<float> dn = dh * (Vector128<float>.One - zg) * (Vector128<float>.One - ng * ng);
-                        Vector128.Store(dn * hn * rg * (Vector128<float>.One - rg), dz);
-                        Vector128.Store(dh * (hprev - ng) * zg * (Vector128<float>.One - zg), dz + 16);
-                        Vector128.Store(dn * rg, dz + 32);
-                        Vector128.Store(dn, dz + 48);
-                    }
-                    // sample 0, unit 2: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go2, dz = sm0 + 608 + t * 64 + go2, carry = sm0 + 864 + ln2;
-                        Vector128<float> dh = Vector128.Load(sm0 + 544 + t * 16 + ln2);
-                        Vector128<float> rg = Vector128.Load(gates), zg = Vector128.Load(gates + 16), ng = Vector128.Load(gates + 32), hn = Vector128.Load(gates + 48);
-                        dh += Vector128.Load(carry);
-                        Vector128<float> hprev = Vector128.Load(sm0 + 96 + t * 16 + ln2);
-                        Vector128.Store(dh * zg, carry);
-                        Vector128<float> dn = dh * (Vector128<float>.One - zg) * (Vector128<float>.One - ng * ng);
-                        Vector128.Store(dn * hn * rg * (Vector128<float>.One - rg), dz);
-                        Vector128.Store(dh * (hprev - ng) * zg * (Vector128<float>.One - zg), dz + 16);
-                        Vector128.Store(dn * rg, dz + 32);
-                        Vector128.Store(dn, dz + 48);
-                    }
-                    // sample 0, unit 3: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go3, dz = sm0 + 608 + t * 64 + go3, carry = sm0 + 864 + ln3;
-                        Vector128<float> dh = Vector128.Load(sm0 + 544 + t * 16 + ln3);
-                        Vector128<float> rg = Vector128.Load(gates), zg = Vector128.Load(gates + 16), ng = Vector128.Load(gates + 32), hn = Vector128.Load(gates + 48);
-                        dh += Vector128.Load(carry);
-                        Vector128<float> hprev = Vector128.Load(sm0 + 96 + t * 16 + ln3);
-                        Vector128.Store(dh * zg, carry);
-                        Vector128<float> dn = dh * (Vector128<float>.One - zg) * (Vector128<float>.One - ng * ng);
-                        Vector128.Store(dn * hn * rg * (Vector128<float>.One - rg), dz);
-                        Vector128.Store(dh * (hprev - ng) * zg * (Vector128<float>.One - zg), dz + 16);
-                        Vector128.Store(dn * rg, dz + 32);
-                        Vector128.Store(dn, dz + 48);
-                    }
+                    Gru_L0_CellGrad_V128(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_L0_CellGrad_V128(sm0 + 176 + t * 64 + go1, sm0 + 608 + t * 64 + go1, sm0 + 864 + ln1, sm0 + 544 + t * 16 + ln1, sm0 + 96 + t * 16 + ln1); // sample 0, unit 1
+                    Gru_L0_CellGrad_V128(sm0 + 176 + t * 64 + go2, sm0 + 608 + t * 64 + go2, sm0 + 864 + ln2, sm0 + 544 + t * 16 + ln2, sm0 + 96 + t * 16 + ln2); // sample 0, unit 2
+                    Gru_L0_CellGrad_V128(sm0 + 176 + t * 64 + go3, sm0 + 608 + t * 64 + go3, sm0 + 864 + ln3, sm0 + 544 + t * 16 + ln3, sm0 + 96 + t * 16 + ln3); // sample 0, unit 3
                 }
             }
         }
+    }
+
+    // gru layer 0: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
+    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; states: h_(t-1)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Gru_L0_CellGrad_V128(float* gates, float* dz, float* carry, float* dhAt, float* states)
+    {
+        Vector128<float> dh = Vector128.Load(dhAt);
+        Vector128<float> rg = Vector128.Load(gates), zg = Vector128.Load(gates + 16), ng = Vector128.Load(gates + 32), hn = Vector128.Load(gates + 48);
+        dh += Vector128.Load(carry);
+        Vector128<float> hprev = Vector128.Load(states);
+        Vector128.Store(dh * zg, carry);
+        Vector128<float> dn = dh * (Vector128<float>.One - zg) * (Vector128<float>.One - ng * ng);
+        Vector128.Store(dn * hn * rg * (Vector128<float>.One - rg), dz);
+        Vector128.Store(dh * (hprev - ng) * zg * (Vector128<float>.One - zg), dz + 16);
+        Vector128.Store(dn * rg, dz + 32);
+        Vector128.Store(dn, dz + 48);
     }
 
     // gru layer 0 backward through time: per step, dZ_(t+1) x weight_hh and the GRU cell derivatives fused
@@ -2597,65 +2427,30 @@ file static class TinyGruKernels
                         }
                         *(sm0 + 544 + t * 16 + ln0) = *(sm0 + 544 + t * 16 + ln0) + d0_0; *(sm0 + 544 + t * 16 + ln1) = *(sm0 + 544 + t * 16 + ln1) + d0_1; *(sm0 + 544 + t * 16 + ln2) = *(sm0 + 544 + t * 16 + ln2) + d0_2; *(sm0 + 544 + t * 16 + ln3) = *(sm0 + 544 + t * 16 + ln3) + d0_3;
                     }
-                    // sample 0, unit 0: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go0, dz = sm0 + 608 + t * 64 + go0, carry = sm0 + 864 + ln0;
-                        float dh = *(sm0 + 544 + t * 16 + ln0);
-                        float rg = *(gates), zg = *(gates + 16), ng = *(gates + 32), hn = *(gates + 48);
-                        dh += *(carry);
-                        float hprev = *(sm0 + 96 + t * 16 + ln0);
-                        *(carry) = dh * zg;
-                        float dn = dh * (1f - zg) * (1f - ng * ng);
-                        *(dz) = dn * hn * rg * (1f - rg);
-                        *(dz + 16) = dh * (hprev - ng) * zg * (1f - zg);
-                        *(dz + 32) = dn * rg;
-                        *(dz + 48) = dn;
-                    }
-                    // sample 0, unit 1: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go1, dz = sm0 + 608 + t * 64 + go1, carry = sm0 + 864 + ln1;
-                        float dh = *(sm0 + 544 + t * 16 + ln1);
-                        float rg = *(gates), zg = *(gates + 16), ng = *(gates + 32), hn = *(gates + 48);
-                        dh += *(carry);
-                        float hprev = *(sm0 + 96 + t * 16 + ln1);
-                        *(carry) = dh * zg;
-                        float dn = dh * (1f - zg) * (1f - ng * ng);
-                        *(dz) = dn * hn * rg * (1f - rg);
-                        *(dz + 16) = dh * (hprev - ng) * zg * (1f - zg);
-                        *(dz + 32) = dn * rg;
-                        *(dz + 48) = dn;
-                    }
-                    // sample 0, unit 2: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go2, dz = sm0 + 608 + t * 64 + go2, carry = sm0 + 864 + ln2;
-                        float dh = *(sm0 + 544 + t * 16 + ln2);
-                        float rg = *(gates), zg = *(gates + 16), ng = *(gates + 32), hn = *(gates + 48);
-                        dh += *(carry);
-                        float hprev = *(sm0 + 96 + t * 16 + ln2);
-                        *(carry) = dh * zg;
-                        float dn = dh * (1f - zg) * (1f - ng * ng);
-                        *(dz) = dn * hn * rg * (1f - rg);
-                        *(dz + 16) = dh * (hprev - ng) * zg * (1f - zg);
-                        *(dz + 32) = dn * rg;
-                        *(dz + 48) = dn;
-                    }
-                    // sample 0, unit 3: dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
-                    {
-                        float* gates = sm0 + 176 + t * 64 + go3, dz = sm0 + 608 + t * 64 + go3, carry = sm0 + 864 + ln3;
-                        float dh = *(sm0 + 544 + t * 16 + ln3);
-                        float rg = *(gates), zg = *(gates + 16), ng = *(gates + 32), hn = *(gates + 48);
-                        dh += *(carry);
-                        float hprev = *(sm0 + 96 + t * 16 + ln3);
-                        *(carry) = dh * zg;
-                        float dn = dh * (1f - zg) * (1f - ng * ng);
-                        *(dz) = dn * hn * rg * (1f - rg);
-                        *(dz + 16) = dh * (hprev - ng) * zg * (1f - zg);
-                        *(dz + 32) = dn * rg;
-                        *(dz + 48) = dn;
-                    }
+                    Gru_L0_CellGrad_Scalar(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_L0_CellGrad_Scalar(sm0 + 176 + t * 64 + go1, sm0 + 608 + t * 64 + go1, sm0 + 864 + ln1, sm0 + 544 + t * 16 + ln1, sm0 + 96 + t * 16 + ln1); // sample 0, unit 1
+                    Gru_L0_CellGrad_Scalar(sm0 + 176 + t * 64 + go2, sm0 + 608 + t * 64 + go2, sm0 + 864 + ln2, sm0 + 544 + t * 16 + ln2, sm0 + 96 + t * 16 + ln2); // sample 0, unit 2
+                    Gru_L0_CellGrad_Scalar(sm0 + 176 + t * 64 + go3, sm0 + 608 + t * 64 + go3, sm0 + 864 + ln3, sm0 + 544 + t * 16 + ln3, sm0 + 96 + t * 16 + ln3); // sample 0, unit 3
                 }
             }
         }
+    }
+
+    // gru layer 0: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
+    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; states: h_(t-1)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void Gru_L0_CellGrad_Scalar(float* gates, float* dz, float* carry, float* dhAt, float* states)
+    {
+        float dh = *(dhAt);
+        float rg = *(gates), zg = *(gates + 16), ng = *(gates + 32), hn = *(gates + 48);
+        dh += *(carry);
+        float hprev = *(states);
+        *(carry) = dh * zg;
+        float dn = dh * (1f - zg) * (1f - ng * ng);
+        *(dz) = dn * hn * rg * (1f - rg);
+        *(dz + 16) = dh * (hprev - ng) * zg * (1f - zg);
+        *(dz + 32) = dn * rg;
+        *(dz + 48) = dn;
     }
 
     // gru layer 0 backward: weight_ih, weight_hh and bias gradients, summed over batch x steps
