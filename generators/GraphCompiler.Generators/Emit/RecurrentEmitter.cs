@@ -255,7 +255,7 @@ internal static class RecurrentEmitter
     {
         RecurrentLayerPlan p = k.Layer;
         w.Line($"// {p.Label}: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)");
-        w.Line("[MethodImpl(MethodImplOptions.NoInlining)]");
+        w.Line("[MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels");
         using (w.Block($"private static unsafe void {CellName(k)}_{l.Suffix}(float* gateRow, {(p.IsLstm ? "float* cellsRow, " : "")}float* statesRow, int ln)"))
         {
             CellUpdate(w, p, l, "one unit", "gateRow", p.IsLstm ? "cellsRow" : "", "statesRow", "ln");
@@ -836,7 +836,7 @@ internal static class RecurrentEmitter
             ? $"// {p.Label}: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative"
             : $"// {p.Label}: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh");
         w.Line($"// gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; {(p.IsLstm ? "cells: c_(t-1), c_t one row further" : "states: h_(t-1)")}");
-        w.Line("[MethodImpl(MethodImplOptions.NoInlining)]");
+        w.Line("[MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels");
         using (w.Block($"private static unsafe void {CellGradName(k)}_{l.Suffix}(float* gates, float* dz, float* carry, float* dhAt, float* {(p.IsLstm ? "cells" : "states")})"))
         {
             w.Line($"{l.T} dh = {l.Load("dhAt")};");

@@ -1234,7 +1234,7 @@ file static class SeedRnnKernels
     }
 
     // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L0_Cell_V512(float* gateRow, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -1612,7 +1612,7 @@ file static class SeedRnnKernels
     }
 
     // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L1_Cell_V512(float* gateRow, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -1819,7 +1819,7 @@ file static class SeedRnnKernels
     }
 
     // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L0_Cell_V256(float* gateRow, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -2037,7 +2037,7 @@ file static class SeedRnnKernels
     }
 
     // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L1_Cell_V256(float* gateRow, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -2252,7 +2252,7 @@ file static class SeedRnnKernels
     }
 
     // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L0_Cell_V128(float* gateRow, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -2470,7 +2470,7 @@ file static class SeedRnnKernels
     }
 
     // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L1_Cell_V128(float* gateRow, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -2653,7 +2653,7 @@ file static class SeedRnnKernels
     }
 
     // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L0_Cell_Scalar(float* gateRow, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -2750,7 +2750,7 @@ file static class SeedRnnKernels
     }
 
     // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L1_Cell_Scalar(float* gateRow, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
@@ -3892,7 +3892,7 @@ file static class SeedRnnKernels
 
     // lstm layer 1: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L1_CellGrad_V512(float* gates, float* dz, float* carry, float* dhAt, float* cells)
     {
         Vector512<float> dh = Vector512.Load(dhAt);
@@ -3998,7 +3998,7 @@ file static class SeedRnnKernels
 
     // lstm layer 1: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L1_CellGrad_V256(float* gates, float* dz, float* carry, float* dhAt, float* cells)
     {
         Vector256<float> dh = Vector256.Load(dhAt);
@@ -4104,7 +4104,7 @@ file static class SeedRnnKernels
 
     // lstm layer 1: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L1_CellGrad_V128(float* gates, float* dz, float* carry, float* dhAt, float* cells)
     {
         Vector128<float> dh = Vector128.Load(dhAt);
@@ -4173,7 +4173,7 @@ file static class SeedRnnKernels
 
     // lstm layer 1: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L1_CellGrad_Scalar(float* gates, float* dz, float* carry, float* dhAt, float* cells)
     {
         float dh = *(dhAt);
@@ -5130,7 +5130,7 @@ file static class SeedRnnKernels
 
     // lstm layer 0: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L0_CellGrad_V512(float* gates, float* dz, float* carry, float* dhAt, float* cells)
     {
         Vector512<float> dh = Vector512.Load(dhAt);
@@ -5236,7 +5236,7 @@ file static class SeedRnnKernels
 
     // lstm layer 0: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L0_CellGrad_V256(float* gates, float* dz, float* carry, float* dhAt, float* cells)
     {
         Vector256<float> dh = Vector256.Load(dhAt);
@@ -5342,7 +5342,7 @@ file static class SeedRnnKernels
 
     // lstm layer 0: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L0_CellGrad_V128(float* gates, float* dz, float* carry, float* dhAt, float* cells)
     {
         Vector128<float> dh = Vector128.Load(dhAt);
@@ -5411,7 +5411,7 @@ file static class SeedRnnKernels
 
     // lstm layer 0: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Lstm_L0_CellGrad_Scalar(float* gates, float* dz, float* carry, float* dhAt, float* cells)
     {
         float dh = *(dhAt);

@@ -1113,7 +1113,7 @@ file static class TinyGruKernels
     }
 
     // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Gru_L0_Cell_V512(float* gateRow, float* statesRow, int ln)
     {
         // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -1201,7 +1201,7 @@ file static class TinyGruKernels
     }
 
     // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Gru_L0_Cell_V256(float* gateRow, float* statesRow, int ln)
     {
         // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -1290,7 +1290,7 @@ file static class TinyGruKernels
     }
 
     // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Gru_L0_Cell_V128(float* gateRow, float* statesRow, int ln)
     {
         // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -1349,7 +1349,7 @@ file static class TinyGruKernels
     }
 
     // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Gru_L0_Cell_Scalar(float* gateRow, float* statesRow, int ln)
     {
         // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
@@ -2154,7 +2154,7 @@ file static class TinyGruKernels
 
     // gru layer 0: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; states: h_(t-1)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Gru_L0_CellGrad_V512(float* gates, float* dz, float* carry, float* dhAt, float* states)
     {
         Vector512<float> dh = Vector512.Load(dhAt);
@@ -2254,7 +2254,7 @@ file static class TinyGruKernels
 
     // gru layer 0: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; states: h_(t-1)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Gru_L0_CellGrad_V256(float* gates, float* dz, float* carry, float* dhAt, float* states)
     {
         Vector256<float> dh = Vector256.Load(dhAt);
@@ -2364,7 +2364,7 @@ file static class TinyGruKernels
 
     // gru layer 0: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; states: h_(t-1)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Gru_L0_CellGrad_V128(float* gates, float* dz, float* carry, float* dhAt, float* states)
     {
         Vector128<float> dh = Vector128.Load(dhAt);
@@ -2438,7 +2438,7 @@ file static class TinyGruKernels
 
     // gru layer 0: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; states: h_(t-1)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
     private static unsafe void Gru_L0_CellGrad_Scalar(float* gates, float* dz, float* carry, float* dhAt, float* states)
     {
         float dh = *(dhAt);
