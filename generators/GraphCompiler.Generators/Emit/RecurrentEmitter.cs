@@ -782,7 +782,7 @@ internal static class RecurrentEmitter
 
             using (w.Block($"for (int t = {p.Steps - 1}; t >= 0; t--)"))
             {
-                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepGradTile(w, k, l, rows, u, stride));
+                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepGradTile(w, k, l, rows, u, stride), k.Tiling.Remainders.TryGetValue(v.Width, out RecurrentTile[]? remainders) ? remainders : null);
             }
 
             if (k.InitialHGrad >= 0)

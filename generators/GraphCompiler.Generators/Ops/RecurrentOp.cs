@@ -414,10 +414,16 @@ internal static class RecurrentTiling
         t.BatchOne[VectorWidth.V128] = new BatchOneTile(2, 1);
     }
 
-    /// <summary>The backward step: samples x units, one accumulator each (the transposed product gives dh).</summary>
+    /// <summary>
+    /// The backward step: samples x units, one accumulator each (the transposed product gives dh). Each block of
+    /// samples reads all of weight_hh (rows) from L2: on 512-bit vectors blocks of 6 samples by 2 units halve that
+    /// stream against 3 by 4 (1.9-2.1 -> 1.5-1.7 ms per layer at batch 64), and the samples left over run in blocks
+    /// of 4 and 2 before single samples.
+    /// </summary>
     public static void StepsGrad(RecurrentTiles t)
     {
-        t.ByWidth[VectorWidth.V512] = (new RecurrentTile(3, 4), new RecurrentTile(1, 8));
+        t.ByWidth[VectorWidth.V512] = (new RecurrentTile(6, 2), new RecurrentTile(1, 8));
+        t.Remainders[VectorWidth.V512] = [new RecurrentTile(4, 2), new RecurrentTile(2, 4)];
         t.ByWidth[VectorWidth.V256] = (new RecurrentTile(2, 2), new RecurrentTile(1, 4));
         t.ByWidth[VectorWidth.V128] = (new RecurrentTile(2, 2), new RecurrentTile(1, 4));
         t.ByWidth[VectorWidth.Scalar] = (new RecurrentTile(1, 4), new RecurrentTile(1, 4));

@@ -3768,7 +3768,7 @@ file static class SeedRnnKernels
     }
 
     // lstm layer 1 backward through time: per step, dZ_(t+1) x weight_hh and the LSTM cell derivatives fused
-    // V512: tiles of 3 sample(s) x 4 unit(s), the last samples 1 x 8; a unit is 16 hidden lanes
+    // V512: tiles of 6 sample(s) x 2 unit(s), the last samples 1 x 8; a unit is 16 hidden lanes
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_L1_StepsGrad_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
@@ -3782,7 +3782,130 @@ file static class SeedRnnKernels
         for (int t = 27; t >= 0; t--)
         {
             int s = 0;
-            for (; s + 3 <= batch; s += 3)
+            for (; s + 6 <= batch; s += 6)
+            {
+                for (int uu = 0; uu < 8; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 6 - uu;
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, zn0 = sm0 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, zn1 = sm1 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm2 = arena + (s + 2) * SeedRnn.ArenaFloatsPerSample, zn2 = sm2 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm3 = arena + (s + 3) * SeedRnn.ArenaFloatsPerSample, zn3 = sm3 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm4 = arena + (s + 4) * SeedRnn.ArenaFloatsPerSample, zn4 = sm4 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm5 = arena + (s + 5) * SeedRnn.ArenaFloatsPerSample, zn5 = sm5 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
+                    // dh from step t + 1 through weight_hh (none after the last step)
+                    if (t < 27)
+                    {
+                        Vector512<float> d0_0 = Vector512<float>.Zero, d0_1 = Vector512<float>.Zero;
+                        Vector512<float> d1_0 = Vector512<float>.Zero, d1_1 = Vector512<float>.Zero;
+                        Vector512<float> d2_0 = Vector512<float>.Zero, d2_1 = Vector512<float>.Zero;
+                        Vector512<float> d3_0 = Vector512<float>.Zero, d3_1 = Vector512<float>.Zero;
+                        Vector512<float> d4_0 = Vector512<float>.Zero, d4_1 = Vector512<float>.Zero;
+                        Vector512<float> d5_0 = Vector512<float>.Zero, d5_1 = Vector512<float>.Zero;
+                        for (int grp = 0; grp < 8; grp++)
+                        {
+                            float* wg = weights + grp * 8192;
+                            for (int q = 0; q < 64; q++, wg += 128)
+                            {
+                                Vector512<float> w0 = Vector512.Load(wg + ln0), w1 = Vector512.Load(wg + ln1);
+                                Vector512<float> z0 = Vector512.Create(zn0[grp * 64 + q]);
+                                d0_0 = Vector512.FusedMultiplyAdd(z0, w0, d0_0);
+                                d0_1 = Vector512.FusedMultiplyAdd(z0, w1, d0_1);
+                                Vector512<float> z1 = Vector512.Create(zn1[grp * 64 + q]);
+                                d1_0 = Vector512.FusedMultiplyAdd(z1, w0, d1_0);
+                                d1_1 = Vector512.FusedMultiplyAdd(z1, w1, d1_1);
+                                Vector512<float> z2 = Vector512.Create(zn2[grp * 64 + q]);
+                                d2_0 = Vector512.FusedMultiplyAdd(z2, w0, d2_0);
+                                d2_1 = Vector512.FusedMultiplyAdd(z2, w1, d2_1);
+                                Vector512<float> z3 = Vector512.Create(zn3[grp * 64 + q]);
+                                d3_0 = Vector512.FusedMultiplyAdd(z3, w0, d3_0);
+                                d3_1 = Vector512.FusedMultiplyAdd(z3, w1, d3_1);
+                                Vector512<float> z4 = Vector512.Create(zn4[grp * 64 + q]);
+                                d4_0 = Vector512.FusedMultiplyAdd(z4, w0, d4_0);
+                                d4_1 = Vector512.FusedMultiplyAdd(z4, w1, d4_1);
+                                Vector512<float> z5 = Vector512.Create(zn5[grp * 64 + q]);
+                                d5_0 = Vector512.FusedMultiplyAdd(z5, w0, d5_0);
+                                d5_1 = Vector512.FusedMultiplyAdd(z5, w1, d5_1);
+                            }
+                        }
+                        Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln0) + d1_0, sm1 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln1) + d1_1, sm1 + 71504 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln0) + d2_0, sm2 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln1) + d2_1, sm2 + 71504 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm3 + 71504 + t * 128 + ln0) + d3_0, sm3 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm3 + 71504 + t * 128 + ln1) + d3_1, sm3 + 71504 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm4 + 71504 + t * 128 + ln0) + d4_0, sm4 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm4 + 71504 + t * 128 + ln1) + d4_1, sm4 + 71504 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm5 + 71504 + t * 128 + ln0) + d5_0, sm5 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm5 + 71504 + t * 128 + ln1) + d5_1, sm5 + 71504 + t * 128 + ln1);
+                    }
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go0, sm2 + 75088 + t * 512 + go0, sm2 + 89424 + ln0, sm2 + 71504 + t * 128 + ln0, sm2 + 29984 + t * 128 + ln0); // sample 2, unit 0
+                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go1, sm2 + 75088 + t * 512 + go1, sm2 + 89424 + ln1, sm2 + 71504 + t * 128 + ln1, sm2 + 29984 + t * 128 + ln1); // sample 2, unit 1
+                    Lstm_L1_CellGrad_V512(sm3 + 33696 + t * 512 + go0, sm3 + 75088 + t * 512 + go0, sm3 + 89424 + ln0, sm3 + 71504 + t * 128 + ln0, sm3 + 29984 + t * 128 + ln0); // sample 3, unit 0
+                    Lstm_L1_CellGrad_V512(sm3 + 33696 + t * 512 + go1, sm3 + 75088 + t * 512 + go1, sm3 + 89424 + ln1, sm3 + 71504 + t * 128 + ln1, sm3 + 29984 + t * 128 + ln1); // sample 3, unit 1
+                    Lstm_L1_CellGrad_V512(sm4 + 33696 + t * 512 + go0, sm4 + 75088 + t * 512 + go0, sm4 + 89424 + ln0, sm4 + 71504 + t * 128 + ln0, sm4 + 29984 + t * 128 + ln0); // sample 4, unit 0
+                    Lstm_L1_CellGrad_V512(sm4 + 33696 + t * 512 + go1, sm4 + 75088 + t * 512 + go1, sm4 + 89424 + ln1, sm4 + 71504 + t * 128 + ln1, sm4 + 29984 + t * 128 + ln1); // sample 4, unit 1
+                    Lstm_L1_CellGrad_V512(sm5 + 33696 + t * 512 + go0, sm5 + 75088 + t * 512 + go0, sm5 + 89424 + ln0, sm5 + 71504 + t * 128 + ln0, sm5 + 29984 + t * 128 + ln0); // sample 5, unit 0
+                    Lstm_L1_CellGrad_V512(sm5 + 33696 + t * 512 + go1, sm5 + 75088 + t * 512 + go1, sm5 + 89424 + ln1, sm5 + 71504 + t * 128 + ln1, sm5 + 29984 + t * 128 + ln1); // sample 5, unit 1
+                }
+            }
+            if (s + 4 <= batch)
+            {
+                for (int uu = 0; uu < 8; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 6 - uu;
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, zn0 = sm0 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, zn1 = sm1 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm2 = arena + (s + 2) * SeedRnn.ArenaFloatsPerSample, zn2 = sm2 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm3 = arena + (s + 3) * SeedRnn.ArenaFloatsPerSample, zn3 = sm3 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
+                    // dh from step t + 1 through weight_hh (none after the last step)
+                    if (t < 27)
+                    {
+                        Vector512<float> d0_0 = Vector512<float>.Zero, d0_1 = Vector512<float>.Zero;
+                        Vector512<float> d1_0 = Vector512<float>.Zero, d1_1 = Vector512<float>.Zero;
+                        Vector512<float> d2_0 = Vector512<float>.Zero, d2_1 = Vector512<float>.Zero;
+                        Vector512<float> d3_0 = Vector512<float>.Zero, d3_1 = Vector512<float>.Zero;
+                        for (int grp = 0; grp < 8; grp++)
+                        {
+                            float* wg = weights + grp * 8192;
+                            for (int q = 0; q < 64; q++, wg += 128)
+                            {
+                                Vector512<float> w0 = Vector512.Load(wg + ln0), w1 = Vector512.Load(wg + ln1);
+                                Vector512<float> z0 = Vector512.Create(zn0[grp * 64 + q]);
+                                d0_0 = Vector512.FusedMultiplyAdd(z0, w0, d0_0);
+                                d0_1 = Vector512.FusedMultiplyAdd(z0, w1, d0_1);
+                                Vector512<float> z1 = Vector512.Create(zn1[grp * 64 + q]);
+                                d1_0 = Vector512.FusedMultiplyAdd(z1, w0, d1_0);
+                                d1_1 = Vector512.FusedMultiplyAdd(z1, w1, d1_1);
+                                Vector512<float> z2 = Vector512.Create(zn2[grp * 64 + q]);
+                                d2_0 = Vector512.FusedMultiplyAdd(z2, w0, d2_0);
+                                d2_1 = Vector512.FusedMultiplyAdd(z2, w1, d2_1);
+                                Vector512<float> z3 = Vector512.Create(zn3[grp * 64 + q]);
+                                d3_0 = Vector512.FusedMultiplyAdd(z3, w0, d3_0);
+                                d3_1 = Vector512.FusedMultiplyAdd(z3, w1, d3_1);
+                            }
+                        }
+                        Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln0) + d1_0, sm1 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln1) + d1_1, sm1 + 71504 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln0) + d2_0, sm2 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln1) + d2_1, sm2 + 71504 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm3 + 71504 + t * 128 + ln0) + d3_0, sm3 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm3 + 71504 + t * 128 + ln1) + d3_1, sm3 + 71504 + t * 128 + ln1);
+                    }
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go0, sm2 + 75088 + t * 512 + go0, sm2 + 89424 + ln0, sm2 + 71504 + t * 128 + ln0, sm2 + 29984 + t * 128 + ln0); // sample 2, unit 0
+                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go1, sm2 + 75088 + t * 512 + go1, sm2 + 89424 + ln1, sm2 + 71504 + t * 128 + ln1, sm2 + 29984 + t * 128 + ln1); // sample 2, unit 1
+                    Lstm_L1_CellGrad_V512(sm3 + 33696 + t * 512 + go0, sm3 + 75088 + t * 512 + go0, sm3 + 89424 + ln0, sm3 + 71504 + t * 128 + ln0, sm3 + 29984 + t * 128 + ln0); // sample 3, unit 0
+                    Lstm_L1_CellGrad_V512(sm3 + 33696 + t * 512 + go1, sm3 + 75088 + t * 512 + go1, sm3 + 89424 + ln1, sm3 + 71504 + t * 128 + ln1, sm3 + 29984 + t * 128 + ln1); // sample 3, unit 1
+                }
+                s += 4;
+            }
+            if (s + 2 <= batch)
             {
                 for (int uu = 0; uu < 8; uu += 4)
                 {
@@ -3793,13 +3916,11 @@ file static class SeedRnnKernels
                     int ln3 = (u + 3) * 16, go3 = (ln3 >> 4) * 64 + (ln3 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, zn0 = sm0 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
                     float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, zn1 = sm1 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
-                    float* sm2 = arena + (s + 2) * SeedRnn.ArenaFloatsPerSample, zn2 = sm2 + 75088 + (t + 1) * 512; // step t + 1's gate gradients
                     // dh from step t + 1 through weight_hh (none after the last step)
                     if (t < 27)
                     {
                         Vector512<float> d0_0 = Vector512<float>.Zero, d0_1 = Vector512<float>.Zero, d0_2 = Vector512<float>.Zero, d0_3 = Vector512<float>.Zero;
                         Vector512<float> d1_0 = Vector512<float>.Zero, d1_1 = Vector512<float>.Zero, d1_2 = Vector512<float>.Zero, d1_3 = Vector512<float>.Zero;
-                        Vector512<float> d2_0 = Vector512<float>.Zero, d2_1 = Vector512<float>.Zero, d2_2 = Vector512<float>.Zero, d2_3 = Vector512<float>.Zero;
                         for (int grp = 0; grp < 8; grp++)
                         {
                             float* wg = weights + grp * 8192;
@@ -3816,16 +3937,10 @@ file static class SeedRnnKernels
                                 d1_1 = Vector512.FusedMultiplyAdd(z1, w1, d1_1);
                                 d1_2 = Vector512.FusedMultiplyAdd(z1, w2, d1_2);
                                 d1_3 = Vector512.FusedMultiplyAdd(z1, w3, d1_3);
-                                Vector512<float> z2 = Vector512.Create(zn2[grp * 64 + q]);
-                                d2_0 = Vector512.FusedMultiplyAdd(z2, w0, d2_0);
-                                d2_1 = Vector512.FusedMultiplyAdd(z2, w1, d2_1);
-                                d2_2 = Vector512.FusedMultiplyAdd(z2, w2, d2_2);
-                                d2_3 = Vector512.FusedMultiplyAdd(z2, w3, d2_3);
                             }
                         }
                         Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln2) + d0_2, sm0 + 71504 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln3) + d0_3, sm0 + 71504 + t * 128 + ln3);
                         Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln0) + d1_0, sm1 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln1) + d1_1, sm1 + 71504 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln2) + d1_2, sm1 + 71504 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln3) + d1_3, sm1 + 71504 + t * 128 + ln3);
-                        Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln0) + d2_0, sm2 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln1) + d2_1, sm2 + 71504 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln2) + d2_2, sm2 + 71504 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln3) + d2_3, sm2 + 71504 + t * 128 + ln3);
                     }
                     Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
                     Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
@@ -3835,11 +3950,8 @@ file static class SeedRnnKernels
                     Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
                     Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go2, sm1 + 75088 + t * 512 + go2, sm1 + 89424 + ln2, sm1 + 71504 + t * 128 + ln2, sm1 + 29984 + t * 128 + ln2); // sample 1, unit 2
                     Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go3, sm1 + 75088 + t * 512 + go3, sm1 + 89424 + ln3, sm1 + 71504 + t * 128 + ln3, sm1 + 29984 + t * 128 + ln3); // sample 1, unit 3
-                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go0, sm2 + 75088 + t * 512 + go0, sm2 + 89424 + ln0, sm2 + 71504 + t * 128 + ln0, sm2 + 29984 + t * 128 + ln0); // sample 2, unit 0
-                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go1, sm2 + 75088 + t * 512 + go1, sm2 + 89424 + ln1, sm2 + 71504 + t * 128 + ln1, sm2 + 29984 + t * 128 + ln1); // sample 2, unit 1
-                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go2, sm2 + 75088 + t * 512 + go2, sm2 + 89424 + ln2, sm2 + 71504 + t * 128 + ln2, sm2 + 29984 + t * 128 + ln2); // sample 2, unit 2
-                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go3, sm2 + 75088 + t * 512 + go3, sm2 + 89424 + ln3, sm2 + 71504 + t * 128 + ln3, sm2 + 29984 + t * 128 + ln3); // sample 2, unit 3
                 }
+                s += 2;
             }
             for (; s < batch; s++)
             {
@@ -5006,7 +5118,7 @@ file static class SeedRnnKernels
     }
 
     // lstm layer 0 backward through time: per step, dZ_(t+1) x weight_hh and the LSTM cell derivatives fused
-    // V512: tiles of 3 sample(s) x 4 unit(s), the last samples 1 x 8; a unit is 16 hidden lanes
+    // V512: tiles of 6 sample(s) x 2 unit(s), the last samples 1 x 8; a unit is 16 hidden lanes
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Lstm_L0_StepsGrad_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
@@ -5020,7 +5132,130 @@ file static class SeedRnnKernels
         for (int t = 27; t >= 0; t--)
         {
             int s = 0;
-            for (; s + 3 <= batch; s += 3)
+            for (; s + 6 <= batch; s += 6)
+            {
+                for (int uu = 0; uu < 8; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 6 - uu;
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, zn0 = sm0 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, zn1 = sm1 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm2 = arena + (s + 2) * SeedRnn.ArenaFloatsPerSample, zn2 = sm2 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm3 = arena + (s + 3) * SeedRnn.ArenaFloatsPerSample, zn3 = sm3 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm4 = arena + (s + 4) * SeedRnn.ArenaFloatsPerSample, zn4 = sm4 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm5 = arena + (s + 5) * SeedRnn.ArenaFloatsPerSample, zn5 = sm5 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
+                    // dh from step t + 1 through weight_hh (none after the last step)
+                    if (t < 27)
+                    {
+                        Vector512<float> d0_0 = Vector512<float>.Zero, d0_1 = Vector512<float>.Zero;
+                        Vector512<float> d1_0 = Vector512<float>.Zero, d1_1 = Vector512<float>.Zero;
+                        Vector512<float> d2_0 = Vector512<float>.Zero, d2_1 = Vector512<float>.Zero;
+                        Vector512<float> d3_0 = Vector512<float>.Zero, d3_1 = Vector512<float>.Zero;
+                        Vector512<float> d4_0 = Vector512<float>.Zero, d4_1 = Vector512<float>.Zero;
+                        Vector512<float> d5_0 = Vector512<float>.Zero, d5_1 = Vector512<float>.Zero;
+                        for (int grp = 0; grp < 8; grp++)
+                        {
+                            float* wg = weights + grp * 8192;
+                            for (int q = 0; q < 64; q++, wg += 128)
+                            {
+                                Vector512<float> w0 = Vector512.Load(wg + ln0), w1 = Vector512.Load(wg + ln1);
+                                Vector512<float> z0 = Vector512.Create(zn0[grp * 64 + q]);
+                                d0_0 = Vector512.FusedMultiplyAdd(z0, w0, d0_0);
+                                d0_1 = Vector512.FusedMultiplyAdd(z0, w1, d0_1);
+                                Vector512<float> z1 = Vector512.Create(zn1[grp * 64 + q]);
+                                d1_0 = Vector512.FusedMultiplyAdd(z1, w0, d1_0);
+                                d1_1 = Vector512.FusedMultiplyAdd(z1, w1, d1_1);
+                                Vector512<float> z2 = Vector512.Create(zn2[grp * 64 + q]);
+                                d2_0 = Vector512.FusedMultiplyAdd(z2, w0, d2_0);
+                                d2_1 = Vector512.FusedMultiplyAdd(z2, w1, d2_1);
+                                Vector512<float> z3 = Vector512.Create(zn3[grp * 64 + q]);
+                                d3_0 = Vector512.FusedMultiplyAdd(z3, w0, d3_0);
+                                d3_1 = Vector512.FusedMultiplyAdd(z3, w1, d3_1);
+                                Vector512<float> z4 = Vector512.Create(zn4[grp * 64 + q]);
+                                d4_0 = Vector512.FusedMultiplyAdd(z4, w0, d4_0);
+                                d4_1 = Vector512.FusedMultiplyAdd(z4, w1, d4_1);
+                                Vector512<float> z5 = Vector512.Create(zn5[grp * 64 + q]);
+                                d5_0 = Vector512.FusedMultiplyAdd(z5, w0, d5_0);
+                                d5_1 = Vector512.FusedMultiplyAdd(z5, w1, d5_1);
+                            }
+                        }
+                        Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln0) + d1_0, sm1 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln1) + d1_1, sm1 + 52560 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln0) + d2_0, sm2 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln1) + d2_1, sm2 + 52560 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm3 + 52560 + t * 128 + ln0) + d3_0, sm3 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm3 + 52560 + t * 128 + ln1) + d3_1, sm3 + 52560 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm4 + 52560 + t * 128 + ln0) + d4_0, sm4 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm4 + 52560 + t * 128 + ln1) + d4_1, sm4 + 52560 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm5 + 52560 + t * 128 + ln0) + d5_0, sm5 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm5 + 52560 + t * 128 + ln1) + d5_1, sm5 + 52560 + t * 128 + ln1);
+                    }
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go0, sm2 + 56144 + t * 512 + go0, sm2 + 70480 + ln0, sm2 + 52560 + t * 128 + ln0, sm2 + 8224 + t * 128 + ln0); // sample 2, unit 0
+                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go1, sm2 + 56144 + t * 512 + go1, sm2 + 70480 + ln1, sm2 + 52560 + t * 128 + ln1, sm2 + 8224 + t * 128 + ln1); // sample 2, unit 1
+                    Lstm_L0_CellGrad_V512(sm3 + 11936 + t * 512 + go0, sm3 + 56144 + t * 512 + go0, sm3 + 70480 + ln0, sm3 + 52560 + t * 128 + ln0, sm3 + 8224 + t * 128 + ln0); // sample 3, unit 0
+                    Lstm_L0_CellGrad_V512(sm3 + 11936 + t * 512 + go1, sm3 + 56144 + t * 512 + go1, sm3 + 70480 + ln1, sm3 + 52560 + t * 128 + ln1, sm3 + 8224 + t * 128 + ln1); // sample 3, unit 1
+                    Lstm_L0_CellGrad_V512(sm4 + 11936 + t * 512 + go0, sm4 + 56144 + t * 512 + go0, sm4 + 70480 + ln0, sm4 + 52560 + t * 128 + ln0, sm4 + 8224 + t * 128 + ln0); // sample 4, unit 0
+                    Lstm_L0_CellGrad_V512(sm4 + 11936 + t * 512 + go1, sm4 + 56144 + t * 512 + go1, sm4 + 70480 + ln1, sm4 + 52560 + t * 128 + ln1, sm4 + 8224 + t * 128 + ln1); // sample 4, unit 1
+                    Lstm_L0_CellGrad_V512(sm5 + 11936 + t * 512 + go0, sm5 + 56144 + t * 512 + go0, sm5 + 70480 + ln0, sm5 + 52560 + t * 128 + ln0, sm5 + 8224 + t * 128 + ln0); // sample 5, unit 0
+                    Lstm_L0_CellGrad_V512(sm5 + 11936 + t * 512 + go1, sm5 + 56144 + t * 512 + go1, sm5 + 70480 + ln1, sm5 + 52560 + t * 128 + ln1, sm5 + 8224 + t * 128 + ln1); // sample 5, unit 1
+                }
+            }
+            if (s + 4 <= batch)
+            {
+                for (int uu = 0; uu < 8; uu += 2)
+                {
+                    int u = (t & 1) == 0 ? uu : 6 - uu;
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    int ln1 = (u + 1) * 16, go1 = (ln1 >> 4) * 64 + (ln1 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, zn0 = sm0 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, zn1 = sm1 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm2 = arena + (s + 2) * SeedRnn.ArenaFloatsPerSample, zn2 = sm2 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
+                    float* sm3 = arena + (s + 3) * SeedRnn.ArenaFloatsPerSample, zn3 = sm3 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
+                    // dh from step t + 1 through weight_hh (none after the last step)
+                    if (t < 27)
+                    {
+                        Vector512<float> d0_0 = Vector512<float>.Zero, d0_1 = Vector512<float>.Zero;
+                        Vector512<float> d1_0 = Vector512<float>.Zero, d1_1 = Vector512<float>.Zero;
+                        Vector512<float> d2_0 = Vector512<float>.Zero, d2_1 = Vector512<float>.Zero;
+                        Vector512<float> d3_0 = Vector512<float>.Zero, d3_1 = Vector512<float>.Zero;
+                        for (int grp = 0; grp < 8; grp++)
+                        {
+                            float* wg = weights + grp * 8192;
+                            for (int q = 0; q < 64; q++, wg += 128)
+                            {
+                                Vector512<float> w0 = Vector512.Load(wg + ln0), w1 = Vector512.Load(wg + ln1);
+                                Vector512<float> z0 = Vector512.Create(zn0[grp * 64 + q]);
+                                d0_0 = Vector512.FusedMultiplyAdd(z0, w0, d0_0);
+                                d0_1 = Vector512.FusedMultiplyAdd(z0, w1, d0_1);
+                                Vector512<float> z1 = Vector512.Create(zn1[grp * 64 + q]);
+                                d1_0 = Vector512.FusedMultiplyAdd(z1, w0, d1_0);
+                                d1_1 = Vector512.FusedMultiplyAdd(z1, w1, d1_1);
+                                Vector512<float> z2 = Vector512.Create(zn2[grp * 64 + q]);
+                                d2_0 = Vector512.FusedMultiplyAdd(z2, w0, d2_0);
+                                d2_1 = Vector512.FusedMultiplyAdd(z2, w1, d2_1);
+                                Vector512<float> z3 = Vector512.Create(zn3[grp * 64 + q]);
+                                d3_0 = Vector512.FusedMultiplyAdd(z3, w0, d3_0);
+                                d3_1 = Vector512.FusedMultiplyAdd(z3, w1, d3_1);
+                            }
+                        }
+                        Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln0) + d1_0, sm1 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln1) + d1_1, sm1 + 52560 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln0) + d2_0, sm2 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln1) + d2_1, sm2 + 52560 + t * 128 + ln1);
+                        Vector512.Store(Vector512.Load(sm3 + 52560 + t * 128 + ln0) + d3_0, sm3 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm3 + 52560 + t * 128 + ln1) + d3_1, sm3 + 52560 + t * 128 + ln1);
+                    }
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go0, sm2 + 56144 + t * 512 + go0, sm2 + 70480 + ln0, sm2 + 52560 + t * 128 + ln0, sm2 + 8224 + t * 128 + ln0); // sample 2, unit 0
+                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go1, sm2 + 56144 + t * 512 + go1, sm2 + 70480 + ln1, sm2 + 52560 + t * 128 + ln1, sm2 + 8224 + t * 128 + ln1); // sample 2, unit 1
+                    Lstm_L0_CellGrad_V512(sm3 + 11936 + t * 512 + go0, sm3 + 56144 + t * 512 + go0, sm3 + 70480 + ln0, sm3 + 52560 + t * 128 + ln0, sm3 + 8224 + t * 128 + ln0); // sample 3, unit 0
+                    Lstm_L0_CellGrad_V512(sm3 + 11936 + t * 512 + go1, sm3 + 56144 + t * 512 + go1, sm3 + 70480 + ln1, sm3 + 52560 + t * 128 + ln1, sm3 + 8224 + t * 128 + ln1); // sample 3, unit 1
+                }
+                s += 4;
+            }
+            if (s + 2 <= batch)
             {
                 for (int uu = 0; uu < 8; uu += 4)
                 {
@@ -5031,13 +5266,11 @@ file static class SeedRnnKernels
                     int ln3 = (u + 3) * 16, go3 = (ln3 >> 4) * 64 + (ln3 & 15); // first hidden lane; its offset in a gate row
                     float* sm0 = arena + (s + 0) * SeedRnn.ArenaFloatsPerSample, zn0 = sm0 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
                     float* sm1 = arena + (s + 1) * SeedRnn.ArenaFloatsPerSample, zn1 = sm1 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
-                    float* sm2 = arena + (s + 2) * SeedRnn.ArenaFloatsPerSample, zn2 = sm2 + 56144 + (t + 1) * 512; // step t + 1's gate gradients
                     // dh from step t + 1 through weight_hh (none after the last step)
                     if (t < 27)
                     {
                         Vector512<float> d0_0 = Vector512<float>.Zero, d0_1 = Vector512<float>.Zero, d0_2 = Vector512<float>.Zero, d0_3 = Vector512<float>.Zero;
                         Vector512<float> d1_0 = Vector512<float>.Zero, d1_1 = Vector512<float>.Zero, d1_2 = Vector512<float>.Zero, d1_3 = Vector512<float>.Zero;
-                        Vector512<float> d2_0 = Vector512<float>.Zero, d2_1 = Vector512<float>.Zero, d2_2 = Vector512<float>.Zero, d2_3 = Vector512<float>.Zero;
                         for (int grp = 0; grp < 8; grp++)
                         {
                             float* wg = weights + grp * 8192;
@@ -5054,16 +5287,10 @@ file static class SeedRnnKernels
                                 d1_1 = Vector512.FusedMultiplyAdd(z1, w1, d1_1);
                                 d1_2 = Vector512.FusedMultiplyAdd(z1, w2, d1_2);
                                 d1_3 = Vector512.FusedMultiplyAdd(z1, w3, d1_3);
-                                Vector512<float> z2 = Vector512.Create(zn2[grp * 64 + q]);
-                                d2_0 = Vector512.FusedMultiplyAdd(z2, w0, d2_0);
-                                d2_1 = Vector512.FusedMultiplyAdd(z2, w1, d2_1);
-                                d2_2 = Vector512.FusedMultiplyAdd(z2, w2, d2_2);
-                                d2_3 = Vector512.FusedMultiplyAdd(z2, w3, d2_3);
                             }
                         }
                         Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln2) + d0_2, sm0 + 52560 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln3) + d0_3, sm0 + 52560 + t * 128 + ln3);
                         Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln0) + d1_0, sm1 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln1) + d1_1, sm1 + 52560 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln2) + d1_2, sm1 + 52560 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln3) + d1_3, sm1 + 52560 + t * 128 + ln3);
-                        Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln0) + d2_0, sm2 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln1) + d2_1, sm2 + 52560 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln2) + d2_2, sm2 + 52560 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln3) + d2_3, sm2 + 52560 + t * 128 + ln3);
                     }
                     Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
                     Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
@@ -5073,11 +5300,8 @@ file static class SeedRnnKernels
                     Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
                     Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go2, sm1 + 56144 + t * 512 + go2, sm1 + 70480 + ln2, sm1 + 52560 + t * 128 + ln2, sm1 + 8224 + t * 128 + ln2); // sample 1, unit 2
                     Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go3, sm1 + 56144 + t * 512 + go3, sm1 + 70480 + ln3, sm1 + 52560 + t * 128 + ln3, sm1 + 8224 + t * 128 + ln3); // sample 1, unit 3
-                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go0, sm2 + 56144 + t * 512 + go0, sm2 + 70480 + ln0, sm2 + 52560 + t * 128 + ln0, sm2 + 8224 + t * 128 + ln0); // sample 2, unit 0
-                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go1, sm2 + 56144 + t * 512 + go1, sm2 + 70480 + ln1, sm2 + 52560 + t * 128 + ln1, sm2 + 8224 + t * 128 + ln1); // sample 2, unit 1
-                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go2, sm2 + 56144 + t * 512 + go2, sm2 + 70480 + ln2, sm2 + 52560 + t * 128 + ln2, sm2 + 8224 + t * 128 + ln2); // sample 2, unit 2
-                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go3, sm2 + 56144 + t * 512 + go3, sm2 + 70480 + ln3, sm2 + 52560 + t * 128 + ln3, sm2 + 8224 + t * 128 + ln3); // sample 2, unit 3
                 }
+                s += 2;
             }
             for (; s < batch; s++)
             {

@@ -2069,7 +2069,7 @@ file static class TinyGruKernels
     }
 
     // gru layer 0 backward through time: per step, dZ_(t+1) x weight_hh and the GRU cell derivatives fused
-    // V512: tiles of 3 sample(s) x 4 unit(s), the last samples 1 x 8; a unit is 16 hidden lanes
+    // V512: tiles of 6 sample(s) x 2 unit(s), the last samples 1 x 8; a unit is 16 hidden lanes
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Gru_L0_StepsGrad_V512(float* arena, float* parameters, float* packed, float* grads, float* scratch, int batch)
     {
@@ -2087,7 +2087,7 @@ file static class TinyGruKernels
         for (int t = 3; t >= 0; t--)
         {
             int s = 0;
-            for (; s + 3 <= batch; s += 3)
+            for (; s + 6 <= batch; s += 6)
             {
                 for (int u = 0; u < 1; u++)
                 {
@@ -2095,12 +2095,18 @@ file static class TinyGruKernels
                     float* sm0 = arena + (s + 0) * TinyGru.ArenaFloatsPerSample, zn0 = sm0 + 608 + (t + 1) * 64; // step t + 1's gate gradients
                     float* sm1 = arena + (s + 1) * TinyGru.ArenaFloatsPerSample, zn1 = sm1 + 608 + (t + 1) * 64; // step t + 1's gate gradients
                     float* sm2 = arena + (s + 2) * TinyGru.ArenaFloatsPerSample, zn2 = sm2 + 608 + (t + 1) * 64; // step t + 1's gate gradients
+                    float* sm3 = arena + (s + 3) * TinyGru.ArenaFloatsPerSample, zn3 = sm3 + 608 + (t + 1) * 64; // step t + 1's gate gradients
+                    float* sm4 = arena + (s + 4) * TinyGru.ArenaFloatsPerSample, zn4 = sm4 + 608 + (t + 1) * 64; // step t + 1's gate gradients
+                    float* sm5 = arena + (s + 5) * TinyGru.ArenaFloatsPerSample, zn5 = sm5 + 608 + (t + 1) * 64; // step t + 1's gate gradients
                     // dh from step t + 1 through weight_hh (none after the last step)
                     if (t < 3)
                     {
                         Vector512<float> d0_0 = Vector512<float>.Zero;
                         Vector512<float> d1_0 = Vector512<float>.Zero;
                         Vector512<float> d2_0 = Vector512<float>.Zero;
+                        Vector512<float> d3_0 = Vector512<float>.Zero;
+                        Vector512<float> d4_0 = Vector512<float>.Zero;
+                        Vector512<float> d5_0 = Vector512<float>.Zero;
                         for (int grp = 0; grp < 1; grp++)
                         {
                             float* wg = weights + grp * 768;
@@ -2113,16 +2119,104 @@ file static class TinyGruKernels
                                 d1_0 = Vector512.FusedMultiplyAdd(z1, w0, d1_0);
                                 Vector512<float> z2 = Vector512.Create(zn2[grp * 64 + q]);
                                 d2_0 = Vector512.FusedMultiplyAdd(z2, w0, d2_0);
+                                Vector512<float> z3 = Vector512.Create(zn3[grp * 64 + q]);
+                                d3_0 = Vector512.FusedMultiplyAdd(z3, w0, d3_0);
+                                Vector512<float> z4 = Vector512.Create(zn4[grp * 64 + q]);
+                                d4_0 = Vector512.FusedMultiplyAdd(z4, w0, d4_0);
+                                Vector512<float> z5 = Vector512.Create(zn5[grp * 64 + q]);
+                                d5_0 = Vector512.FusedMultiplyAdd(z5, w0, d5_0);
                             }
                         }
                         Vector512.Store(Vector512.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0);
                         Vector512.Store(Vector512.Load(sm1 + 544 + t * 16 + ln0) + d1_0, sm1 + 544 + t * 16 + ln0);
                         Vector512.Store(Vector512.Load(sm2 + 544 + t * 16 + ln0) + d2_0, sm2 + 544 + t * 16 + ln0);
+                        Vector512.Store(Vector512.Load(sm3 + 544 + t * 16 + ln0) + d3_0, sm3 + 544 + t * 16 + ln0);
+                        Vector512.Store(Vector512.Load(sm4 + 544 + t * 16 + ln0) + d4_0, sm4 + 544 + t * 16 + ln0);
+                        Vector512.Store(Vector512.Load(sm5 + 544 + t * 16 + ln0) + d5_0, sm5 + 544 + t * 16 + ln0);
                     }
                     Gru_L0_CellGrad_V512(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
                     Gru_L0_CellGrad_V512(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
                     Gru_L0_CellGrad_V512(sm2 + 176 + t * 64 + go0, sm2 + 608 + t * 64 + go0, sm2 + 864 + ln0, sm2 + 544 + t * 16 + ln0, sm2 + 96 + t * 16 + ln0); // sample 2, unit 0
+                    Gru_L0_CellGrad_V512(sm3 + 176 + t * 64 + go0, sm3 + 608 + t * 64 + go0, sm3 + 864 + ln0, sm3 + 544 + t * 16 + ln0, sm3 + 96 + t * 16 + ln0); // sample 3, unit 0
+                    Gru_L0_CellGrad_V512(sm4 + 176 + t * 64 + go0, sm4 + 608 + t * 64 + go0, sm4 + 864 + ln0, sm4 + 544 + t * 16 + ln0, sm4 + 96 + t * 16 + ln0); // sample 4, unit 0
+                    Gru_L0_CellGrad_V512(sm5 + 176 + t * 64 + go0, sm5 + 608 + t * 64 + go0, sm5 + 864 + ln0, sm5 + 544 + t * 16 + ln0, sm5 + 96 + t * 16 + ln0); // sample 5, unit 0
                 }
+            }
+            if (s + 4 <= batch)
+            {
+                for (int u = 0; u < 1; u++)
+                {
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * TinyGru.ArenaFloatsPerSample, zn0 = sm0 + 608 + (t + 1) * 64; // step t + 1's gate gradients
+                    float* sm1 = arena + (s + 1) * TinyGru.ArenaFloatsPerSample, zn1 = sm1 + 608 + (t + 1) * 64; // step t + 1's gate gradients
+                    float* sm2 = arena + (s + 2) * TinyGru.ArenaFloatsPerSample, zn2 = sm2 + 608 + (t + 1) * 64; // step t + 1's gate gradients
+                    float* sm3 = arena + (s + 3) * TinyGru.ArenaFloatsPerSample, zn3 = sm3 + 608 + (t + 1) * 64; // step t + 1's gate gradients
+                    // dh from step t + 1 through weight_hh (none after the last step)
+                    if (t < 3)
+                    {
+                        Vector512<float> d0_0 = Vector512<float>.Zero;
+                        Vector512<float> d1_0 = Vector512<float>.Zero;
+                        Vector512<float> d2_0 = Vector512<float>.Zero;
+                        Vector512<float> d3_0 = Vector512<float>.Zero;
+                        for (int grp = 0; grp < 1; grp++)
+                        {
+                            float* wg = weights + grp * 768;
+                            for (int q = 0; q < 48; q++, wg += 16)
+                            {
+                                Vector512<float> w0 = Vector512.Load(wg + ln0);
+                                Vector512<float> z0 = Vector512.Create(zn0[grp * 64 + q]);
+                                d0_0 = Vector512.FusedMultiplyAdd(z0, w0, d0_0);
+                                Vector512<float> z1 = Vector512.Create(zn1[grp * 64 + q]);
+                                d1_0 = Vector512.FusedMultiplyAdd(z1, w0, d1_0);
+                                Vector512<float> z2 = Vector512.Create(zn2[grp * 64 + q]);
+                                d2_0 = Vector512.FusedMultiplyAdd(z2, w0, d2_0);
+                                Vector512<float> z3 = Vector512.Create(zn3[grp * 64 + q]);
+                                d3_0 = Vector512.FusedMultiplyAdd(z3, w0, d3_0);
+                            }
+                        }
+                        Vector512.Store(Vector512.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0);
+                        Vector512.Store(Vector512.Load(sm1 + 544 + t * 16 + ln0) + d1_0, sm1 + 544 + t * 16 + ln0);
+                        Vector512.Store(Vector512.Load(sm2 + 544 + t * 16 + ln0) + d2_0, sm2 + 544 + t * 16 + ln0);
+                        Vector512.Store(Vector512.Load(sm3 + 544 + t * 16 + ln0) + d3_0, sm3 + 544 + t * 16 + ln0);
+                    }
+                    Gru_L0_CellGrad_V512(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_L0_CellGrad_V512(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
+                    Gru_L0_CellGrad_V512(sm2 + 176 + t * 64 + go0, sm2 + 608 + t * 64 + go0, sm2 + 864 + ln0, sm2 + 544 + t * 16 + ln0, sm2 + 96 + t * 16 + ln0); // sample 2, unit 0
+                    Gru_L0_CellGrad_V512(sm3 + 176 + t * 64 + go0, sm3 + 608 + t * 64 + go0, sm3 + 864 + ln0, sm3 + 544 + t * 16 + ln0, sm3 + 96 + t * 16 + ln0); // sample 3, unit 0
+                }
+                s += 4;
+            }
+            if (s + 2 <= batch)
+            {
+                for (int u = 0; u < 1; u++)
+                {
+                    int ln0 = (u + 0) * 16, go0 = (ln0 >> 4) * 64 + (ln0 & 15); // first hidden lane; its offset in a gate row
+                    float* sm0 = arena + (s + 0) * TinyGru.ArenaFloatsPerSample, zn0 = sm0 + 608 + (t + 1) * 64; // step t + 1's gate gradients
+                    float* sm1 = arena + (s + 1) * TinyGru.ArenaFloatsPerSample, zn1 = sm1 + 608 + (t + 1) * 64; // step t + 1's gate gradients
+                    // dh from step t + 1 through weight_hh (none after the last step)
+                    if (t < 3)
+                    {
+                        Vector512<float> d0_0 = Vector512<float>.Zero;
+                        Vector512<float> d1_0 = Vector512<float>.Zero;
+                        for (int grp = 0; grp < 1; grp++)
+                        {
+                            float* wg = weights + grp * 768;
+                            for (int q = 0; q < 48; q++, wg += 16)
+                            {
+                                Vector512<float> w0 = Vector512.Load(wg + ln0);
+                                Vector512<float> z0 = Vector512.Create(zn0[grp * 64 + q]);
+                                d0_0 = Vector512.FusedMultiplyAdd(z0, w0, d0_0);
+                                Vector512<float> z1 = Vector512.Create(zn1[grp * 64 + q]);
+                                d1_0 = Vector512.FusedMultiplyAdd(z1, w0, d1_0);
+                            }
+                        }
+                        Vector512.Store(Vector512.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0);
+                        Vector512.Store(Vector512.Load(sm1 + 544 + t * 16 + ln0) + d1_0, sm1 + 544 + t * 16 + ln0);
+                    }
+                    Gru_L0_CellGrad_V512(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_L0_CellGrad_V512(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
+                }
+                s += 2;
             }
             for (; s < batch; s++)
             {

@@ -40,8 +40,8 @@ public class RecurrentRuntimeTests
 
     /// <summary>
     /// Every model at two batch sizes that together cross every sample tile: on 512-bit vectors 15 = 6 + 6 + 2 + 1
-    /// and 17 = 6 + 6 + 4 + 1 (the step's blocks of 6, its remainder blocks of 4 and 2, a single sample; the
-    /// backward's blocks of 3), on narrower ones blocks of 2 and a single sample; and the weight-gradient blocks.
+    /// and 17 = 6 + 6 + 4 + 1 (the blocks of 6, the remainder blocks of 4 and 2 and a single sample, forward and
+    /// backward), on narrower ones blocks of 2 and a single sample; and the weight-gradient blocks.
     /// </summary>
     public static TheoryData<string, int> ModelsAndBatches()
     {
