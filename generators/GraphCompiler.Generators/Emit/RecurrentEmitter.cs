@@ -12,6 +12,9 @@ namespace GraphCompiler.Generators.Emit;
 internal static class RecurrentEmitter
 {
     private const string Header = "[MethodImpl(MethodImplOptions.AggressiveOptimization)]";
+
+    /// <summary>A step tile's out-of-line cell (or its derivatives): not inlined, the final code from the first call.</summary>
+    private const string CellHeader = "[MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels";
     private const string ForwardSignature = "(float* arena, float* parameters, float* packed, int batch)";
 
     /// <summary>The vector syntax of a width, with the scalar width spelled as plain floats.</summary>
@@ -236,7 +239,7 @@ internal static class RecurrentEmitter
 
             using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
             {
-                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepTile(w, k, l, rows, u, stride), k.Tiling.Remainders.TryGetValue(v.Width, out RecurrentTile[]? remainders) ? remainders : null);
+                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepTile(w, k, l, rows, u, stride), RemaindersOf(k.Tiling, v.Width));
             }
         }
 
@@ -244,8 +247,14 @@ internal static class RecurrentEmitter
         EmitCell(w, k, l);
     }
 
-    private static string CellName(RecurrentStepsPlan k) =>
-        (k.Name.EndsWith("_Steps", StringComparison.Ordinal) ? k.Name.Substring(0, k.Name.Length - "_Steps".Length) : k.Name) + "_Cell";
+    private static string CellName(RecurrentStepsPlan k) => Sibling(k.Name, "_Steps", "_Cell");
+
+    /// <summary>A kernel's name with its last part replaced (Lstm_L0_Steps, "_Steps", "_Cell": Lstm_L0_Cell).</summary>
+    private static string Sibling(string kernel, string part, string replacement) =>
+        (kernel.EndsWith(part, StringComparison.Ordinal) ? kernel.Substring(0, kernel.Length - part.Length) : kernel) + replacement;
+
+    private static RecurrentTile[]? RemaindersOf(RecurrentTiles tiles, VectorWidth width) =>
+        tiles.Remainders.TryGetValue(width, out RecurrentTile[]? remainders) ? remainders : null;
 
     /// <summary>
     /// The cell of one unit of a step tile (batches above 1), a method of its own: inlined, its constants would
@@ -255,7 +264,7 @@ internal static class RecurrentEmitter
     {
         RecurrentLayerPlan p = k.Layer;
         w.Line($"// {p.Label}: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)");
-        w.Line("[MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels");
+        w.Line(CellHeader);
         using (w.Block($"private static unsafe void {CellName(k)}_{l.Suffix}(float* gateRow, {(p.IsLstm ? "float* cellsRow, " : "")}float* statesRow, int ln)"))
         {
             CellUpdate(w, p, l, "one unit", "gateRow", p.IsLstm ? "cellsRow" : "", "statesRow", "ln");
@@ -782,7 +791,7 @@ internal static class RecurrentEmitter
 
             using (w.Block($"for (int t = {p.Steps - 1}; t >= 0; t--)"))
             {
-                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepGradTile(w, k, l, rows, u, stride), k.Tiling.Remainders.TryGetValue(v.Width, out RecurrentTile[]? remainders) ? remainders : null);
+                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepGradTile(w, k, l, rows, u, stride), RemaindersOf(k.Tiling, v.Width));
             }
 
             if (k.InitialHGrad >= 0)
@@ -820,8 +829,7 @@ internal static class RecurrentEmitter
         EmitCellGrad(w, k, l);
     }
 
-    private static string CellGradName(RecurrentStepsGradPlan k) =>
-        (k.Name.EndsWith("_StepsGrad", StringComparison.Ordinal) ? k.Name.Substring(0, k.Name.Length - "_StepsGrad".Length) : k.Name) + "_CellGrad";
+    private static string CellGradName(RecurrentStepsGradPlan k) => Sibling(k.Name, "_StepsGrad", "_CellGrad");
 
     /// <summary>
     /// The gate derivatives of one unit of a backward step tile, a method of its own (as the forward's cell): inlined
@@ -836,7 +844,7 @@ internal static class RecurrentEmitter
             ? $"// {p.Label}: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative"
             : $"// {p.Label}: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh");
         w.Line($"// gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; {(p.IsLstm ? "cells: c_(t-1), c_t one row further" : "states: h_(t-1)")}");
-        w.Line("[MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels");
+        w.Line(CellHeader);
         using (w.Block($"private static unsafe void {CellGradName(k)}_{l.Suffix}(float* gates, float* dz, float* carry, float* dhAt, float* {(p.IsLstm ? "cells" : "states")})"))
         {
             w.Line($"{l.T} dh = {l.Load("dhAt")};");
