@@ -89,7 +89,7 @@ internal static class RecurrentEmitter
     /// Samples in blocks of the main tile's rows, then the <paramref name="remainders"/> tiles (each at most once,
     /// largest first), then one at a time with the tail tile; units inside.
     /// </summary>
-    private static void SampleTiles(CodeWriter w, (RecurrentTile Main, RecurrentTile Tail) tiles, int units, Action<int, int> tile, RecurrentTile[]? remainders = null)
+    private static void SampleTiles(CodeWriter w, (RecurrentTile Main, RecurrentTile Tail) tiles, RecurrentTile[] remainders, int units, Action<int, int> tile)
     {
         w.Line("int s = 0;");
         if (tiles.Main.Rows > 1)
@@ -100,7 +100,7 @@ internal static class RecurrentEmitter
             }
         }
 
-        foreach (RecurrentTile remainder in remainders ?? [])
+        foreach (RecurrentTile remainder in remainders)
         {
             using (w.Block($"if (s + {remainder.Rows} <= batch)"))
             {
@@ -239,22 +239,13 @@ internal static class RecurrentEmitter
 
             using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
             {
-                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepTile(w, k, l, rows, u, stride), RemaindersOf(k.Tiling, v.Width));
+                SampleTiles(w, k.Tiling.ByWidth[v.Width], k.Tiling.RemaindersAt(v.Width), units, (rows, u) => StepTile(w, k, l, rows, u, stride));
             }
         }
 
         w.Line();
         EmitCell(w, k, l);
     }
-
-    private static string CellName(RecurrentStepsPlan k) => Sibling(k.Name, "_Steps", "_Cell");
-
-    /// <summary>A kernel's name with its last part replaced (Lstm_L0_Steps, "_Steps", "_Cell": Lstm_L0_Cell).</summary>
-    private static string Sibling(string kernel, string part, string replacement) =>
-        (kernel.EndsWith(part, StringComparison.Ordinal) ? kernel.Substring(0, kernel.Length - part.Length) : kernel) + replacement;
-
-    private static RecurrentTile[]? RemaindersOf(RecurrentTiles tiles, VectorWidth width) =>
-        tiles.Remainders.TryGetValue(width, out RecurrentTile[]? remainders) ? remainders : null;
 
     /// <summary>
     /// The cell of one unit of a step tile (batches above 1), a method of its own: inlined, its constants would
@@ -265,9 +256,9 @@ internal static class RecurrentEmitter
         RecurrentLayerPlan p = k.Layer;
         w.Line($"// {p.Label}: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)");
         w.Line(CellHeader);
-        using (w.Block($"private static unsafe void {CellName(k)}_{l.Suffix}(float* gateRow, {(p.IsLstm ? "float* cellsRow, " : "")}float* statesRow, int ln)"))
+        using (w.Block($"private static unsafe void {k.CellName}_{l.Suffix}(float* gates, {(p.IsLstm ? "float* cellsRow, " : "")}float* statesRow, int ln)"))
         {
-            CellUpdate(w, p, l, "one unit", "gateRow", p.IsLstm ? "cellsRow" : "", "statesRow", "ln");
+            CellUpdate(w, p, l, "one unit", "gates", p.IsLstm ? "cellsRow" : "", "statesRow", "ln");
         }
 
         w.Line();
@@ -620,7 +611,7 @@ internal static class RecurrentEmitter
         {
             for (int i = 0; i < units; i++)
             {
-                w.Line($"{CellName(k)}_{l.Suffix}(gt{r} + go{i}, {(p.IsLstm ? $"sm{r} + {p.CellsOffset} + t * {hp}, " : "")}hp{r}, ln{i}); // sample {r}, unit {i}");
+                w.Line($"{k.CellName}_{l.Suffix}(gt{r} + go{i}, {(p.IsLstm ? $"sm{r} + {p.CellsOffset} + t * {hp}, " : "")}hp{r}, ln{i}); // sample {r}, unit {i}");
             }
         }
     }
@@ -638,7 +629,10 @@ internal static class RecurrentEmitter
             : $"// {what}: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward");
         using (w.Scope())
         {
-            w.Line($"float* gates = {gates};");
+            if (gates != "gates")
+            {
+                w.Line($"float* gates = {gates};");
+            }
             if (p.IsLstm)
             {
                 w.Line($"{l.T} ig = {Lanes.Sigmoid(l.Load("gates"))}, fg = {Lanes.Sigmoid(l.Load("gates + 16"))}, gg = {Lanes.Tanh(l.Load("gates + 32"))}, og = {Lanes.Sigmoid(l.Load("gates + 48"))};");
@@ -791,7 +785,7 @@ internal static class RecurrentEmitter
 
             using (w.Block($"for (int t = {p.Steps - 1}; t >= 0; t--)"))
             {
-                SampleTiles(w, k.Tiling.ByWidth[v.Width], units, (rows, u) => StepGradTile(w, k, l, rows, u, stride), RemaindersOf(k.Tiling, v.Width));
+                SampleTiles(w, k.Tiling.ByWidth[v.Width], k.Tiling.RemaindersAt(v.Width), units, (rows, u) => StepGradTile(w, k, l, rows, u, stride));
             }
 
             if (k.InitialHGrad >= 0)
@@ -829,8 +823,6 @@ internal static class RecurrentEmitter
         EmitCellGrad(w, k, l);
     }
 
-    private static string CellGradName(RecurrentStepsGradPlan k) => Sibling(k.Name, "_StepsGrad", "_CellGrad");
-
     /// <summary>
     /// The gate derivatives of one unit of a backward step tile, a method of its own (as the forward's cell): inlined
     /// into the step kernel, an LSTM's tanh took registers for the whole kernel with its constants, and the kernel
@@ -845,7 +837,7 @@ internal static class RecurrentEmitter
             : $"// {p.Label}: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh");
         w.Line($"// gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; {(p.IsLstm ? "cells: c_(t-1), c_t one row further" : "states: h_(t-1)")}");
         w.Line(CellHeader);
-        using (w.Block($"private static unsafe void {CellGradName(k)}_{l.Suffix}(float* gates, float* dz, float* carry, float* dhAt, float* {(p.IsLstm ? "cells" : "states")})"))
+        using (w.Block($"private static unsafe void {k.CellName}_{l.Suffix}(float* gates, float* dz, float* carry, float* dhAt, float* {(p.IsLstm ? "cells" : "states")})"))
         {
             w.Line($"{l.T} dh = {l.Load("dhAt")};");
             if (p.IsLstm)
@@ -931,7 +923,7 @@ internal static class RecurrentEmitter
             for (int i = 0; i < units; i++)
             {
                 string stateAt = $"sm{r} + {(p.IsLstm ? p.CellsOffset : p.StatesOffset)} + t * {hp} + ln{i}";
-                w.Line($"{CellGradName(k)}_{l.Suffix}(sm{r} + {p.GatesOffset} + t * {p.GateRow} + go{i}, sm{r} + {p.GateGradsOffset} + t * {p.GateRow} + go{i}, sm{r} + {p.CarryOffset} + ln{i}, sm{r} + {p.StateGradsOffset} + t * {hp} + ln{i}, {stateAt}); // sample {r}, unit {i}");
+                w.Line($"{k.CellName}_{l.Suffix}(sm{r} + {p.GatesOffset} + t * {p.GateRow} + go{i}, sm{r} + {p.GateGradsOffset} + t * {p.GateRow} + go{i}, sm{r} + {p.CarryOffset} + ln{i}, sm{r} + {p.StateGradsOffset} + t * {hp} + ln{i}, {stateAt}); // sample {r}, unit {i}");
             }
         }
     }

@@ -82,11 +82,14 @@ internal sealed class RecurrentTiles
     public Dictionary<VectorWidth, (RecurrentTile Main, RecurrentTile Tail)> ByWidth { get; } = new();
 
     /// <summary>
-    /// Steps only: tiles for the samples that the main tile's blocks leave (fewer than its rows), each used at most
-    /// once, largest first, before the tail tile takes the rest one sample at a time (which streams the weights
-    /// once per sample).
+    /// Steps and their gradients: tiles for the samples that the main tile's blocks leave (fewer than its rows), each
+    /// used at most once, largest first, before the tail tile takes the rest one sample at a time (which streams the
+    /// weights once per sample).
     /// </summary>
     public Dictionary<VectorWidth, RecurrentTile[]> Remainders { get; } = new();
+
+    /// <summary>The remainder tiles of a width (none unless given).</summary>
+    public RecurrentTile[] RemaindersAt(VectorWidth width) => Remainders.TryGetValue(width, out RecurrentTile[]? tiles) ? tiles : [];
 
     /// <summary>Steps only: the tile of the software-pipelined batch-1 loop, per width (none for scalar).</summary>
     public Dictionary<VectorWidth, BatchOneTile> BatchOne { get; } = new();
@@ -106,6 +109,8 @@ internal sealed class RecurrentProjectionPlan : KernelPlan
 internal sealed class RecurrentStepsPlan : KernelPlan
 {
     public RecurrentLayerPlan Layer { get; set; } = null!;
+    /// <summary>The method of one unit's cell that the step tiles of batches above 1 call.</summary>
+    public string CellName { get; set; } = "";
     public RecurrentTiles Tiling { get; } = new();
     /// <summary>Given initial states: [layers][H] tensors (offsets in the arena), copied into slot 0; -1 for zeros.</summary>
     public int InitialH { get; set; } = -1;
@@ -163,6 +168,8 @@ internal sealed class RecurrentGradInPlan : KernelPlan
 internal sealed class RecurrentStepsGradPlan : KernelPlan
 {
     public RecurrentLayerPlan Layer { get; set; } = null!;
+    /// <summary>The method of one unit's gate derivatives that the step tiles call.</summary>
+    public string CellName { get; set; } = "";
     public RecurrentTiles Tiling { get; } = new();
     /// <summary>Gradients of h_n / c_n ([layers][H], arena offsets), or -1 when nothing reads them.</summary>
     public int FinalHGrad { get; set; } = -1;

@@ -1235,11 +1235,10 @@ file static class SeedRnnKernels
 
     // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L0_Cell_V512(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    private static unsafe void Lstm_L0_Cell_V512(float* gates, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
         {
-            float* gates = gateRow;
             Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
             Vector512<float> c = fg * Vector512.Load(cellsRow + ln) + ig * gg;
             Vector512.Store(c, cellsRow + 128 + ln);
@@ -1613,11 +1612,10 @@ file static class SeedRnnKernels
 
     // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L1_Cell_V512(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    private static unsafe void Lstm_L1_Cell_V512(float* gates, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
         {
-            float* gates = gateRow;
             Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
             Vector512<float> c = fg * Vector512.Load(cellsRow + ln) + ig * gg;
             Vector512.Store(c, cellsRow + 128 + ln);
@@ -1820,11 +1818,10 @@ file static class SeedRnnKernels
 
     // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L0_Cell_V256(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    private static unsafe void Lstm_L0_Cell_V256(float* gates, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
         {
-            float* gates = gateRow;
             Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
             Vector256<float> c = fg * Vector256.Load(cellsRow + ln) + ig * gg;
             Vector256.Store(c, cellsRow + 128 + ln);
@@ -2038,11 +2035,10 @@ file static class SeedRnnKernels
 
     // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L1_Cell_V256(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    private static unsafe void Lstm_L1_Cell_V256(float* gates, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
         {
-            float* gates = gateRow;
             Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
             Vector256<float> c = fg * Vector256.Load(cellsRow + ln) + ig * gg;
             Vector256.Store(c, cellsRow + 128 + ln);
@@ -2253,11 +2249,10 @@ file static class SeedRnnKernels
 
     // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L0_Cell_V128(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    private static unsafe void Lstm_L0_Cell_V128(float* gates, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
         {
-            float* gates = gateRow;
             Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
             Vector128<float> c = fg * Vector128.Load(cellsRow + ln) + ig * gg;
             Vector128.Store(c, cellsRow + 128 + ln);
@@ -2471,11 +2466,10 @@ file static class SeedRnnKernels
 
     // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L1_Cell_V128(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    private static unsafe void Lstm_L1_Cell_V128(float* gates, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
         {
-            float* gates = gateRow;
             Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
             Vector128<float> c = fg * Vector128.Load(cellsRow + ln) + ig * gg;
             Vector128.Store(c, cellsRow + 128 + ln);
@@ -2654,11 +2648,10 @@ file static class SeedRnnKernels
 
     // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L0_Cell_Scalar(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    private static unsafe void Lstm_L0_Cell_Scalar(float* gates, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
         {
-            float* gates = gateRow;
             float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
             float c = fg * *(cellsRow + ln) + ig * gg;
             *(cellsRow + 128 + ln) = c;
@@ -2751,11 +2744,10 @@ file static class SeedRnnKernels
 
     // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L1_Cell_Scalar(float* gateRow, float* cellsRow, float* statesRow, int ln)
+    private static unsafe void Lstm_L1_Cell_Scalar(float* gates, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
         {
-            float* gates = gateRow;
             float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
             float c = fg * *(cellsRow + ln) + ig * gg;
             *(cellsRow + 128 + ln) = c;

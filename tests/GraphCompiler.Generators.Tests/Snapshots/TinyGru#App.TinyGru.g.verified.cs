@@ -1114,11 +1114,10 @@ file static class TinyGruKernels
 
     // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Gru_L0_Cell_V512(float* gateRow, float* statesRow, int ln)
+    private static unsafe void Gru_L0_Cell_V512(float* gates, float* statesRow, int ln)
     {
         // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
         {
-            float* gates = gateRow;
             Vector512<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16));
             Vector512<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32) + rg * Vector512.Load(gates + 48));
             Vector512<float> hprev = Vector512.Load(statesRow + ln);
@@ -1202,11 +1201,10 @@ file static class TinyGruKernels
 
     // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Gru_L0_Cell_V256(float* gateRow, float* statesRow, int ln)
+    private static unsafe void Gru_L0_Cell_V256(float* gates, float* statesRow, int ln)
     {
         // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
         {
-            float* gates = gateRow;
             Vector256<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16));
             Vector256<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32) + rg * Vector256.Load(gates + 48));
             Vector256<float> hprev = Vector256.Load(statesRow + ln);
@@ -1291,11 +1289,10 @@ file static class TinyGruKernels
 
     // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Gru_L0_Cell_V128(float* gateRow, float* statesRow, int ln)
+    private static unsafe void Gru_L0_Cell_V128(float* gates, float* statesRow, int ln)
     {
         // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
         {
-            float* gates = gateRow;
             Vector128<float> rg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16));
             Vector128<float> ng = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32) + rg * Vector128.Load(gates + 48));
             Vector128<float> hprev = Vector128.Load(statesRow + ln);
@@ -1350,11 +1347,10 @@ file static class TinyGruKernels
 
     // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Gru_L0_Cell_Scalar(float* gateRow, float* statesRow, int ln)
+    private static unsafe void Gru_L0_Cell_Scalar(float* gates, float* statesRow, int ln)
     {
         // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
         {
-            float* gates = gateRow;
             float rg = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), zg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16));
             float ng = global::GraphCompiler.VectorMath.Tanh(*(gates + 32) + rg * *(gates + 48));
             float hprev = *(statesRow + ln);
