@@ -33,6 +33,12 @@ public sealed record PeerEntry(
     Func<int, TimeSpan, TrainingPhaseTimes> Phases,
     Func<Work, IReadOnlyList<(string Engine, double Target)>> Targets)
 {
+    /// <summary>
+    /// For a stacked recurrent model: the suite that times its batch-1 input projections alone
+    /// (<see cref="RecurrentProjectionsSuite{TModel}"/>), which the report subtracts from the whole call to time the steps.
+    /// </summary>
+    public Type? Projections { get; init; }
+
     public static PeerEntry Create<TModel, TInference, TTraining, TAllCores>(
         SuiteModel<TModel> model, Func<Work, IReadOnlyList<(string Engine, double Target)>> targets)
         where TModel : class, ICompiledModel

@@ -51,8 +51,8 @@ public static class PeersCommand
     public static IReadOnlyList<PeerEntry> Entries =>
     [
         PeerEntry.Create<MnistCnn, CnnInference, CnnTraining, CnnAllCores>(CnnModel.Instance, CnnTargets),
-        PeerEntry.Create<SeedRnn, LstmInference, LstmTraining, LstmAllCores>(LstmModel.Instance, RecurrentTargets),
-        PeerEntry.Create<SeedGru, GruInference, GruTraining, GruAllCores>(GruModel.Instance, RecurrentTargets),
+        PeerEntry.Create<SeedRnn, LstmInference, LstmTraining, LstmAllCores>(LstmModel.Instance, RecurrentTargets) with { Projections = typeof(LstmProjections) },
+        PeerEntry.Create<SeedGru, GruInference, GruTraining, GruAllCores>(GruModel.Instance, RecurrentTargets) with { Projections = typeof(GruProjections) },
         PeerEntry.Create<TransformerWorkspace, TransformerInference, TransformerTraining, TransformerAllCores>(TransformerModel.Instance, TransformerTargets),
     ];
 
@@ -125,7 +125,7 @@ public static class PeersCommand
 
             // 1. GraphCompiler and ONNX Runtime: BenchmarkDotNet, in this process.
             Type[] suites = entries.SelectMany(e => Environment.ProcessorCount > 1 ? new[] { e.Inference, e.Training, e.AllCores } : [e.Inference, e.Training])
-                .Concat(l2 is null ? [] : [typeof(L2Bandwidth)]).ToArray();
+                .Concat(l2 is null ? [] : entries.Where(e => e.Projections is not null).Select(e => e.Projections!).Append(typeof(L2Bandwidth))).ToArray();
             Summary[] summaries = BenchmarkRunner.Run(suites, Config(quick));
             loads.Add(("after GraphCompiler and ONNX Runtime", MachineInfo.LoadAverage));
             BenchmarkReport[] failed = summaries.SelectMany(s => s.Reports).Where(r => !r.Success || r.ResultStatistics is null).ToArray();

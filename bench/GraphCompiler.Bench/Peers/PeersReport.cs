@@ -109,7 +109,7 @@ public static class PeersReport
             }
         }
 
-        AppendTargets(sb, tables, run.L2);
+        AppendTargets(sb, tables, run);
         AppendPhases(sb, run);
         AppendConventions(sb, run);
         AppendChecks(sb, run);
@@ -302,7 +302,8 @@ public static class PeersReport
             sb.AppendLine(string.Create(
                 Inv,
                 $"Weights streamed: {work.Model.StreamedBytesBreakdown}, over the median time of the whole call (the input projections and " +
-                $"the classifier included, which stream nothing from L2; `--quick --rnn` times the kernels alone). {L2Sentence(run.L2!)}"));
+                $"the classifier included, which stream nothing from L2; `--quick --rnn` times the kernels alone). {L2Sentence(run.L2!)}") +
+                ProjectionsSentence(run, work));
             sb.AppendLine();
         }
     }
@@ -332,8 +333,9 @@ public static class PeersReport
         }
     }
 
-    private static void AppendTargets(StringBuilder sb, List<(Work Work, List<Row> Rows)> tables, L2Figures? l2)
+    private static void AppendTargets(StringBuilder sb, List<(Work Work, List<Row> Rows)> tables, PeersRun run)
     {
+        L2Figures? l2 = run.L2;
         sb.AppendLine("## Targets (one thread against one thread, this run)");
         sb.AppendLine();
         sb.AppendLine("| Model | Work | Against | GraphCompiler faster by (medians) | (minimums) | Median / min: GraphCompiler, peer | Target | |");
@@ -371,21 +373,31 @@ public static class PeersReport
 
             if (work.StreamedBytes is double bytes && l2 is not null)
             {
-                // Like for like: the whole call's median against the L2 suite's median in this run, minimum against fastest.
-                double share = bytes / ours.MedianNs / L2Yardstick(l2), shareMin = bytes / ours.MinNs / (l2.Suite?.Best ?? l2.OneLayer);
-                string verdict = share >= StreamingTarget ? "met" : string.Create(Inv, $"missed by {StreamingTarget / share:F2}x");
-                if (l2.Suite is { } measured && measured.Best < CleanSuite * Math.Max(l2.OneLayer, l2.TwoLayers))
-                {
-                    // A yardstick measured while other work held the core understates the machine: no verdict from it.
-                    verdict = string.Create(Inv, $"not judged: the suite's fastest iteration is {100 * measured.Best / Math.Max(l2.OneLayer, l2.TwoLayers):F0}% of the startup best slice (under {100 * CleanSuite:F0}%: disturbed)");
-                }
-
                 string against = l2.Suite is { } suite
                     ? string.Create(Inv, $"L2 read bandwidth (suite in this run: {suite.Median:F0} GB/s at the median, {suite.Best:F0} at the fastest)")
                     : string.Create(Inv, $"L2 read bandwidth (startup: {l2.OneLayer:F0} GB/s)");
+                string? disturbed = l2.Suite is { } measured && measured.Best < CleanSuite * Math.Max(l2.OneLayer, l2.TwoLayers)
+                    ? string.Create(Inv, $"not judged: the suite's fastest iteration is {100 * measured.Best / Math.Max(l2.OneLayer, l2.TwoLayers):F0}% of the startup best slice (under {100 * CleanSuite:F0}%: disturbed)")
+                    : null; // a yardstick measured while other work held the core understates the machine: no verdict from it
+
+                // The target: the recurrent steps' streaming, timed as the whole call less the input projections run alone,
+                // against the L2 suite's median (minimum against fastest). The projections' fastest iteration is subtracted:
+                // the least time they can take, so that the steps' time comes out no shorter than it is.
+                if (Projections(run, work) is { } projections && ours.MinNs > projections.MinNs)
+                {
+                    double steps = bytes / (ours.MedianNs - projections.MinNs) / L2Yardstick(l2);
+                    double stepsMin = bytes / (ours.MinNs - projections.MinNs) / (l2.Suite?.Best ?? l2.OneLayer);
+                    string stepsVerdict = disturbed ?? (steps >= StreamingTarget ? "met" : string.Create(Inv, $"missed by {StreamingTarget / steps:F2}x"));
+                    sb.AppendLine(string.Create(
+                        Inv,
+                        $"| {work.Model.Title} | {work.Title} | {against}, weights streamed by the recurrent steps (the call less its input projections) | {100 * steps:F0}% of it | {100 * stepsMin:F0}% | {ours.MedianNs / ours.MinNs:F2} | {100 * StreamingTarget:F0}% | {stepsVerdict} |"));
+                }
+
+                // Stricter, for reference: the same bytes over the whole call, the compute-bound input projections included.
+                double share = bytes / ours.MedianNs / L2Yardstick(l2), shareMin = bytes / ours.MinNs / (l2.Suite?.Best ?? l2.OneLayer);
                 sb.AppendLine(string.Create(
                     Inv,
-                    $"| {work.Model.Title} | {work.Title} | {against}, weights streamed over the whole call | {100 * share:F0}% of it | {100 * shareMin:F0}% | {ours.MedianNs / ours.MinNs:F2} | {100 * StreamingTarget:F0}% | {verdict} |"));
+                    $"| {work.Model.Title} | {work.Title} | {against}, the same bytes over the whole call | {100 * share:F0}% of it | {100 * shareMin:F0}% | {ours.MedianNs / ours.MinNs:F2} | (reference) | {disturbed ?? "for reference: not a target"} |"));
             }
         }
 
@@ -395,6 +407,20 @@ public static class PeersReport
         sb.AppendLine(string.Create(Inv, $"one of the two is more than {NoisySpread:F2}x its minimum, so the other workers took the core during that case."));
         sb.AppendLine();
     }
+
+    /// <summary>The input projections' figures for the note under a batch-1 table, and what the targets table makes of them.</summary>
+    private static string ProjectionsSentence(PeersRun run, Work work) =>
+        Projections(run, work) is { } p
+            ? string.Create(Inv, $" The input projections alone (the kernels and blocks of a batch-1 call, `{work.Entry.Projections!.Name}`) took {Ms(p.MedianNs)} ms at the median and " +
+                $"{Ms(p.MinNs)} ms at the fastest; the targets below time the recurrent steps as the call less that fastest time, so their streaming rate errs low.")
+            : "";
+
+    /// <summary>The batch-1 input projections alone (<see cref="PeerEntry.Projections"/>) of a streaming work, if they ran: median and minimum in ns.</summary>
+    private static (double MedianNs, double MinNs)? Projections(PeersRun run, Work work) =>
+        work.Entry.Projections is { } type &&
+        run.Summaries.SelectMany(s => s.Reports).FirstOrDefault(r => r.BenchmarkCase.Descriptor.Type == type && r.ResultStatistics is not null) is { } report
+            ? (report.ResultStatistics!.Median, report.ResultStatistics.Min)
+            : null;
 
     /// <summary>
     /// The suite is taken as measured cleanly when its fastest iteration reaches this share of the startup best slice

@@ -1,5 +1,7 @@
 using BenchmarkDotNet.Attributes;
+using GraphCompiler.Bench.Infrastructure;
 using GraphCompiler.Bench.Models;
+using GraphCompiler.Bench.Rnn;
 
 namespace GraphCompiler.Bench.Suites;
 
@@ -54,3 +56,72 @@ public class GruAllCores : AllCoresSuite<SeedGru>
 internal sealed class LstmConfig() : ModelFlopsConfig(LstmModel.Instance);
 
 internal sealed class GruConfig() : ModelFlopsConfig(GruModel.Instance);
+
+/// <summary>
+/// The batch-1 input projections of a stacked recurrent model, alone: layer 0's over every step, then each upper
+/// layer's <see cref="Lag"/> steps at a time, the kernels and blocks <c>Forward</c> runs at batch 1 between the
+/// steps of its wavefront (found by <see cref="GeneratedKernels"/>). The peers report subtracts this case's median
+/// from the whole call's to time the recurrent steps, whose weight streaming the L2 target judges. Alone, the
+/// projections find their weights warm and run faster than in place, so the steps' share of the call comes out
+/// larger than it is and their rate lower: the subtraction errs against the target.
+/// </summary>
+public abstract unsafe class RecurrentProjectionsSuite<TModel> : IRecurrentProjections
+    where TModel : class, ICompiledModel
+{
+    /// <summary>Steps per block of an upper layer's projection at batch 1 (the generator's <c>RecurrentLayersPlan.Lag</c>).</summary>
+    public const int Lag = 4;
+
+    private static readonly Type[] RowsSignature = [typeof(float*), typeof(float*), typeof(int), typeof(int)];
+
+    private TModel? _model; // owns the workspace the kernels write
+    private GeneratedKernels? _kernels;
+    private IntPtr _bottom;
+    private IntPtr[] _upper = [];
+
+    protected abstract SuiteModel<TModel> Model { get; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _model = Model.Create(1);
+        _kernels = GeneratedKernels.Of(_model, Model.Input(1), new float[Model.OutputLength])
+            ?? throw new InvalidOperationException($"The generated kernels of the {Model.Title} were not found.");
+        string stem = _kernels.Listed.Single(k => k.EndsWith("_Layers", StringComparison.Ordinal))[..^"_Layers".Length];
+        _bottom = _kernels.Pointer(stem + "_L0_Input", GeneratedKernels.ForwardSignature);
+        _upper = Enumerable.Range(1, SeedRecurrent.Layers - 1).Select(l => _kernels.Pointer($"{stem}_L{l}_InputRows", RowsSignature)).ToArray();
+    }
+
+    [Benchmark]
+    public void InputProjections()
+    {
+        float* arena = _kernels!.Arena, packed = _kernels.Packed;
+        ((delegate*<float*, float*, float*, int, void>)_bottom)(arena, _kernels.Parameters, packed, 1);
+        foreach (IntPtr rows in _upper)
+        {
+            for (int t = 0; t < SeedRecurrent.Steps; t += Lag)
+            {
+                ((delegate*<float*, float*, int, int, void>)rows)(arena, packed, t, Math.Min(t + Lag, SeedRecurrent.Steps));
+            }
+        }
+    }
+}
+
+/// <summary>The seed LSTM's batch-1 input projections alone (<see cref="RecurrentProjectionsSuite{TModel}"/>).</summary>
+public class LstmProjections : RecurrentProjectionsSuite<SeedRnn>
+{
+    protected override SuiteModel<SeedRnn> Model => LstmModel.Instance;
+}
+
+/// <summary>The GRU's batch-1 input projections alone (<see cref="RecurrentProjectionsSuite{TModel}"/>).</summary>
+public class GruProjections : RecurrentProjectionsSuite<SeedGru>
+{
+    protected override SuiteModel<SeedGru> Model => GruModel.Instance;
+}
+
+/// <summary>A <see cref="RecurrentProjectionsSuite{TModel}"/> whatever its model, for the quick harness.</summary>
+public interface IRecurrentProjections
+{
+    void Setup();
+
+    void InputProjections();
+}

@@ -1,18 +1,15 @@
 #if WITH_GENERATED_MODELS
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
-using System.Runtime.Intrinsics;
+using GraphCompiler.Bench.Infrastructure;
 
 namespace GraphCompiler.Bench.Verify;
 
 /// <summary>
 /// <c>--quick --rnn</c>: the time of each generated kernel of a batch-1 forward pass, in the order the
-/// model runs them, beside the whole call. The kernels live in the generated file-local class
-/// <c>&lt;Model&gt;Kernels</c>; this bench-only helper finds them by reflection (the names come from the
-/// model's <c>Summary</c> line "Kernels: ..."), calls them through function pointers on the model's own
-/// workspace and packed weights, and stamps the clock between them. Each repetition runs the whole
-/// sequence, so every kernel sees the caches as it would inside <c>Forward</c>.
+/// model runs them, beside the whole call. The kernels (<see cref="GeneratedKernels"/>) are called through
+/// function pointers on the model's own workspace and packed weights, and the clock is stamped between them.
+/// Each repetition runs the whole sequence, so every kernel sees the caches as it would inside <c>Forward</c>.
 /// </summary>
 public static unsafe class KernelBreakdown
 {
@@ -33,32 +30,16 @@ public static unsafe class KernelBreakdown
     /// </summary>
     public static List<KernelTimes>? Measure(ICompiledModel model, float[] input, float[] output, int repetitions, int batch = 1, int layers = 1)
     {
-        Type modelType = model.GetType();
-        Type? kernels = modelType.Assembly.GetTypes().FirstOrDefault(t =>
-            t.Namespace == modelType.Namespace && t.Name.EndsWith("__" + modelType.Name + "Kernels", StringComparison.Ordinal));
-        FieldInfo? arenaField = modelType.GetField("__arena", BindingFlags.Instance | BindingFlags.NonPublic);
-        FieldInfo? packedFloats = modelType.GetField("PackedFloats", BindingFlags.Static | BindingFlags.NonPublic);
-        MethodInfo? pack = kernels?.GetMethod("PackWeights", BindingFlags.Static | BindingFlags.NonPublic);
-        string? summary = (string?)modelType.GetProperty("Summary", BindingFlags.Static | BindingFlags.Public)?.GetValue(null);
-        string? line = summary?.Split('\n').FirstOrDefault(l => l.StartsWith("Kernels: ", StringComparison.Ordinal));
-        if (kernels is null || arenaField is null || packedFloats is null || pack is null || line is null)
+        GeneratedKernels? generated = GeneratedKernels.Of(model, input, output);
+        if (generated is null)
         {
             return null;
         }
 
-        model.Forward(input, output);
-        float* arena = ((AlignedBuffer)arenaField.GetValue(model)!).Pointer;
-        float* parameters = model.Parameters.Pointer;
-        float* packed = model.Parameters.EnsurePacked(
-            (int)packedFloats.GetValue(null)!,
-            (delegate*<float*, float*, void>)pack.MethodHandle.GetFunctionPointer());
-        string suffix = Vector512.IsHardwareAccelerated ? "_V512"
-            : Vector256.IsHardwareAccelerated ? "_V256"
-            : Vector128.IsHardwareAccelerated ? "_V128" : "_Scalar";
-        Type[] signature = [typeof(float*), typeof(float*), typeof(float*), typeof(int)];
+        float* arena = generated.Arena, parameters = generated.Parameters, packed = generated.Packed;
         var names = new List<string>();
         var pointers = new List<IntPtr>();
-        IEnumerable<string> listed = line["Kernels: ".Length..].Split(", ");
+        IEnumerable<string> listed = generated.Listed;
         if (batch > 1)
         {
             listed = listed.SelectMany(name => name.EndsWith("_Layers", StringComparison.Ordinal) ? LayerKernels(name[..^"_Layers".Length], layers) : [name]);
@@ -66,9 +47,7 @@ public static unsafe class KernelBreakdown
 
         foreach (string name in listed)
         {
-            MethodInfo? method = kernels.GetMethod(name + suffix, BindingFlags.Static | BindingFlags.NonPublic, signature)
-                ?? kernels.GetMethod(name, BindingFlags.Static | BindingFlags.NonPublic, signature);
-            if (method is not null)
+            if (generated.Find(name, GeneratedKernels.ForwardSignature) is { } method)
             {
                 names.Add(method.Name);
                 pointers.Add(method.MethodHandle.GetFunctionPointer());
