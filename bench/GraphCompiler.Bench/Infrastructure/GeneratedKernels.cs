@@ -70,7 +70,7 @@ public sealed unsafe class GeneratedKernels
 
     /// <summary>The entry point of <see cref="Find"/>'s kernel; throws if there is none.</summary>
     public IntPtr Pointer(string name, Type[] signature) =>
-        (Find(name, signature) ?? throw new InvalidOperationException($"The generated kernel {name}{Suffix} was not found (a generator change renamed it?)."))
+        (Find(name, signature) ?? throw new InvalidOperationException($"no generated kernel {name}{Suffix} (none at this width, or a generator change renamed it)"))
         .MethodHandle.GetFunctionPointer();
 }
 #endif

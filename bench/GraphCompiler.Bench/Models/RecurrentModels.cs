@@ -36,6 +36,8 @@ public abstract class RecurrentModel<TModel>(SeedRecurrent spec) : SuiteModel<TM
 
     public override string? StreamedBytesBreakdown => Spec.StreamedBytesBreakdown;
 
+    public override double? InputProjectionFlopsPerCall => Spec.InputProjectionFlopsPerSample;
+
     /// <summary>The generated class's graph description, which the project's exporter writes.</summary>
     public abstract GraphDescription Graph { get; }
 

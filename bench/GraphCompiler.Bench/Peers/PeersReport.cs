@@ -380,18 +380,24 @@ public static class PeersReport
                     ? string.Create(Inv, $"not judged: the suite's fastest iteration is {100 * measured.Best / Math.Max(l2.OneLayer, l2.TwoLayers):F0}% of the startup best slice (under {100 * CleanSuite:F0}%: disturbed)")
                     : null; // a yardstick measured while other work held the core understates the machine: no verdict from it
 
-                // The target: the recurrent steps' streaming, timed as the whole call less the input projections run alone,
-                // against the L2 suite's median (minimum against fastest). The projections' fastest iteration is subtracted:
-                // the least time they can take, so that the steps' time comes out no shorter than it is.
-                if (Projections(run, work) is { } projections && ours.MinNs > projections.MinNs)
+                // The target: the recurrent steps' streaming against the L2 suite's median (minimum against fastest). The steps
+                // get all of the call but the least time its input projections can take: their FLOP at the FMA peak.
+                string stepsCells, stepsVerdict;
+                if (StepsNs(work, ours, run.Peak) is { } stepsNs)
                 {
-                    double steps = bytes / (ours.MedianNs - projections.MinNs) / L2Yardstick(l2);
-                    double stepsMin = bytes / (ours.MinNs - projections.MinNs) / (l2.Suite?.Best ?? l2.OneLayer);
-                    string stepsVerdict = disturbed ?? (steps >= StreamingTarget ? "met" : string.Create(Inv, $"missed by {StreamingTarget / steps:F2}x"));
-                    sb.AppendLine(string.Create(
-                        Inv,
-                        $"| {work.Model.Title} | {work.Title} | {against}, weights streamed by the recurrent steps (the call less its input projections) | {100 * steps:F0}% of it | {100 * stepsMin:F0}% | {ours.MedianNs / ours.MinNs:F2} | {100 * StreamingTarget:F0}% | {stepsVerdict} |"));
+                    double steps = bytes / stepsNs.Median / L2Yardstick(l2), stepsMin = bytes / stepsNs.Min / (l2.Suite?.Best ?? l2.OneLayer);
+                    stepsCells = string.Create(Inv, $"{100 * steps:F0}% of it | {100 * stepsMin:F0}%");
+                    stepsVerdict = disturbed ?? (steps >= StreamingTarget ? "met" : string.Create(Inv, $"missed by {StreamingTarget / steps:F2}x"));
                 }
+                else
+                {
+                    stepsCells = "n/a | ";
+                    stepsVerdict = "not judged: the input projections' FLOP are not known";
+                }
+
+                sb.AppendLine(string.Create(
+                    Inv,
+                    $"| {work.Model.Title} | {work.Title} | {against}, weights streamed by the recurrent steps (the call less its input projections at the FMA peak) | {stepsCells} | {ours.MedianNs / ours.MinNs:F2} | {100 * StreamingTarget:F0}% | {stepsVerdict} |"));
 
                 // Stricter, for reference: the same bytes over the whole call, the compute-bound input projections included.
                 double share = bytes / ours.MedianNs / L2Yardstick(l2), shareMin = bytes / ours.MinNs / (l2.Suite?.Best ?? l2.OneLayer);
@@ -408,12 +414,30 @@ public static class PeersReport
         sb.AppendLine();
     }
 
-    /// <summary>The input projections' figures for the note under a batch-1 table, and what the targets table makes of them.</summary>
-    private static string ProjectionsSentence(PeersRun run, Work work) =>
-        Projections(run, work) is { } p
-            ? string.Create(Inv, $" The input projections alone (the kernels and blocks of a batch-1 call, `{work.Entry.Projections!.Name}`) took {Ms(p.MedianNs)} ms at the median and " +
-                $"{Ms(p.MinNs)} ms at the fastest; the targets below time the recurrent steps as the call less that fastest time, so their streaming rate errs low.")
+    /// <summary>
+    /// The recurrent steps' time in ns (median, minimum): the call less the least time its input projections can take,
+    /// their FLOP at the single-core FMA peak measured at startup; null if the model does not say its projections' FLOP.
+    /// </summary>
+    private static (double Median, double Min)? StepsNs(Work work, Row ours, PeakFigures peak) =>
+        work.Model.InputProjectionFlopsPerCall is double flops && ours.MinNs > flops / peak.Best
+            ? (ours.MedianNs - (flops / peak.Best), ours.MinNs - (flops / peak.Best))
+            : null;
+
+    /// <summary>The input projections' figures for the note under a batch-1 table, and how the targets use them.</summary>
+    private static string ProjectionsSentence(PeersRun run, Work work)
+    {
+        if (work.Model.InputProjectionFlopsPerCall is not double flops)
+        {
+            return "";
+        }
+
+        double floorNs = flops / run.Peak.Best;
+        string alone = Projections(run, work) is { } p
+            ? string.Create(Inv, $" Run alone (the kernels and blocks of a batch-1 call, `{work.Entry.Projections!.Name}`), they took {Ms(p.MedianNs)} ms at the median and {Ms(p.MinNs)} ms at the fastest, {100 * floorNs / p.MinNs:F0}% of the peak.")
             : "";
+        return string.Create(Inv, $" The input projections ({flops / 1e6:F2} MFLOP) take at least {Ms(floorNs)} ms at the FMA peak ({run.Peak.Best:F1} GFLOP/s).{alone} ") +
+            "The targets below time the recurrent steps as the call less that least time: no shorter than the steps take, so their rate is not overstated.";
+    }
 
     /// <summary>The batch-1 input projections alone (<see cref="PeerEntry.Projections"/>) of a streaming work, if they ran: median and minimum in ns.</summary>
     private static (double MedianNs, double MinNs)? Projections(PeersRun run, Work work) =>

@@ -111,6 +111,12 @@ public sealed class SeedRecurrent
     /// </summary>
     public long StreamedBytesPerCall => (long)Layers * Steps * Gates * Hidden * Hidden * sizeof(float);
 
+    /// <summary>
+    /// FLOP of one sample's input projections (per layer and step 2 x gates x H x in): compute-bound work that streams
+    /// nothing from L2, which the streaming target takes out of the call at its least possible time (at the FMA peak).
+    /// </summary>
+    public long InputProjectionFlopsPerSample => Enumerable.Range(0, Layers).Sum(k => 2L * Steps * Gates * Hidden * (k == 0 ? Features : Hidden));
+
     public string StreamedBytesBreakdown => string.Create(
         CultureInfo.InvariantCulture,
         $"{Layers} layers x {Steps} steps x {Gates} x {Hidden} x {Hidden} x 4 bytes = {StreamedBytesPerCall:N0} bytes of weight_hh per call " +

@@ -60,10 +60,8 @@ internal sealed class GruConfig() : ModelFlopsConfig(GruModel.Instance);
 /// <summary>
 /// The batch-1 input projections of a stacked recurrent model, alone: layer 0's over every step, then each upper
 /// layer's <see cref="Lag"/> steps at a time, the kernels and blocks <c>Forward</c> runs at batch 1 between the
-/// steps of its wavefront (found by <see cref="GeneratedKernels"/>). The peers report subtracts this case's median
-/// from the whole call's to time the recurrent steps, whose weight streaming the L2 target judges. Alone, the
-/// projections find their weights warm and run faster than in place, so the steps' share of the call comes out
-/// larger than it is and their rate lower: the subtraction errs against the target.
+/// steps of its wavefront (found by <see cref="GeneratedKernels"/>). The peers report shows how close they come to
+/// the FMA peak, the least time they can take, which it subtracts from the whole call to time the recurrent steps.
 /// </summary>
 public abstract unsafe class RecurrentProjectionsSuite<TModel> : IRecurrentProjections
     where TModel : class, ICompiledModel
@@ -85,7 +83,7 @@ public abstract unsafe class RecurrentProjectionsSuite<TModel> : IRecurrentProje
     {
         _model = Model.Create(1);
         _kernels = GeneratedKernels.Of(_model, Model.Input(1), new float[Model.OutputLength])
-            ?? throw new InvalidOperationException($"The generated kernels of the {Model.Title} were not found.");
+            ?? throw new InvalidOperationException($"the generated kernels of the {Model.Title} were not found");
         string stem = _kernels.Listed.Single(k => k.EndsWith("_Layers", StringComparison.Ordinal))[..^"_Layers".Length];
         _bottom = _kernels.Pointer(stem + "_L0_Input", GeneratedKernels.ForwardSignature);
         _upper = Enumerable.Range(1, SeedRecurrent.Layers - 1).Select(l => _kernels.Pointer($"{stem}_L{l}_InputRows", RowsSignature)).ToArray();

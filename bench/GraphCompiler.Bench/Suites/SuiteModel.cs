@@ -64,6 +64,9 @@ public abstract class SuiteModel
     /// <summary>What <see cref="StreamedBytesPerCall"/> counts, for the report.</summary>
     public virtual string? StreamedBytesBreakdown => null;
 
+    /// <summary>FLOP of a batch-1 call's input projections (compute-bound, no weights streamed), for a model that streams.</summary>
+    public virtual double? InputProjectionFlopsPerCall => null;
+
     /// <summary>The serialized ONNX model of these parameters (the generated model's, PyTorch names and layouts).</summary>
     public abstract byte[] ToOnnx(ParameterSet parameters);
 
