@@ -399,11 +399,13 @@ public static class PeersReport
                     Inv,
                     $"| {work.Model.Title} | {work.Title} | {against}, weights streamed by the recurrent steps (the call less its input projections at the FMA peak) | {stepsCells} | {ours.MedianNs / ours.MinNs:F2} | {100 * StreamingTarget:F0}% | {stepsVerdict} |"));
 
-                // Stricter, for reference: the same bytes over the whole call, the compute-bound input projections included.
+                // The stricter reading (the one earlier reports judged): the same bytes over the whole call, the compute-bound
+                // input projections included.
                 double share = bytes / ours.MedianNs / L2Yardstick(l2), shareMin = bytes / ours.MinNs / (l2.Suite?.Best ?? l2.OneLayer);
+                string wholeVerdict = disturbed ?? (share >= StreamingTarget ? "met" : string.Create(Inv, $"missed by {StreamingTarget / share:F2}x"));
                 sb.AppendLine(string.Create(
                     Inv,
-                    $"| {work.Model.Title} | {work.Title} | {against}, the same bytes over the whole call | {100 * share:F0}% of it | {100 * shareMin:F0}% | {ours.MedianNs / ours.MinNs:F2} | (reference) | {disturbed ?? "for reference: not a target"} |"));
+                    $"| {work.Model.Title} | {work.Title} | {against}, the same bytes over the whole call (the stricter reading) | {100 * share:F0}% of it | {100 * shareMin:F0}% | {ours.MedianNs / ours.MinNs:F2} | {100 * StreamingTarget:F0}% | {wholeVerdict} |"));
             }
         }
 
