@@ -142,7 +142,6 @@ public static class QuickTiming
             }
         }
     }
-#endif
 
     /// <summary>The seed Transformer: inference at batch 1 against ONNX Runtime (1 thread), and the training step at batch 32.</summary>
     /// <param name="profile">"forward" or "step": only call that for 10 s (for a profiler), no timing.</param>
@@ -191,6 +190,8 @@ public static class QuickTiming
 
         Print("GraphCompiler training step", batch, Time(Step, batch), spec.TrainingFlopsPerSample);
     }
+
+#endif
 
     /// <summary>Calls <paramref name="call"/> for a while, untimed (for a profiler).</summary>
     private static void RunFor(TimeSpan duration, Action call)
