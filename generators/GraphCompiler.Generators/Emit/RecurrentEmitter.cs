@@ -244,7 +244,10 @@ internal static class RecurrentEmitter
         }
 
         w.Line();
-        EmitCell(w, k, l);
+        if (k.EmitsCell)
+        {
+            EmitCell(w, k, l);
+        }
     }
 
     /// <summary>
@@ -254,7 +257,7 @@ internal static class RecurrentEmitter
     private static void EmitCell(CodeWriter w, RecurrentStepsPlan k, Lanes l)
     {
         RecurrentLayerPlan p = k.Layer;
-        w.Line($"// {p.Label}: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)");
+        w.Line($"// {p.Layer}: the cell of one unit of a step tile, from the sums in its gate row (every layer's step tiles call it once the sums are stored)");
         w.Line(CellHeader);
         using (w.Block($"private static unsafe void {k.CellName}_{l.Suffix}(float* gates, {(p.IsLstm ? "float* cellsRow, " : "")}float* statesRow, int ln)"))
         {
@@ -820,7 +823,10 @@ internal static class RecurrentEmitter
         }
 
         w.Line();
-        EmitCellGrad(w, k, l);
+        if (k.EmitsCell)
+        {
+            EmitCellGrad(w, k, l);
+        }
     }
 
     /// <summary>
@@ -833,8 +839,8 @@ internal static class RecurrentEmitter
         RecurrentLayerPlan p = k.Layer;
         int hp = p.HiddenPadded;
         w.Line(p.IsLstm
-            ? $"// {p.Label}: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative"
-            : $"// {p.Label}: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh");
+            ? $"// {p.Layer}: one unit's gate derivatives at step t (every layer's). dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative"
+            : $"// {p.Layer}: one unit's gate derivatives at step t (every layer's). dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh");
         w.Line($"// gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; {(p.IsLstm ? "cells: c_(t-1), c_t one row further" : "states: h_(t-1)")}");
         w.Line(CellHeader);
         using (w.Block($"private static unsafe void {k.CellName}_{l.Suffix}(float* gates, float* dz, float* carry, float* dhAt, float* {(p.IsLstm ? "cells" : "states")})"))

@@ -177,7 +177,8 @@ internal sealed class RecurrentOp : IOpRule
             var loop = new RecurrentStepsPlan
             {
                 Name = name + "_Steps",
-                CellName = name + "_Cell",
+                CellName = stem + "_Cell",
+                EmitsCell = l == 0,
                 Comment = $"{p.Label}: {steps} steps of h_(t-1) x weight_hh{suffix}^T + gates, with the {(IsLstm ? "LSTM" : "GRU")} cell as the epilogue"
                     + $" ({gates}; states [{steps + 1}][{p.HiddenPadded}] from slot 1)",
                 Layer = p,
@@ -301,7 +302,8 @@ internal sealed class RecurrentOp : IOpRule
             var steps = new RecurrentStepsGradPlan
             {
                 Name = kernel + "_StepsGrad",
-                CellName = kernel + "_CellGrad",
+                CellName = name + "_CellGrad",
+                EmitsCell = l == plans.Count - 1,
                 Comment = $"{p.Label} backward through time: per step, dZ_(t+1) x weight_hh and the {(IsLstm ? "LSTM" : "GRU")} cell derivatives fused",
                 Layer = p,
                 FinalHGrad = hnGrad is null ? -1 : context.Place(hnGrad).Offset,

@@ -109,8 +109,10 @@ internal sealed class RecurrentProjectionPlan : KernelPlan
 internal sealed class RecurrentStepsPlan : KernelPlan
 {
     public RecurrentLayerPlan Layer { get; set; } = null!;
-    /// <summary>The method of one unit's cell that the step tiles of batches above 1 call.</summary>
+    /// <summary>The method of one unit's cell that the step tiles of batches above 1 call (one per op: every layer's is the same).</summary>
     public string CellName { get; set; } = "";
+    /// <summary>Whether this plan's kernel emits <see cref="CellName"/> (the first of the op's layers), the others call it.</summary>
+    public bool EmitsCell { get; set; }
     public RecurrentTiles Tiling { get; } = new();
     /// <summary>Given initial states: [layers][H] tensors (offsets in the arena), copied into slot 0; -1 for zeros.</summary>
     public int InitialH { get; set; } = -1;
@@ -168,8 +170,10 @@ internal sealed class RecurrentGradInPlan : KernelPlan
 internal sealed class RecurrentStepsGradPlan : KernelPlan
 {
     public RecurrentLayerPlan Layer { get; set; } = null!;
-    /// <summary>The method of one unit's gate derivatives that the step tiles call.</summary>
+    /// <summary>The method of one unit's gate derivatives that the step tiles call (one per op: every layer's is the same).</summary>
     public string CellName { get; set; } = "";
+    /// <summary>Whether this plan's kernel emits <see cref="CellName"/> (the first of the op's layers to run backward), the others call it.</summary>
+    public bool EmitsCell { get; set; }
     public RecurrentTiles Tiling { get; } = new();
     /// <summary>Gradients of h_n / c_n ([layers][H], arena offsets), or -1 when nothing reads them.</summary>
     public int FinalHGrad { get; set; } = -1;

@@ -1105,12 +1105,12 @@ file static class SeedRnnKernels
                     Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 32); Vector512.Store(a3_0_3, gt3 + go0 + 48);
                     Vector512.Store(a4_0_0, gt4 + go0 + 0); Vector512.Store(a4_0_1, gt4 + go0 + 16); Vector512.Store(a4_0_2, gt4 + go0 + 32); Vector512.Store(a4_0_3, gt4 + go0 + 48);
                     Vector512.Store(a5_0_0, gt5 + go0 + 0); Vector512.Store(a5_0_1, gt5 + go0 + 16); Vector512.Store(a5_0_2, gt5 + go0 + 32); Vector512.Store(a5_0_3, gt5 + go0 + 48);
-                    Lstm_L0_Cell_V512(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L0_Cell_V512(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
-                    Lstm_L0_Cell_V512(gt2 + go0, sm2 + 8224 + t * 128, hp2, ln0); // sample 2, unit 0
-                    Lstm_L0_Cell_V512(gt3 + go0, sm3 + 8224 + t * 128, hp3, ln0); // sample 3, unit 0
-                    Lstm_L0_Cell_V512(gt4 + go0, sm4 + 8224 + t * 128, hp4, ln0); // sample 4, unit 0
-                    Lstm_L0_Cell_V512(gt5 + go0, sm5 + 8224 + t * 128, hp5, ln0); // sample 5, unit 0
+                    Lstm_Cell_V512(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V512(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_Cell_V512(gt2 + go0, sm2 + 8224 + t * 128, hp2, ln0); // sample 2, unit 0
+                    Lstm_Cell_V512(gt3 + go0, sm3 + 8224 + t * 128, hp3, ln0); // sample 3, unit 0
+                    Lstm_Cell_V512(gt4 + go0, sm4 + 8224 + t * 128, hp4, ln0); // sample 4, unit 0
+                    Lstm_Cell_V512(gt5 + go0, sm5 + 8224 + t * 128, hp5, ln0); // sample 5, unit 0
                 }
             }
             if (s + 4 <= batch)
@@ -1157,10 +1157,10 @@ file static class SeedRnnKernels
                     Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 32); Vector512.Store(a1_0_3, gt1 + go0 + 48);
                     Vector512.Store(a2_0_0, gt2 + go0 + 0); Vector512.Store(a2_0_1, gt2 + go0 + 16); Vector512.Store(a2_0_2, gt2 + go0 + 32); Vector512.Store(a2_0_3, gt2 + go0 + 48);
                     Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 32); Vector512.Store(a3_0_3, gt3 + go0 + 48);
-                    Lstm_L0_Cell_V512(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L0_Cell_V512(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
-                    Lstm_L0_Cell_V512(gt2 + go0, sm2 + 8224 + t * 128, hp2, ln0); // sample 2, unit 0
-                    Lstm_L0_Cell_V512(gt3 + go0, sm3 + 8224 + t * 128, hp3, ln0); // sample 3, unit 0
+                    Lstm_Cell_V512(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V512(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_Cell_V512(gt2 + go0, sm2 + 8224 + t * 128, hp2, ln0); // sample 2, unit 0
+                    Lstm_Cell_V512(gt3 + go0, sm3 + 8224 + t * 128, hp3, ln0); // sample 3, unit 0
                 }
                 s += 4;
             }
@@ -1192,8 +1192,8 @@ file static class SeedRnnKernels
                     }
                     Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
                     Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 32); Vector512.Store(a1_0_3, gt1 + go0 + 48);
-                    Lstm_L0_Cell_V512(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L0_Cell_V512(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_Cell_V512(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V512(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
                 }
                 s += 2;
             }
@@ -1226,16 +1226,16 @@ file static class SeedRnnKernels
                     }
                     Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
                     Vector512.Store(a0_1_0, gt0 + go1 + 0); Vector512.Store(a0_1_1, gt0 + go1 + 16); Vector512.Store(a0_1_2, gt0 + go1 + 32); Vector512.Store(a0_1_3, gt0 + go1 + 48);
-                    Lstm_L0_Cell_V512(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L0_Cell_V512(gt0 + go1, sm0 + 8224 + t * 128, hp0, ln1); // sample 0, unit 1
+                    Lstm_Cell_V512(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V512(gt0 + go1, sm0 + 8224 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
         }
     }
 
-    // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    // lstm: the cell of one unit of a step tile, from the sums in its gate row (every layer's step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L0_Cell_V512(float* gates, float* cellsRow, float* statesRow, int ln)
+    private static unsafe void Lstm_Cell_V512(float* gates, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
         {
@@ -1482,12 +1482,12 @@ file static class SeedRnnKernels
                     Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 32); Vector512.Store(a3_0_3, gt3 + go0 + 48);
                     Vector512.Store(a4_0_0, gt4 + go0 + 0); Vector512.Store(a4_0_1, gt4 + go0 + 16); Vector512.Store(a4_0_2, gt4 + go0 + 32); Vector512.Store(a4_0_3, gt4 + go0 + 48);
                     Vector512.Store(a5_0_0, gt5 + go0 + 0); Vector512.Store(a5_0_1, gt5 + go0 + 16); Vector512.Store(a5_0_2, gt5 + go0 + 32); Vector512.Store(a5_0_3, gt5 + go0 + 48);
-                    Lstm_L1_Cell_V512(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L1_Cell_V512(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
-                    Lstm_L1_Cell_V512(gt2 + go0, sm2 + 29984 + t * 128, hp2, ln0); // sample 2, unit 0
-                    Lstm_L1_Cell_V512(gt3 + go0, sm3 + 29984 + t * 128, hp3, ln0); // sample 3, unit 0
-                    Lstm_L1_Cell_V512(gt4 + go0, sm4 + 29984 + t * 128, hp4, ln0); // sample 4, unit 0
-                    Lstm_L1_Cell_V512(gt5 + go0, sm5 + 29984 + t * 128, hp5, ln0); // sample 5, unit 0
+                    Lstm_Cell_V512(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V512(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_Cell_V512(gt2 + go0, sm2 + 29984 + t * 128, hp2, ln0); // sample 2, unit 0
+                    Lstm_Cell_V512(gt3 + go0, sm3 + 29984 + t * 128, hp3, ln0); // sample 3, unit 0
+                    Lstm_Cell_V512(gt4 + go0, sm4 + 29984 + t * 128, hp4, ln0); // sample 4, unit 0
+                    Lstm_Cell_V512(gt5 + go0, sm5 + 29984 + t * 128, hp5, ln0); // sample 5, unit 0
                 }
             }
             if (s + 4 <= batch)
@@ -1534,10 +1534,10 @@ file static class SeedRnnKernels
                     Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 32); Vector512.Store(a1_0_3, gt1 + go0 + 48);
                     Vector512.Store(a2_0_0, gt2 + go0 + 0); Vector512.Store(a2_0_1, gt2 + go0 + 16); Vector512.Store(a2_0_2, gt2 + go0 + 32); Vector512.Store(a2_0_3, gt2 + go0 + 48);
                     Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 32); Vector512.Store(a3_0_3, gt3 + go0 + 48);
-                    Lstm_L1_Cell_V512(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L1_Cell_V512(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
-                    Lstm_L1_Cell_V512(gt2 + go0, sm2 + 29984 + t * 128, hp2, ln0); // sample 2, unit 0
-                    Lstm_L1_Cell_V512(gt3 + go0, sm3 + 29984 + t * 128, hp3, ln0); // sample 3, unit 0
+                    Lstm_Cell_V512(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V512(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_Cell_V512(gt2 + go0, sm2 + 29984 + t * 128, hp2, ln0); // sample 2, unit 0
+                    Lstm_Cell_V512(gt3 + go0, sm3 + 29984 + t * 128, hp3, ln0); // sample 3, unit 0
                 }
                 s += 4;
             }
@@ -1569,8 +1569,8 @@ file static class SeedRnnKernels
                     }
                     Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
                     Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 32); Vector512.Store(a1_0_3, gt1 + go0 + 48);
-                    Lstm_L1_Cell_V512(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L1_Cell_V512(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_Cell_V512(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V512(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
                 }
                 s += 2;
             }
@@ -1603,24 +1603,10 @@ file static class SeedRnnKernels
                     }
                     Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 32); Vector512.Store(a0_0_3, gt0 + go0 + 48);
                     Vector512.Store(a0_1_0, gt0 + go1 + 0); Vector512.Store(a0_1_1, gt0 + go1 + 16); Vector512.Store(a0_1_2, gt0 + go1 + 32); Vector512.Store(a0_1_3, gt0 + go1 + 48);
-                    Lstm_L1_Cell_V512(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L1_Cell_V512(gt0 + go1, sm0 + 29984 + t * 128, hp0, ln1); // sample 0, unit 1
+                    Lstm_Cell_V512(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V512(gt0 + go1, sm0 + 29984 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
-        }
-    }
-
-    // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L1_Cell_V512(float* gates, float* cellsRow, float* statesRow, int ln)
-    {
-        // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-        {
-            Vector512<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector512.Load(gates + 48));
-            Vector512<float> c = fg * Vector512.Load(cellsRow + ln) + ig * gg;
-            Vector512.Store(c, cellsRow + 128 + ln);
-            Vector512.Store(og * global::GraphCompiler.VectorMath.Tanh(c), statesRow + 128 + ln);
-            Vector512.Store(ig, gates); Vector512.Store(fg, gates + 16); Vector512.Store(gg, gates + 32); Vector512.Store(og, gates + 48);
         }
     }
 
@@ -1776,8 +1762,8 @@ file static class SeedRnnKernels
                     }
                     Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
                     Vector256.Store(a1_0_0, gt1 + go0 + 0); Vector256.Store(a1_0_1, gt1 + go0 + 16); Vector256.Store(a1_0_2, gt1 + go0 + 32); Vector256.Store(a1_0_3, gt1 + go0 + 48);
-                    Lstm_L0_Cell_V256(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L0_Cell_V256(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_Cell_V256(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V256(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
                 }
             }
             for (; s < batch; s++)
@@ -1809,16 +1795,16 @@ file static class SeedRnnKernels
                     }
                     Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
                     Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 32); Vector256.Store(a0_1_3, gt0 + go1 + 48);
-                    Lstm_L0_Cell_V256(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L0_Cell_V256(gt0 + go1, sm0 + 8224 + t * 128, hp0, ln1); // sample 0, unit 1
+                    Lstm_Cell_V256(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V256(gt0 + go1, sm0 + 8224 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
         }
     }
 
-    // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    // lstm: the cell of one unit of a step tile, from the sums in its gate row (every layer's step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L0_Cell_V256(float* gates, float* cellsRow, float* statesRow, int ln)
+    private static unsafe void Lstm_Cell_V256(float* gates, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
         {
@@ -1993,8 +1979,8 @@ file static class SeedRnnKernels
                     }
                     Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
                     Vector256.Store(a1_0_0, gt1 + go0 + 0); Vector256.Store(a1_0_1, gt1 + go0 + 16); Vector256.Store(a1_0_2, gt1 + go0 + 32); Vector256.Store(a1_0_3, gt1 + go0 + 48);
-                    Lstm_L1_Cell_V256(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L1_Cell_V256(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_Cell_V256(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V256(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
                 }
             }
             for (; s < batch; s++)
@@ -2026,24 +2012,10 @@ file static class SeedRnnKernels
                     }
                     Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 32); Vector256.Store(a0_0_3, gt0 + go0 + 48);
                     Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 32); Vector256.Store(a0_1_3, gt0 + go1 + 48);
-                    Lstm_L1_Cell_V256(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L1_Cell_V256(gt0 + go1, sm0 + 29984 + t * 128, hp0, ln1); // sample 0, unit 1
+                    Lstm_Cell_V256(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V256(gt0 + go1, sm0 + 29984 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
-        }
-    }
-
-    // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L1_Cell_V256(float* gates, float* cellsRow, float* statesRow, int ln)
-    {
-        // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-        {
-            Vector256<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector256.Load(gates + 48));
-            Vector256<float> c = fg * Vector256.Load(cellsRow + ln) + ig * gg;
-            Vector256.Store(c, cellsRow + 128 + ln);
-            Vector256.Store(og * global::GraphCompiler.VectorMath.Tanh(c), statesRow + 128 + ln);
-            Vector256.Store(ig, gates); Vector256.Store(fg, gates + 16); Vector256.Store(gg, gates + 32); Vector256.Store(og, gates + 48);
         }
     }
 
@@ -2207,8 +2179,8 @@ file static class SeedRnnKernels
                     }
                     Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
                     Vector128.Store(a1_0_0, gt1 + go0 + 0); Vector128.Store(a1_0_1, gt1 + go0 + 16); Vector128.Store(a1_0_2, gt1 + go0 + 32); Vector128.Store(a1_0_3, gt1 + go0 + 48);
-                    Lstm_L0_Cell_V128(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L0_Cell_V128(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_Cell_V128(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V128(gt1 + go0, sm1 + 8224 + t * 128, hp1, ln0); // sample 1, unit 0
                 }
             }
             for (; s < batch; s++)
@@ -2240,16 +2212,16 @@ file static class SeedRnnKernels
                     }
                     Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
                     Vector128.Store(a0_1_0, gt0 + go1 + 0); Vector128.Store(a0_1_1, gt0 + go1 + 16); Vector128.Store(a0_1_2, gt0 + go1 + 32); Vector128.Store(a0_1_3, gt0 + go1 + 48);
-                    Lstm_L0_Cell_V128(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L0_Cell_V128(gt0 + go1, sm0 + 8224 + t * 128, hp0, ln1); // sample 0, unit 1
+                    Lstm_Cell_V128(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V128(gt0 + go1, sm0 + 8224 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
         }
     }
 
-    // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    // lstm: the cell of one unit of a step tile, from the sums in its gate row (every layer's step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L0_Cell_V128(float* gates, float* cellsRow, float* statesRow, int ln)
+    private static unsafe void Lstm_Cell_V128(float* gates, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
         {
@@ -2424,8 +2396,8 @@ file static class SeedRnnKernels
                     }
                     Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
                     Vector128.Store(a1_0_0, gt1 + go0 + 0); Vector128.Store(a1_0_1, gt1 + go0 + 16); Vector128.Store(a1_0_2, gt1 + go0 + 32); Vector128.Store(a1_0_3, gt1 + go0 + 48);
-                    Lstm_L1_Cell_V128(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L1_Cell_V128(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
+                    Lstm_Cell_V128(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V128(gt1 + go0, sm1 + 29984 + t * 128, hp1, ln0); // sample 1, unit 0
                 }
             }
             for (; s < batch; s++)
@@ -2457,24 +2429,10 @@ file static class SeedRnnKernels
                     }
                     Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 32); Vector128.Store(a0_0_3, gt0 + go0 + 48);
                     Vector128.Store(a0_1_0, gt0 + go1 + 0); Vector128.Store(a0_1_1, gt0 + go1 + 16); Vector128.Store(a0_1_2, gt0 + go1 + 32); Vector128.Store(a0_1_3, gt0 + go1 + 48);
-                    Lstm_L1_Cell_V128(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L1_Cell_V128(gt0 + go1, sm0 + 29984 + t * 128, hp0, ln1); // sample 0, unit 1
+                    Lstm_Cell_V128(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_V128(gt0 + go1, sm0 + 29984 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
-        }
-    }
-
-    // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L1_Cell_V128(float* gates, float* cellsRow, float* statesRow, int ln)
-    {
-        // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-        {
-            Vector128<float> ig = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(Vector128.Load(gates + 48));
-            Vector128<float> c = fg * Vector128.Load(cellsRow + ln) + ig * gg;
-            Vector128.Store(c, cellsRow + 128 + ln);
-            Vector128.Store(og * global::GraphCompiler.VectorMath.Tanh(c), statesRow + 128 + ln);
-            Vector128.Store(ig, gates); Vector128.Store(fg, gates + 16); Vector128.Store(gg, gates + 32); Vector128.Store(og, gates + 48);
         }
     }
 
@@ -2639,16 +2597,16 @@ file static class SeedRnnKernels
                     }
                     *(gt0 + go0 + 0) = a0_0_0; *(gt0 + go0 + 16) = a0_0_1; *(gt0 + go0 + 32) = a0_0_2; *(gt0 + go0 + 48) = a0_0_3;
                     *(gt0 + go1 + 0) = a0_1_0; *(gt0 + go1 + 16) = a0_1_1; *(gt0 + go1 + 32) = a0_1_2; *(gt0 + go1 + 48) = a0_1_3;
-                    Lstm_L0_Cell_Scalar(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L0_Cell_Scalar(gt0 + go1, sm0 + 8224 + t * 128, hp0, ln1); // sample 0, unit 1
+                    Lstm_Cell_Scalar(gt0 + go0, sm0 + 8224 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_Scalar(gt0 + go1, sm0 + 8224 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
         }
     }
 
-    // lstm layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    // lstm: the cell of one unit of a step tile, from the sums in its gate row (every layer's step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L0_Cell_Scalar(float* gates, float* cellsRow, float* statesRow, int ln)
+    private static unsafe void Lstm_Cell_Scalar(float* gates, float* cellsRow, float* statesRow, int ln)
     {
         // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
         {
@@ -2735,24 +2693,10 @@ file static class SeedRnnKernels
                     }
                     *(gt0 + go0 + 0) = a0_0_0; *(gt0 + go0 + 16) = a0_0_1; *(gt0 + go0 + 32) = a0_0_2; *(gt0 + go0 + 48) = a0_0_3;
                     *(gt0 + go1 + 0) = a0_1_0; *(gt0 + go1 + 16) = a0_1_1; *(gt0 + go1 + 32) = a0_1_2; *(gt0 + go1 + 48) = a0_1_3;
-                    Lstm_L1_Cell_Scalar(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
-                    Lstm_L1_Cell_Scalar(gt0 + go1, sm0 + 29984 + t * 128, hp0, ln1); // sample 0, unit 1
+                    Lstm_Cell_Scalar(gt0 + go0, sm0 + 29984 + t * 128, hp0, ln0); // sample 0, unit 0
+                    Lstm_Cell_Scalar(gt0 + go1, sm0 + 29984 + t * 128, hp0, ln1); // sample 0, unit 1
                 }
             }
-        }
-    }
-
-    // lstm layer 1: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L1_Cell_Scalar(float* gates, float* cellsRow, float* statesRow, int ln)
-    {
-        // one unit: c = f c + i g, h = o tanh(c); the activated gates are kept for backward
-        {
-            float ig = global::GraphCompiler.VectorMath.Sigmoid(*(gates)), fg = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 16)), gg = global::GraphCompiler.VectorMath.Tanh(*(gates + 32)), og = global::GraphCompiler.VectorMath.Sigmoid(*(gates + 48));
-            float c = fg * *(cellsRow + ln) + ig * gg;
-            *(cellsRow + 128 + ln) = c;
-            *(statesRow + 128 + ln) = og * global::GraphCompiler.VectorMath.Tanh(c);
-            *(gates) = ig; *(gates + 16) = fg; *(gates + 32) = gg; *(gates + 48) = og;
         }
     }
 
@@ -3829,18 +3773,18 @@ file static class SeedRnnKernels
                         Vector512.Store(Vector512.Load(sm4 + 71504 + t * 128 + ln0) + d4_0, sm4 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm4 + 71504 + t * 128 + ln1) + d4_1, sm4 + 71504 + t * 128 + ln1);
                         Vector512.Store(Vector512.Load(sm5 + 71504 + t * 128 + ln0) + d5_0, sm5 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm5 + 71504 + t * 128 + ln1) + d5_1, sm5 + 71504 + t * 128 + ln1);
                     }
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
-                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
-                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go0, sm2 + 75088 + t * 512 + go0, sm2 + 89424 + ln0, sm2 + 71504 + t * 128 + ln0, sm2 + 29984 + t * 128 + ln0); // sample 2, unit 0
-                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go1, sm2 + 75088 + t * 512 + go1, sm2 + 89424 + ln1, sm2 + 71504 + t * 128 + ln1, sm2 + 29984 + t * 128 + ln1); // sample 2, unit 1
-                    Lstm_L1_CellGrad_V512(sm3 + 33696 + t * 512 + go0, sm3 + 75088 + t * 512 + go0, sm3 + 89424 + ln0, sm3 + 71504 + t * 128 + ln0, sm3 + 29984 + t * 128 + ln0); // sample 3, unit 0
-                    Lstm_L1_CellGrad_V512(sm3 + 33696 + t * 512 + go1, sm3 + 75088 + t * 512 + go1, sm3 + 89424 + ln1, sm3 + 71504 + t * 128 + ln1, sm3 + 29984 + t * 128 + ln1); // sample 3, unit 1
-                    Lstm_L1_CellGrad_V512(sm4 + 33696 + t * 512 + go0, sm4 + 75088 + t * 512 + go0, sm4 + 89424 + ln0, sm4 + 71504 + t * 128 + ln0, sm4 + 29984 + t * 128 + ln0); // sample 4, unit 0
-                    Lstm_L1_CellGrad_V512(sm4 + 33696 + t * 512 + go1, sm4 + 75088 + t * 512 + go1, sm4 + 89424 + ln1, sm4 + 71504 + t * 128 + ln1, sm4 + 29984 + t * 128 + ln1); // sample 4, unit 1
-                    Lstm_L1_CellGrad_V512(sm5 + 33696 + t * 512 + go0, sm5 + 75088 + t * 512 + go0, sm5 + 89424 + ln0, sm5 + 71504 + t * 128 + ln0, sm5 + 29984 + t * 128 + ln0); // sample 5, unit 0
-                    Lstm_L1_CellGrad_V512(sm5 + 33696 + t * 512 + go1, sm5 + 75088 + t * 512 + go1, sm5 + 89424 + ln1, sm5 + 71504 + t * 128 + ln1, sm5 + 29984 + t * 128 + ln1); // sample 5, unit 1
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V512(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_CellGrad_V512(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_CellGrad_V512(sm2 + 33696 + t * 512 + go0, sm2 + 75088 + t * 512 + go0, sm2 + 89424 + ln0, sm2 + 71504 + t * 128 + ln0, sm2 + 29984 + t * 128 + ln0); // sample 2, unit 0
+                    Lstm_CellGrad_V512(sm2 + 33696 + t * 512 + go1, sm2 + 75088 + t * 512 + go1, sm2 + 89424 + ln1, sm2 + 71504 + t * 128 + ln1, sm2 + 29984 + t * 128 + ln1); // sample 2, unit 1
+                    Lstm_CellGrad_V512(sm3 + 33696 + t * 512 + go0, sm3 + 75088 + t * 512 + go0, sm3 + 89424 + ln0, sm3 + 71504 + t * 128 + ln0, sm3 + 29984 + t * 128 + ln0); // sample 3, unit 0
+                    Lstm_CellGrad_V512(sm3 + 33696 + t * 512 + go1, sm3 + 75088 + t * 512 + go1, sm3 + 89424 + ln1, sm3 + 71504 + t * 128 + ln1, sm3 + 29984 + t * 128 + ln1); // sample 3, unit 1
+                    Lstm_CellGrad_V512(sm4 + 33696 + t * 512 + go0, sm4 + 75088 + t * 512 + go0, sm4 + 89424 + ln0, sm4 + 71504 + t * 128 + ln0, sm4 + 29984 + t * 128 + ln0); // sample 4, unit 0
+                    Lstm_CellGrad_V512(sm4 + 33696 + t * 512 + go1, sm4 + 75088 + t * 512 + go1, sm4 + 89424 + ln1, sm4 + 71504 + t * 128 + ln1, sm4 + 29984 + t * 128 + ln1); // sample 4, unit 1
+                    Lstm_CellGrad_V512(sm5 + 33696 + t * 512 + go0, sm5 + 75088 + t * 512 + go0, sm5 + 89424 + ln0, sm5 + 71504 + t * 128 + ln0, sm5 + 29984 + t * 128 + ln0); // sample 5, unit 0
+                    Lstm_CellGrad_V512(sm5 + 33696 + t * 512 + go1, sm5 + 75088 + t * 512 + go1, sm5 + 89424 + ln1, sm5 + 71504 + t * 128 + ln1, sm5 + 29984 + t * 128 + ln1); // sample 5, unit 1
                 }
             }
             if (s + 4 <= batch)
@@ -3886,14 +3830,14 @@ file static class SeedRnnKernels
                         Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln0) + d2_0, sm2 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm2 + 71504 + t * 128 + ln1) + d2_1, sm2 + 71504 + t * 128 + ln1);
                         Vector512.Store(Vector512.Load(sm3 + 71504 + t * 128 + ln0) + d3_0, sm3 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm3 + 71504 + t * 128 + ln1) + d3_1, sm3 + 71504 + t * 128 + ln1);
                     }
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
-                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
-                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go0, sm2 + 75088 + t * 512 + go0, sm2 + 89424 + ln0, sm2 + 71504 + t * 128 + ln0, sm2 + 29984 + t * 128 + ln0); // sample 2, unit 0
-                    Lstm_L1_CellGrad_V512(sm2 + 33696 + t * 512 + go1, sm2 + 75088 + t * 512 + go1, sm2 + 89424 + ln1, sm2 + 71504 + t * 128 + ln1, sm2 + 29984 + t * 128 + ln1); // sample 2, unit 1
-                    Lstm_L1_CellGrad_V512(sm3 + 33696 + t * 512 + go0, sm3 + 75088 + t * 512 + go0, sm3 + 89424 + ln0, sm3 + 71504 + t * 128 + ln0, sm3 + 29984 + t * 128 + ln0); // sample 3, unit 0
-                    Lstm_L1_CellGrad_V512(sm3 + 33696 + t * 512 + go1, sm3 + 75088 + t * 512 + go1, sm3 + 89424 + ln1, sm3 + 71504 + t * 128 + ln1, sm3 + 29984 + t * 128 + ln1); // sample 3, unit 1
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V512(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_CellGrad_V512(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_CellGrad_V512(sm2 + 33696 + t * 512 + go0, sm2 + 75088 + t * 512 + go0, sm2 + 89424 + ln0, sm2 + 71504 + t * 128 + ln0, sm2 + 29984 + t * 128 + ln0); // sample 2, unit 0
+                    Lstm_CellGrad_V512(sm2 + 33696 + t * 512 + go1, sm2 + 75088 + t * 512 + go1, sm2 + 89424 + ln1, sm2 + 71504 + t * 128 + ln1, sm2 + 29984 + t * 128 + ln1); // sample 2, unit 1
+                    Lstm_CellGrad_V512(sm3 + 33696 + t * 512 + go0, sm3 + 75088 + t * 512 + go0, sm3 + 89424 + ln0, sm3 + 71504 + t * 128 + ln0, sm3 + 29984 + t * 128 + ln0); // sample 3, unit 0
+                    Lstm_CellGrad_V512(sm3 + 33696 + t * 512 + go1, sm3 + 75088 + t * 512 + go1, sm3 + 89424 + ln1, sm3 + 71504 + t * 128 + ln1, sm3 + 29984 + t * 128 + ln1); // sample 3, unit 1
                 }
                 s += 4;
             }
@@ -3934,14 +3878,14 @@ file static class SeedRnnKernels
                         Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln2) + d0_2, sm0 + 71504 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln3) + d0_3, sm0 + 71504 + t * 128 + ln3);
                         Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln0) + d1_0, sm1 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln1) + d1_1, sm1 + 71504 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln2) + d1_2, sm1 + 71504 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm1 + 71504 + t * 128 + ln3) + d1_3, sm1 + 71504 + t * 128 + ln3);
                     }
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
-                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
-                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
-                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go2, sm1 + 75088 + t * 512 + go2, sm1 + 89424 + ln2, sm1 + 71504 + t * 128 + ln2, sm1 + 29984 + t * 128 + ln2); // sample 1, unit 2
-                    Lstm_L1_CellGrad_V512(sm1 + 33696 + t * 512 + go3, sm1 + 75088 + t * 512 + go3, sm1 + 89424 + ln3, sm1 + 71504 + t * 128 + ln3, sm1 + 29984 + t * 128 + ln3); // sample 1, unit 3
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_CellGrad_V512(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_CellGrad_V512(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_CellGrad_V512(sm1 + 33696 + t * 512 + go2, sm1 + 75088 + t * 512 + go2, sm1 + 89424 + ln2, sm1 + 71504 + t * 128 + ln2, sm1 + 29984 + t * 128 + ln2); // sample 1, unit 2
+                    Lstm_CellGrad_V512(sm1 + 33696 + t * 512 + go3, sm1 + 75088 + t * 512 + go3, sm1 + 89424 + ln3, sm1 + 71504 + t * 128 + ln3, sm1 + 29984 + t * 128 + ln3); // sample 1, unit 3
                 }
                 s += 2;
             }
@@ -3981,23 +3925,23 @@ file static class SeedRnnKernels
                         }
                         Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln2) + d0_2, sm0 + 71504 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln3) + d0_3, sm0 + 71504 + t * 128 + ln3); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln4) + d0_4, sm0 + 71504 + t * 128 + ln4); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln5) + d0_5, sm0 + 71504 + t * 128 + ln5); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln6) + d0_6, sm0 + 71504 + t * 128 + ln6); Vector512.Store(Vector512.Load(sm0 + 71504 + t * 128 + ln7) + d0_7, sm0 + 71504 + t * 128 + ln7);
                     }
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go4, sm0 + 75088 + t * 512 + go4, sm0 + 89424 + ln4, sm0 + 71504 + t * 128 + ln4, sm0 + 29984 + t * 128 + ln4); // sample 0, unit 4
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go5, sm0 + 75088 + t * 512 + go5, sm0 + 89424 + ln5, sm0 + 71504 + t * 128 + ln5, sm0 + 29984 + t * 128 + ln5); // sample 0, unit 5
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go6, sm0 + 75088 + t * 512 + go6, sm0 + 89424 + ln6, sm0 + 71504 + t * 128 + ln6, sm0 + 29984 + t * 128 + ln6); // sample 0, unit 6
-                    Lstm_L1_CellGrad_V512(sm0 + 33696 + t * 512 + go7, sm0 + 75088 + t * 512 + go7, sm0 + 89424 + ln7, sm0 + 71504 + t * 128 + ln7, sm0 + 29984 + t * 128 + ln7); // sample 0, unit 7
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go4, sm0 + 75088 + t * 512 + go4, sm0 + 89424 + ln4, sm0 + 71504 + t * 128 + ln4, sm0 + 29984 + t * 128 + ln4); // sample 0, unit 4
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go5, sm0 + 75088 + t * 512 + go5, sm0 + 89424 + ln5, sm0 + 71504 + t * 128 + ln5, sm0 + 29984 + t * 128 + ln5); // sample 0, unit 5
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go6, sm0 + 75088 + t * 512 + go6, sm0 + 89424 + ln6, sm0 + 71504 + t * 128 + ln6, sm0 + 29984 + t * 128 + ln6); // sample 0, unit 6
+                    Lstm_CellGrad_V512(sm0 + 33696 + t * 512 + go7, sm0 + 75088 + t * 512 + go7, sm0 + 89424 + ln7, sm0 + 71504 + t * 128 + ln7, sm0 + 29984 + t * 128 + ln7); // sample 0, unit 7
                 }
             }
         }
     }
 
-    // lstm layer 1: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
+    // lstm: one unit's gate derivatives at step t (every layer's). dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L1_CellGrad_V512(float* gates, float* dz, float* carry, float* dhAt, float* cells)
+    private static unsafe void Lstm_CellGrad_V512(float* gates, float* dz, float* carry, float* dhAt, float* cells)
     {
         Vector512<float> dh = Vector512.Load(dhAt);
         Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
@@ -4056,10 +4000,10 @@ file static class SeedRnnKernels
                         Vector256.Store(Vector256.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector256.Store(Vector256.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1);
                         Vector256.Store(Vector256.Load(sm1 + 71504 + t * 128 + ln0) + d1_0, sm1 + 71504 + t * 128 + ln0); Vector256.Store(Vector256.Load(sm1 + 71504 + t * 128 + ln1) + d1_1, sm1 + 71504 + t * 128 + ln1);
                     }
-                    Lstm_L1_CellGrad_V256(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L1_CellGrad_V256(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L1_CellGrad_V256(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
-                    Lstm_L1_CellGrad_V256(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_CellGrad_V256(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V256(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V256(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_CellGrad_V256(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
                 }
             }
             for (; s < batch; s++)
@@ -4091,19 +4035,19 @@ file static class SeedRnnKernels
                         }
                         Vector256.Store(Vector256.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector256.Store(Vector256.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1); Vector256.Store(Vector256.Load(sm0 + 71504 + t * 128 + ln2) + d0_2, sm0 + 71504 + t * 128 + ln2); Vector256.Store(Vector256.Load(sm0 + 71504 + t * 128 + ln3) + d0_3, sm0 + 71504 + t * 128 + ln3);
                     }
-                    Lstm_L1_CellGrad_V256(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L1_CellGrad_V256(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L1_CellGrad_V256(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
-                    Lstm_L1_CellGrad_V256(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_CellGrad_V256(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V256(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V256(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_CellGrad_V256(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
                 }
             }
         }
     }
 
-    // lstm layer 1: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
+    // lstm: one unit's gate derivatives at step t (every layer's). dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L1_CellGrad_V256(float* gates, float* dz, float* carry, float* dhAt, float* cells)
+    private static unsafe void Lstm_CellGrad_V256(float* gates, float* dz, float* carry, float* dhAt, float* cells)
     {
         Vector256<float> dh = Vector256.Load(dhAt);
         Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
@@ -4162,10 +4106,10 @@ file static class SeedRnnKernels
                         Vector128.Store(Vector128.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector128.Store(Vector128.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1);
                         Vector128.Store(Vector128.Load(sm1 + 71504 + t * 128 + ln0) + d1_0, sm1 + 71504 + t * 128 + ln0); Vector128.Store(Vector128.Load(sm1 + 71504 + t * 128 + ln1) + d1_1, sm1 + 71504 + t * 128 + ln1);
                     }
-                    Lstm_L1_CellGrad_V128(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L1_CellGrad_V128(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L1_CellGrad_V128(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
-                    Lstm_L1_CellGrad_V128(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_CellGrad_V128(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V128(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V128(sm1 + 33696 + t * 512 + go0, sm1 + 75088 + t * 512 + go0, sm1 + 89424 + ln0, sm1 + 71504 + t * 128 + ln0, sm1 + 29984 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_CellGrad_V128(sm1 + 33696 + t * 512 + go1, sm1 + 75088 + t * 512 + go1, sm1 + 89424 + ln1, sm1 + 71504 + t * 128 + ln1, sm1 + 29984 + t * 128 + ln1); // sample 1, unit 1
                 }
             }
             for (; s < batch; s++)
@@ -4197,19 +4141,19 @@ file static class SeedRnnKernels
                         }
                         Vector128.Store(Vector128.Load(sm0 + 71504 + t * 128 + ln0) + d0_0, sm0 + 71504 + t * 128 + ln0); Vector128.Store(Vector128.Load(sm0 + 71504 + t * 128 + ln1) + d0_1, sm0 + 71504 + t * 128 + ln1); Vector128.Store(Vector128.Load(sm0 + 71504 + t * 128 + ln2) + d0_2, sm0 + 71504 + t * 128 + ln2); Vector128.Store(Vector128.Load(sm0 + 71504 + t * 128 + ln3) + d0_3, sm0 + 71504 + t * 128 + ln3);
                     }
-                    Lstm_L1_CellGrad_V128(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L1_CellGrad_V128(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L1_CellGrad_V128(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
-                    Lstm_L1_CellGrad_V128(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_CellGrad_V128(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V128(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V128(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_CellGrad_V128(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
                 }
             }
         }
     }
 
-    // lstm layer 1: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
+    // lstm: one unit's gate derivatives at step t (every layer's). dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L1_CellGrad_V128(float* gates, float* dz, float* carry, float* dhAt, float* cells)
+    private static unsafe void Lstm_CellGrad_V128(float* gates, float* dz, float* carry, float* dhAt, float* cells)
     {
         Vector128<float> dh = Vector128.Load(dhAt);
         Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
@@ -4266,19 +4210,19 @@ file static class SeedRnnKernels
                         }
                         *(sm0 + 71504 + t * 128 + ln0) = *(sm0 + 71504 + t * 128 + ln0) + d0_0; *(sm0 + 71504 + t * 128 + ln1) = *(sm0 + 71504 + t * 128 + ln1) + d0_1; *(sm0 + 71504 + t * 128 + ln2) = *(sm0 + 71504 + t * 128 + ln2) + d0_2; *(sm0 + 71504 + t * 128 + ln3) = *(sm0 + 71504 + t * 128 + ln3) + d0_3;
                     }
-                    Lstm_L1_CellGrad_Scalar(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L1_CellGrad_Scalar(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L1_CellGrad_Scalar(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
-                    Lstm_L1_CellGrad_Scalar(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_CellGrad_Scalar(sm0 + 33696 + t * 512 + go0, sm0 + 75088 + t * 512 + go0, sm0 + 89424 + ln0, sm0 + 71504 + t * 128 + ln0, sm0 + 29984 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_Scalar(sm0 + 33696 + t * 512 + go1, sm0 + 75088 + t * 512 + go1, sm0 + 89424 + ln1, sm0 + 71504 + t * 128 + ln1, sm0 + 29984 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_Scalar(sm0 + 33696 + t * 512 + go2, sm0 + 75088 + t * 512 + go2, sm0 + 89424 + ln2, sm0 + 71504 + t * 128 + ln2, sm0 + 29984 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_CellGrad_Scalar(sm0 + 33696 + t * 512 + go3, sm0 + 75088 + t * 512 + go3, sm0 + 89424 + ln3, sm0 + 71504 + t * 128 + ln3, sm0 + 29984 + t * 128 + ln3); // sample 0, unit 3
                 }
             }
         }
     }
 
-    // lstm layer 1: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
+    // lstm: one unit's gate derivatives at step t (every layer's). dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L1_CellGrad_Scalar(float* gates, float* dz, float* carry, float* dhAt, float* cells)
+    private static unsafe void Lstm_CellGrad_Scalar(float* gates, float* dz, float* carry, float* dhAt, float* cells)
     {
         float dh = *(dhAt);
         float ig = *(gates), fg = *(gates + 16), gg = *(gates + 32), og = *(gates + 48);
@@ -5179,18 +5123,18 @@ file static class SeedRnnKernels
                         Vector512.Store(Vector512.Load(sm4 + 52560 + t * 128 + ln0) + d4_0, sm4 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm4 + 52560 + t * 128 + ln1) + d4_1, sm4 + 52560 + t * 128 + ln1);
                         Vector512.Store(Vector512.Load(sm5 + 52560 + t * 128 + ln0) + d5_0, sm5 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm5 + 52560 + t * 128 + ln1) + d5_1, sm5 + 52560 + t * 128 + ln1);
                     }
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
-                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
-                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go0, sm2 + 56144 + t * 512 + go0, sm2 + 70480 + ln0, sm2 + 52560 + t * 128 + ln0, sm2 + 8224 + t * 128 + ln0); // sample 2, unit 0
-                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go1, sm2 + 56144 + t * 512 + go1, sm2 + 70480 + ln1, sm2 + 52560 + t * 128 + ln1, sm2 + 8224 + t * 128 + ln1); // sample 2, unit 1
-                    Lstm_L0_CellGrad_V512(sm3 + 11936 + t * 512 + go0, sm3 + 56144 + t * 512 + go0, sm3 + 70480 + ln0, sm3 + 52560 + t * 128 + ln0, sm3 + 8224 + t * 128 + ln0); // sample 3, unit 0
-                    Lstm_L0_CellGrad_V512(sm3 + 11936 + t * 512 + go1, sm3 + 56144 + t * 512 + go1, sm3 + 70480 + ln1, sm3 + 52560 + t * 128 + ln1, sm3 + 8224 + t * 128 + ln1); // sample 3, unit 1
-                    Lstm_L0_CellGrad_V512(sm4 + 11936 + t * 512 + go0, sm4 + 56144 + t * 512 + go0, sm4 + 70480 + ln0, sm4 + 52560 + t * 128 + ln0, sm4 + 8224 + t * 128 + ln0); // sample 4, unit 0
-                    Lstm_L0_CellGrad_V512(sm4 + 11936 + t * 512 + go1, sm4 + 56144 + t * 512 + go1, sm4 + 70480 + ln1, sm4 + 52560 + t * 128 + ln1, sm4 + 8224 + t * 128 + ln1); // sample 4, unit 1
-                    Lstm_L0_CellGrad_V512(sm5 + 11936 + t * 512 + go0, sm5 + 56144 + t * 512 + go0, sm5 + 70480 + ln0, sm5 + 52560 + t * 128 + ln0, sm5 + 8224 + t * 128 + ln0); // sample 5, unit 0
-                    Lstm_L0_CellGrad_V512(sm5 + 11936 + t * 512 + go1, sm5 + 56144 + t * 512 + go1, sm5 + 70480 + ln1, sm5 + 52560 + t * 128 + ln1, sm5 + 8224 + t * 128 + ln1); // sample 5, unit 1
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V512(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_CellGrad_V512(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_CellGrad_V512(sm2 + 11936 + t * 512 + go0, sm2 + 56144 + t * 512 + go0, sm2 + 70480 + ln0, sm2 + 52560 + t * 128 + ln0, sm2 + 8224 + t * 128 + ln0); // sample 2, unit 0
+                    Lstm_CellGrad_V512(sm2 + 11936 + t * 512 + go1, sm2 + 56144 + t * 512 + go1, sm2 + 70480 + ln1, sm2 + 52560 + t * 128 + ln1, sm2 + 8224 + t * 128 + ln1); // sample 2, unit 1
+                    Lstm_CellGrad_V512(sm3 + 11936 + t * 512 + go0, sm3 + 56144 + t * 512 + go0, sm3 + 70480 + ln0, sm3 + 52560 + t * 128 + ln0, sm3 + 8224 + t * 128 + ln0); // sample 3, unit 0
+                    Lstm_CellGrad_V512(sm3 + 11936 + t * 512 + go1, sm3 + 56144 + t * 512 + go1, sm3 + 70480 + ln1, sm3 + 52560 + t * 128 + ln1, sm3 + 8224 + t * 128 + ln1); // sample 3, unit 1
+                    Lstm_CellGrad_V512(sm4 + 11936 + t * 512 + go0, sm4 + 56144 + t * 512 + go0, sm4 + 70480 + ln0, sm4 + 52560 + t * 128 + ln0, sm4 + 8224 + t * 128 + ln0); // sample 4, unit 0
+                    Lstm_CellGrad_V512(sm4 + 11936 + t * 512 + go1, sm4 + 56144 + t * 512 + go1, sm4 + 70480 + ln1, sm4 + 52560 + t * 128 + ln1, sm4 + 8224 + t * 128 + ln1); // sample 4, unit 1
+                    Lstm_CellGrad_V512(sm5 + 11936 + t * 512 + go0, sm5 + 56144 + t * 512 + go0, sm5 + 70480 + ln0, sm5 + 52560 + t * 128 + ln0, sm5 + 8224 + t * 128 + ln0); // sample 5, unit 0
+                    Lstm_CellGrad_V512(sm5 + 11936 + t * 512 + go1, sm5 + 56144 + t * 512 + go1, sm5 + 70480 + ln1, sm5 + 52560 + t * 128 + ln1, sm5 + 8224 + t * 128 + ln1); // sample 5, unit 1
                 }
             }
             if (s + 4 <= batch)
@@ -5236,14 +5180,14 @@ file static class SeedRnnKernels
                         Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln0) + d2_0, sm2 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm2 + 52560 + t * 128 + ln1) + d2_1, sm2 + 52560 + t * 128 + ln1);
                         Vector512.Store(Vector512.Load(sm3 + 52560 + t * 128 + ln0) + d3_0, sm3 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm3 + 52560 + t * 128 + ln1) + d3_1, sm3 + 52560 + t * 128 + ln1);
                     }
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
-                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
-                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go0, sm2 + 56144 + t * 512 + go0, sm2 + 70480 + ln0, sm2 + 52560 + t * 128 + ln0, sm2 + 8224 + t * 128 + ln0); // sample 2, unit 0
-                    Lstm_L0_CellGrad_V512(sm2 + 11936 + t * 512 + go1, sm2 + 56144 + t * 512 + go1, sm2 + 70480 + ln1, sm2 + 52560 + t * 128 + ln1, sm2 + 8224 + t * 128 + ln1); // sample 2, unit 1
-                    Lstm_L0_CellGrad_V512(sm3 + 11936 + t * 512 + go0, sm3 + 56144 + t * 512 + go0, sm3 + 70480 + ln0, sm3 + 52560 + t * 128 + ln0, sm3 + 8224 + t * 128 + ln0); // sample 3, unit 0
-                    Lstm_L0_CellGrad_V512(sm3 + 11936 + t * 512 + go1, sm3 + 56144 + t * 512 + go1, sm3 + 70480 + ln1, sm3 + 52560 + t * 128 + ln1, sm3 + 8224 + t * 128 + ln1); // sample 3, unit 1
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V512(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_CellGrad_V512(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_CellGrad_V512(sm2 + 11936 + t * 512 + go0, sm2 + 56144 + t * 512 + go0, sm2 + 70480 + ln0, sm2 + 52560 + t * 128 + ln0, sm2 + 8224 + t * 128 + ln0); // sample 2, unit 0
+                    Lstm_CellGrad_V512(sm2 + 11936 + t * 512 + go1, sm2 + 56144 + t * 512 + go1, sm2 + 70480 + ln1, sm2 + 52560 + t * 128 + ln1, sm2 + 8224 + t * 128 + ln1); // sample 2, unit 1
+                    Lstm_CellGrad_V512(sm3 + 11936 + t * 512 + go0, sm3 + 56144 + t * 512 + go0, sm3 + 70480 + ln0, sm3 + 52560 + t * 128 + ln0, sm3 + 8224 + t * 128 + ln0); // sample 3, unit 0
+                    Lstm_CellGrad_V512(sm3 + 11936 + t * 512 + go1, sm3 + 56144 + t * 512 + go1, sm3 + 70480 + ln1, sm3 + 52560 + t * 128 + ln1, sm3 + 8224 + t * 128 + ln1); // sample 3, unit 1
                 }
                 s += 4;
             }
@@ -5284,14 +5228,14 @@ file static class SeedRnnKernels
                         Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln2) + d0_2, sm0 + 52560 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln3) + d0_3, sm0 + 52560 + t * 128 + ln3);
                         Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln0) + d1_0, sm1 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln1) + d1_1, sm1 + 52560 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln2) + d1_2, sm1 + 52560 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm1 + 52560 + t * 128 + ln3) + d1_3, sm1 + 52560 + t * 128 + ln3);
                     }
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
-                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
-                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
-                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go2, sm1 + 56144 + t * 512 + go2, sm1 + 70480 + ln2, sm1 + 52560 + t * 128 + ln2, sm1 + 8224 + t * 128 + ln2); // sample 1, unit 2
-                    Lstm_L0_CellGrad_V512(sm1 + 11936 + t * 512 + go3, sm1 + 56144 + t * 512 + go3, sm1 + 70480 + ln3, sm1 + 52560 + t * 128 + ln3, sm1 + 8224 + t * 128 + ln3); // sample 1, unit 3
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_CellGrad_V512(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_CellGrad_V512(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_CellGrad_V512(sm1 + 11936 + t * 512 + go2, sm1 + 56144 + t * 512 + go2, sm1 + 70480 + ln2, sm1 + 52560 + t * 128 + ln2, sm1 + 8224 + t * 128 + ln2); // sample 1, unit 2
+                    Lstm_CellGrad_V512(sm1 + 11936 + t * 512 + go3, sm1 + 56144 + t * 512 + go3, sm1 + 70480 + ln3, sm1 + 52560 + t * 128 + ln3, sm1 + 8224 + t * 128 + ln3); // sample 1, unit 3
                 }
                 s += 2;
             }
@@ -5331,33 +5275,17 @@ file static class SeedRnnKernels
                         }
                         Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln2) + d0_2, sm0 + 52560 + t * 128 + ln2); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln3) + d0_3, sm0 + 52560 + t * 128 + ln3); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln4) + d0_4, sm0 + 52560 + t * 128 + ln4); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln5) + d0_5, sm0 + 52560 + t * 128 + ln5); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln6) + d0_6, sm0 + 52560 + t * 128 + ln6); Vector512.Store(Vector512.Load(sm0 + 52560 + t * 128 + ln7) + d0_7, sm0 + 52560 + t * 128 + ln7);
                     }
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go4, sm0 + 56144 + t * 512 + go4, sm0 + 70480 + ln4, sm0 + 52560 + t * 128 + ln4, sm0 + 8224 + t * 128 + ln4); // sample 0, unit 4
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go5, sm0 + 56144 + t * 512 + go5, sm0 + 70480 + ln5, sm0 + 52560 + t * 128 + ln5, sm0 + 8224 + t * 128 + ln5); // sample 0, unit 5
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go6, sm0 + 56144 + t * 512 + go6, sm0 + 70480 + ln6, sm0 + 52560 + t * 128 + ln6, sm0 + 8224 + t * 128 + ln6); // sample 0, unit 6
-                    Lstm_L0_CellGrad_V512(sm0 + 11936 + t * 512 + go7, sm0 + 56144 + t * 512 + go7, sm0 + 70480 + ln7, sm0 + 52560 + t * 128 + ln7, sm0 + 8224 + t * 128 + ln7); // sample 0, unit 7
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go4, sm0 + 56144 + t * 512 + go4, sm0 + 70480 + ln4, sm0 + 52560 + t * 128 + ln4, sm0 + 8224 + t * 128 + ln4); // sample 0, unit 4
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go5, sm0 + 56144 + t * 512 + go5, sm0 + 70480 + ln5, sm0 + 52560 + t * 128 + ln5, sm0 + 8224 + t * 128 + ln5); // sample 0, unit 5
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go6, sm0 + 56144 + t * 512 + go6, sm0 + 70480 + ln6, sm0 + 52560 + t * 128 + ln6, sm0 + 8224 + t * 128 + ln6); // sample 0, unit 6
+                    Lstm_CellGrad_V512(sm0 + 11936 + t * 512 + go7, sm0 + 56144 + t * 512 + go7, sm0 + 70480 + ln7, sm0 + 52560 + t * 128 + ln7, sm0 + 8224 + t * 128 + ln7); // sample 0, unit 7
                 }
             }
         }
-    }
-
-    // lstm layer 0: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L0_CellGrad_V512(float* gates, float* dz, float* carry, float* dhAt, float* cells)
-    {
-        Vector512<float> dh = Vector512.Load(dhAt);
-        Vector512<float> ig = Vector512.Load(gates), fg = Vector512.Load(gates + 16), gg = Vector512.Load(gates + 32), og = Vector512.Load(gates + 48);
-        Vector512<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector512.Load(cells + 128));
-        Vector512<float> dc = Vector512.Load(carry) + dh * og * (Vector512<float>.One - tc * tc);
-        Vector512.Store(dc * fg, carry);
-        Vector512.Store(dc * gg * ig * (Vector512<float>.One - ig), dz);
-        Vector512.Store(dc * Vector512.Load(cells) * fg * (Vector512<float>.One - fg), dz + 16);
-        Vector512.Store(dc * ig * (Vector512<float>.One - gg * gg), dz + 32);
-        Vector512.Store(dh * tc * og * (Vector512<float>.One - og), dz + 48);
     }
 
     // lstm layer 0 backward through time: per step, dZ_(t+1) x weight_hh and the LSTM cell derivatives fused
@@ -5406,10 +5334,10 @@ file static class SeedRnnKernels
                         Vector256.Store(Vector256.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector256.Store(Vector256.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1);
                         Vector256.Store(Vector256.Load(sm1 + 52560 + t * 128 + ln0) + d1_0, sm1 + 52560 + t * 128 + ln0); Vector256.Store(Vector256.Load(sm1 + 52560 + t * 128 + ln1) + d1_1, sm1 + 52560 + t * 128 + ln1);
                     }
-                    Lstm_L0_CellGrad_V256(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L0_CellGrad_V256(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L0_CellGrad_V256(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
-                    Lstm_L0_CellGrad_V256(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_CellGrad_V256(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V256(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V256(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_CellGrad_V256(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
                 }
             }
             for (; s < batch; s++)
@@ -5441,29 +5369,13 @@ file static class SeedRnnKernels
                         }
                         Vector256.Store(Vector256.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector256.Store(Vector256.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1); Vector256.Store(Vector256.Load(sm0 + 52560 + t * 128 + ln2) + d0_2, sm0 + 52560 + t * 128 + ln2); Vector256.Store(Vector256.Load(sm0 + 52560 + t * 128 + ln3) + d0_3, sm0 + 52560 + t * 128 + ln3);
                     }
-                    Lstm_L0_CellGrad_V256(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L0_CellGrad_V256(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L0_CellGrad_V256(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
-                    Lstm_L0_CellGrad_V256(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_CellGrad_V256(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V256(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V256(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_CellGrad_V256(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
                 }
             }
         }
-    }
-
-    // lstm layer 0: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L0_CellGrad_V256(float* gates, float* dz, float* carry, float* dhAt, float* cells)
-    {
-        Vector256<float> dh = Vector256.Load(dhAt);
-        Vector256<float> ig = Vector256.Load(gates), fg = Vector256.Load(gates + 16), gg = Vector256.Load(gates + 32), og = Vector256.Load(gates + 48);
-        Vector256<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector256.Load(cells + 128));
-        Vector256<float> dc = Vector256.Load(carry) + dh * og * (Vector256<float>.One - tc * tc);
-        Vector256.Store(dc * fg, carry);
-        Vector256.Store(dc * gg * ig * (Vector256<float>.One - ig), dz);
-        Vector256.Store(dc * Vector256.Load(cells) * fg * (Vector256<float>.One - fg), dz + 16);
-        Vector256.Store(dc * ig * (Vector256<float>.One - gg * gg), dz + 32);
-        Vector256.Store(dh * tc * og * (Vector256<float>.One - og), dz + 48);
     }
 
     // lstm layer 0 backward through time: per step, dZ_(t+1) x weight_hh and the LSTM cell derivatives fused
@@ -5512,10 +5424,10 @@ file static class SeedRnnKernels
                         Vector128.Store(Vector128.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector128.Store(Vector128.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1);
                         Vector128.Store(Vector128.Load(sm1 + 52560 + t * 128 + ln0) + d1_0, sm1 + 52560 + t * 128 + ln0); Vector128.Store(Vector128.Load(sm1 + 52560 + t * 128 + ln1) + d1_1, sm1 + 52560 + t * 128 + ln1);
                     }
-                    Lstm_L0_CellGrad_V128(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L0_CellGrad_V128(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L0_CellGrad_V128(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
-                    Lstm_L0_CellGrad_V128(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
+                    Lstm_CellGrad_V128(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V128(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V128(sm1 + 11936 + t * 512 + go0, sm1 + 56144 + t * 512 + go0, sm1 + 70480 + ln0, sm1 + 52560 + t * 128 + ln0, sm1 + 8224 + t * 128 + ln0); // sample 1, unit 0
+                    Lstm_CellGrad_V128(sm1 + 11936 + t * 512 + go1, sm1 + 56144 + t * 512 + go1, sm1 + 70480 + ln1, sm1 + 52560 + t * 128 + ln1, sm1 + 8224 + t * 128 + ln1); // sample 1, unit 1
                 }
             }
             for (; s < batch; s++)
@@ -5547,29 +5459,13 @@ file static class SeedRnnKernels
                         }
                         Vector128.Store(Vector128.Load(sm0 + 52560 + t * 128 + ln0) + d0_0, sm0 + 52560 + t * 128 + ln0); Vector128.Store(Vector128.Load(sm0 + 52560 + t * 128 + ln1) + d0_1, sm0 + 52560 + t * 128 + ln1); Vector128.Store(Vector128.Load(sm0 + 52560 + t * 128 + ln2) + d0_2, sm0 + 52560 + t * 128 + ln2); Vector128.Store(Vector128.Load(sm0 + 52560 + t * 128 + ln3) + d0_3, sm0 + 52560 + t * 128 + ln3);
                     }
-                    Lstm_L0_CellGrad_V128(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L0_CellGrad_V128(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L0_CellGrad_V128(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
-                    Lstm_L0_CellGrad_V128(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_CellGrad_V128(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_V128(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_V128(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_CellGrad_V128(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
                 }
             }
         }
-    }
-
-    // lstm layer 0: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L0_CellGrad_V128(float* gates, float* dz, float* carry, float* dhAt, float* cells)
-    {
-        Vector128<float> dh = Vector128.Load(dhAt);
-        Vector128<float> ig = Vector128.Load(gates), fg = Vector128.Load(gates + 16), gg = Vector128.Load(gates + 32), og = Vector128.Load(gates + 48);
-        Vector128<float> tc = global::GraphCompiler.VectorMath.Tanh(Vector128.Load(cells + 128));
-        Vector128<float> dc = Vector128.Load(carry) + dh * og * (Vector128<float>.One - tc * tc);
-        Vector128.Store(dc * fg, carry);
-        Vector128.Store(dc * gg * ig * (Vector128<float>.One - ig), dz);
-        Vector128.Store(dc * Vector128.Load(cells) * fg * (Vector128<float>.One - fg), dz + 16);
-        Vector128.Store(dc * ig * (Vector128<float>.One - gg * gg), dz + 32);
-        Vector128.Store(dh * tc * og * (Vector128<float>.One - og), dz + 48);
     }
 
     // lstm layer 0 backward through time: per step, dZ_(t+1) x weight_hh and the LSTM cell derivatives fused
@@ -5616,29 +5512,13 @@ file static class SeedRnnKernels
                         }
                         *(sm0 + 52560 + t * 128 + ln0) = *(sm0 + 52560 + t * 128 + ln0) + d0_0; *(sm0 + 52560 + t * 128 + ln1) = *(sm0 + 52560 + t * 128 + ln1) + d0_1; *(sm0 + 52560 + t * 128 + ln2) = *(sm0 + 52560 + t * 128 + ln2) + d0_2; *(sm0 + 52560 + t * 128 + ln3) = *(sm0 + 52560 + t * 128 + ln3) + d0_3;
                     }
-                    Lstm_L0_CellGrad_Scalar(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
-                    Lstm_L0_CellGrad_Scalar(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
-                    Lstm_L0_CellGrad_Scalar(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
-                    Lstm_L0_CellGrad_Scalar(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
+                    Lstm_CellGrad_Scalar(sm0 + 11936 + t * 512 + go0, sm0 + 56144 + t * 512 + go0, sm0 + 70480 + ln0, sm0 + 52560 + t * 128 + ln0, sm0 + 8224 + t * 128 + ln0); // sample 0, unit 0
+                    Lstm_CellGrad_Scalar(sm0 + 11936 + t * 512 + go1, sm0 + 56144 + t * 512 + go1, sm0 + 70480 + ln1, sm0 + 52560 + t * 128 + ln1, sm0 + 8224 + t * 128 + ln1); // sample 0, unit 1
+                    Lstm_CellGrad_Scalar(sm0 + 11936 + t * 512 + go2, sm0 + 56144 + t * 512 + go2, sm0 + 70480 + ln2, sm0 + 52560 + t * 128 + ln2, sm0 + 8224 + t * 128 + ln2); // sample 0, unit 2
+                    Lstm_CellGrad_Scalar(sm0 + 11936 + t * 512 + go3, sm0 + 56144 + t * 512 + go3, sm0 + 70480 + ln3, sm0 + 52560 + t * 128 + ln3, sm0 + 8224 + t * 128 + ln3); // sample 0, unit 3
                 }
             }
         }
-    }
-
-    // lstm layer 0: one unit's gate derivatives at step t. dc = carry + dh o (1 - tanh^2 c); dZ = (dc g, dc c_(t-1), dc i, dh tanh c) times each gate's derivative
-    // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; cells: c_(t-1), c_t one row further
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Lstm_L0_CellGrad_Scalar(float* gates, float* dz, float* carry, float* dhAt, float* cells)
-    {
-        float dh = *(dhAt);
-        float ig = *(gates), fg = *(gates + 16), gg = *(gates + 32), og = *(gates + 48);
-        float tc = global::GraphCompiler.VectorMath.Tanh(*(cells + 128));
-        float dc = *(carry) + dh * og * (1f - tc * tc);
-        *(carry) = dc * fg;
-        *(dz) = dc * gg * ig * (1f - ig);
-        *(dz + 16) = dc * *(cells) * fg * (1f - fg);
-        *(dz + 32) = dc * ig * (1f - gg * gg);
-        *(dz + 48) = dh * tc * og * (1f - og);
     }
 
     // lstm layer 0 backward: weight_ih, weight_hh and bias gradients, summed over batch x steps

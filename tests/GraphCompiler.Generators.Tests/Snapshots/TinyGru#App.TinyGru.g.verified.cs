@@ -1004,12 +1004,12 @@ file static class TinyGruKernels
                     Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 48);
                     Vector512.Store(a4_0_0, gt4 + go0 + 0); Vector512.Store(a4_0_1, gt4 + go0 + 16); Vector512.Store(a4_0_2, gt4 + go0 + 48);
                     Vector512.Store(a5_0_0, gt5 + go0 + 0); Vector512.Store(a5_0_1, gt5 + go0 + 16); Vector512.Store(a5_0_2, gt5 + go0 + 48);
-                    Gru_L0_Cell_V512(gt0 + go0, hp0, ln0); // sample 0, unit 0
-                    Gru_L0_Cell_V512(gt1 + go0, hp1, ln0); // sample 1, unit 0
-                    Gru_L0_Cell_V512(gt2 + go0, hp2, ln0); // sample 2, unit 0
-                    Gru_L0_Cell_V512(gt3 + go0, hp3, ln0); // sample 3, unit 0
-                    Gru_L0_Cell_V512(gt4 + go0, hp4, ln0); // sample 4, unit 0
-                    Gru_L0_Cell_V512(gt5 + go0, hp5, ln0); // sample 5, unit 0
+                    Gru_Cell_V512(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_Cell_V512(gt1 + go0, hp1, ln0); // sample 1, unit 0
+                    Gru_Cell_V512(gt2 + go0, hp2, ln0); // sample 2, unit 0
+                    Gru_Cell_V512(gt3 + go0, hp3, ln0); // sample 3, unit 0
+                    Gru_Cell_V512(gt4 + go0, hp4, ln0); // sample 4, unit 0
+                    Gru_Cell_V512(gt5 + go0, hp5, ln0); // sample 5, unit 0
                 }
             }
             if (s + 4 <= batch)
@@ -1051,10 +1051,10 @@ file static class TinyGruKernels
                     Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 48);
                     Vector512.Store(a2_0_0, gt2 + go0 + 0); Vector512.Store(a2_0_1, gt2 + go0 + 16); Vector512.Store(a2_0_2, gt2 + go0 + 48);
                     Vector512.Store(a3_0_0, gt3 + go0 + 0); Vector512.Store(a3_0_1, gt3 + go0 + 16); Vector512.Store(a3_0_2, gt3 + go0 + 48);
-                    Gru_L0_Cell_V512(gt0 + go0, hp0, ln0); // sample 0, unit 0
-                    Gru_L0_Cell_V512(gt1 + go0, hp1, ln0); // sample 1, unit 0
-                    Gru_L0_Cell_V512(gt2 + go0, hp2, ln0); // sample 2, unit 0
-                    Gru_L0_Cell_V512(gt3 + go0, hp3, ln0); // sample 3, unit 0
+                    Gru_Cell_V512(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_Cell_V512(gt1 + go0, hp1, ln0); // sample 1, unit 0
+                    Gru_Cell_V512(gt2 + go0, hp2, ln0); // sample 2, unit 0
+                    Gru_Cell_V512(gt3 + go0, hp3, ln0); // sample 3, unit 0
                 }
                 s += 4;
             }
@@ -1083,8 +1083,8 @@ file static class TinyGruKernels
                     }
                     Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 48);
                     Vector512.Store(a1_0_0, gt1 + go0 + 0); Vector512.Store(a1_0_1, gt1 + go0 + 16); Vector512.Store(a1_0_2, gt1 + go0 + 48);
-                    Gru_L0_Cell_V512(gt0 + go0, hp0, ln0); // sample 0, unit 0
-                    Gru_L0_Cell_V512(gt1 + go0, hp1, ln0); // sample 1, unit 0
+                    Gru_Cell_V512(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_Cell_V512(gt1 + go0, hp1, ln0); // sample 1, unit 0
                 }
                 s += 2;
             }
@@ -1106,15 +1106,15 @@ file static class TinyGruKernels
                         wk0 += 48;
                     }
                     Vector512.Store(a0_0_0, gt0 + go0 + 0); Vector512.Store(a0_0_1, gt0 + go0 + 16); Vector512.Store(a0_0_2, gt0 + go0 + 48);
-                    Gru_L0_Cell_V512(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_Cell_V512(gt0 + go0, hp0, ln0); // sample 0, unit 0
                 }
             }
         }
     }
 
-    // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    // gru: the cell of one unit of a step tile, from the sums in its gate row (every layer's step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Gru_L0_Cell_V512(float* gates, float* statesRow, int ln)
+    private static unsafe void Gru_Cell_V512(float* gates, float* statesRow, int ln)
     {
         // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
         {
@@ -1162,8 +1162,8 @@ file static class TinyGruKernels
                     }
                     Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 48);
                     Vector256.Store(a1_0_0, gt1 + go0 + 0); Vector256.Store(a1_0_1, gt1 + go0 + 16); Vector256.Store(a1_0_2, gt1 + go0 + 48);
-                    Gru_L0_Cell_V256(gt0 + go0, hp0, ln0); // sample 0, unit 0
-                    Gru_L0_Cell_V256(gt1 + go0, hp1, ln0); // sample 1, unit 0
+                    Gru_Cell_V256(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_Cell_V256(gt1 + go0, hp1, ln0); // sample 1, unit 0
                 }
             }
             for (; s < batch; s++)
@@ -1192,16 +1192,16 @@ file static class TinyGruKernels
                     }
                     Vector256.Store(a0_0_0, gt0 + go0 + 0); Vector256.Store(a0_0_1, gt0 + go0 + 16); Vector256.Store(a0_0_2, gt0 + go0 + 48);
                     Vector256.Store(a0_1_0, gt0 + go1 + 0); Vector256.Store(a0_1_1, gt0 + go1 + 16); Vector256.Store(a0_1_2, gt0 + go1 + 48);
-                    Gru_L0_Cell_V256(gt0 + go0, hp0, ln0); // sample 0, unit 0
-                    Gru_L0_Cell_V256(gt0 + go1, hp0, ln1); // sample 0, unit 1
+                    Gru_Cell_V256(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_Cell_V256(gt0 + go1, hp0, ln1); // sample 0, unit 1
                 }
             }
         }
     }
 
-    // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    // gru: the cell of one unit of a step tile, from the sums in its gate row (every layer's step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Gru_L0_Cell_V256(float* gates, float* statesRow, int ln)
+    private static unsafe void Gru_Cell_V256(float* gates, float* statesRow, int ln)
     {
         // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
         {
@@ -1249,8 +1249,8 @@ file static class TinyGruKernels
                     }
                     Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 48);
                     Vector128.Store(a1_0_0, gt1 + go0 + 0); Vector128.Store(a1_0_1, gt1 + go0 + 16); Vector128.Store(a1_0_2, gt1 + go0 + 48);
-                    Gru_L0_Cell_V128(gt0 + go0, hp0, ln0); // sample 0, unit 0
-                    Gru_L0_Cell_V128(gt1 + go0, hp1, ln0); // sample 1, unit 0
+                    Gru_Cell_V128(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_Cell_V128(gt1 + go0, hp1, ln0); // sample 1, unit 0
                 }
             }
             for (; s < batch; s++)
@@ -1280,16 +1280,16 @@ file static class TinyGruKernels
                     }
                     Vector128.Store(a0_0_0, gt0 + go0 + 0); Vector128.Store(a0_0_1, gt0 + go0 + 16); Vector128.Store(a0_0_2, gt0 + go0 + 48);
                     Vector128.Store(a0_1_0, gt0 + go1 + 0); Vector128.Store(a0_1_1, gt0 + go1 + 16); Vector128.Store(a0_1_2, gt0 + go1 + 48);
-                    Gru_L0_Cell_V128(gt0 + go0, hp0, ln0); // sample 0, unit 0
-                    Gru_L0_Cell_V128(gt0 + go1, hp0, ln1); // sample 0, unit 1
+                    Gru_Cell_V128(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_Cell_V128(gt0 + go1, hp0, ln1); // sample 0, unit 1
                 }
             }
         }
     }
 
-    // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    // gru: the cell of one unit of a step tile, from the sums in its gate row (every layer's step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Gru_L0_Cell_V128(float* gates, float* statesRow, int ln)
+    private static unsafe void Gru_Cell_V128(float* gates, float* statesRow, int ln)
     {
         // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
         {
@@ -1338,16 +1338,16 @@ file static class TinyGruKernels
                     }
                     *(gt0 + go0 + 0) = a0_0_0; *(gt0 + go0 + 16) = a0_0_1; *(gt0 + go0 + 48) = a0_0_2;
                     *(gt0 + go1 + 0) = a0_1_0; *(gt0 + go1 + 16) = a0_1_1; *(gt0 + go1 + 48) = a0_1_2;
-                    Gru_L0_Cell_Scalar(gt0 + go0, hp0, ln0); // sample 0, unit 0
-                    Gru_L0_Cell_Scalar(gt0 + go1, hp0, ln1); // sample 0, unit 1
+                    Gru_Cell_Scalar(gt0 + go0, hp0, ln0); // sample 0, unit 0
+                    Gru_Cell_Scalar(gt0 + go1, hp0, ln1); // sample 0, unit 1
                 }
             }
         }
     }
 
-    // gru layer 0: the cell of one unit of a step tile, from the sums in its gate row (the step tiles call it once the sums are stored)
+    // gru: the cell of one unit of a step tile, from the sums in its gate row (every layer's step tiles call it once the sums are stored)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Gru_L0_Cell_Scalar(float* gates, float* statesRow, int ln)
+    private static unsafe void Gru_Cell_Scalar(float* gates, float* statesRow, int ln)
     {
         // one unit: n = tanh(x_n + r (W_hn h + b_hn)), h = n + z (h - n); r, z, n and W_hn h + b_hn are kept for backward
         {
@@ -2130,12 +2130,12 @@ file static class TinyGruKernels
                         Vector512.Store(Vector512.Load(sm4 + 544 + t * 16 + ln0) + d4_0, sm4 + 544 + t * 16 + ln0);
                         Vector512.Store(Vector512.Load(sm5 + 544 + t * 16 + ln0) + d5_0, sm5 + 544 + t * 16 + ln0);
                     }
-                    Gru_L0_CellGrad_V512(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
-                    Gru_L0_CellGrad_V512(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
-                    Gru_L0_CellGrad_V512(sm2 + 176 + t * 64 + go0, sm2 + 608 + t * 64 + go0, sm2 + 864 + ln0, sm2 + 544 + t * 16 + ln0, sm2 + 96 + t * 16 + ln0); // sample 2, unit 0
-                    Gru_L0_CellGrad_V512(sm3 + 176 + t * 64 + go0, sm3 + 608 + t * 64 + go0, sm3 + 864 + ln0, sm3 + 544 + t * 16 + ln0, sm3 + 96 + t * 16 + ln0); // sample 3, unit 0
-                    Gru_L0_CellGrad_V512(sm4 + 176 + t * 64 + go0, sm4 + 608 + t * 64 + go0, sm4 + 864 + ln0, sm4 + 544 + t * 16 + ln0, sm4 + 96 + t * 16 + ln0); // sample 4, unit 0
-                    Gru_L0_CellGrad_V512(sm5 + 176 + t * 64 + go0, sm5 + 608 + t * 64 + go0, sm5 + 864 + ln0, sm5 + 544 + t * 16 + ln0, sm5 + 96 + t * 16 + ln0); // sample 5, unit 0
+                    Gru_CellGrad_V512(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_CellGrad_V512(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
+                    Gru_CellGrad_V512(sm2 + 176 + t * 64 + go0, sm2 + 608 + t * 64 + go0, sm2 + 864 + ln0, sm2 + 544 + t * 16 + ln0, sm2 + 96 + t * 16 + ln0); // sample 2, unit 0
+                    Gru_CellGrad_V512(sm3 + 176 + t * 64 + go0, sm3 + 608 + t * 64 + go0, sm3 + 864 + ln0, sm3 + 544 + t * 16 + ln0, sm3 + 96 + t * 16 + ln0); // sample 3, unit 0
+                    Gru_CellGrad_V512(sm4 + 176 + t * 64 + go0, sm4 + 608 + t * 64 + go0, sm4 + 864 + ln0, sm4 + 544 + t * 16 + ln0, sm4 + 96 + t * 16 + ln0); // sample 4, unit 0
+                    Gru_CellGrad_V512(sm5 + 176 + t * 64 + go0, sm5 + 608 + t * 64 + go0, sm5 + 864 + ln0, sm5 + 544 + t * 16 + ln0, sm5 + 96 + t * 16 + ln0); // sample 5, unit 0
                 }
             }
             if (s + 4 <= batch)
@@ -2175,10 +2175,10 @@ file static class TinyGruKernels
                         Vector512.Store(Vector512.Load(sm2 + 544 + t * 16 + ln0) + d2_0, sm2 + 544 + t * 16 + ln0);
                         Vector512.Store(Vector512.Load(sm3 + 544 + t * 16 + ln0) + d3_0, sm3 + 544 + t * 16 + ln0);
                     }
-                    Gru_L0_CellGrad_V512(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
-                    Gru_L0_CellGrad_V512(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
-                    Gru_L0_CellGrad_V512(sm2 + 176 + t * 64 + go0, sm2 + 608 + t * 64 + go0, sm2 + 864 + ln0, sm2 + 544 + t * 16 + ln0, sm2 + 96 + t * 16 + ln0); // sample 2, unit 0
-                    Gru_L0_CellGrad_V512(sm3 + 176 + t * 64 + go0, sm3 + 608 + t * 64 + go0, sm3 + 864 + ln0, sm3 + 544 + t * 16 + ln0, sm3 + 96 + t * 16 + ln0); // sample 3, unit 0
+                    Gru_CellGrad_V512(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_CellGrad_V512(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
+                    Gru_CellGrad_V512(sm2 + 176 + t * 64 + go0, sm2 + 608 + t * 64 + go0, sm2 + 864 + ln0, sm2 + 544 + t * 16 + ln0, sm2 + 96 + t * 16 + ln0); // sample 2, unit 0
+                    Gru_CellGrad_V512(sm3 + 176 + t * 64 + go0, sm3 + 608 + t * 64 + go0, sm3 + 864 + ln0, sm3 + 544 + t * 16 + ln0, sm3 + 96 + t * 16 + ln0); // sample 3, unit 0
                 }
                 s += 4;
             }
@@ -2209,8 +2209,8 @@ file static class TinyGruKernels
                         Vector512.Store(Vector512.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0);
                         Vector512.Store(Vector512.Load(sm1 + 544 + t * 16 + ln0) + d1_0, sm1 + 544 + t * 16 + ln0);
                     }
-                    Gru_L0_CellGrad_V512(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
-                    Gru_L0_CellGrad_V512(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
+                    Gru_CellGrad_V512(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_CellGrad_V512(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
                 }
                 s += 2;
             }
@@ -2236,16 +2236,16 @@ file static class TinyGruKernels
                         }
                         Vector512.Store(Vector512.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0);
                     }
-                    Gru_L0_CellGrad_V512(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_CellGrad_V512(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
                 }
             }
         }
     }
 
-    // gru layer 0: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
+    // gru: one unit's gate derivatives at step t (every layer's). dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; states: h_(t-1)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Gru_L0_CellGrad_V512(float* gates, float* dz, float* carry, float* dhAt, float* states)
+    private static unsafe void Gru_CellGrad_V512(float* gates, float* dz, float* carry, float* dhAt, float* states)
     {
         Vector512<float> dh = Vector512.Load(dhAt);
         Vector512<float> rg = Vector512.Load(gates), zg = Vector512.Load(gates + 16), ng = Vector512.Load(gates + 32), hn = Vector512.Load(gates + 48);
@@ -2308,10 +2308,10 @@ file static class TinyGruKernels
                         Vector256.Store(Vector256.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0); Vector256.Store(Vector256.Load(sm0 + 544 + t * 16 + ln1) + d0_1, sm0 + 544 + t * 16 + ln1);
                         Vector256.Store(Vector256.Load(sm1 + 544 + t * 16 + ln0) + d1_0, sm1 + 544 + t * 16 + ln0); Vector256.Store(Vector256.Load(sm1 + 544 + t * 16 + ln1) + d1_1, sm1 + 544 + t * 16 + ln1);
                     }
-                    Gru_L0_CellGrad_V256(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
-                    Gru_L0_CellGrad_V256(sm0 + 176 + t * 64 + go1, sm0 + 608 + t * 64 + go1, sm0 + 864 + ln1, sm0 + 544 + t * 16 + ln1, sm0 + 96 + t * 16 + ln1); // sample 0, unit 1
-                    Gru_L0_CellGrad_V256(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
-                    Gru_L0_CellGrad_V256(sm1 + 176 + t * 64 + go1, sm1 + 608 + t * 64 + go1, sm1 + 864 + ln1, sm1 + 544 + t * 16 + ln1, sm1 + 96 + t * 16 + ln1); // sample 1, unit 1
+                    Gru_CellGrad_V256(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_CellGrad_V256(sm0 + 176 + t * 64 + go1, sm0 + 608 + t * 64 + go1, sm0 + 864 + ln1, sm0 + 544 + t * 16 + ln1, sm0 + 96 + t * 16 + ln1); // sample 0, unit 1
+                    Gru_CellGrad_V256(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
+                    Gru_CellGrad_V256(sm1 + 176 + t * 64 + go1, sm1 + 608 + t * 64 + go1, sm1 + 864 + ln1, sm1 + 544 + t * 16 + ln1, sm1 + 96 + t * 16 + ln1); // sample 1, unit 1
                 }
             }
             for (; s < batch; s++)
@@ -2336,16 +2336,16 @@ file static class TinyGruKernels
                         }
                         Vector256.Store(Vector256.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0);
                     }
-                    Gru_L0_CellGrad_V256(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_CellGrad_V256(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
                 }
             }
         }
     }
 
-    // gru layer 0: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
+    // gru: one unit's gate derivatives at step t (every layer's). dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; states: h_(t-1)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Gru_L0_CellGrad_V256(float* gates, float* dz, float* carry, float* dhAt, float* states)
+    private static unsafe void Gru_CellGrad_V256(float* gates, float* dz, float* carry, float* dhAt, float* states)
     {
         Vector256<float> dh = Vector256.Load(dhAt);
         Vector256<float> rg = Vector256.Load(gates), zg = Vector256.Load(gates + 16), ng = Vector256.Load(gates + 32), hn = Vector256.Load(gates + 48);
@@ -2409,10 +2409,10 @@ file static class TinyGruKernels
                         Vector128.Store(Vector128.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0); Vector128.Store(Vector128.Load(sm0 + 544 + t * 16 + ln1) + d0_1, sm0 + 544 + t * 16 + ln1);
                         Vector128.Store(Vector128.Load(sm1 + 544 + t * 16 + ln0) + d1_0, sm1 + 544 + t * 16 + ln0); Vector128.Store(Vector128.Load(sm1 + 544 + t * 16 + ln1) + d1_1, sm1 + 544 + t * 16 + ln1);
                     }
-                    Gru_L0_CellGrad_V128(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
-                    Gru_L0_CellGrad_V128(sm0 + 176 + t * 64 + go1, sm0 + 608 + t * 64 + go1, sm0 + 864 + ln1, sm0 + 544 + t * 16 + ln1, sm0 + 96 + t * 16 + ln1); // sample 0, unit 1
-                    Gru_L0_CellGrad_V128(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
-                    Gru_L0_CellGrad_V128(sm1 + 176 + t * 64 + go1, sm1 + 608 + t * 64 + go1, sm1 + 864 + ln1, sm1 + 544 + t * 16 + ln1, sm1 + 96 + t * 16 + ln1); // sample 1, unit 1
+                    Gru_CellGrad_V128(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_CellGrad_V128(sm0 + 176 + t * 64 + go1, sm0 + 608 + t * 64 + go1, sm0 + 864 + ln1, sm0 + 544 + t * 16 + ln1, sm0 + 96 + t * 16 + ln1); // sample 0, unit 1
+                    Gru_CellGrad_V128(sm1 + 176 + t * 64 + go0, sm1 + 608 + t * 64 + go0, sm1 + 864 + ln0, sm1 + 544 + t * 16 + ln0, sm1 + 96 + t * 16 + ln0); // sample 1, unit 0
+                    Gru_CellGrad_V128(sm1 + 176 + t * 64 + go1, sm1 + 608 + t * 64 + go1, sm1 + 864 + ln1, sm1 + 544 + t * 16 + ln1, sm1 + 96 + t * 16 + ln1); // sample 1, unit 1
                 }
             }
             for (; s < batch; s++)
@@ -2443,19 +2443,19 @@ file static class TinyGruKernels
                         }
                         Vector128.Store(Vector128.Load(sm0 + 544 + t * 16 + ln0) + d0_0, sm0 + 544 + t * 16 + ln0); Vector128.Store(Vector128.Load(sm0 + 544 + t * 16 + ln1) + d0_1, sm0 + 544 + t * 16 + ln1); Vector128.Store(Vector128.Load(sm0 + 544 + t * 16 + ln2) + d0_2, sm0 + 544 + t * 16 + ln2); Vector128.Store(Vector128.Load(sm0 + 544 + t * 16 + ln3) + d0_3, sm0 + 544 + t * 16 + ln3);
                     }
-                    Gru_L0_CellGrad_V128(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
-                    Gru_L0_CellGrad_V128(sm0 + 176 + t * 64 + go1, sm0 + 608 + t * 64 + go1, sm0 + 864 + ln1, sm0 + 544 + t * 16 + ln1, sm0 + 96 + t * 16 + ln1); // sample 0, unit 1
-                    Gru_L0_CellGrad_V128(sm0 + 176 + t * 64 + go2, sm0 + 608 + t * 64 + go2, sm0 + 864 + ln2, sm0 + 544 + t * 16 + ln2, sm0 + 96 + t * 16 + ln2); // sample 0, unit 2
-                    Gru_L0_CellGrad_V128(sm0 + 176 + t * 64 + go3, sm0 + 608 + t * 64 + go3, sm0 + 864 + ln3, sm0 + 544 + t * 16 + ln3, sm0 + 96 + t * 16 + ln3); // sample 0, unit 3
+                    Gru_CellGrad_V128(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_CellGrad_V128(sm0 + 176 + t * 64 + go1, sm0 + 608 + t * 64 + go1, sm0 + 864 + ln1, sm0 + 544 + t * 16 + ln1, sm0 + 96 + t * 16 + ln1); // sample 0, unit 1
+                    Gru_CellGrad_V128(sm0 + 176 + t * 64 + go2, sm0 + 608 + t * 64 + go2, sm0 + 864 + ln2, sm0 + 544 + t * 16 + ln2, sm0 + 96 + t * 16 + ln2); // sample 0, unit 2
+                    Gru_CellGrad_V128(sm0 + 176 + t * 64 + go3, sm0 + 608 + t * 64 + go3, sm0 + 864 + ln3, sm0 + 544 + t * 16 + ln3, sm0 + 96 + t * 16 + ln3); // sample 0, unit 3
                 }
             }
         }
     }
 
-    // gru layer 0: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
+    // gru: one unit's gate derivatives at step t (every layer's). dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; states: h_(t-1)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Gru_L0_CellGrad_V128(float* gates, float* dz, float* carry, float* dhAt, float* states)
+    private static unsafe void Gru_CellGrad_V128(float* gates, float* dz, float* carry, float* dhAt, float* states)
     {
         Vector128<float> dh = Vector128.Load(dhAt);
         Vector128<float> rg = Vector128.Load(gates), zg = Vector128.Load(gates + 16), ng = Vector128.Load(gates + 32), hn = Vector128.Load(gates + 48);
@@ -2517,19 +2517,19 @@ file static class TinyGruKernels
                         }
                         *(sm0 + 544 + t * 16 + ln0) = *(sm0 + 544 + t * 16 + ln0) + d0_0; *(sm0 + 544 + t * 16 + ln1) = *(sm0 + 544 + t * 16 + ln1) + d0_1; *(sm0 + 544 + t * 16 + ln2) = *(sm0 + 544 + t * 16 + ln2) + d0_2; *(sm0 + 544 + t * 16 + ln3) = *(sm0 + 544 + t * 16 + ln3) + d0_3;
                     }
-                    Gru_L0_CellGrad_Scalar(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
-                    Gru_L0_CellGrad_Scalar(sm0 + 176 + t * 64 + go1, sm0 + 608 + t * 64 + go1, sm0 + 864 + ln1, sm0 + 544 + t * 16 + ln1, sm0 + 96 + t * 16 + ln1); // sample 0, unit 1
-                    Gru_L0_CellGrad_Scalar(sm0 + 176 + t * 64 + go2, sm0 + 608 + t * 64 + go2, sm0 + 864 + ln2, sm0 + 544 + t * 16 + ln2, sm0 + 96 + t * 16 + ln2); // sample 0, unit 2
-                    Gru_L0_CellGrad_Scalar(sm0 + 176 + t * 64 + go3, sm0 + 608 + t * 64 + go3, sm0 + 864 + ln3, sm0 + 544 + t * 16 + ln3, sm0 + 96 + t * 16 + ln3); // sample 0, unit 3
+                    Gru_CellGrad_Scalar(sm0 + 176 + t * 64 + go0, sm0 + 608 + t * 64 + go0, sm0 + 864 + ln0, sm0 + 544 + t * 16 + ln0, sm0 + 96 + t * 16 + ln0); // sample 0, unit 0
+                    Gru_CellGrad_Scalar(sm0 + 176 + t * 64 + go1, sm0 + 608 + t * 64 + go1, sm0 + 864 + ln1, sm0 + 544 + t * 16 + ln1, sm0 + 96 + t * 16 + ln1); // sample 0, unit 1
+                    Gru_CellGrad_Scalar(sm0 + 176 + t * 64 + go2, sm0 + 608 + t * 64 + go2, sm0 + 864 + ln2, sm0 + 544 + t * 16 + ln2, sm0 + 96 + t * 16 + ln2); // sample 0, unit 2
+                    Gru_CellGrad_Scalar(sm0 + 176 + t * 64 + go3, sm0 + 608 + t * 64 + go3, sm0 + 864 + ln3, sm0 + 544 + t * 16 + ln3, sm0 + 96 + t * 16 + ln3); // sample 0, unit 3
                 }
             }
         }
     }
 
-    // gru layer 0: one unit's gate derivatives at step t. dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
+    // gru: one unit's gate derivatives at step t (every layer's). dn = dh (1 - z)(1 - n^2); dZ = (dn hn r', dh (h - n) z', dn r, dn); carry z dh
     // gates, dz: the unit's activated gates and gate gradients; carry: its carried gradient; dh: its state gradient; states: h_(t-1)
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // the final code from the first call, as the kernels
-    private static unsafe void Gru_L0_CellGrad_Scalar(float* gates, float* dz, float* carry, float* dhAt, float* states)
+    private static unsafe void Gru_CellGrad_Scalar(float* gates, float* dz, float* carry, float* dhAt, float* states)
     {
         float dh = *(dhAt);
         float rg = *(gates), zg = *(gates + 16), ng = *(gates + 32), hn = *(gates + 48);
