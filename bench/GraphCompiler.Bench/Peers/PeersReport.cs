@@ -417,27 +417,28 @@ public static class PeersReport
     }
 
     /// <summary>
-    /// The recurrent steps' time in ns (median, minimum): the call less the least time its input projections can take,
-    /// their FLOP at the single-core FMA peak measured at startup; null if the model does not say its projections' FLOP.
+    /// The least time in ns a batch-1 call's input projections can take: their FLOP at the single-core FMA peak measured at
+    /// startup; null if the model does not say its projections' FLOP.
     /// </summary>
+    private static double? ProjectionFloorNs(Work work, PeakFigures peak) =>
+        work.Model.InputProjectionFlopsPerCall is double flops ? flops / peak.Best : null;
+
+    /// <summary>The recurrent steps' time in ns (median, minimum): the call less <see cref="ProjectionFloorNs"/>.</summary>
     private static (double Median, double Min)? StepsNs(Work work, Row ours, PeakFigures peak) =>
-        work.Model.InputProjectionFlopsPerCall is double flops && ours.MinNs > flops / peak.Best
-            ? (ours.MedianNs - (flops / peak.Best), ours.MinNs - (flops / peak.Best))
-            : null;
+        ProjectionFloorNs(work, peak) is double floor && ours.MinNs > floor ? (ours.MedianNs - floor, ours.MinNs - floor) : null;
 
     /// <summary>The input projections' figures for the note under a batch-1 table, and how the targets use them.</summary>
     private static string ProjectionsSentence(PeersRun run, Work work)
     {
-        if (work.Model.InputProjectionFlopsPerCall is not double flops)
+        if (ProjectionFloorNs(work, run.Peak) is not double floorNs)
         {
             return "";
         }
 
-        double floorNs = flops / run.Peak.Best;
         string alone = Projections(run, work) is { } p
             ? string.Create(Inv, $" Run alone (the kernels and blocks of a batch-1 call, `{work.Entry.Projections!.Name}`), they took {Ms(p.MedianNs)} ms at the median and {Ms(p.MinNs)} ms at the fastest, {100 * floorNs / p.MinNs:F0}% of the peak.")
             : "";
-        return string.Create(Inv, $" The input projections ({flops / 1e6:F2} MFLOP) take at least {Ms(floorNs)} ms at the FMA peak ({run.Peak.Best:F1} GFLOP/s).{alone} ") +
+        return string.Create(Inv, $" The input projections ({work.Model.InputProjectionFlopsPerCall / 1e6:F2} MFLOP) take at least {Ms(floorNs)} ms at the FMA peak ({run.Peak.Best:F1} GFLOP/s).{alone} ") +
             "The targets below time the recurrent steps as the call less that least time: no shorter than the steps take, so their rate is not overstated.";
     }
 
