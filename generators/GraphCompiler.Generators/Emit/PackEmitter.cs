@@ -33,6 +33,7 @@ internal static class PackEmitter
         w.Line("// Rearranges the weights that kernels read in another layout; runs again after any parameter change.");
         w.Line("// Padding positions keep the zeros of the buffer's allocation: nothing else is ever written there.");
         w.Line($"// Conv and linear weights are transposed in blocks ({Transpose}, below), in register tiles.");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call, as the kernels: training calls it after every step");
         using (w.Block("internal static unsafe void PackWeights(float* parameters, float* packed)"))
         {
             if (plan.Packs.Count == 0)
@@ -275,8 +276,9 @@ internal static class PackEmitter
         w.Line();
         string isa = X86 + (n == 16 ? "Avx512F" : "Avx");
         w.Line($"// One tile: up to {n} source rows of up to {n} floats become as many target rows; loads and stores past the");
-        w.Line("// block's edges are masked off (loads read zeros there).");
-        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        w.Line("// block's edges are masked off (loads read zeros there). Too large to inline: optimized from its first call,");
+        w.Line("// where tiering would run it unoptimized for the first thousand or so packs.");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"private static unsafe void TransposeTile_{v.Suffix}{Signature}"))
         {
             string indices = $"{v.Class}<int>.Indices";

@@ -1246,19 +1246,30 @@ internal static class RecurrentEmitter
         switch (pack.Mode)
         {
             case RecurrentPackKind.Gates:
-                // Each source row (one gate of one hidden unit) becomes a column of its group's block.
-                using (w.Block($"for (int q = 0; q < {g}; q++)"))
-                using (w.Block($"for (int j = 0; j < {h}; j++)"))
+            {
+                // Each source row (one gate of one hidden unit) becomes a column of its group's block [K][gates][16]:
+                // per group and gate, a transpose of 16 rows of K (fewer in a last, partial group, whose missing lanes stay zero).
+                int k = pack.K;
+                if (h <= 16)
                 {
-                    w.Line($"float* row = source + (q * {h} + j) * {pack.K};");
-                    w.Line($"float* column = target + ((j >> 4) * {pack.K * g} + q) * 16 + (j & 15);");
-                    using (w.Block($"for (int k = 0; k < {pack.K}; k++)"))
+                    using (w.Block($"for (int q = 0; q < {g}; q++)"))
                     {
-                        w.Line($"column[k * {g * 16}] = row[k];");
+                        w.Line(PackEmitter.Call($"source + q * {h * k}", k, "target + q * 16", g * 16, h, k));
+                    }
+                }
+                else
+                {
+                    string rows = h % 16 == 0 ? "16" : $"global::System.Math.Min({h} - grp * 16, 16)";
+                    using (w.Block($"for (int grp = 0; grp < {(h + 15) / 16}; grp++)"))
+                    using (w.Block($"for (int q = 0; q < {g}; q++)"))
+                    {
+                        w.Line(PackEmitter.Call($"source + (q * {h} + grp * 16) * {k}", k, $"target + (grp * {k * g} + q) * 16", g * 16, rows, k));
                     }
                 }
 
                 break;
+            }
+
             case RecurrentPackKind.Rows:
                 using (w.Block($"for (int q = 0; q < {g}; q++)"))
                 using (w.Block($"for (int j = 0; j < {h}; j++)"))

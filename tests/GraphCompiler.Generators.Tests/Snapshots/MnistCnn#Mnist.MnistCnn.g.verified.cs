@@ -367,6 +367,7 @@ file static class MnistCnnKernels
     // Rearranges the weights that kernels read in another layout; runs again after any parameter change.
     // Padding positions keep the zeros of the buffer's allocation: nothing else is ever written there.
     // Conv and linear weights are transposed in blocks (TransposeBlock, below), in register tiles.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call, as the kernels: training calls it after every step
     internal static unsafe void PackWeights(float* parameters, float* packed)
     {
         // fc1.weight [128, 3136] -> [128][3136]: columns in the NHWC order of the input, for the input gradient
@@ -471,8 +472,9 @@ file static class MnistCnnKernels
     }
 
     // One tile: up to 16 source rows of up to 16 floats become as many target rows; loads and stores past the
-    // block's edges are masked off (loads read zeros there).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // block's edges are masked off (loads read zeros there). Too large to inline: optimized from its first call,
+    // where tiering would run it unoptimized for the first thousand or so packs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void TransposeTile_V512(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
     {
         Vector512<float> columnMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(columns)).AsSingle();
@@ -595,8 +597,9 @@ file static class MnistCnnKernels
     }
 
     // One tile: up to 8 source rows of up to 8 floats become as many target rows; loads and stores past the
-    // block's edges are masked off (loads read zeros there).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // block's edges are masked off (loads read zeros there). Too large to inline: optimized from its first call,
+    // where tiering would run it unoptimized for the first thousand or so packs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void TransposeTile_V256(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
     {
         Vector256<float> columnMask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(columns)).AsSingle();

@@ -359,22 +359,18 @@ file static class SeedRnnKernels
     // Rearranges the weights that kernels read in another layout; runs again after any parameter change.
     // Padding positions keep the zeros of the buffer's allocation: nothing else is ever written there.
     // Conv and linear weights are transposed in blocks (TransposeBlock, below), in register tiles.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call, as the kernels: training calls it after every step
     internal static unsafe void PackWeights(float* parameters, float* packed)
     {
         // lstm.weight_ih_l0 [512, 28] -> [8][28][4][16]
         {
             float* source = parameters + 0;
             float* target = packed + 0;
-            for (int q = 0; q < 4; q++)
+            for (int grp = 0; grp < 8; grp++)
             {
-                for (int j = 0; j < 128; j++)
+                for (int q = 0; q < 4; q++)
                 {
-                    float* row = source + (q * 128 + j) * 28;
-                    float* column = target + ((j >> 4) * 112 + q) * 16 + (j & 15);
-                    for (int k = 0; k < 28; k++)
-                    {
-                        column[k * 64] = row[k];
-                    }
+                    TransposeBlock(source + (q * 128 + grp * 16) * 28, sourceStride: 28, target + (grp * 112 + q) * 16, targetStride: 64, rows: 16, columns: 28);
                 }
             }
         }
@@ -395,16 +391,11 @@ file static class SeedRnnKernels
         {
             float* source = parameters + 14336;
             float* target = packed + 14848;
-            for (int q = 0; q < 4; q++)
+            for (int grp = 0; grp < 8; grp++)
             {
-                for (int j = 0; j < 128; j++)
+                for (int q = 0; q < 4; q++)
                 {
-                    float* row = source + (q * 128 + j) * 128;
-                    float* column = target + ((j >> 4) * 512 + q) * 16 + (j & 15);
-                    for (int k = 0; k < 128; k++)
-                    {
-                        column[k * 64] = row[k];
-                    }
+                    TransposeBlock(source + (q * 128 + grp * 16) * 128, sourceStride: 128, target + (grp * 512 + q) * 16, targetStride: 64, rows: 16, columns: 128);
                 }
             }
         }
@@ -436,16 +427,11 @@ file static class SeedRnnKernels
         {
             float* source = parameters + 80896;
             float* target = packed + 162304;
-            for (int q = 0; q < 4; q++)
+            for (int grp = 0; grp < 8; grp++)
             {
-                for (int j = 0; j < 128; j++)
+                for (int q = 0; q < 4; q++)
                 {
-                    float* row = source + (q * 128 + j) * 128;
-                    float* column = target + ((j >> 4) * 512 + q) * 16 + (j & 15);
-                    for (int k = 0; k < 128; k++)
-                    {
-                        column[k * 64] = row[k];
-                    }
+                    TransposeBlock(source + (q * 128 + grp * 16) * 128, sourceStride: 128, target + (grp * 512 + q) * 16, targetStride: 64, rows: 16, columns: 128);
                 }
             }
         }
@@ -466,16 +452,11 @@ file static class SeedRnnKernels
         {
             float* source = parameters + 146432;
             float* target = packed + 228352;
-            for (int q = 0; q < 4; q++)
+            for (int grp = 0; grp < 8; grp++)
             {
-                for (int j = 0; j < 128; j++)
+                for (int q = 0; q < 4; q++)
                 {
-                    float* row = source + (q * 128 + j) * 128;
-                    float* column = target + ((j >> 4) * 512 + q) * 16 + (j & 15);
-                    for (int k = 0; k < 128; k++)
-                    {
-                        column[k * 64] = row[k];
-                    }
+                    TransposeBlock(source + (q * 128 + grp * 16) * 128, sourceStride: 128, target + (grp * 512 + q) * 16, targetStride: 64, rows: 16, columns: 128);
                 }
             }
         }
@@ -551,8 +532,9 @@ file static class SeedRnnKernels
     }
 
     // One tile: up to 16 source rows of up to 16 floats become as many target rows; loads and stores past the
-    // block's edges are masked off (loads read zeros there).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // block's edges are masked off (loads read zeros there). Too large to inline: optimized from its first call,
+    // where tiering would run it unoptimized for the first thousand or so packs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void TransposeTile_V512(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
     {
         Vector512<float> columnMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(columns)).AsSingle();
@@ -675,8 +657,9 @@ file static class SeedRnnKernels
     }
 
     // One tile: up to 8 source rows of up to 8 floats become as many target rows; loads and stores past the
-    // block's edges are masked off (loads read zeros there).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // block's edges are masked off (loads read zeros there). Too large to inline: optimized from its first call,
+    // where tiering would run it unoptimized for the first thousand or so packs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void TransposeTile_V256(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
     {
         Vector256<float> columnMask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(columns)).AsSingle();

@@ -353,6 +353,7 @@ file static class TinyGruKernels
     // Rearranges the weights that kernels read in another layout; runs again after any parameter change.
     // Padding positions keep the zeros of the buffer's allocation: nothing else is ever written there.
     // Conv and linear weights are transposed in blocks (TransposeBlock, below), in register tiles.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call, as the kernels: training calls it after every step
     internal static unsafe void PackWeights(float* parameters, float* packed)
     {
         // gru.weight_ih_l0 [15, 3] -> [1][3][3][16]
@@ -361,15 +362,7 @@ file static class TinyGruKernels
             float* target = packed + 0;
             for (int q = 0; q < 3; q++)
             {
-                for (int j = 0; j < 5; j++)
-                {
-                    float* row = source + (q * 5 + j) * 3;
-                    float* column = target + ((j >> 4) * 9 + q) * 16 + (j & 15);
-                    for (int k = 0; k < 3; k++)
-                    {
-                        column[k * 48] = row[k];
-                    }
-                }
+                TransposeBlock(source + q * 15, sourceStride: 3, target + q * 16, targetStride: 48, rows: 5, columns: 3);
             }
         }
         // gru.bias_ih_l0 + bias_hh_l0 (n: bias_ih only) -> [1][3][16]
@@ -397,15 +390,7 @@ file static class TinyGruKernels
             float* target = packed + 208;
             for (int q = 0; q < 3; q++)
             {
-                for (int j = 0; j < 5; j++)
-                {
-                    float* row = source + (q * 5 + j) * 5;
-                    float* column = target + ((j >> 4) * 15 + q) * 16 + (j & 15);
-                    for (int k = 0; k < 5; k++)
-                    {
-                        column[k * 48] = row[k];
-                    }
-                }
+                TransposeBlock(source + q * 25, sourceStride: 5, target + q * 16, targetStride: 48, rows: 5, columns: 5);
             }
         }
         // gru.weight_hh_l0 rows in gate-group order -> [1][3][16][16], for backward
@@ -480,8 +465,9 @@ file static class TinyGruKernels
     }
 
     // One tile: up to 16 source rows of up to 16 floats become as many target rows; loads and stores past the
-    // block's edges are masked off (loads read zeros there).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // block's edges are masked off (loads read zeros there). Too large to inline: optimized from its first call,
+    // where tiering would run it unoptimized for the first thousand or so packs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void TransposeTile_V512(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
     {
         Vector512<float> columnMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(columns)).AsSingle();
@@ -604,8 +590,9 @@ file static class TinyGruKernels
     }
 
     // One tile: up to 8 source rows of up to 8 floats become as many target rows; loads and stores past the
-    // block's edges are masked off (loads read zeros there).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // block's edges are masked off (loads read zeros there). Too large to inline: optimized from its first call,
+    // where tiering would run it unoptimized for the first thousand or so packs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void TransposeTile_V256(float* source, int sourceStride, float* target, int targetStride, int rows, int columns)
     {
         Vector256<float> columnMask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(columns)).AsSingle();
