@@ -12,7 +12,7 @@ namespace GraphCompiler.Bench;
 /// <list type="bullet">
 /// <item><c>--peers [--job short]</c>: GraphCompiler, ONNX Runtime and PyTorch side by side; writes <c>bench/results/peers.md</c>.</item>
 /// <item><c>--verify</c>: check ONNX Runtime (and the generated model, when compiled in) against the scalar reference.</item>
-/// <item><c>--quick [--rnn | --rnn-only]</c>: a few seconds of Stopwatch timing of the CNN engines (and the recurrent models, with a per-kernel breakdown at batch 1 beside the L2 read bandwidth), minimum and median, not reportable.</item>
+/// <item><c>--quick [--rnn | --rnn-only]</c>: a few seconds of Stopwatch timing of the CNN engines (and the recurrent models, with a per-kernel breakdown at batch 1 beside the L2 read bandwidth), minimum and median (at batch 1 also the 90th percentile and the mean, which show the machine's interruptions), not reportable.</item>
 /// <item><c>--peak</c>: print the quick single-core FMA peak per vector width and exit.</item>
 /// <item><c>--bandwidth</c>: print the quick single-core read bandwidth per buffer size (L1, L2, beyond), and by read pattern over two 256 KiB blocks, and exit.</item>
 /// <item><c>--save-results</c>: after the run, write each suite's table to <c>bench/results/&lt;suite&gt;.md</c>.</item>

@@ -36,7 +36,7 @@ public static unsafe class ReadPatterns
     private static void Report(string pattern, long bytes, Func<float> read)
     {
         float sink = 0;
-        (double minUs, double medianUs) = Verify.QuickTiming.Time(() => sink += read(), 1);
+        (double minUs, double medianUs, _, _) = Verify.QuickTiming.Time(() => sink += read(), 1);
         GC.KeepAlive(sink);
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,

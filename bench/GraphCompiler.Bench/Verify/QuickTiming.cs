@@ -93,7 +93,7 @@ public static class QuickTiming
             using OrtRunner ortTorch = spec.CreateOrt(spec.ToTorchOnnx(model.Parameters), batch, intraOpThreads: 1, ("input", "output"));
             input.CopyTo(ort.Input, 0);
             input.CopyTo(ortTorch.Input, 0);
-            (double MinUs, double MedianUs) ours = Time(() => model.Forward(input, output), batch);
+            CallTimes ours = Time(() => model.Forward(input, output), batch);
             Print("GraphCompiler " + spec.Key, batch, ours, spec.FlopsPerSample);
             Print("ONNX Runtime " + spec.Key + ", 1 thread", batch, Time(ort.Run, batch), spec.FlopsPerSample);
             Print("  on PyTorch's export", batch, Time(ortTorch.Run, batch), spec.FlopsPerSample);
@@ -114,7 +114,7 @@ public static class QuickTiming
                 {
                     Suites.IRecurrentProjections projections = spec.Key == "gru" ? new Suites.GruProjections() : new Suites.LstmProjections();
                     projections.Setup();
-                    (double MinUs, double MedianUs) p = Time(projections.InputProjections, batch);
+                    CallTimes p = Time(projections.InputProjections, batch);
                     alone = string.Create(CultureInfo.InvariantCulture, $"; alone min {p.MinUs:F1} us, median {p.MedianUs:F1} us ({100 * floorUs / p.MinUs:F0}% of the peak at the min)");
                 }
                 catch (InvalidOperationException e)
@@ -241,8 +241,12 @@ public static class QuickTiming
         }
     }
 
-    /// <summary>Every call timed with a Stopwatch after a warm-up (4,000 calls at batch 1, else 200): minimum and median in microseconds.</summary>
-    internal static (double MinUs, double MedianUs) Time(Action call, int batch)
+    /// <summary>
+    /// Every call timed with a Stopwatch after a warm-up (4,000 calls at batch 1, else 200), in microseconds: the
+    /// minimum and the median, and the 90th percentile and the mean, which show how often something else took the
+    /// core (a call the machine interrupts runs longer than its own time: its data comes back from farther away).
+    /// </summary>
+    internal static CallTimes Time(Action call, int batch)
     {
         int calls = batch == 1 ? 4000 : 200;
         for (int i = 0; i < calls / 4; i++)
@@ -259,16 +263,20 @@ public static class QuickTiming
         }
 
         Array.Sort(times);
-        return (times[0], times[calls / 2]);
+        return new CallTimes(times[0], times[calls / 2], times[calls * 9 / 10], times.Average());
     }
 
-    private static void Print(string engine, int batch, (double MinUs, double MedianUs) t, double? flopsPerSample = null)
+    /// <summary>What <see cref="Time"/> measured, in microseconds per call.</summary>
+    internal readonly record struct CallTimes(double MinUs, double MedianUs, double P90Us, double MeanUs);
+
+    private static void Print(string engine, int batch, CallTimes t, double? flopsPerSample = null)
     {
         double flops = (flopsPerSample ?? SeedCnn.FlopsPerImage) * batch;
         double gflopsMedian = flops / (t.MedianUs * 1e3);
+        string tail = batch == 1 ? string.Create(CultureInfo.InvariantCulture, $"; p90 {t.P90Us:F1} us, mean {t.MeanUs:F1} us") : "";
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"  {engine,-32} batch {batch,2}: min {t.MinUs,9:F1} us, median {t.MedianUs,9:F1} us, " +
-            $"{gflopsMedian,6:F1} GFLOP/s at the median ({MachinePeak.PercentOfPeak(gflopsMedian),5:F1}% of peak)"));
+            $"{gflopsMedian,6:F1} GFLOP/s at the median ({MachinePeak.PercentOfPeak(gflopsMedian),5:F1}% of peak){tail}"));
     }
 }
