@@ -27,8 +27,7 @@ public static class VectorMath
     public const float TanhMaxError = 1.5e-7f;
 
     // Clamp bounds: e^x stays a normal float, and 2^n has a valid biased exponent. n is then a whole number in
-    // [-126, 127], so the native float-to-int conversion is exact: no saturating fix-up (four instructions per
-    // call on x86 where one does, which the LSTM's cell updates, five exponentials each, pay thousands of times a step).
+    // [-126, 127], where the native float-to-int conversion is exact (the saturating one takes four instructions on x86).
     private const float ExpLow = -87.3f;
     private const float ExpHigh = 88.3f;
     private const float Log2E = 1.44269504f;
