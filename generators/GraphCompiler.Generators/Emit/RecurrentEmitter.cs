@@ -966,9 +966,11 @@ internal static class RecurrentEmitter
     private static void GateWeightGrad(CodeWriter w, RecurrentLayerPlan p, Lanes l, int kd, string row, int dest, string slot, bool accumulate, string stride)
     {
         int n = l.N;
-        int rowsPerTile = l.IsScalar ? 1 : n == 16 ? 4 : 2;
         int vectorEnd = kd / n * n;
         int ck = Math.Max(1, Math.Min(vectorEnd / n, l.IsScalar ? 4 : n == 16 ? 4 : 2));
+        // 512-bit: up to 16 sums per tile, so that a short k (one vector: layer 0's input of 28) still has 16 chains
+        // of FMAs in flight instead of 4, which bound it by the FMA latency. Rows per tile divide 16 (see Rows).
+        int rowsPerTile = l.IsScalar ? 1 : n == 16 ? (ck == 1 ? 16 : ck == 2 ? 8 : 4) : 2;
         int fullK = vectorEnd / (ck * n) * (ck * n);
         int fullJ = p.Hidden / rowsPerTile * rowsPerTile;
         // Narrower than a vector: the tail below does every column.
@@ -978,7 +980,9 @@ internal static class RecurrentEmitter
             w.Line($"int slot = {slot};");
             void Rows(int rows)
             {
-                w.Line(string.Join(" ", Enumerable.Range(0, rows).Select(r => $"int z{r} = ((j + {r}) >> 4) * 64 + slot * 16 + ((j + {r}) & 15);")));
+                // rows j to j + rows - 1 lie in one group of 16 hidden lanes (rows divides 16), so their dZ entries are
+                // consecutive: one index, and constant offsets from it (16 indices would not fit in the general registers)
+                w.Line("int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);");
                 w.Line($"float* dst = grads + {dest} + (q * {p.Hidden} + j) * {kd};");
                 if (fullK > 0)
                 {
@@ -1023,27 +1027,45 @@ internal static class RecurrentEmitter
 
     /// <summary>
     /// The columns after the last whole vector of k: vectorized over the gate rows instead (a vector of
-    /// hidden lanes of one gate, times one broadcast input value), four vectors at a time, then scattered
-    /// into the [gates x H][K] rows.
+    /// hidden lanes of one gate, times one broadcast input value), a few vectors by a few columns at a time
+    /// (4 x 4 sums with 512-bit vectors, 4 x 2 narrower), then scattered into the [gates x H][K] rows.
     /// </summary>
     private static void GateWeightGradTail(CodeWriter w, RecurrentLayerPlan p, Lanes l, int kd, int vectorEnd, string row, int dest, string slot, bool accumulate, string stride)
     {
         int perGate = p.HiddenPadded / l.N, total = p.Gates * perGate, tile = new[] { 4, 3, 2, 1 }.First(c => total % c == 0);
-        w.Line($"// columns {vectorEnd} to {kd - 1}: vectors of hidden lanes of one gate times a broadcast x value, {tile} at a time");
-        using (w.Block($"for (int k = {vectorEnd}; k < {kd}; k++)"))
+        int columns = Math.Min(kd - vectorEnd, l.N == 16 ? 4 : 2), fullEnd = vectorEnd + (kd - vectorEnd) / columns * columns;
+        w.Line($"// columns {vectorEnd} to {kd - 1}: vectors of hidden lanes of one gate times broadcast x values, {tile} vector(s) by {columns} column(s) at a time");
+        TailColumns(w, p, l, kd, vectorEnd, fullEnd, columns, tile, total, perGate, row, dest, slot, accumulate, stride);
+        if (fullEnd < kd)
+        {
+            TailColumns(w, p, l, kd, fullEnd, kd, 1, tile, total, perGate, row, dest, slot, accumulate, stride);
+        }
+    }
+
+    private static void TailColumns(CodeWriter w, RecurrentLayerPlan p, Lanes l, int kd, int begin, int end, int columns, int tile, int total, int perGate, string row, int dest, string slot, bool accumulate, string stride)
+    {
+        using (w.Block($"for (int k = {begin}; k < {end}; k += {columns})"))
         using (w.Block($"for (int gv = 0; gv < {total}; gv += {tile})"))
         {
             w.Line($"int {string.Join(", ", Enumerable.Range(0, tile).Select(c => $"q{c} = (gv + {c}) / {perGate}, j{c} = ((gv + {c}) % {perGate}) * {l.N}"))};");
             w.Line($"int {string.Join(", ", Enumerable.Range(0, tile).Select(c => $"z{c} = (j{c} >> 4) * 64 + {slot.Replace("q", $"q{c}")} * 16 + (j{c} & 15)"))};");
-            w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, tile).Select(c => $"a{c} = {l.Zero}"))};");
+            for (int c = 0; c < tile; c++)
+            {
+                w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, columns).Select(m => $"a{c}_{m} = {l.Zero}"))};");
+            }
+
             using (w.Block("for (int s = s0; s < s1; s++)"))
             using (w.Block($"for (int t = 0; t < {p.Steps}; t++)"))
             {
                 w.Line($"float* sm = arena + s * {stride}, x = {row}, zr = sm + {p.GateGradsOffset} + t * {p.GateRow};");
-                w.Line($"{l.T} xk = {l.Broadcast("x[k]")};");
+                w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, columns).Select(m => $"x{m} = {l.Broadcast(m == 0 ? "x[k]" : $"x[k + {m}]")}"))};");
                 for (int c = 0; c < tile; c++)
                 {
-                    w.Line($"a{c} = {l.Fma("xk", l.Load($"zr + z{c}"), $"a{c}")};");
+                    w.Line($"{l.T} zv{c} = {l.Load($"zr + z{c}")};");
+                    for (int m = 0; m < columns; m++)
+                    {
+                        w.Line($"a{c}_{m} = {l.Fma($"x{m}", $"zv{c}", $"a{c}_{m}")};");
+                    }
                 }
             }
 
@@ -1051,8 +1073,12 @@ internal static class RecurrentEmitter
             {
                 using (w.Block($"for (int e = 0; e < {l.N} && j{c} + e < {p.Hidden}; e++)"))
                 {
-                    string target = $"grads[{dest} + (q{c} * {p.Hidden} + j{c} + e) * {kd} + k]";
-                    w.Line($"{target} = {Sum(accumulate, target, $"a{c}[e]")};");
+                    w.Line($"float* at = grads + {dest} + (q{c} * {p.Hidden} + j{c} + e) * {kd} + k;");
+                    for (int m = 0; m < columns; m++)
+                    {
+                        string target = m == 0 ? "at[0]" : $"at[{m}]";
+                        w.Line($"{target} = {Sum(accumulate, target, $"a{c}_{m}[e]")};");
+                    }
                 }
             }
         }
@@ -1072,7 +1098,7 @@ internal static class RecurrentEmitter
             w.Line($"{l.T} {string.Join(", ", Enumerable.Range(0, vectors).Select(c => $"x{c} = {l.Load($"x + {c * l.N}")}"))};");
             for (int r = 0; r < rows; r++)
             {
-                w.Line($"{l.T} z{r}v = {l.Broadcast($"zr[z{r}]")};");
+                w.Line($"{l.T} z{r}v = {l.Broadcast(r == 0 ? "zr[z0]" : $"zr[z0 + {r}]")};");
                 for (int c = 0; c < vectors; c++)
                 {
                     w.Line($"a{r}_{c} = {l.Fma($"z{r}v", $"x{c}", $"a{r}_{c}")};");

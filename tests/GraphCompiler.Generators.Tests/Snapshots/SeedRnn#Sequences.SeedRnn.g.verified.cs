@@ -4234,7 +4234,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 4)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15); int z2 = ((j + 2) >> 4) * 64 + slot * 16 + ((j + 2) & 15); int z3 = ((j + 3) >> 4) * 64 + slot * 16 + ((j + 3) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 80896 + (q * 128 + j) * 128;
                     for (int k = 0; k < 128; k += 64)
                     {
@@ -4253,17 +4253,17 @@ file static class SeedRnnKernels
                                 a0_1 = Vector512.FusedMultiplyAdd(z0v, x1, a0_1);
                                 a0_2 = Vector512.FusedMultiplyAdd(z0v, x2, a0_2);
                                 a0_3 = Vector512.FusedMultiplyAdd(z0v, x3, a0_3);
-                                Vector512<float> z1v = Vector512.Create(zr[z1]);
+                                Vector512<float> z1v = Vector512.Create(zr[z0 + 1]);
                                 a1_0 = Vector512.FusedMultiplyAdd(z1v, x0, a1_0);
                                 a1_1 = Vector512.FusedMultiplyAdd(z1v, x1, a1_1);
                                 a1_2 = Vector512.FusedMultiplyAdd(z1v, x2, a1_2);
                                 a1_3 = Vector512.FusedMultiplyAdd(z1v, x3, a1_3);
-                                Vector512<float> z2v = Vector512.Create(zr[z2]);
+                                Vector512<float> z2v = Vector512.Create(zr[z0 + 2]);
                                 a2_0 = Vector512.FusedMultiplyAdd(z2v, x0, a2_0);
                                 a2_1 = Vector512.FusedMultiplyAdd(z2v, x1, a2_1);
                                 a2_2 = Vector512.FusedMultiplyAdd(z2v, x2, a2_2);
                                 a2_3 = Vector512.FusedMultiplyAdd(z2v, x3, a2_3);
-                                Vector512<float> z3v = Vector512.Create(zr[z3]);
+                                Vector512<float> z3v = Vector512.Create(zr[z0 + 3]);
                                 a3_0 = Vector512.FusedMultiplyAdd(z3v, x0, a3_0);
                                 a3_1 = Vector512.FusedMultiplyAdd(z3v, x1, a3_1);
                                 a3_2 = Vector512.FusedMultiplyAdd(z3v, x2, a3_2);
@@ -4295,7 +4295,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 4)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15); int z2 = ((j + 2) >> 4) * 64 + slot * 16 + ((j + 2) & 15); int z3 = ((j + 3) >> 4) * 64 + slot * 16 + ((j + 3) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 146432 + (q * 128 + j) * 128;
                     for (int k = 0; k < 128; k += 64)
                     {
@@ -4314,17 +4314,17 @@ file static class SeedRnnKernels
                                 a0_1 = Vector512.FusedMultiplyAdd(z0v, x1, a0_1);
                                 a0_2 = Vector512.FusedMultiplyAdd(z0v, x2, a0_2);
                                 a0_3 = Vector512.FusedMultiplyAdd(z0v, x3, a0_3);
-                                Vector512<float> z1v = Vector512.Create(zr[z1]);
+                                Vector512<float> z1v = Vector512.Create(zr[z0 + 1]);
                                 a1_0 = Vector512.FusedMultiplyAdd(z1v, x0, a1_0);
                                 a1_1 = Vector512.FusedMultiplyAdd(z1v, x1, a1_1);
                                 a1_2 = Vector512.FusedMultiplyAdd(z1v, x2, a1_2);
                                 a1_3 = Vector512.FusedMultiplyAdd(z1v, x3, a1_3);
-                                Vector512<float> z2v = Vector512.Create(zr[z2]);
+                                Vector512<float> z2v = Vector512.Create(zr[z0 + 2]);
                                 a2_0 = Vector512.FusedMultiplyAdd(z2v, x0, a2_0);
                                 a2_1 = Vector512.FusedMultiplyAdd(z2v, x1, a2_1);
                                 a2_2 = Vector512.FusedMultiplyAdd(z2v, x2, a2_2);
                                 a2_3 = Vector512.FusedMultiplyAdd(z2v, x3, a2_3);
-                                Vector512<float> z3v = Vector512.Create(zr[z3]);
+                                Vector512<float> z3v = Vector512.Create(zr[z0 + 3]);
                                 a3_0 = Vector512.FusedMultiplyAdd(z3v, x0, a3_0);
                                 a3_1 = Vector512.FusedMultiplyAdd(z3v, x1, a3_1);
                                 a3_2 = Vector512.FusedMultiplyAdd(z3v, x2, a3_2);
@@ -4404,7 +4404,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 2)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 80896 + (q * 128 + j) * 128;
                     for (int k = 0; k < 128; k += 16)
                     {
@@ -4419,7 +4419,7 @@ file static class SeedRnnKernels
                                 Vector256<float> z0v = Vector256.Create(zr[z0]);
                                 a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
                                 a0_1 = Vector256.FusedMultiplyAdd(z0v, x1, a0_1);
-                                Vector256<float> z1v = Vector256.Create(zr[z1]);
+                                Vector256<float> z1v = Vector256.Create(zr[z0 + 1]);
                                 a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
                                 a1_1 = Vector256.FusedMultiplyAdd(z1v, x1, a1_1);
                             }
@@ -4437,7 +4437,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 2)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 146432 + (q * 128 + j) * 128;
                     for (int k = 0; k < 128; k += 16)
                     {
@@ -4452,7 +4452,7 @@ file static class SeedRnnKernels
                                 Vector256<float> z0v = Vector256.Create(zr[z0]);
                                 a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
                                 a0_1 = Vector256.FusedMultiplyAdd(z0v, x1, a0_1);
-                                Vector256<float> z1v = Vector256.Create(zr[z1]);
+                                Vector256<float> z1v = Vector256.Create(zr[z0 + 1]);
                                 a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
                                 a1_1 = Vector256.FusedMultiplyAdd(z1v, x1, a1_1);
                             }
@@ -4518,7 +4518,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 2)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 80896 + (q * 128 + j) * 128;
                     for (int k = 0; k < 128; k += 8)
                     {
@@ -4533,7 +4533,7 @@ file static class SeedRnnKernels
                                 Vector128<float> z0v = Vector128.Create(zr[z0]);
                                 a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
                                 a0_1 = Vector128.MultiplyAddEstimate(z0v, x1, a0_1);
-                                Vector128<float> z1v = Vector128.Create(zr[z1]);
+                                Vector128<float> z1v = Vector128.Create(zr[z0 + 1]);
                                 a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
                                 a1_1 = Vector128.MultiplyAddEstimate(z1v, x1, a1_1);
                             }
@@ -4551,7 +4551,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 2)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 146432 + (q * 128 + j) * 128;
                     for (int k = 0; k < 128; k += 8)
                     {
@@ -4566,7 +4566,7 @@ file static class SeedRnnKernels
                                 Vector128<float> z0v = Vector128.Create(zr[z0]);
                                 a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
                                 a0_1 = Vector128.MultiplyAddEstimate(z0v, x1, a0_1);
-                                Vector128<float> z1v = Vector128.Create(zr[z1]);
+                                Vector128<float> z1v = Vector128.Create(zr[z0 + 1]);
                                 a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
                                 a1_1 = Vector128.MultiplyAddEstimate(z1v, x1, a1_1);
                             }
@@ -4632,7 +4632,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 1)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 80896 + (q * 128 + j) * 128;
                     for (int k = 0; k < 128; k += 4)
                     {
@@ -4663,7 +4663,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 1)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 146432 + (q * 128 + j) * 128;
                     for (int k = 0; k < 128; k += 4)
                     {
@@ -5518,9 +5518,9 @@ file static class SeedRnnKernels
             for (int q = 0; q < 4; q++)
             {
                 int slot = q;
-                for (int j = 0; j < 128; j += 4)
+                for (int j = 0; j < 128; j += 16)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15); int z2 = ((j + 2) >> 4) * 64 + slot * 16 + ((j + 2) & 15); int z3 = ((j + 3) >> 4) * 64 + slot * 16 + ((j + 3) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 0 + (q * 128 + j) * 28;
                     for (int k = 0; k < 16; k += 16)
                     {
@@ -5528,6 +5528,18 @@ file static class SeedRnnKernels
                         Vector512<float> a1_0 = Vector512<float>.Zero;
                         Vector512<float> a2_0 = Vector512<float>.Zero;
                         Vector512<float> a3_0 = Vector512<float>.Zero;
+                        Vector512<float> a4_0 = Vector512<float>.Zero;
+                        Vector512<float> a5_0 = Vector512<float>.Zero;
+                        Vector512<float> a6_0 = Vector512<float>.Zero;
+                        Vector512<float> a7_0 = Vector512<float>.Zero;
+                        Vector512<float> a8_0 = Vector512<float>.Zero;
+                        Vector512<float> a9_0 = Vector512<float>.Zero;
+                        Vector512<float> a10_0 = Vector512<float>.Zero;
+                        Vector512<float> a11_0 = Vector512<float>.Zero;
+                        Vector512<float> a12_0 = Vector512<float>.Zero;
+                        Vector512<float> a13_0 = Vector512<float>.Zero;
+                        Vector512<float> a14_0 = Vector512<float>.Zero;
+                        Vector512<float> a15_0 = Vector512<float>.Zero;
                         for (int s = s0; s < s1; s++)
                         {
                             for (int t = 0; t < 28; t++)
@@ -5536,56 +5548,127 @@ file static class SeedRnnKernels
                                 Vector512<float> x0 = Vector512.Load(x + 0);
                                 Vector512<float> z0v = Vector512.Create(zr[z0]);
                                 a0_0 = Vector512.FusedMultiplyAdd(z0v, x0, a0_0);
-                                Vector512<float> z1v = Vector512.Create(zr[z1]);
+                                Vector512<float> z1v = Vector512.Create(zr[z0 + 1]);
                                 a1_0 = Vector512.FusedMultiplyAdd(z1v, x0, a1_0);
-                                Vector512<float> z2v = Vector512.Create(zr[z2]);
+                                Vector512<float> z2v = Vector512.Create(zr[z0 + 2]);
                                 a2_0 = Vector512.FusedMultiplyAdd(z2v, x0, a2_0);
-                                Vector512<float> z3v = Vector512.Create(zr[z3]);
+                                Vector512<float> z3v = Vector512.Create(zr[z0 + 3]);
                                 a3_0 = Vector512.FusedMultiplyAdd(z3v, x0, a3_0);
+                                Vector512<float> z4v = Vector512.Create(zr[z0 + 4]);
+                                a4_0 = Vector512.FusedMultiplyAdd(z4v, x0, a4_0);
+                                Vector512<float> z5v = Vector512.Create(zr[z0 + 5]);
+                                a5_0 = Vector512.FusedMultiplyAdd(z5v, x0, a5_0);
+                                Vector512<float> z6v = Vector512.Create(zr[z0 + 6]);
+                                a6_0 = Vector512.FusedMultiplyAdd(z6v, x0, a6_0);
+                                Vector512<float> z7v = Vector512.Create(zr[z0 + 7]);
+                                a7_0 = Vector512.FusedMultiplyAdd(z7v, x0, a7_0);
+                                Vector512<float> z8v = Vector512.Create(zr[z0 + 8]);
+                                a8_0 = Vector512.FusedMultiplyAdd(z8v, x0, a8_0);
+                                Vector512<float> z9v = Vector512.Create(zr[z0 + 9]);
+                                a9_0 = Vector512.FusedMultiplyAdd(z9v, x0, a9_0);
+                                Vector512<float> z10v = Vector512.Create(zr[z0 + 10]);
+                                a10_0 = Vector512.FusedMultiplyAdd(z10v, x0, a10_0);
+                                Vector512<float> z11v = Vector512.Create(zr[z0 + 11]);
+                                a11_0 = Vector512.FusedMultiplyAdd(z11v, x0, a11_0);
+                                Vector512<float> z12v = Vector512.Create(zr[z0 + 12]);
+                                a12_0 = Vector512.FusedMultiplyAdd(z12v, x0, a12_0);
+                                Vector512<float> z13v = Vector512.Create(zr[z0 + 13]);
+                                a13_0 = Vector512.FusedMultiplyAdd(z13v, x0, a13_0);
+                                Vector512<float> z14v = Vector512.Create(zr[z0 + 14]);
+                                a14_0 = Vector512.FusedMultiplyAdd(z14v, x0, a14_0);
+                                Vector512<float> z15v = Vector512.Create(zr[z0 + 15]);
+                                a15_0 = Vector512.FusedMultiplyAdd(z15v, x0, a15_0);
                             }
                         }
                         Vector512.Store(first ? a0_0 : Vector512.Load(dst + 0 + k + 0) + a0_0, dst + 0 + k + 0);
                         Vector512.Store(first ? a1_0 : Vector512.Load(dst + 28 + k + 0) + a1_0, dst + 28 + k + 0);
                         Vector512.Store(first ? a2_0 : Vector512.Load(dst + 56 + k + 0) + a2_0, dst + 56 + k + 0);
                         Vector512.Store(first ? a3_0 : Vector512.Load(dst + 84 + k + 0) + a3_0, dst + 84 + k + 0);
+                        Vector512.Store(first ? a4_0 : Vector512.Load(dst + 112 + k + 0) + a4_0, dst + 112 + k + 0);
+                        Vector512.Store(first ? a5_0 : Vector512.Load(dst + 140 + k + 0) + a5_0, dst + 140 + k + 0);
+                        Vector512.Store(first ? a6_0 : Vector512.Load(dst + 168 + k + 0) + a6_0, dst + 168 + k + 0);
+                        Vector512.Store(first ? a7_0 : Vector512.Load(dst + 196 + k + 0) + a7_0, dst + 196 + k + 0);
+                        Vector512.Store(first ? a8_0 : Vector512.Load(dst + 224 + k + 0) + a8_0, dst + 224 + k + 0);
+                        Vector512.Store(first ? a9_0 : Vector512.Load(dst + 252 + k + 0) + a9_0, dst + 252 + k + 0);
+                        Vector512.Store(first ? a10_0 : Vector512.Load(dst + 280 + k + 0) + a10_0, dst + 280 + k + 0);
+                        Vector512.Store(first ? a11_0 : Vector512.Load(dst + 308 + k + 0) + a11_0, dst + 308 + k + 0);
+                        Vector512.Store(first ? a12_0 : Vector512.Load(dst + 336 + k + 0) + a12_0, dst + 336 + k + 0);
+                        Vector512.Store(first ? a13_0 : Vector512.Load(dst + 364 + k + 0) + a13_0, dst + 364 + k + 0);
+                        Vector512.Store(first ? a14_0 : Vector512.Load(dst + 392 + k + 0) + a14_0, dst + 392 + k + 0);
+                        Vector512.Store(first ? a15_0 : Vector512.Load(dst + 420 + k + 0) + a15_0, dst + 420 + k + 0);
                     }
                 }
             }
-            // columns 16 to 27: vectors of hidden lanes of one gate times a broadcast x value, 4 at a time
-            for (int k = 16; k < 28; k++)
+            // columns 16 to 27: vectors of hidden lanes of one gate times broadcast x values, 4 vector(s) by 4 column(s) at a time
+            for (int k = 16; k < 28; k += 4)
             {
                 for (int gv = 0; gv < 32; gv += 4)
                 {
                     int q0 = (gv + 0) / 8, j0 = ((gv + 0) % 8) * 16, q1 = (gv + 1) / 8, j1 = ((gv + 1) % 8) * 16, q2 = (gv + 2) / 8, j2 = ((gv + 2) % 8) * 16, q3 = (gv + 3) / 8, j3 = ((gv + 3) % 8) * 16;
                     int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15), z3 = (j3 >> 4) * 64 + q3 * 16 + (j3 & 15);
-                    Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero, a2 = Vector512<float>.Zero, a3 = Vector512<float>.Zero;
+                    Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
+                    Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero;
+                    Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero, a2_3 = Vector512<float>.Zero;
+                    Vector512<float> a3_0 = Vector512<float>.Zero, a3_1 = Vector512<float>.Zero, a3_2 = Vector512<float>.Zero, a3_3 = Vector512<float>.Zero;
                     for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
                             float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28, zr = sm + 56144 + t * 512;
-                            Vector512<float> xk = Vector512.Create(x[k]);
-                            a0 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z0), a0);
-                            a1 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z1), a1);
-                            a2 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z2), a2);
-                            a3 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z3), a3);
+                            Vector512<float> x0 = Vector512.Create(x[k]), x1 = Vector512.Create(x[k + 1]), x2 = Vector512.Create(x[k + 2]), x3 = Vector512.Create(x[k + 3]);
+                            Vector512<float> zv0 = Vector512.Load(zr + z0);
+                            a0_0 = Vector512.FusedMultiplyAdd(x0, zv0, a0_0);
+                            a0_1 = Vector512.FusedMultiplyAdd(x1, zv0, a0_1);
+                            a0_2 = Vector512.FusedMultiplyAdd(x2, zv0, a0_2);
+                            a0_3 = Vector512.FusedMultiplyAdd(x3, zv0, a0_3);
+                            Vector512<float> zv1 = Vector512.Load(zr + z1);
+                            a1_0 = Vector512.FusedMultiplyAdd(x0, zv1, a1_0);
+                            a1_1 = Vector512.FusedMultiplyAdd(x1, zv1, a1_1);
+                            a1_2 = Vector512.FusedMultiplyAdd(x2, zv1, a1_2);
+                            a1_3 = Vector512.FusedMultiplyAdd(x3, zv1, a1_3);
+                            Vector512<float> zv2 = Vector512.Load(zr + z2);
+                            a2_0 = Vector512.FusedMultiplyAdd(x0, zv2, a2_0);
+                            a2_1 = Vector512.FusedMultiplyAdd(x1, zv2, a2_1);
+                            a2_2 = Vector512.FusedMultiplyAdd(x2, zv2, a2_2);
+                            a2_3 = Vector512.FusedMultiplyAdd(x3, zv2, a2_3);
+                            Vector512<float> zv3 = Vector512.Load(zr + z3);
+                            a3_0 = Vector512.FusedMultiplyAdd(x0, zv3, a3_0);
+                            a3_1 = Vector512.FusedMultiplyAdd(x1, zv3, a3_1);
+                            a3_2 = Vector512.FusedMultiplyAdd(x2, zv3, a3_2);
+                            a3_3 = Vector512.FusedMultiplyAdd(x3, zv3, a3_3);
                         }
                     }
                     for (int e = 0; e < 16 && j0 + e < 128; e++)
                     {
-                        grads[0 + (q0 * 128 + j0 + e) * 28 + k] = first ? a0[e] : grads[0 + (q0 * 128 + j0 + e) * 28 + k] + a0[e];
+                        float* at = grads + 0 + (q0 * 128 + j0 + e) * 28 + k;
+                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
+                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
+                        at[2] = first ? a0_2[e] : at[2] + a0_2[e];
+                        at[3] = first ? a0_3[e] : at[3] + a0_3[e];
                     }
                     for (int e = 0; e < 16 && j1 + e < 128; e++)
                     {
-                        grads[0 + (q1 * 128 + j1 + e) * 28 + k] = first ? a1[e] : grads[0 + (q1 * 128 + j1 + e) * 28 + k] + a1[e];
+                        float* at = grads + 0 + (q1 * 128 + j1 + e) * 28 + k;
+                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
+                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
+                        at[2] = first ? a1_2[e] : at[2] + a1_2[e];
+                        at[3] = first ? a1_3[e] : at[3] + a1_3[e];
                     }
                     for (int e = 0; e < 16 && j2 + e < 128; e++)
                     {
-                        grads[0 + (q2 * 128 + j2 + e) * 28 + k] = first ? a2[e] : grads[0 + (q2 * 128 + j2 + e) * 28 + k] + a2[e];
+                        float* at = grads + 0 + (q2 * 128 + j2 + e) * 28 + k;
+                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
+                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
+                        at[2] = first ? a2_2[e] : at[2] + a2_2[e];
+                        at[3] = first ? a2_3[e] : at[3] + a2_3[e];
                     }
                     for (int e = 0; e < 16 && j3 + e < 128; e++)
                     {
-                        grads[0 + (q3 * 128 + j3 + e) * 28 + k] = first ? a3[e] : grads[0 + (q3 * 128 + j3 + e) * 28 + k] + a3[e];
+                        float* at = grads + 0 + (q3 * 128 + j3 + e) * 28 + k;
+                        at[0] = first ? a3_0[e] : at[0] + a3_0[e];
+                        at[1] = first ? a3_1[e] : at[1] + a3_1[e];
+                        at[2] = first ? a3_2[e] : at[2] + a3_2[e];
+                        at[3] = first ? a3_3[e] : at[3] + a3_3[e];
                     }
                 }
             }
@@ -5595,7 +5678,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 4)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15); int z2 = ((j + 2) >> 4) * 64 + slot * 16 + ((j + 2) & 15); int z3 = ((j + 3) >> 4) * 64 + slot * 16 + ((j + 3) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 14336 + (q * 128 + j) * 128;
                     for (int k = 0; k < 128; k += 64)
                     {
@@ -5614,17 +5697,17 @@ file static class SeedRnnKernels
                                 a0_1 = Vector512.FusedMultiplyAdd(z0v, x1, a0_1);
                                 a0_2 = Vector512.FusedMultiplyAdd(z0v, x2, a0_2);
                                 a0_3 = Vector512.FusedMultiplyAdd(z0v, x3, a0_3);
-                                Vector512<float> z1v = Vector512.Create(zr[z1]);
+                                Vector512<float> z1v = Vector512.Create(zr[z0 + 1]);
                                 a1_0 = Vector512.FusedMultiplyAdd(z1v, x0, a1_0);
                                 a1_1 = Vector512.FusedMultiplyAdd(z1v, x1, a1_1);
                                 a1_2 = Vector512.FusedMultiplyAdd(z1v, x2, a1_2);
                                 a1_3 = Vector512.FusedMultiplyAdd(z1v, x3, a1_3);
-                                Vector512<float> z2v = Vector512.Create(zr[z2]);
+                                Vector512<float> z2v = Vector512.Create(zr[z0 + 2]);
                                 a2_0 = Vector512.FusedMultiplyAdd(z2v, x0, a2_0);
                                 a2_1 = Vector512.FusedMultiplyAdd(z2v, x1, a2_1);
                                 a2_2 = Vector512.FusedMultiplyAdd(z2v, x2, a2_2);
                                 a2_3 = Vector512.FusedMultiplyAdd(z2v, x3, a2_3);
-                                Vector512<float> z3v = Vector512.Create(zr[z3]);
+                                Vector512<float> z3v = Vector512.Create(zr[z0 + 3]);
                                 a3_0 = Vector512.FusedMultiplyAdd(z3v, x0, a3_0);
                                 a3_1 = Vector512.FusedMultiplyAdd(z3v, x1, a3_1);
                                 a3_2 = Vector512.FusedMultiplyAdd(z3v, x2, a3_2);
@@ -5704,7 +5787,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 2)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 0 + (q * 128 + j) * 28;
                     for (int k = 0; k < 16; k += 16)
                     {
@@ -5719,7 +5802,7 @@ file static class SeedRnnKernels
                                 Vector256<float> z0v = Vector256.Create(zr[z0]);
                                 a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
                                 a0_1 = Vector256.FusedMultiplyAdd(z0v, x1, a0_1);
-                                Vector256<float> z1v = Vector256.Create(zr[z1]);
+                                Vector256<float> z1v = Vector256.Create(zr[z0 + 1]);
                                 a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
                                 a1_1 = Vector256.FusedMultiplyAdd(z1v, x1, a1_1);
                             }
@@ -5741,7 +5824,7 @@ file static class SeedRnnKernels
                                 Vector256<float> x0 = Vector256.Load(x + 0);
                                 Vector256<float> z0v = Vector256.Create(zr[z0]);
                                 a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
-                                Vector256<float> z1v = Vector256.Create(zr[z1]);
+                                Vector256<float> z1v = Vector256.Create(zr[z0 + 1]);
                                 a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
                             }
                         }
@@ -5750,41 +5833,60 @@ file static class SeedRnnKernels
                     }
                 }
             }
-            // columns 24 to 27: vectors of hidden lanes of one gate times a broadcast x value, 4 at a time
-            for (int k = 24; k < 28; k++)
+            // columns 24 to 27: vectors of hidden lanes of one gate times broadcast x values, 4 vector(s) by 2 column(s) at a time
+            for (int k = 24; k < 28; k += 2)
             {
                 for (int gv = 0; gv < 64; gv += 4)
                 {
                     int q0 = (gv + 0) / 16, j0 = ((gv + 0) % 16) * 8, q1 = (gv + 1) / 16, j1 = ((gv + 1) % 16) * 8, q2 = (gv + 2) / 16, j2 = ((gv + 2) % 16) * 8, q3 = (gv + 3) / 16, j3 = ((gv + 3) % 16) * 8;
                     int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15), z3 = (j3 >> 4) * 64 + q3 * 16 + (j3 & 15);
-                    Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero, a2 = Vector256<float>.Zero, a3 = Vector256<float>.Zero;
+                    Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
+                    Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
+                    Vector256<float> a2_0 = Vector256<float>.Zero, a2_1 = Vector256<float>.Zero;
+                    Vector256<float> a3_0 = Vector256<float>.Zero, a3_1 = Vector256<float>.Zero;
                     for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 28; t++)
                         {
                             float* sm = arena + s * SeedRnn.ArenaFloatsPerSample, x = sm + 0 + t * 28, zr = sm + 56144 + t * 512;
-                            Vector256<float> xk = Vector256.Create(x[k]);
-                            a0 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z0), a0);
-                            a1 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z1), a1);
-                            a2 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z2), a2);
-                            a3 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z3), a3);
+                            Vector256<float> x0 = Vector256.Create(x[k]), x1 = Vector256.Create(x[k + 1]);
+                            Vector256<float> zv0 = Vector256.Load(zr + z0);
+                            a0_0 = Vector256.FusedMultiplyAdd(x0, zv0, a0_0);
+                            a0_1 = Vector256.FusedMultiplyAdd(x1, zv0, a0_1);
+                            Vector256<float> zv1 = Vector256.Load(zr + z1);
+                            a1_0 = Vector256.FusedMultiplyAdd(x0, zv1, a1_0);
+                            a1_1 = Vector256.FusedMultiplyAdd(x1, zv1, a1_1);
+                            Vector256<float> zv2 = Vector256.Load(zr + z2);
+                            a2_0 = Vector256.FusedMultiplyAdd(x0, zv2, a2_0);
+                            a2_1 = Vector256.FusedMultiplyAdd(x1, zv2, a2_1);
+                            Vector256<float> zv3 = Vector256.Load(zr + z3);
+                            a3_0 = Vector256.FusedMultiplyAdd(x0, zv3, a3_0);
+                            a3_1 = Vector256.FusedMultiplyAdd(x1, zv3, a3_1);
                         }
                     }
                     for (int e = 0; e < 8 && j0 + e < 128; e++)
                     {
-                        grads[0 + (q0 * 128 + j0 + e) * 28 + k] = first ? a0[e] : grads[0 + (q0 * 128 + j0 + e) * 28 + k] + a0[e];
+                        float* at = grads + 0 + (q0 * 128 + j0 + e) * 28 + k;
+                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
+                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
                     }
                     for (int e = 0; e < 8 && j1 + e < 128; e++)
                     {
-                        grads[0 + (q1 * 128 + j1 + e) * 28 + k] = first ? a1[e] : grads[0 + (q1 * 128 + j1 + e) * 28 + k] + a1[e];
+                        float* at = grads + 0 + (q1 * 128 + j1 + e) * 28 + k;
+                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
+                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
                     }
                     for (int e = 0; e < 8 && j2 + e < 128; e++)
                     {
-                        grads[0 + (q2 * 128 + j2 + e) * 28 + k] = first ? a2[e] : grads[0 + (q2 * 128 + j2 + e) * 28 + k] + a2[e];
+                        float* at = grads + 0 + (q2 * 128 + j2 + e) * 28 + k;
+                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
+                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
                     }
                     for (int e = 0; e < 8 && j3 + e < 128; e++)
                     {
-                        grads[0 + (q3 * 128 + j3 + e) * 28 + k] = first ? a3[e] : grads[0 + (q3 * 128 + j3 + e) * 28 + k] + a3[e];
+                        float* at = grads + 0 + (q3 * 128 + j3 + e) * 28 + k;
+                        at[0] = first ? a3_0[e] : at[0] + a3_0[e];
+                        at[1] = first ? a3_1[e] : at[1] + a3_1[e];
                     }
                 }
             }
@@ -5794,7 +5896,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 2)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 14336 + (q * 128 + j) * 128;
                     for (int k = 0; k < 128; k += 16)
                     {
@@ -5809,7 +5911,7 @@ file static class SeedRnnKernels
                                 Vector256<float> z0v = Vector256.Create(zr[z0]);
                                 a0_0 = Vector256.FusedMultiplyAdd(z0v, x0, a0_0);
                                 a0_1 = Vector256.FusedMultiplyAdd(z0v, x1, a0_1);
-                                Vector256<float> z1v = Vector256.Create(zr[z1]);
+                                Vector256<float> z1v = Vector256.Create(zr[z0 + 1]);
                                 a1_0 = Vector256.FusedMultiplyAdd(z1v, x0, a1_0);
                                 a1_1 = Vector256.FusedMultiplyAdd(z1v, x1, a1_1);
                             }
@@ -5875,7 +5977,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 2)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 0 + (q * 128 + j) * 28;
                     for (int k = 0; k < 24; k += 8)
                     {
@@ -5890,7 +5992,7 @@ file static class SeedRnnKernels
                                 Vector128<float> z0v = Vector128.Create(zr[z0]);
                                 a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
                                 a0_1 = Vector128.MultiplyAddEstimate(z0v, x1, a0_1);
-                                Vector128<float> z1v = Vector128.Create(zr[z1]);
+                                Vector128<float> z1v = Vector128.Create(zr[z0 + 1]);
                                 a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
                                 a1_1 = Vector128.MultiplyAddEstimate(z1v, x1, a1_1);
                             }
@@ -5912,7 +6014,7 @@ file static class SeedRnnKernels
                                 Vector128<float> x0 = Vector128.Load(x + 0);
                                 Vector128<float> z0v = Vector128.Create(zr[z0]);
                                 a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
-                                Vector128<float> z1v = Vector128.Create(zr[z1]);
+                                Vector128<float> z1v = Vector128.Create(zr[z0 + 1]);
                                 a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
                             }
                         }
@@ -5927,7 +6029,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 2)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 14336 + (q * 128 + j) * 128;
                     for (int k = 0; k < 128; k += 8)
                     {
@@ -5942,7 +6044,7 @@ file static class SeedRnnKernels
                                 Vector128<float> z0v = Vector128.Create(zr[z0]);
                                 a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
                                 a0_1 = Vector128.MultiplyAddEstimate(z0v, x1, a0_1);
-                                Vector128<float> z1v = Vector128.Create(zr[z1]);
+                                Vector128<float> z1v = Vector128.Create(zr[z0 + 1]);
                                 a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
                                 a1_1 = Vector128.MultiplyAddEstimate(z1v, x1, a1_1);
                             }
@@ -6008,7 +6110,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 1)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 0 + (q * 128 + j) * 28;
                     for (int k = 0; k < 28; k += 4)
                     {
@@ -6039,7 +6141,7 @@ file static class SeedRnnKernels
                 int slot = q;
                 for (int j = 0; j < 128; j += 1)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 14336 + (q * 128 + j) * 128;
                     for (int k = 0; k < 128; k += 4)
                     {

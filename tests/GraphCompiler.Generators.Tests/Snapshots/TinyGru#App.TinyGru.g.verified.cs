@@ -2541,70 +2541,156 @@ file static class TinyGruKernels
             int s1 = global::System.Math.Min(s0 + 16, batch);
             bool first = s0 == 0;
             // weight_ih_l0 [15, 3]: dZ (input side) x x_t
-            // columns 0 to 2: vectors of hidden lanes of one gate times a broadcast x value, 3 at a time
-            for (int k = 0; k < 3; k++)
+            // columns 0 to 2: vectors of hidden lanes of one gate times broadcast x values, 3 vector(s) by 3 column(s) at a time
+            for (int k = 0; k < 3; k += 3)
             {
                 for (int gv = 0; gv < 3; gv += 3)
                 {
                     int q0 = (gv + 0) / 1, j0 = ((gv + 0) % 1) * 16, q1 = (gv + 1) / 1, j1 = ((gv + 1) % 1) * 16, q2 = (gv + 2) / 1, j2 = ((gv + 2) % 1) * 16;
                     int z0 = (j0 >> 4) * 64 + (q0 == 2 ? 3 : q0) * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + (q1 == 2 ? 3 : q1) * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + (q2 == 2 ? 3 : q2) * 16 + (j2 & 15);
-                    Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero, a2 = Vector512<float>.Zero;
+                    Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero;
+                    Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero;
+                    Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero;
                     for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 4; t++)
                         {
                             float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 0 + t * 3, zr = sm + 608 + t * 64;
-                            Vector512<float> xk = Vector512.Create(x[k]);
-                            a0 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z0), a0);
-                            a1 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z1), a1);
-                            a2 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z2), a2);
+                            Vector512<float> x0 = Vector512.Create(x[k]), x1 = Vector512.Create(x[k + 1]), x2 = Vector512.Create(x[k + 2]);
+                            Vector512<float> zv0 = Vector512.Load(zr + z0);
+                            a0_0 = Vector512.FusedMultiplyAdd(x0, zv0, a0_0);
+                            a0_1 = Vector512.FusedMultiplyAdd(x1, zv0, a0_1);
+                            a0_2 = Vector512.FusedMultiplyAdd(x2, zv0, a0_2);
+                            Vector512<float> zv1 = Vector512.Load(zr + z1);
+                            a1_0 = Vector512.FusedMultiplyAdd(x0, zv1, a1_0);
+                            a1_1 = Vector512.FusedMultiplyAdd(x1, zv1, a1_1);
+                            a1_2 = Vector512.FusedMultiplyAdd(x2, zv1, a1_2);
+                            Vector512<float> zv2 = Vector512.Load(zr + z2);
+                            a2_0 = Vector512.FusedMultiplyAdd(x0, zv2, a2_0);
+                            a2_1 = Vector512.FusedMultiplyAdd(x1, zv2, a2_1);
+                            a2_2 = Vector512.FusedMultiplyAdd(x2, zv2, a2_2);
                         }
                     }
                     for (int e = 0; e < 16 && j0 + e < 5; e++)
                     {
-                        grads[0 + (q0 * 5 + j0 + e) * 3 + k] = first ? a0[e] : grads[0 + (q0 * 5 + j0 + e) * 3 + k] + a0[e];
+                        float* at = grads + 0 + (q0 * 5 + j0 + e) * 3 + k;
+                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
+                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
+                        at[2] = first ? a0_2[e] : at[2] + a0_2[e];
                     }
                     for (int e = 0; e < 16 && j1 + e < 5; e++)
                     {
-                        grads[0 + (q1 * 5 + j1 + e) * 3 + k] = first ? a1[e] : grads[0 + (q1 * 5 + j1 + e) * 3 + k] + a1[e];
+                        float* at = grads + 0 + (q1 * 5 + j1 + e) * 3 + k;
+                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
+                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
+                        at[2] = first ? a1_2[e] : at[2] + a1_2[e];
                     }
                     for (int e = 0; e < 16 && j2 + e < 5; e++)
                     {
-                        grads[0 + (q2 * 5 + j2 + e) * 3 + k] = first ? a2[e] : grads[0 + (q2 * 5 + j2 + e) * 3 + k] + a2[e];
+                        float* at = grads + 0 + (q2 * 5 + j2 + e) * 3 + k;
+                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
+                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
+                        at[2] = first ? a2_2[e] : at[2] + a2_2[e];
                     }
                 }
             }
             // weight_hh_l0 [15, 5]: dZ (recurrent side) x h_(t-1)
-            // columns 0 to 4: vectors of hidden lanes of one gate times a broadcast x value, 3 at a time
-            for (int k = 0; k < 5; k++)
+            // columns 0 to 4: vectors of hidden lanes of one gate times broadcast x values, 3 vector(s) by 4 column(s) at a time
+            for (int k = 0; k < 4; k += 4)
             {
                 for (int gv = 0; gv < 3; gv += 3)
                 {
                     int q0 = (gv + 0) / 1, j0 = ((gv + 0) % 1) * 16, q1 = (gv + 1) / 1, j1 = ((gv + 1) % 1) * 16, q2 = (gv + 2) / 1, j2 = ((gv + 2) % 1) * 16;
                     int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15);
-                    Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero, a2 = Vector512<float>.Zero;
+                    Vector512<float> a0_0 = Vector512<float>.Zero, a0_1 = Vector512<float>.Zero, a0_2 = Vector512<float>.Zero, a0_3 = Vector512<float>.Zero;
+                    Vector512<float> a1_0 = Vector512<float>.Zero, a1_1 = Vector512<float>.Zero, a1_2 = Vector512<float>.Zero, a1_3 = Vector512<float>.Zero;
+                    Vector512<float> a2_0 = Vector512<float>.Zero, a2_1 = Vector512<float>.Zero, a2_2 = Vector512<float>.Zero, a2_3 = Vector512<float>.Zero;
                     for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 4; t++)
                         {
                             float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16, zr = sm + 608 + t * 64;
-                            Vector512<float> xk = Vector512.Create(x[k]);
-                            a0 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z0), a0);
-                            a1 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z1), a1);
-                            a2 = Vector512.FusedMultiplyAdd(xk, Vector512.Load(zr + z2), a2);
+                            Vector512<float> x0 = Vector512.Create(x[k]), x1 = Vector512.Create(x[k + 1]), x2 = Vector512.Create(x[k + 2]), x3 = Vector512.Create(x[k + 3]);
+                            Vector512<float> zv0 = Vector512.Load(zr + z0);
+                            a0_0 = Vector512.FusedMultiplyAdd(x0, zv0, a0_0);
+                            a0_1 = Vector512.FusedMultiplyAdd(x1, zv0, a0_1);
+                            a0_2 = Vector512.FusedMultiplyAdd(x2, zv0, a0_2);
+                            a0_3 = Vector512.FusedMultiplyAdd(x3, zv0, a0_3);
+                            Vector512<float> zv1 = Vector512.Load(zr + z1);
+                            a1_0 = Vector512.FusedMultiplyAdd(x0, zv1, a1_0);
+                            a1_1 = Vector512.FusedMultiplyAdd(x1, zv1, a1_1);
+                            a1_2 = Vector512.FusedMultiplyAdd(x2, zv1, a1_2);
+                            a1_3 = Vector512.FusedMultiplyAdd(x3, zv1, a1_3);
+                            Vector512<float> zv2 = Vector512.Load(zr + z2);
+                            a2_0 = Vector512.FusedMultiplyAdd(x0, zv2, a2_0);
+                            a2_1 = Vector512.FusedMultiplyAdd(x1, zv2, a2_1);
+                            a2_2 = Vector512.FusedMultiplyAdd(x2, zv2, a2_2);
+                            a2_3 = Vector512.FusedMultiplyAdd(x3, zv2, a2_3);
                         }
                     }
                     for (int e = 0; e < 16 && j0 + e < 5; e++)
                     {
-                        grads[48 + (q0 * 5 + j0 + e) * 5 + k] = first ? a0[e] : grads[48 + (q0 * 5 + j0 + e) * 5 + k] + a0[e];
+                        float* at = grads + 48 + (q0 * 5 + j0 + e) * 5 + k;
+                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
+                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
+                        at[2] = first ? a0_2[e] : at[2] + a0_2[e];
+                        at[3] = first ? a0_3[e] : at[3] + a0_3[e];
                     }
                     for (int e = 0; e < 16 && j1 + e < 5; e++)
                     {
-                        grads[48 + (q1 * 5 + j1 + e) * 5 + k] = first ? a1[e] : grads[48 + (q1 * 5 + j1 + e) * 5 + k] + a1[e];
+                        float* at = grads + 48 + (q1 * 5 + j1 + e) * 5 + k;
+                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
+                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
+                        at[2] = first ? a1_2[e] : at[2] + a1_2[e];
+                        at[3] = first ? a1_3[e] : at[3] + a1_3[e];
                     }
                     for (int e = 0; e < 16 && j2 + e < 5; e++)
                     {
-                        grads[48 + (q2 * 5 + j2 + e) * 5 + k] = first ? a2[e] : grads[48 + (q2 * 5 + j2 + e) * 5 + k] + a2[e];
+                        float* at = grads + 48 + (q2 * 5 + j2 + e) * 5 + k;
+                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
+                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
+                        at[2] = first ? a2_2[e] : at[2] + a2_2[e];
+                        at[3] = first ? a2_3[e] : at[3] + a2_3[e];
+                    }
+                }
+            }
+            for (int k = 4; k < 5; k += 1)
+            {
+                for (int gv = 0; gv < 3; gv += 3)
+                {
+                    int q0 = (gv + 0) / 1, j0 = ((gv + 0) % 1) * 16, q1 = (gv + 1) / 1, j1 = ((gv + 1) % 1) * 16, q2 = (gv + 2) / 1, j2 = ((gv + 2) % 1) * 16;
+                    int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15);
+                    Vector512<float> a0_0 = Vector512<float>.Zero;
+                    Vector512<float> a1_0 = Vector512<float>.Zero;
+                    Vector512<float> a2_0 = Vector512<float>.Zero;
+                    for (int s = s0; s < s1; s++)
+                    {
+                        for (int t = 0; t < 4; t++)
+                        {
+                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16, zr = sm + 608 + t * 64;
+                            Vector512<float> x0 = Vector512.Create(x[k]);
+                            Vector512<float> zv0 = Vector512.Load(zr + z0);
+                            a0_0 = Vector512.FusedMultiplyAdd(x0, zv0, a0_0);
+                            Vector512<float> zv1 = Vector512.Load(zr + z1);
+                            a1_0 = Vector512.FusedMultiplyAdd(x0, zv1, a1_0);
+                            Vector512<float> zv2 = Vector512.Load(zr + z2);
+                            a2_0 = Vector512.FusedMultiplyAdd(x0, zv2, a2_0);
+                        }
+                    }
+                    for (int e = 0; e < 16 && j0 + e < 5; e++)
+                    {
+                        float* at = grads + 48 + (q0 * 5 + j0 + e) * 5 + k;
+                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
+                    }
+                    for (int e = 0; e < 16 && j1 + e < 5; e++)
+                    {
+                        float* at = grads + 48 + (q1 * 5 + j1 + e) * 5 + k;
+                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
+                    }
+                    for (int e = 0; e < 16 && j2 + e < 5; e++)
+                    {
+                        float* at = grads + 48 + (q2 * 5 + j2 + e) * 5 + k;
+                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
                     }
                 }
             }
@@ -2663,70 +2749,178 @@ file static class TinyGruKernels
             int s1 = global::System.Math.Min(s0 + 16, batch);
             bool first = s0 == 0;
             // weight_ih_l0 [15, 3]: dZ (input side) x x_t
-            // columns 0 to 2: vectors of hidden lanes of one gate times a broadcast x value, 3 at a time
-            for (int k = 0; k < 3; k++)
+            // columns 0 to 2: vectors of hidden lanes of one gate times broadcast x values, 3 vector(s) by 2 column(s) at a time
+            for (int k = 0; k < 2; k += 2)
             {
                 for (int gv = 0; gv < 6; gv += 3)
                 {
                     int q0 = (gv + 0) / 2, j0 = ((gv + 0) % 2) * 8, q1 = (gv + 1) / 2, j1 = ((gv + 1) % 2) * 8, q2 = (gv + 2) / 2, j2 = ((gv + 2) % 2) * 8;
                     int z0 = (j0 >> 4) * 64 + (q0 == 2 ? 3 : q0) * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + (q1 == 2 ? 3 : q1) * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + (q2 == 2 ? 3 : q2) * 16 + (j2 & 15);
-                    Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero, a2 = Vector256<float>.Zero;
+                    Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
+                    Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
+                    Vector256<float> a2_0 = Vector256<float>.Zero, a2_1 = Vector256<float>.Zero;
                     for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 4; t++)
                         {
                             float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 0 + t * 3, zr = sm + 608 + t * 64;
-                            Vector256<float> xk = Vector256.Create(x[k]);
-                            a0 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z0), a0);
-                            a1 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z1), a1);
-                            a2 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z2), a2);
+                            Vector256<float> x0 = Vector256.Create(x[k]), x1 = Vector256.Create(x[k + 1]);
+                            Vector256<float> zv0 = Vector256.Load(zr + z0);
+                            a0_0 = Vector256.FusedMultiplyAdd(x0, zv0, a0_0);
+                            a0_1 = Vector256.FusedMultiplyAdd(x1, zv0, a0_1);
+                            Vector256<float> zv1 = Vector256.Load(zr + z1);
+                            a1_0 = Vector256.FusedMultiplyAdd(x0, zv1, a1_0);
+                            a1_1 = Vector256.FusedMultiplyAdd(x1, zv1, a1_1);
+                            Vector256<float> zv2 = Vector256.Load(zr + z2);
+                            a2_0 = Vector256.FusedMultiplyAdd(x0, zv2, a2_0);
+                            a2_1 = Vector256.FusedMultiplyAdd(x1, zv2, a2_1);
                         }
                     }
                     for (int e = 0; e < 8 && j0 + e < 5; e++)
                     {
-                        grads[0 + (q0 * 5 + j0 + e) * 3 + k] = first ? a0[e] : grads[0 + (q0 * 5 + j0 + e) * 3 + k] + a0[e];
+                        float* at = grads + 0 + (q0 * 5 + j0 + e) * 3 + k;
+                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
+                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
                     }
                     for (int e = 0; e < 8 && j1 + e < 5; e++)
                     {
-                        grads[0 + (q1 * 5 + j1 + e) * 3 + k] = first ? a1[e] : grads[0 + (q1 * 5 + j1 + e) * 3 + k] + a1[e];
+                        float* at = grads + 0 + (q1 * 5 + j1 + e) * 3 + k;
+                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
+                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
                     }
                     for (int e = 0; e < 8 && j2 + e < 5; e++)
                     {
-                        grads[0 + (q2 * 5 + j2 + e) * 3 + k] = first ? a2[e] : grads[0 + (q2 * 5 + j2 + e) * 3 + k] + a2[e];
+                        float* at = grads + 0 + (q2 * 5 + j2 + e) * 3 + k;
+                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
+                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
+                    }
+                }
+            }
+            for (int k = 2; k < 3; k += 1)
+            {
+                for (int gv = 0; gv < 6; gv += 3)
+                {
+                    int q0 = (gv + 0) / 2, j0 = ((gv + 0) % 2) * 8, q1 = (gv + 1) / 2, j1 = ((gv + 1) % 2) * 8, q2 = (gv + 2) / 2, j2 = ((gv + 2) % 2) * 8;
+                    int z0 = (j0 >> 4) * 64 + (q0 == 2 ? 3 : q0) * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + (q1 == 2 ? 3 : q1) * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + (q2 == 2 ? 3 : q2) * 16 + (j2 & 15);
+                    Vector256<float> a0_0 = Vector256<float>.Zero;
+                    Vector256<float> a1_0 = Vector256<float>.Zero;
+                    Vector256<float> a2_0 = Vector256<float>.Zero;
+                    for (int s = s0; s < s1; s++)
+                    {
+                        for (int t = 0; t < 4; t++)
+                        {
+                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 0 + t * 3, zr = sm + 608 + t * 64;
+                            Vector256<float> x0 = Vector256.Create(x[k]);
+                            Vector256<float> zv0 = Vector256.Load(zr + z0);
+                            a0_0 = Vector256.FusedMultiplyAdd(x0, zv0, a0_0);
+                            Vector256<float> zv1 = Vector256.Load(zr + z1);
+                            a1_0 = Vector256.FusedMultiplyAdd(x0, zv1, a1_0);
+                            Vector256<float> zv2 = Vector256.Load(zr + z2);
+                            a2_0 = Vector256.FusedMultiplyAdd(x0, zv2, a2_0);
+                        }
+                    }
+                    for (int e = 0; e < 8 && j0 + e < 5; e++)
+                    {
+                        float* at = grads + 0 + (q0 * 5 + j0 + e) * 3 + k;
+                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
+                    }
+                    for (int e = 0; e < 8 && j1 + e < 5; e++)
+                    {
+                        float* at = grads + 0 + (q1 * 5 + j1 + e) * 3 + k;
+                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
+                    }
+                    for (int e = 0; e < 8 && j2 + e < 5; e++)
+                    {
+                        float* at = grads + 0 + (q2 * 5 + j2 + e) * 3 + k;
+                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
                     }
                 }
             }
             // weight_hh_l0 [15, 5]: dZ (recurrent side) x h_(t-1)
-            // columns 0 to 4: vectors of hidden lanes of one gate times a broadcast x value, 3 at a time
-            for (int k = 0; k < 5; k++)
+            // columns 0 to 4: vectors of hidden lanes of one gate times broadcast x values, 3 vector(s) by 2 column(s) at a time
+            for (int k = 0; k < 4; k += 2)
             {
                 for (int gv = 0; gv < 6; gv += 3)
                 {
                     int q0 = (gv + 0) / 2, j0 = ((gv + 0) % 2) * 8, q1 = (gv + 1) / 2, j1 = ((gv + 1) % 2) * 8, q2 = (gv + 2) / 2, j2 = ((gv + 2) % 2) * 8;
                     int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15);
-                    Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero, a2 = Vector256<float>.Zero;
+                    Vector256<float> a0_0 = Vector256<float>.Zero, a0_1 = Vector256<float>.Zero;
+                    Vector256<float> a1_0 = Vector256<float>.Zero, a1_1 = Vector256<float>.Zero;
+                    Vector256<float> a2_0 = Vector256<float>.Zero, a2_1 = Vector256<float>.Zero;
                     for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 4; t++)
                         {
                             float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16, zr = sm + 608 + t * 64;
-                            Vector256<float> xk = Vector256.Create(x[k]);
-                            a0 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z0), a0);
-                            a1 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z1), a1);
-                            a2 = Vector256.FusedMultiplyAdd(xk, Vector256.Load(zr + z2), a2);
+                            Vector256<float> x0 = Vector256.Create(x[k]), x1 = Vector256.Create(x[k + 1]);
+                            Vector256<float> zv0 = Vector256.Load(zr + z0);
+                            a0_0 = Vector256.FusedMultiplyAdd(x0, zv0, a0_0);
+                            a0_1 = Vector256.FusedMultiplyAdd(x1, zv0, a0_1);
+                            Vector256<float> zv1 = Vector256.Load(zr + z1);
+                            a1_0 = Vector256.FusedMultiplyAdd(x0, zv1, a1_0);
+                            a1_1 = Vector256.FusedMultiplyAdd(x1, zv1, a1_1);
+                            Vector256<float> zv2 = Vector256.Load(zr + z2);
+                            a2_0 = Vector256.FusedMultiplyAdd(x0, zv2, a2_0);
+                            a2_1 = Vector256.FusedMultiplyAdd(x1, zv2, a2_1);
                         }
                     }
                     for (int e = 0; e < 8 && j0 + e < 5; e++)
                     {
-                        grads[48 + (q0 * 5 + j0 + e) * 5 + k] = first ? a0[e] : grads[48 + (q0 * 5 + j0 + e) * 5 + k] + a0[e];
+                        float* at = grads + 48 + (q0 * 5 + j0 + e) * 5 + k;
+                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
+                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
                     }
                     for (int e = 0; e < 8 && j1 + e < 5; e++)
                     {
-                        grads[48 + (q1 * 5 + j1 + e) * 5 + k] = first ? a1[e] : grads[48 + (q1 * 5 + j1 + e) * 5 + k] + a1[e];
+                        float* at = grads + 48 + (q1 * 5 + j1 + e) * 5 + k;
+                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
+                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
                     }
                     for (int e = 0; e < 8 && j2 + e < 5; e++)
                     {
-                        grads[48 + (q2 * 5 + j2 + e) * 5 + k] = first ? a2[e] : grads[48 + (q2 * 5 + j2 + e) * 5 + k] + a2[e];
+                        float* at = grads + 48 + (q2 * 5 + j2 + e) * 5 + k;
+                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
+                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
+                    }
+                }
+            }
+            for (int k = 4; k < 5; k += 1)
+            {
+                for (int gv = 0; gv < 6; gv += 3)
+                {
+                    int q0 = (gv + 0) / 2, j0 = ((gv + 0) % 2) * 8, q1 = (gv + 1) / 2, j1 = ((gv + 1) % 2) * 8, q2 = (gv + 2) / 2, j2 = ((gv + 2) % 2) * 8;
+                    int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15);
+                    Vector256<float> a0_0 = Vector256<float>.Zero;
+                    Vector256<float> a1_0 = Vector256<float>.Zero;
+                    Vector256<float> a2_0 = Vector256<float>.Zero;
+                    for (int s = s0; s < s1; s++)
+                    {
+                        for (int t = 0; t < 4; t++)
+                        {
+                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16, zr = sm + 608 + t * 64;
+                            Vector256<float> x0 = Vector256.Create(x[k]);
+                            Vector256<float> zv0 = Vector256.Load(zr + z0);
+                            a0_0 = Vector256.FusedMultiplyAdd(x0, zv0, a0_0);
+                            Vector256<float> zv1 = Vector256.Load(zr + z1);
+                            a1_0 = Vector256.FusedMultiplyAdd(x0, zv1, a1_0);
+                            Vector256<float> zv2 = Vector256.Load(zr + z2);
+                            a2_0 = Vector256.FusedMultiplyAdd(x0, zv2, a2_0);
+                        }
+                    }
+                    for (int e = 0; e < 8 && j0 + e < 5; e++)
+                    {
+                        float* at = grads + 48 + (q0 * 5 + j0 + e) * 5 + k;
+                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
+                    }
+                    for (int e = 0; e < 8 && j1 + e < 5; e++)
+                    {
+                        float* at = grads + 48 + (q1 * 5 + j1 + e) * 5 + k;
+                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
+                    }
+                    for (int e = 0; e < 8 && j2 + e < 5; e++)
+                    {
+                        float* at = grads + 48 + (q2 * 5 + j2 + e) * 5 + k;
+                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
                     }
                 }
             }
@@ -2785,41 +2979,108 @@ file static class TinyGruKernels
             int s1 = global::System.Math.Min(s0 + 16, batch);
             bool first = s0 == 0;
             // weight_ih_l0 [15, 3]: dZ (input side) x x_t
-            // columns 0 to 2: vectors of hidden lanes of one gate times a broadcast x value, 4 at a time
-            for (int k = 0; k < 3; k++)
+            // columns 0 to 2: vectors of hidden lanes of one gate times broadcast x values, 4 vector(s) by 2 column(s) at a time
+            for (int k = 0; k < 2; k += 2)
             {
                 for (int gv = 0; gv < 12; gv += 4)
                 {
                     int q0 = (gv + 0) / 4, j0 = ((gv + 0) % 4) * 4, q1 = (gv + 1) / 4, j1 = ((gv + 1) % 4) * 4, q2 = (gv + 2) / 4, j2 = ((gv + 2) % 4) * 4, q3 = (gv + 3) / 4, j3 = ((gv + 3) % 4) * 4;
                     int z0 = (j0 >> 4) * 64 + (q0 == 2 ? 3 : q0) * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + (q1 == 2 ? 3 : q1) * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + (q2 == 2 ? 3 : q2) * 16 + (j2 & 15), z3 = (j3 >> 4) * 64 + (q3 == 2 ? 3 : q3) * 16 + (j3 & 15);
-                    Vector128<float> a0 = Vector128<float>.Zero, a1 = Vector128<float>.Zero, a2 = Vector128<float>.Zero, a3 = Vector128<float>.Zero;
+                    Vector128<float> a0_0 = Vector128<float>.Zero, a0_1 = Vector128<float>.Zero;
+                    Vector128<float> a1_0 = Vector128<float>.Zero, a1_1 = Vector128<float>.Zero;
+                    Vector128<float> a2_0 = Vector128<float>.Zero, a2_1 = Vector128<float>.Zero;
+                    Vector128<float> a3_0 = Vector128<float>.Zero, a3_1 = Vector128<float>.Zero;
                     for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 4; t++)
                         {
                             float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 0 + t * 3, zr = sm + 608 + t * 64;
-                            Vector128<float> xk = Vector128.Create(x[k]);
-                            a0 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z0), a0);
-                            a1 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z1), a1);
-                            a2 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z2), a2);
-                            a3 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z3), a3);
+                            Vector128<float> x0 = Vector128.Create(x[k]), x1 = Vector128.Create(x[k + 1]);
+                            Vector128<float> zv0 = Vector128.Load(zr + z0);
+                            a0_0 = Vector128.MultiplyAddEstimate(x0, zv0, a0_0);
+                            a0_1 = Vector128.MultiplyAddEstimate(x1, zv0, a0_1);
+                            Vector128<float> zv1 = Vector128.Load(zr + z1);
+                            a1_0 = Vector128.MultiplyAddEstimate(x0, zv1, a1_0);
+                            a1_1 = Vector128.MultiplyAddEstimate(x1, zv1, a1_1);
+                            Vector128<float> zv2 = Vector128.Load(zr + z2);
+                            a2_0 = Vector128.MultiplyAddEstimate(x0, zv2, a2_0);
+                            a2_1 = Vector128.MultiplyAddEstimate(x1, zv2, a2_1);
+                            Vector128<float> zv3 = Vector128.Load(zr + z3);
+                            a3_0 = Vector128.MultiplyAddEstimate(x0, zv3, a3_0);
+                            a3_1 = Vector128.MultiplyAddEstimate(x1, zv3, a3_1);
                         }
                     }
                     for (int e = 0; e < 4 && j0 + e < 5; e++)
                     {
-                        grads[0 + (q0 * 5 + j0 + e) * 3 + k] = first ? a0[e] : grads[0 + (q0 * 5 + j0 + e) * 3 + k] + a0[e];
+                        float* at = grads + 0 + (q0 * 5 + j0 + e) * 3 + k;
+                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
+                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
                     }
                     for (int e = 0; e < 4 && j1 + e < 5; e++)
                     {
-                        grads[0 + (q1 * 5 + j1 + e) * 3 + k] = first ? a1[e] : grads[0 + (q1 * 5 + j1 + e) * 3 + k] + a1[e];
+                        float* at = grads + 0 + (q1 * 5 + j1 + e) * 3 + k;
+                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
+                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
                     }
                     for (int e = 0; e < 4 && j2 + e < 5; e++)
                     {
-                        grads[0 + (q2 * 5 + j2 + e) * 3 + k] = first ? a2[e] : grads[0 + (q2 * 5 + j2 + e) * 3 + k] + a2[e];
+                        float* at = grads + 0 + (q2 * 5 + j2 + e) * 3 + k;
+                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
+                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
                     }
                     for (int e = 0; e < 4 && j3 + e < 5; e++)
                     {
-                        grads[0 + (q3 * 5 + j3 + e) * 3 + k] = first ? a3[e] : grads[0 + (q3 * 5 + j3 + e) * 3 + k] + a3[e];
+                        float* at = grads + 0 + (q3 * 5 + j3 + e) * 3 + k;
+                        at[0] = first ? a3_0[e] : at[0] + a3_0[e];
+                        at[1] = first ? a3_1[e] : at[1] + a3_1[e];
+                    }
+                }
+            }
+            for (int k = 2; k < 3; k += 1)
+            {
+                for (int gv = 0; gv < 12; gv += 4)
+                {
+                    int q0 = (gv + 0) / 4, j0 = ((gv + 0) % 4) * 4, q1 = (gv + 1) / 4, j1 = ((gv + 1) % 4) * 4, q2 = (gv + 2) / 4, j2 = ((gv + 2) % 4) * 4, q3 = (gv + 3) / 4, j3 = ((gv + 3) % 4) * 4;
+                    int z0 = (j0 >> 4) * 64 + (q0 == 2 ? 3 : q0) * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + (q1 == 2 ? 3 : q1) * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + (q2 == 2 ? 3 : q2) * 16 + (j2 & 15), z3 = (j3 >> 4) * 64 + (q3 == 2 ? 3 : q3) * 16 + (j3 & 15);
+                    Vector128<float> a0_0 = Vector128<float>.Zero;
+                    Vector128<float> a1_0 = Vector128<float>.Zero;
+                    Vector128<float> a2_0 = Vector128<float>.Zero;
+                    Vector128<float> a3_0 = Vector128<float>.Zero;
+                    for (int s = s0; s < s1; s++)
+                    {
+                        for (int t = 0; t < 4; t++)
+                        {
+                            float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 0 + t * 3, zr = sm + 608 + t * 64;
+                            Vector128<float> x0 = Vector128.Create(x[k]);
+                            Vector128<float> zv0 = Vector128.Load(zr + z0);
+                            a0_0 = Vector128.MultiplyAddEstimate(x0, zv0, a0_0);
+                            Vector128<float> zv1 = Vector128.Load(zr + z1);
+                            a1_0 = Vector128.MultiplyAddEstimate(x0, zv1, a1_0);
+                            Vector128<float> zv2 = Vector128.Load(zr + z2);
+                            a2_0 = Vector128.MultiplyAddEstimate(x0, zv2, a2_0);
+                            Vector128<float> zv3 = Vector128.Load(zr + z3);
+                            a3_0 = Vector128.MultiplyAddEstimate(x0, zv3, a3_0);
+                        }
+                    }
+                    for (int e = 0; e < 4 && j0 + e < 5; e++)
+                    {
+                        float* at = grads + 0 + (q0 * 5 + j0 + e) * 3 + k;
+                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
+                    }
+                    for (int e = 0; e < 4 && j1 + e < 5; e++)
+                    {
+                        float* at = grads + 0 + (q1 * 5 + j1 + e) * 3 + k;
+                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
+                    }
+                    for (int e = 0; e < 4 && j2 + e < 5; e++)
+                    {
+                        float* at = grads + 0 + (q2 * 5 + j2 + e) * 3 + k;
+                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
+                    }
+                    for (int e = 0; e < 4 && j3 + e < 5; e++)
+                    {
+                        float* at = grads + 0 + (q3 * 5 + j3 + e) * 3 + k;
+                        at[0] = first ? a3_0[e] : at[0] + a3_0[e];
                     }
                 }
             }
@@ -2829,7 +3090,7 @@ file static class TinyGruKernels
                 int slot = q;
                 for (int j = 0; j < 4; j += 2)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15); int z1 = ((j + 1) >> 4) * 64 + slot * 16 + ((j + 1) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 48 + (q * 5 + j) * 5;
                     for (int k = 0; k < 4; k += 4)
                     {
@@ -2843,7 +3104,7 @@ file static class TinyGruKernels
                                 Vector128<float> x0 = Vector128.Load(x + 0);
                                 Vector128<float> z0v = Vector128.Create(zr[z0]);
                                 a0_0 = Vector128.MultiplyAddEstimate(z0v, x0, a0_0);
-                                Vector128<float> z1v = Vector128.Create(zr[z1]);
+                                Vector128<float> z1v = Vector128.Create(zr[z0 + 1]);
                                 a1_0 = Vector128.MultiplyAddEstimate(z1v, x0, a1_0);
                             }
                         }
@@ -2853,7 +3114,7 @@ file static class TinyGruKernels
                 }
                 for (int j = 4; j < 5; j++)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 48 + (q * 5 + j) * 5;
                     for (int k = 0; k < 4; k += 4)
                     {
@@ -2872,41 +3133,52 @@ file static class TinyGruKernels
                     }
                 }
             }
-            // columns 4 to 4: vectors of hidden lanes of one gate times a broadcast x value, 4 at a time
-            for (int k = 4; k < 5; k++)
+            // columns 4 to 4: vectors of hidden lanes of one gate times broadcast x values, 4 vector(s) by 1 column(s) at a time
+            for (int k = 4; k < 5; k += 1)
             {
                 for (int gv = 0; gv < 12; gv += 4)
                 {
                     int q0 = (gv + 0) / 4, j0 = ((gv + 0) % 4) * 4, q1 = (gv + 1) / 4, j1 = ((gv + 1) % 4) * 4, q2 = (gv + 2) / 4, j2 = ((gv + 2) % 4) * 4, q3 = (gv + 3) / 4, j3 = ((gv + 3) % 4) * 4;
                     int z0 = (j0 >> 4) * 64 + q0 * 16 + (j0 & 15), z1 = (j1 >> 4) * 64 + q1 * 16 + (j1 & 15), z2 = (j2 >> 4) * 64 + q2 * 16 + (j2 & 15), z3 = (j3 >> 4) * 64 + q3 * 16 + (j3 & 15);
-                    Vector128<float> a0 = Vector128<float>.Zero, a1 = Vector128<float>.Zero, a2 = Vector128<float>.Zero, a3 = Vector128<float>.Zero;
+                    Vector128<float> a0_0 = Vector128<float>.Zero;
+                    Vector128<float> a1_0 = Vector128<float>.Zero;
+                    Vector128<float> a2_0 = Vector128<float>.Zero;
+                    Vector128<float> a3_0 = Vector128<float>.Zero;
                     for (int s = s0; s < s1; s++)
                     {
                         for (int t = 0; t < 4; t++)
                         {
                             float* sm = arena + s * TinyGru.ArenaFloatsPerSample, x = sm + 96 + t * 16, zr = sm + 608 + t * 64;
-                            Vector128<float> xk = Vector128.Create(x[k]);
-                            a0 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z0), a0);
-                            a1 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z1), a1);
-                            a2 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z2), a2);
-                            a3 = Vector128.MultiplyAddEstimate(xk, Vector128.Load(zr + z3), a3);
+                            Vector128<float> x0 = Vector128.Create(x[k]);
+                            Vector128<float> zv0 = Vector128.Load(zr + z0);
+                            a0_0 = Vector128.MultiplyAddEstimate(x0, zv0, a0_0);
+                            Vector128<float> zv1 = Vector128.Load(zr + z1);
+                            a1_0 = Vector128.MultiplyAddEstimate(x0, zv1, a1_0);
+                            Vector128<float> zv2 = Vector128.Load(zr + z2);
+                            a2_0 = Vector128.MultiplyAddEstimate(x0, zv2, a2_0);
+                            Vector128<float> zv3 = Vector128.Load(zr + z3);
+                            a3_0 = Vector128.MultiplyAddEstimate(x0, zv3, a3_0);
                         }
                     }
                     for (int e = 0; e < 4 && j0 + e < 5; e++)
                     {
-                        grads[48 + (q0 * 5 + j0 + e) * 5 + k] = first ? a0[e] : grads[48 + (q0 * 5 + j0 + e) * 5 + k] + a0[e];
+                        float* at = grads + 48 + (q0 * 5 + j0 + e) * 5 + k;
+                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
                     }
                     for (int e = 0; e < 4 && j1 + e < 5; e++)
                     {
-                        grads[48 + (q1 * 5 + j1 + e) * 5 + k] = first ? a1[e] : grads[48 + (q1 * 5 + j1 + e) * 5 + k] + a1[e];
+                        float* at = grads + 48 + (q1 * 5 + j1 + e) * 5 + k;
+                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
                     }
                     for (int e = 0; e < 4 && j2 + e < 5; e++)
                     {
-                        grads[48 + (q2 * 5 + j2 + e) * 5 + k] = first ? a2[e] : grads[48 + (q2 * 5 + j2 + e) * 5 + k] + a2[e];
+                        float* at = grads + 48 + (q2 * 5 + j2 + e) * 5 + k;
+                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
                     }
                     for (int e = 0; e < 4 && j3 + e < 5; e++)
                     {
-                        grads[48 + (q3 * 5 + j3 + e) * 5 + k] = first ? a3[e] : grads[48 + (q3 * 5 + j3 + e) * 5 + k] + a3[e];
+                        float* at = grads + 48 + (q3 * 5 + j3 + e) * 5 + k;
+                        at[0] = first ? a3_0[e] : at[0] + a3_0[e];
                     }
                 }
             }
@@ -2970,7 +3242,7 @@ file static class TinyGruKernels
                 int slot = (q == 2 ? 3 : q);
                 for (int j = 0; j < 5; j += 1)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 0 + (q * 5 + j) * 3;
                     for (int k = 0; k < 3; k += 3)
                     {
@@ -2999,7 +3271,7 @@ file static class TinyGruKernels
                 int slot = q;
                 for (int j = 0; j < 5; j += 1)
                 {
-                    int z0 = ((j + 0) >> 4) * 64 + slot * 16 + ((j + 0) & 15);
+                    int z0 = (j >> 4) * 64 + slot * 16 + (j & 15);
                     float* dst = grads + 48 + (q * 5 + j) * 5;
                     for (int k = 0; k < 4; k += 4)
                     {
