@@ -78,6 +78,9 @@ public abstract unsafe class RecurrentProjectionsSuite<TModel> : IRecurrentProje
 
     protected abstract SuiteModel<TModel> Model { get; }
 
+    /// <summary>The same timer over <paramref name="model"/>, for the quick harness (the suites above name theirs).</summary>
+    public static RecurrentProjectionsSuite<TModel> For(SuiteModel<TModel> model) => new Over(model);
+
     [GlobalSetup]
     public void Setup()
     {
@@ -102,6 +105,11 @@ public abstract unsafe class RecurrentProjectionsSuite<TModel> : IRecurrentProje
             }
         }
     }
+
+    private sealed class Over(SuiteModel<TModel> model) : RecurrentProjectionsSuite<TModel>
+    {
+        protected override SuiteModel<TModel> Model => model;
+    }
 }
 
 /// <summary>The seed LSTM's batch-1 input projections alone (<see cref="RecurrentProjectionsSuite{TModel}"/>).</summary>
@@ -116,7 +124,7 @@ public class GruProjections : RecurrentProjectionsSuite<SeedGru>
     protected override SuiteModel<SeedGru> Model => GruModel.Instance;
 }
 
-/// <summary>A <see cref="RecurrentProjectionsSuite{TModel}"/> whatever its model, for the quick harness.</summary>
+/// <summary>A <see cref="RecurrentProjectionsSuite{TModel}"/> whatever its model, for the peers command (which checks it can run at this width).</summary>
 public interface IRecurrentProjections
 {
     void Setup();

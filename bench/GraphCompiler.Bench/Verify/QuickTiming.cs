@@ -112,7 +112,7 @@ public static class QuickTiming
                 string alone = "";
                 try
                 {
-                    Suites.IRecurrentProjections projections = spec.Key == "gru" ? new Suites.GruProjections() : new Suites.LstmProjections();
+                    var projections = Suites.RecurrentProjectionsSuite<TModel>.For(spec);
                     projections.Setup();
                     CallTimes p = Time(projections.InputProjections, batch);
                     alone = string.Create(CultureInfo.InvariantCulture, $"; alone min {p.MinUs:F1} us, median {p.MedianUs:F1} us ({100 * floorUs / p.MinUs:F0}% of the peak at the min)");
