@@ -22,7 +22,9 @@ public sealed record Work(PeerEntry Entry, string Kind, int Batch)
 /// code, which follow one shape (<see cref="InferenceSuite{TModel}"/>: methods <c>GraphCompiler</c>,
 /// <c>OnnxRuntime</c>, <c>OnnxRuntimeDefaultThreads</c> over <c>Batch</c>; <see cref="TrainingSuite{TModel}"/>:
 /// <c>GraphCompiler</c> over <c>Batch</c>; <see cref="AllCoresSuite{TModel}"/>: <c>Inference</c> and
-/// <c>TrainingStep</c> over <c>Workers</c>), with what the peers command needs of it.
+/// <c>TrainingStep</c> over <c>Workers</c>), with what the peers command needs of it. <paramref name="BatchOneCall"/>
+/// makes a batch-1 inference call outside BenchmarkDotNet: a fresh seeded workspace, the seeded input and an output
+/// array, all made once, so that timing the call allocates nothing (the paired streaming measurement).
 /// </summary>
 public sealed record PeerEntry(
     SuiteModel Model,
@@ -31,6 +33,7 @@ public sealed record PeerEntry(
     Type AllCores,
     Func<string, PeerData> WriteData,
     Func<int, TimeSpan, TrainingPhaseTimes> Phases,
+    Func<Action> BatchOneCall,
     Func<Work, IReadOnlyList<(string Engine, double Target)>> Targets)
 {
     /// <summary>
@@ -52,7 +55,19 @@ public sealed record PeerEntry(
             typeof(TAllCores),
             folder => PeerDataWriter.Write(model, folder),
             (batch, budget) => TrainingPhases.Measure(model, batch, budget),
+            () => BatchOne(model),
             targets);
+
+    /// <summary>A batch-1 forward call of a fresh seeded workspace over the seeded input, into its own output array.</summary>
+    private static Action BatchOne<TModel>(SuiteModel<TModel> model)
+        where TModel : class, ICompiledModel
+    {
+        TModel workspace = model.Create(1);
+        model.CheckContract(workspace);
+        float[] input = model.Input(1);
+        float[] output = new float[model.OutputLength];
+        return () => workspace.Forward(input, output);
+    }
 
     /// <summary>Inference at batch 1 and 64, a training step at the model's training batch (64; the Transformer's 32) and 1.</summary>
     public IReadOnlyList<Work> Works =>

@@ -140,6 +140,23 @@ public static class PeersCommand
                 l2 = l2 with { Suite = L2FromSuite(summaries) };
             }
 
+            // The streaming target's verdict: each streaming model's batch-1 call timed in alternation with the L2 read
+            // kernel (BenchmarkDotNet times the two minutes apart, and the machine's speed changes over minutes).
+            var paired = new Dictionary<string, PairedStreamingFigures>();
+            if (l2 is not null)
+            {
+                foreach (PeerEntry e in entries)
+                {
+                    if (e.Model.StreamedBytesPerCall is double bytes)
+                    {
+                        PairedStreamingFigures figures = PairedStreaming.Measure(
+                            e.BatchOneCall(), bytes, PeersReport.ProjectionFloorNs(e.Model, peak), TimeSpan.FromSeconds(quick ? 0.5 : 3));
+                        paired[e.Model.Key] = figures;
+                        Console.WriteLine($"// {e.Model.Title} at batch 1 timed in alternation with the L2 read kernel: {figures}");
+                    }
+                }
+            }
+
             // Where GraphCompiler's training step spends its time (a Stopwatch breakdown for the notes).
             var phases = new List<TrainingPhaseTimes>();
             foreach (PeerEntry e in entries)
@@ -158,7 +175,7 @@ public static class PeersCommand
                 return 1;
             }
 
-            var run = new PeersRun(entries, summaries, torch, data, phases, peak, l2, command, loads, quick);
+            var run = new PeersRun(entries, summaries, torch, data, phases, peak, l2, command, loads, quick) { Paired = paired };
             string markdown = PeersReport.Write(run);
             string name = only is null ? "peers.md" : $"peers-{string.Join("-", entries.Select(e => e.Model.Key))}.md";
             string path = Path.Combine(ResultsWriter.ResultsDirectory(), name);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Reports;
+using GraphCompiler.Bench.Bandwidth;
 using GraphCompiler.Bench.Infrastructure;
 using GraphCompiler.Bench.Runners;
 using GraphCompiler.Bench.Suites;
@@ -19,7 +20,14 @@ public sealed record PeersRun(
     L2Figures? L2,
     string Command,
     IReadOnlyList<(string Phase, string Load)> Loads,
-    bool Quick);
+    bool Quick)
+{
+    /// <summary>
+    /// By model key: the batch-1 call timed in alternation with the L2 read kernel after the BenchmarkDotNet run
+    /// (<see cref="PairedStreaming"/>), for the models that stream their weights; these judge the streaming target.
+    /// </summary>
+    public IReadOnlyDictionary<string, PairedStreamingFigures> Paired { get; init; } = new Dictionary<string, PairedStreamingFigures>();
+}
 
 /// <summary>
 /// One line of a peers table. <paramref name="AllCores"/>: the group of every-core rows (GraphCompiler through
@@ -305,6 +313,11 @@ public static class PeersReport
                 $"the classifier included, which stream nothing from L2; `--quick --rnn` times the kernels alone). {L2Sentence(run.L2!)}") +
                 ProjectionsSentence(run, work));
             sb.AppendLine();
+            if (Paired(run, work) is { } paired)
+            {
+                sb.AppendLine(PairedSentence(paired));
+                sb.AppendLine();
+            }
         }
     }
 
@@ -336,9 +349,12 @@ public static class PeersReport
     private static void AppendTargets(StringBuilder sb, List<(Work Work, List<Row> Rows)> tables, PeersRun run)
     {
         L2Figures? l2 = run.L2;
+        bool anyPaired = tables.Any(t => Paired(run, t.Work) is not null);
         sb.AppendLine("## Targets (one thread against one thread, this run)");
         sb.AppendLine();
-        sb.AppendLine("| Model | Work | Against | GraphCompiler faster by (medians) | (minimums) | Median / min: GraphCompiler, peer | Target | |");
+        sb.AppendLine(anyPaired
+            ? "| Model | Work | Against | GraphCompiler faster by (medians) | (minimums; paired rows: 10th percentile) | Median / min: GraphCompiler, peer (paired rows: p90 / p10 of the call) | Target | |"
+            : "| Model | Work | Against | GraphCompiler faster by (medians) | (minimums) | Median / min: GraphCompiler, peer | Target | |");
         sb.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: | --- |");
         foreach ((Work work, List<Row> rows) in tables)
         {
@@ -373,26 +389,75 @@ public static class PeersReport
 
             if (work.StreamedBytes is double bytes && l2 is not null)
             {
+                // The verdict: the call and the L2 read kernel timed in alternation, the ratio taken round by round.
+                PairedStreamingFigures? paired = Paired(run, work);
+                if (paired is not null)
+                {
+                    string pairedAgainst = string.Create(
+                        Inv,
+                        $"L2 read kernel timed in alternation with the call ({paired.RoundsText}; L2 {paired.L2GigabytesPerSecond.Median:F0} GB/s at the median)");
+                    string callSpread = string.Create(Inv, $"{paired.CallNs.P90 / paired.CallNs.P10:F2}");
+
+                    // The same gate as the suite's: reads in alternation well under the startup best slice mean a slow window,
+                    // which takes more off the call than off the reads (see the note under the batch-1 table): no verdict from it.
+                    double startupBest = Math.Max(l2.OneLayer, l2.TwoLayers);
+                    // A slow window shows in the call first: single calls at their median should not be slower than
+                    // BenchmarkDotNet's mean of back-to-back calls (which carries the host's interruptions) in the same run.
+                    double callOverBdn = paired.CallNs.Median / ours.MedianNs;
+                    string? slowWindow = paired.L2GigabytesPerSecond.Median < CleanSuite * startupBest
+                        ? string.Create(Inv, $"not judged: the reads in alternation ran at {100 * paired.L2GigabytesPerSecond.Median / startupBest:F0}% of the startup best slice at the median (under {100 * CleanSuite:F0}%: a slow window)")
+                        : callOverBdn > SlowCall
+                        ? string.Create(Inv, $"not judged: the call in alternation took {callOverBdn:F2}x its BenchmarkDotNet median (over {SlowCall:F2}x: a slow window)")
+                        : null;
+                    string pairedStepsCells, pairedStepsVerdict;
+                    if (paired.StepsShare is { } share)
+                    {
+                        pairedStepsCells = string.Create(Inv, $"{100 * share.Median:F0}% of it | {100 * share.P10:F0}%");
+                        pairedStepsVerdict = slowWindow ?? Verdict(share.Median);
+                    }
+                    else
+                    {
+                        pairedStepsCells = "n/a | ";
+                        pairedStepsVerdict = paired.ProjectionFloorNs is null
+                            ? "not judged: the input projections' FLOP are not known"
+                            : "not judged: the call was not longer than its input projections at the FMA peak";
+                    }
+
+                    sb.AppendLine(string.Create(
+                        Inv,
+                        $"| {work.Model.Title} | {work.Title} | {pairedAgainst}, weights streamed by the recurrent steps (the call less its input projections at the FMA peak) | {pairedStepsCells} | {callSpread} | {100 * StreamingTarget:F0}% | {pairedStepsVerdict} |"));
+                    sb.AppendLine(string.Create(
+                        Inv,
+                        $"| {work.Model.Title} | {work.Title} | {pairedAgainst}, the same bytes over the whole call (the stricter reading) | {100 * paired.WholeShare.Median:F0}% of it | {100 * paired.WholeShare.P10:F0}% | {callSpread} | {100 * StreamingTarget:F0}% | {slowWindow ?? Verdict(paired.WholeShare.Median)} |"));
+                }
+
                 string against = l2.Suite is { } suite
                     ? string.Create(Inv, $"L2 read bandwidth (suite in this run: {suite.Median:F0} GB/s at the median, {suite.Best:F0} at the fastest)")
                     : string.Create(Inv, $"L2 read bandwidth (startup: {l2.OneLayer:F0} GB/s)");
                 string? disturbed = l2.Suite is { } measured && measured.Best < CleanSuite * Math.Max(l2.OneLayer, l2.TwoLayers)
-                    ? string.Create(Inv, $"not judged: the suite's fastest iteration is {100 * measured.Best / Math.Max(l2.OneLayer, l2.TwoLayers):F0}% of the startup best slice (under {100 * CleanSuite:F0}%: disturbed)")
+                    ? string.Create(Inv, $"the suite's fastest iteration is {100 * measured.Best / Math.Max(l2.OneLayer, l2.TwoLayers):F0}% of the startup best slice (under {100 * CleanSuite:F0}%: disturbed)")
                     : null; // a yardstick measured while other work held the core understates the machine: no verdict from it
 
-                // The target: the recurrent steps' streaming against the L2 suite's median (minimum against fastest). The steps
-                // get all of the call but the least time its input projections can take: their FLOP at the FMA peak.
+                // With paired rows, the BenchmarkDotNet rows below are a reference; without them (no batch-1 call to
+                // time, an old path), they judge, unless the suite was disturbed.
+                string BdnVerdict(double share) =>
+                    paired is not null ? "reference (judged by the paired rows)" + (disturbed is null ? "" : $"; {disturbed}")
+                    : disturbed is not null ? $"not judged: {disturbed}"
+                    : Verdict(share);
+
+                // The recurrent steps' streaming against the L2 suite's median (minimum against fastest). The steps get all
+                // of the call but the least time its input projections can take: their FLOP at the FMA peak.
                 string stepsCells, stepsVerdict;
                 if (StepsNs(work, ours, run.Peak) is { } stepsNs)
                 {
                     double steps = bytes / stepsNs.Median / L2Yardstick(l2), stepsMin = bytes / stepsNs.Min / (l2.Suite?.Best ?? l2.OneLayer);
                     stepsCells = string.Create(Inv, $"{100 * steps:F0}% of it | {100 * stepsMin:F0}%");
-                    stepsVerdict = disturbed ?? (steps >= StreamingTarget ? "met" : string.Create(Inv, $"missed by {StreamingTarget / steps:F2}x"));
+                    stepsVerdict = BdnVerdict(steps);
                 }
                 else
                 {
                     stepsCells = "n/a | ";
-                    stepsVerdict = "not judged: the input projections' FLOP are not known";
+                    stepsVerdict = paired is not null ? "reference (judged by the paired rows)" : "not judged: the input projections' FLOP are not known";
                 }
 
                 sb.AppendLine(string.Create(
@@ -401,11 +466,10 @@ public static class PeersReport
 
                 // The stricter reading (the one earlier reports judged): the same bytes over the whole call, the compute-bound
                 // input projections included.
-                double share = bytes / ours.MedianNs / L2Yardstick(l2), shareMin = bytes / ours.MinNs / (l2.Suite?.Best ?? l2.OneLayer);
-                string wholeVerdict = disturbed ?? (share >= StreamingTarget ? "met" : string.Create(Inv, $"missed by {StreamingTarget / share:F2}x"));
+                double whole = bytes / ours.MedianNs / L2Yardstick(l2), wholeMin = bytes / ours.MinNs / (l2.Suite?.Best ?? l2.OneLayer);
                 sb.AppendLine(string.Create(
                     Inv,
-                    $"| {work.Model.Title} | {work.Title} | {against}, the same bytes over the whole call (the stricter reading) | {100 * share:F0}% of it | {100 * shareMin:F0}% | {ours.MedianNs / ours.MinNs:F2} | {100 * StreamingTarget:F0}% | {wholeVerdict} |"));
+                    $"| {work.Model.Title} | {work.Title} | {against}, the same bytes over the whole call (the stricter reading) | {100 * whole:F0}% of it | {100 * wholeMin:F0}% | {ours.MedianNs / ours.MinNs:F2} | {100 * StreamingTarget:F0}% | {BdnVerdict(whole)} |"));
             }
         }
 
@@ -413,15 +477,38 @@ public static class PeersReport
         sb.AppendLine("The verdict reads the medians; the ratio of the minimums (each engine's fastest iteration) is less");
         sb.AppendLine("sensitive to the other workers' load, which changes from one case to the next. \"(noisy)\": the median of");
         sb.AppendLine(string.Create(Inv, $"one of the two is more than {NoisySpread:F2}x its minimum, so the other workers took the core during that case."));
+        if (anyPaired)
+        {
+            sb.AppendLine("The paired rows (the L2 read kernel timed in alternation with the call, see the note under the batch-1 table)");
+            sb.AppendLine("judge the streaming target: their first figure is the median across rounds of each round's share, the second");
+            sb.AppendLine("column holds its 10th percentile across rounds (not a minimum), and the spread column the 90th over the 10th");
+            sb.AppendLine("percentile of the call's per-round median time. The BenchmarkDotNet rows under them are kept as a reference.");
+            sb.AppendLine(string.Create(Inv, $"A paired measurement met a slow window, and is not judged, when its reads ran under {100 * CleanSuite:F0}% of the startup best slice"));
+            sb.AppendLine(string.Create(Inv, $"at the median or its call took over {SlowCall:F2}x the BenchmarkDotNet median of the same run."));
+        }
+
         sb.AppendLine();
     }
+
+    /// <summary>Met, or missed by how much, for a share of the L2 read bandwidth against <see cref="StreamingTarget"/>.</summary>
+    private static string Verdict(double share) =>
+        share >= StreamingTarget ? "met" : string.Create(Inv, $"missed by {StreamingTarget / share:F2}x");
+
+    /// <summary>The paired streaming figures of a streaming work (batch-1 inference), if the run measured them.</summary>
+    private static PairedStreamingFigures? Paired(PeersRun run, Work work) =>
+        work.StreamedBytes is not null && run.L2 is not null && run.Paired.TryGetValue(work.Model.Key, out PairedStreamingFigures? figures)
+            ? figures
+            : null;
 
     /// <summary>
     /// The least time in ns a batch-1 call's input projections can take: their FLOP at the single-core FMA peak measured at
     /// startup; null if the model does not say its projections' FLOP.
     /// </summary>
-    private static double? ProjectionFloorNs(Work work, PeakFigures peak) =>
-        work.Model.InputProjectionFlopsPerCall is double flops ? flops / peak.Best : null;
+    private static double? ProjectionFloorNs(Work work, PeakFigures peak) => ProjectionFloorNs(work.Model, peak);
+
+    /// <summary>As <see cref="ProjectionFloorNs(Work, PeakFigures)"/> for a model's batch-1 call (FLOP over GFLOP/s: ns).</summary>
+    internal static double? ProjectionFloorNs(SuiteModel model, PeakFigures peak) =>
+        model.InputProjectionFlopsPerCall is double flops ? flops / peak.Best : null;
 
     /// <summary>The recurrent steps' time in ns (median, minimum): the call less <see cref="ProjectionFloorNs"/>.</summary>
     private static (double Median, double Min)? StepsNs(Work work, Row ours, PeakFigures peak) =>
@@ -455,6 +542,12 @@ public static class PeersReport
     /// </summary>
     private const double CleanSuite = 0.9;
 
+    /// <summary>
+    /// The paired call is taken as measured in a slow window when its median is over this multiple of the BenchmarkDotNet
+    /// median in the same run (quiet runs: 0.90-0.95, single calls miss the interruptions' tax; slow windows: 1.15-1.25).
+    /// </summary>
+    private const double SlowCall = 1.1;
+
     /// <summary>The L2 read bandwidth a median is compared with: the suite's median in this run, else the startup figure.</summary>
     private static double L2Yardstick(L2Figures l2) => l2.Suite?.Median ?? l2.OneLayer;
 
@@ -464,6 +557,27 @@ public static class PeersReport
                 $"{s.OneLayerMedian:F1} GB/s over 256 KiB and {s.TwoLayersMedian:F1} GB/s over 512 KiB; the percentages use the larger, {s.Median:F1} GB/s " +
                 $"(fastest iterations: {s.OneLayerBest:F1} and {s.TwoLayersBest:F1} GB/s). The startup measurement (best slice) gave {l2.OneLayer:F1} and {l2.TwoLayers:F1} GB/s.")
             : string.Create(Inv, $"The L2 read bandwidth is this run's startup measurement with the widest loads over a 256 KiB buffer ({l2.OneLayer:F1} GB/s; 512 KiB: {l2.TwoLayers:F1} GB/s).");
+
+    /// <summary>Why and how the streaming target is judged with the call and the L2 read kernel in alternation, and what that gave.</summary>
+    private static string PairedSentence(PairedStreamingFigures p)
+    {
+        string steps = p.StepsShare is { } s
+            ? string.Create(Inv, $"the steps' streaming {100 * s.Median:F0}% of it (p10 {100 * s.P10:F0}%, p90 {100 * s.P90:F0}%), ")
+            : "";
+        return "Why the targets pair the call with the L2 read kernel: BenchmarkDotNet runs the `L2Bandwidth` suite and the model minutes apart, " +
+            "and this machine's speed changes between windows of minutes (everything 20-40% slower for a while), so the ratio of the two " +
+            "figures, and the verdict, moved between runs. After the BenchmarkDotNet run, the batch-1 call (a fresh workspace) and the widest " +
+            string.Create(Inv, $"read kernel over a {p.BufferBytes / 1024} KiB buffer are timed in alternation: {p.Rounds} rounds of {p.CallsPerRound} calls then {p.ReadsPerRound} reads, ") +
+            string.Create(Inv, $"each timed alone, about {p.RoundNs / 1e6:F1} ms a round, so both sides of a round's ratio feel the same machine state ") +
+            "(which cancels a slowdown that hits both alike; in trials the slow windows took about a quarter off the call and a tenth off the reads, " +
+            "so a run in one still reads lower: the call's p10 and p90 below show whether the rounds met one). " +
+            "Each round keeps the median call and the median read (the calls and reads right after one of the host's periodic interruptions, " +
+            "which re-read their data from L3, drop out of both sides alike) and gives one share; the targets take the median share across " +
+            string.Create(Inv, $"rounds and its 10th percentile. This run: call {Ms(p.CallNs.Median)} ms (p10 {Ms(p.CallNs.P10)}, p90 {Ms(p.CallNs.P90)}), ") +
+            string.Create(Inv, $"L2 {p.L2GigabytesPerSecond.Median:F1} GB/s (p10 {p.L2GigabytesPerSecond.P10:F1}, p90 {p.L2GigabytesPerSecond.P90:F1}), ") +
+            steps +
+            string.Create(Inv, $"the whole call's {100 * p.WholeShare.Median:F0}% (p10 {100 * p.WholeShare.P10:F0}%, p90 {100 * p.WholeShare.P90:F0}%).");
+    }
 
     private static void AppendPhases(StringBuilder sb, PeersRun run)
     {
@@ -575,6 +689,14 @@ public static class PeersReport
             if (l2.Suite is { } suite)
             {
                 sb.AppendLine(string.Create(Inv, $"- L2 read bandwidth by the `L2Bandwidth` suite in this run (median; fastest iteration): {suite.OneLayerMedian:F1} ({suite.OneLayerBest:F1}) GB/s over 256 KiB, {suite.TwoLayersMedian:F1} ({suite.TwoLayersBest:F1}) GB/s over 512 KiB"));
+            }
+
+            foreach (PeerEntry e in run.Entries)
+            {
+                if (run.Paired.TryGetValue(e.Model.Key, out PairedStreamingFigures? p))
+                {
+                    sb.AppendLine(string.Create(Inv, $"- L2 read bandwidth timed in alternation with the {e.Model.Title}'s batch-1 call ({p.RoundsText}, {p.BufferBytes / 1024} KiB; median, p10-p90 across rounds): {p.L2GigabytesPerSecond.Median:F1} GB/s ({p.L2GigabytesPerSecond.P10:F1}-{p.L2GigabytesPerSecond.P90:F1})"));
+                }
             }
         }
 
