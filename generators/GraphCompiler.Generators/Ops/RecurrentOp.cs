@@ -321,6 +321,8 @@ internal sealed class RecurrentOp : IOpRule
                 Comment = $"{p.Label} backward: weight_ih, weight_hh" + (p.BiasIh >= 0 ? " and bias" : "") + " gradients, summed over batch x steps",
                 Layer = p,
                 Accumulate = accumulateParameters,
+                IhTailScratch = p.InputSize % 16 == 0 ? -1 : context.AllocateScratch(RecurrentWeightGradPlan.TailFloats(p, p.InputSize)),
+                HhTailScratch = p.Hidden % 16 == 0 ? -1 : context.AllocateScratch(RecurrentWeightGradPlan.TailFloats(p, p.Hidden)),
             });
 
             if (l > 0)

@@ -190,6 +190,22 @@ internal sealed class RecurrentWeightGradPlan : KernelPlan
 {
     public RecurrentLayerPlan Layer { get; set; } = null!;
     public bool Accumulate { get; set; }
+
+    /// <summary>
+    /// Scratch for the columns of weight_ih (weight_hh) past the last whole vector, [columns][Gates x Hp]: the sample blocks'
+    /// sums of those columns add up there in vectors, and are scattered into the gradient's rows once, after the last block;
+    /// -1 when every width's vectors cover the columns (input (hidden) size a multiple of 16).
+    /// </summary>
+    public int IhTailScratch { get; set; } = -1;
+
+    /// <inheritdoc cref="IhTailScratch"/>
+    public int HhTailScratch { get; set; } = -1;
+
+    /// <summary>
+    /// The floats of tail scratch for <paramref name="columns"/> columns: the most any width leaves past its last vector is
+    /// columns mod 16 (mod 8 and mod 4 are no larger).
+    /// </summary>
+    public static int TailFloats(RecurrentLayerPlan layer, int columns) => columns % 16 * layer.Gates * layer.HiddenPadded;
 }
 
 /// <summary>dX = dZ W_ih: into the step gradients of the layer below, or (layer 0) the op's input gradient.</summary>

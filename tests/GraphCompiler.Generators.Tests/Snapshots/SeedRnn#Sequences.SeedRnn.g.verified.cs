@@ -92,7 +92,7 @@ partial class SeedRnn : global::GraphCompiler.ICompiledModel
         MaxBatch = maxBatch;
         __arena = new global::GraphCompiler.AlignedBuffer(checked(maxBatch * ArenaFloatsPerSample));
         __gradients = new global::GraphCompiler.AlignedBuffer(parameters.BufferLength);
-        __scratch = new global::GraphCompiler.AlignedBuffer(0);
+        __scratch = new global::GraphCompiler.AlignedBuffer(6144);
     }
     #pragma warning restore CS8618
 
@@ -5638,38 +5638,11 @@ file static class SeedRnnKernels
                             a3_3 = Vector512.FusedMultiplyAdd(x3, zv3, a3_3);
                         }
                     }
-                    for (int e = 0; e < 16 && j0 + e < 128; e++)
-                    {
-                        float* at = grads + 0 + (q0 * 128 + j0 + e) * 28 + k;
-                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
-                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
-                        at[2] = first ? a0_2[e] : at[2] + a0_2[e];
-                        at[3] = first ? a0_3[e] : at[3] + a0_3[e];
-                    }
-                    for (int e = 0; e < 16 && j1 + e < 128; e++)
-                    {
-                        float* at = grads + 0 + (q1 * 128 + j1 + e) * 28 + k;
-                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
-                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
-                        at[2] = first ? a1_2[e] : at[2] + a1_2[e];
-                        at[3] = first ? a1_3[e] : at[3] + a1_3[e];
-                    }
-                    for (int e = 0; e < 16 && j2 + e < 128; e++)
-                    {
-                        float* at = grads + 0 + (q2 * 128 + j2 + e) * 28 + k;
-                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
-                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
-                        at[2] = first ? a2_2[e] : at[2] + a2_2[e];
-                        at[3] = first ? a2_3[e] : at[3] + a2_3[e];
-                    }
-                    for (int e = 0; e < 16 && j3 + e < 128; e++)
-                    {
-                        float* at = grads + 0 + (q3 * 128 + j3 + e) * 28 + k;
-                        at[0] = first ? a3_0[e] : at[0] + a3_0[e];
-                        at[1] = first ? a3_1[e] : at[1] + a3_1[e];
-                        at[2] = first ? a3_2[e] : at[2] + a3_2[e];
-                        at[3] = first ? a3_3[e] : at[3] + a3_3[e];
-                    }
+                    float* tail = scratch + 0 + (k - 16) * 512 + gv * 16;
+                    Vector512.Store(first ? a0_0 : Vector512.Load(tail + 0) + a0_0, tail + 0); Vector512.Store(first ? a0_1 : Vector512.Load(tail + 512) + a0_1, tail + 512); Vector512.Store(first ? a0_2 : Vector512.Load(tail + 1024) + a0_2, tail + 1024); Vector512.Store(first ? a0_3 : Vector512.Load(tail + 1536) + a0_3, tail + 1536);
+                    Vector512.Store(first ? a1_0 : Vector512.Load(tail + 16) + a1_0, tail + 16); Vector512.Store(first ? a1_1 : Vector512.Load(tail + 528) + a1_1, tail + 528); Vector512.Store(first ? a1_2 : Vector512.Load(tail + 1040) + a1_2, tail + 1040); Vector512.Store(first ? a1_3 : Vector512.Load(tail + 1552) + a1_3, tail + 1552);
+                    Vector512.Store(first ? a2_0 : Vector512.Load(tail + 32) + a2_0, tail + 32); Vector512.Store(first ? a2_1 : Vector512.Load(tail + 544) + a2_1, tail + 544); Vector512.Store(first ? a2_2 : Vector512.Load(tail + 1056) + a2_2, tail + 1056); Vector512.Store(first ? a2_3 : Vector512.Load(tail + 1568) + a2_3, tail + 1568);
+                    Vector512.Store(first ? a3_0 : Vector512.Load(tail + 48) + a3_0, tail + 48); Vector512.Store(first ? a3_1 : Vector512.Load(tail + 560) + a3_1, tail + 560); Vector512.Store(first ? a3_2 : Vector512.Load(tail + 1072) + a3_2, tail + 1072); Vector512.Store(first ? a3_3 : Vector512.Load(tail + 1584) + a3_3, tail + 1584);
                 }
             }
             // weight_hh_l0 [512, 128]: dZ (recurrent side) x h_(t-1)
@@ -5769,6 +5742,26 @@ file static class SeedRnnKernels
                 }
             }
         }
+        // weight_ih_l0, columns 16 to 27: the sums over every block, from the tail scratch into the [512, 28] rows
+        for (int q = 0; q < 4; q++)
+        {
+            for (int j = 0; j < 128; j++)
+            {
+                float* at = grads + 0 + (q * 128 + j) * 28 + 16, from = scratch + 0 + q * 128 + j;
+                at[0] = from[0];
+                at[1] = from[512];
+                at[2] = from[1024];
+                at[3] = from[1536];
+                at[4] = from[2048];
+                at[5] = from[2560];
+                at[6] = from[3072];
+                at[7] = from[3584];
+                at[8] = from[4096];
+                at[9] = from[4608];
+                at[10] = from[5120];
+                at[11] = from[5632];
+            }
+        }
     }
 
     // lstm layer 0 backward: weight_ih, weight_hh and bias gradients, summed over batch x steps
@@ -5864,30 +5857,11 @@ file static class SeedRnnKernels
                             a3_1 = Vector256.FusedMultiplyAdd(x1, zv3, a3_1);
                         }
                     }
-                    for (int e = 0; e < 8 && j0 + e < 128; e++)
-                    {
-                        float* at = grads + 0 + (q0 * 128 + j0 + e) * 28 + k;
-                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
-                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
-                    }
-                    for (int e = 0; e < 8 && j1 + e < 128; e++)
-                    {
-                        float* at = grads + 0 + (q1 * 128 + j1 + e) * 28 + k;
-                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
-                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
-                    }
-                    for (int e = 0; e < 8 && j2 + e < 128; e++)
-                    {
-                        float* at = grads + 0 + (q2 * 128 + j2 + e) * 28 + k;
-                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
-                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
-                    }
-                    for (int e = 0; e < 8 && j3 + e < 128; e++)
-                    {
-                        float* at = grads + 0 + (q3 * 128 + j3 + e) * 28 + k;
-                        at[0] = first ? a3_0[e] : at[0] + a3_0[e];
-                        at[1] = first ? a3_1[e] : at[1] + a3_1[e];
-                    }
+                    float* tail = scratch + 0 + (k - 24) * 512 + gv * 8;
+                    Vector256.Store(first ? a0_0 : Vector256.Load(tail + 0) + a0_0, tail + 0); Vector256.Store(first ? a0_1 : Vector256.Load(tail + 512) + a0_1, tail + 512);
+                    Vector256.Store(first ? a1_0 : Vector256.Load(tail + 8) + a1_0, tail + 8); Vector256.Store(first ? a1_1 : Vector256.Load(tail + 520) + a1_1, tail + 520);
+                    Vector256.Store(first ? a2_0 : Vector256.Load(tail + 16) + a2_0, tail + 16); Vector256.Store(first ? a2_1 : Vector256.Load(tail + 528) + a2_1, tail + 528);
+                    Vector256.Store(first ? a3_0 : Vector256.Load(tail + 24) + a3_0, tail + 24); Vector256.Store(first ? a3_1 : Vector256.Load(tail + 536) + a3_1, tail + 536);
                 }
             }
             // weight_hh_l0 [512, 128]: dZ (recurrent side) x h_(t-1)
@@ -5957,6 +5931,18 @@ file static class SeedRnnKernels
                     }
                     Vector256.Store(first ? sum : Vector256.Load(grads + 80384 + q * 128 + j) + sum, grads + 80384 + q * 128 + j);
                 }
+            }
+        }
+        // weight_ih_l0, columns 24 to 27: the sums over every block, from the tail scratch into the [512, 28] rows
+        for (int q = 0; q < 4; q++)
+        {
+            for (int j = 0; j < 128; j++)
+            {
+                float* at = grads + 0 + (q * 128 + j) * 28 + 24, from = scratch + 0 + q * 128 + j;
+                at[0] = from[0];
+                at[1] = from[512];
+                at[2] = from[1024];
+                at[3] = from[1536];
             }
         }
     }

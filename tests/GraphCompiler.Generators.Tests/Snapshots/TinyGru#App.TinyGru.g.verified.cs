@@ -90,7 +90,7 @@ partial class TinyGru : global::GraphCompiler.ICompiledModel
         MaxBatch = maxBatch;
         __arena = new global::GraphCompiler.AlignedBuffer(checked(maxBatch * ArenaFloatsPerSample));
         __gradients = new global::GraphCompiler.AlignedBuffer(parameters.BufferLength);
-        __scratch = new global::GraphCompiler.AlignedBuffer(0);
+        __scratch = new global::GraphCompiler.AlignedBuffer(384);
     }
     #pragma warning restore CS8618
 
@@ -2571,27 +2571,10 @@ file static class TinyGruKernels
                             a2_2 = Vector512.FusedMultiplyAdd(x2, zv2, a2_2);
                         }
                     }
-                    for (int e = 0; e < 16 && j0 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q0 * 5 + j0 + e) * 3 + k;
-                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
-                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
-                        at[2] = first ? a0_2[e] : at[2] + a0_2[e];
-                    }
-                    for (int e = 0; e < 16 && j1 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q1 * 5 + j1 + e) * 3 + k;
-                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
-                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
-                        at[2] = first ? a1_2[e] : at[2] + a1_2[e];
-                    }
-                    for (int e = 0; e < 16 && j2 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q2 * 5 + j2 + e) * 3 + k;
-                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
-                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
-                        at[2] = first ? a2_2[e] : at[2] + a2_2[e];
-                    }
+                    float* tail = scratch + 0 + (k - 0) * 48 + gv * 16;
+                    Vector512.Store(first ? a0_0 : Vector512.Load(tail + 0) + a0_0, tail + 0); Vector512.Store(first ? a0_1 : Vector512.Load(tail + 48) + a0_1, tail + 48); Vector512.Store(first ? a0_2 : Vector512.Load(tail + 96) + a0_2, tail + 96);
+                    Vector512.Store(first ? a1_0 : Vector512.Load(tail + 16) + a1_0, tail + 16); Vector512.Store(first ? a1_1 : Vector512.Load(tail + 64) + a1_1, tail + 64); Vector512.Store(first ? a1_2 : Vector512.Load(tail + 112) + a1_2, tail + 112);
+                    Vector512.Store(first ? a2_0 : Vector512.Load(tail + 32) + a2_0, tail + 32); Vector512.Store(first ? a2_1 : Vector512.Load(tail + 80) + a2_1, tail + 80); Vector512.Store(first ? a2_2 : Vector512.Load(tail + 128) + a2_2, tail + 128);
                 }
             }
             // weight_hh_l0 [15, 5]: dZ (recurrent side) x h_(t-1)
@@ -2628,30 +2611,10 @@ file static class TinyGruKernels
                             a2_3 = Vector512.FusedMultiplyAdd(x3, zv2, a2_3);
                         }
                     }
-                    for (int e = 0; e < 16 && j0 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q0 * 5 + j0 + e) * 5 + k;
-                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
-                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
-                        at[2] = first ? a0_2[e] : at[2] + a0_2[e];
-                        at[3] = first ? a0_3[e] : at[3] + a0_3[e];
-                    }
-                    for (int e = 0; e < 16 && j1 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q1 * 5 + j1 + e) * 5 + k;
-                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
-                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
-                        at[2] = first ? a1_2[e] : at[2] + a1_2[e];
-                        at[3] = first ? a1_3[e] : at[3] + a1_3[e];
-                    }
-                    for (int e = 0; e < 16 && j2 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q2 * 5 + j2 + e) * 5 + k;
-                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
-                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
-                        at[2] = first ? a2_2[e] : at[2] + a2_2[e];
-                        at[3] = first ? a2_3[e] : at[3] + a2_3[e];
-                    }
+                    float* tail = scratch + 144 + (k - 0) * 48 + gv * 16;
+                    Vector512.Store(first ? a0_0 : Vector512.Load(tail + 0) + a0_0, tail + 0); Vector512.Store(first ? a0_1 : Vector512.Load(tail + 48) + a0_1, tail + 48); Vector512.Store(first ? a0_2 : Vector512.Load(tail + 96) + a0_2, tail + 96); Vector512.Store(first ? a0_3 : Vector512.Load(tail + 144) + a0_3, tail + 144);
+                    Vector512.Store(first ? a1_0 : Vector512.Load(tail + 16) + a1_0, tail + 16); Vector512.Store(first ? a1_1 : Vector512.Load(tail + 64) + a1_1, tail + 64); Vector512.Store(first ? a1_2 : Vector512.Load(tail + 112) + a1_2, tail + 112); Vector512.Store(first ? a1_3 : Vector512.Load(tail + 160) + a1_3, tail + 160);
+                    Vector512.Store(first ? a2_0 : Vector512.Load(tail + 32) + a2_0, tail + 32); Vector512.Store(first ? a2_1 : Vector512.Load(tail + 80) + a2_1, tail + 80); Vector512.Store(first ? a2_2 : Vector512.Load(tail + 128) + a2_2, tail + 128); Vector512.Store(first ? a2_3 : Vector512.Load(tail + 176) + a2_3, tail + 176);
                 }
             }
             for (int k = 4; k < 5; k += 1)
@@ -2677,21 +2640,10 @@ file static class TinyGruKernels
                             a2_0 = Vector512.FusedMultiplyAdd(x0, zv2, a2_0);
                         }
                     }
-                    for (int e = 0; e < 16 && j0 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q0 * 5 + j0 + e) * 5 + k;
-                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
-                    }
-                    for (int e = 0; e < 16 && j1 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q1 * 5 + j1 + e) * 5 + k;
-                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
-                    }
-                    for (int e = 0; e < 16 && j2 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q2 * 5 + j2 + e) * 5 + k;
-                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
-                    }
+                    float* tail = scratch + 144 + (k - 0) * 48 + gv * 16;
+                    Vector512.Store(first ? a0_0 : Vector512.Load(tail + 0) + a0_0, tail + 0);
+                    Vector512.Store(first ? a1_0 : Vector512.Load(tail + 16) + a1_0, tail + 16);
+                    Vector512.Store(first ? a2_0 : Vector512.Load(tail + 32) + a2_0, tail + 32);
                 }
             }
             // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
@@ -2736,6 +2688,30 @@ file static class TinyGruKernels
                 }
             }
         }
+        // weight_ih_l0, columns 0 to 2: the sums over every block, from the tail scratch into the [15, 3] rows
+        for (int q = 0; q < 3; q++)
+        {
+            for (int j = 0; j < 5; j++)
+            {
+                float* at = grads + 0 + (q * 5 + j) * 3 + 0, from = scratch + 0 + q * 16 + j;
+                at[0] = from[0];
+                at[1] = from[48];
+                at[2] = from[96];
+            }
+        }
+        // weight_hh_l0, columns 0 to 4: the sums over every block, from the tail scratch into the [15, 5] rows
+        for (int q = 0; q < 3; q++)
+        {
+            for (int j = 0; j < 5; j++)
+            {
+                float* at = grads + 48 + (q * 5 + j) * 5 + 0, from = scratch + 144 + q * 16 + j;
+                at[0] = from[0];
+                at[1] = from[48];
+                at[2] = from[96];
+                at[3] = from[144];
+                at[4] = from[192];
+            }
+        }
     }
 
     // gru layer 0 backward: weight_ih, weight_hh and bias gradients, summed over batch x steps
@@ -2776,24 +2752,10 @@ file static class TinyGruKernels
                             a2_1 = Vector256.FusedMultiplyAdd(x1, zv2, a2_1);
                         }
                     }
-                    for (int e = 0; e < 8 && j0 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q0 * 5 + j0 + e) * 3 + k;
-                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
-                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
-                    }
-                    for (int e = 0; e < 8 && j1 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q1 * 5 + j1 + e) * 3 + k;
-                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
-                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
-                    }
-                    for (int e = 0; e < 8 && j2 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q2 * 5 + j2 + e) * 3 + k;
-                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
-                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
-                    }
+                    float* tail = scratch + 0 + (k - 0) * 48 + gv * 8;
+                    Vector256.Store(first ? a0_0 : Vector256.Load(tail + 0) + a0_0, tail + 0); Vector256.Store(first ? a0_1 : Vector256.Load(tail + 48) + a0_1, tail + 48);
+                    Vector256.Store(first ? a1_0 : Vector256.Load(tail + 8) + a1_0, tail + 8); Vector256.Store(first ? a1_1 : Vector256.Load(tail + 56) + a1_1, tail + 56);
+                    Vector256.Store(first ? a2_0 : Vector256.Load(tail + 16) + a2_0, tail + 16); Vector256.Store(first ? a2_1 : Vector256.Load(tail + 64) + a2_1, tail + 64);
                 }
             }
             for (int k = 2; k < 3; k += 1)
@@ -2819,21 +2781,10 @@ file static class TinyGruKernels
                             a2_0 = Vector256.FusedMultiplyAdd(x0, zv2, a2_0);
                         }
                     }
-                    for (int e = 0; e < 8 && j0 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q0 * 5 + j0 + e) * 3 + k;
-                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
-                    }
-                    for (int e = 0; e < 8 && j1 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q1 * 5 + j1 + e) * 3 + k;
-                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
-                    }
-                    for (int e = 0; e < 8 && j2 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q2 * 5 + j2 + e) * 3 + k;
-                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
-                    }
+                    float* tail = scratch + 0 + (k - 0) * 48 + gv * 8;
+                    Vector256.Store(first ? a0_0 : Vector256.Load(tail + 0) + a0_0, tail + 0);
+                    Vector256.Store(first ? a1_0 : Vector256.Load(tail + 8) + a1_0, tail + 8);
+                    Vector256.Store(first ? a2_0 : Vector256.Load(tail + 16) + a2_0, tail + 16);
                 }
             }
             // weight_hh_l0 [15, 5]: dZ (recurrent side) x h_(t-1)
@@ -2864,24 +2815,10 @@ file static class TinyGruKernels
                             a2_1 = Vector256.FusedMultiplyAdd(x1, zv2, a2_1);
                         }
                     }
-                    for (int e = 0; e < 8 && j0 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q0 * 5 + j0 + e) * 5 + k;
-                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
-                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
-                    }
-                    for (int e = 0; e < 8 && j1 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q1 * 5 + j1 + e) * 5 + k;
-                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
-                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
-                    }
-                    for (int e = 0; e < 8 && j2 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q2 * 5 + j2 + e) * 5 + k;
-                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
-                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
-                    }
+                    float* tail = scratch + 144 + (k - 0) * 48 + gv * 8;
+                    Vector256.Store(first ? a0_0 : Vector256.Load(tail + 0) + a0_0, tail + 0); Vector256.Store(first ? a0_1 : Vector256.Load(tail + 48) + a0_1, tail + 48);
+                    Vector256.Store(first ? a1_0 : Vector256.Load(tail + 8) + a1_0, tail + 8); Vector256.Store(first ? a1_1 : Vector256.Load(tail + 56) + a1_1, tail + 56);
+                    Vector256.Store(first ? a2_0 : Vector256.Load(tail + 16) + a2_0, tail + 16); Vector256.Store(first ? a2_1 : Vector256.Load(tail + 64) + a2_1, tail + 64);
                 }
             }
             for (int k = 4; k < 5; k += 1)
@@ -2907,21 +2844,10 @@ file static class TinyGruKernels
                             a2_0 = Vector256.FusedMultiplyAdd(x0, zv2, a2_0);
                         }
                     }
-                    for (int e = 0; e < 8 && j0 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q0 * 5 + j0 + e) * 5 + k;
-                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
-                    }
-                    for (int e = 0; e < 8 && j1 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q1 * 5 + j1 + e) * 5 + k;
-                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
-                    }
-                    for (int e = 0; e < 8 && j2 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q2 * 5 + j2 + e) * 5 + k;
-                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
-                    }
+                    float* tail = scratch + 144 + (k - 0) * 48 + gv * 8;
+                    Vector256.Store(first ? a0_0 : Vector256.Load(tail + 0) + a0_0, tail + 0);
+                    Vector256.Store(first ? a1_0 : Vector256.Load(tail + 8) + a1_0, tail + 8);
+                    Vector256.Store(first ? a2_0 : Vector256.Load(tail + 16) + a2_0, tail + 16);
                 }
             }
             // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
@@ -2964,6 +2890,30 @@ file static class TinyGruKernels
                         grads[144 + q * 5 + j + e] = first ? sum[e] : grads[144 + q * 5 + j + e] + sum[e];
                     }
                 }
+            }
+        }
+        // weight_ih_l0, columns 0 to 2: the sums over every block, from the tail scratch into the [15, 3] rows
+        for (int q = 0; q < 3; q++)
+        {
+            for (int j = 0; j < 5; j++)
+            {
+                float* at = grads + 0 + (q * 5 + j) * 3 + 0, from = scratch + 0 + q * 16 + j;
+                at[0] = from[0];
+                at[1] = from[48];
+                at[2] = from[96];
+            }
+        }
+        // weight_hh_l0, columns 0 to 4: the sums over every block, from the tail scratch into the [15, 5] rows
+        for (int q = 0; q < 3; q++)
+        {
+            for (int j = 0; j < 5; j++)
+            {
+                float* at = grads + 48 + (q * 5 + j) * 5 + 0, from = scratch + 144 + q * 16 + j;
+                at[0] = from[0];
+                at[1] = from[48];
+                at[2] = from[96];
+                at[3] = from[144];
+                at[4] = from[192];
             }
         }
     }
@@ -3010,30 +2960,11 @@ file static class TinyGruKernels
                             a3_1 = Vector128.MultiplyAddEstimate(x1, zv3, a3_1);
                         }
                     }
-                    for (int e = 0; e < 4 && j0 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q0 * 5 + j0 + e) * 3 + k;
-                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
-                        at[1] = first ? a0_1[e] : at[1] + a0_1[e];
-                    }
-                    for (int e = 0; e < 4 && j1 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q1 * 5 + j1 + e) * 3 + k;
-                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
-                        at[1] = first ? a1_1[e] : at[1] + a1_1[e];
-                    }
-                    for (int e = 0; e < 4 && j2 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q2 * 5 + j2 + e) * 3 + k;
-                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
-                        at[1] = first ? a2_1[e] : at[1] + a2_1[e];
-                    }
-                    for (int e = 0; e < 4 && j3 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q3 * 5 + j3 + e) * 3 + k;
-                        at[0] = first ? a3_0[e] : at[0] + a3_0[e];
-                        at[1] = first ? a3_1[e] : at[1] + a3_1[e];
-                    }
+                    float* tail = scratch + 0 + (k - 0) * 48 + gv * 4;
+                    Vector128.Store(first ? a0_0 : Vector128.Load(tail + 0) + a0_0, tail + 0); Vector128.Store(first ? a0_1 : Vector128.Load(tail + 48) + a0_1, tail + 48);
+                    Vector128.Store(first ? a1_0 : Vector128.Load(tail + 4) + a1_0, tail + 4); Vector128.Store(first ? a1_1 : Vector128.Load(tail + 52) + a1_1, tail + 52);
+                    Vector128.Store(first ? a2_0 : Vector128.Load(tail + 8) + a2_0, tail + 8); Vector128.Store(first ? a2_1 : Vector128.Load(tail + 56) + a2_1, tail + 56);
+                    Vector128.Store(first ? a3_0 : Vector128.Load(tail + 12) + a3_0, tail + 12); Vector128.Store(first ? a3_1 : Vector128.Load(tail + 60) + a3_1, tail + 60);
                 }
             }
             for (int k = 2; k < 3; k += 1)
@@ -3062,26 +2993,11 @@ file static class TinyGruKernels
                             a3_0 = Vector128.MultiplyAddEstimate(x0, zv3, a3_0);
                         }
                     }
-                    for (int e = 0; e < 4 && j0 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q0 * 5 + j0 + e) * 3 + k;
-                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
-                    }
-                    for (int e = 0; e < 4 && j1 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q1 * 5 + j1 + e) * 3 + k;
-                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
-                    }
-                    for (int e = 0; e < 4 && j2 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q2 * 5 + j2 + e) * 3 + k;
-                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
-                    }
-                    for (int e = 0; e < 4 && j3 + e < 5; e++)
-                    {
-                        float* at = grads + 0 + (q3 * 5 + j3 + e) * 3 + k;
-                        at[0] = first ? a3_0[e] : at[0] + a3_0[e];
-                    }
+                    float* tail = scratch + 0 + (k - 0) * 48 + gv * 4;
+                    Vector128.Store(first ? a0_0 : Vector128.Load(tail + 0) + a0_0, tail + 0);
+                    Vector128.Store(first ? a1_0 : Vector128.Load(tail + 4) + a1_0, tail + 4);
+                    Vector128.Store(first ? a2_0 : Vector128.Load(tail + 8) + a2_0, tail + 8);
+                    Vector128.Store(first ? a3_0 : Vector128.Load(tail + 12) + a3_0, tail + 12);
                 }
             }
             // weight_hh_l0 [15, 5]: dZ (recurrent side) x h_(t-1)
@@ -3160,26 +3076,11 @@ file static class TinyGruKernels
                             a3_0 = Vector128.MultiplyAddEstimate(x0, zv3, a3_0);
                         }
                     }
-                    for (int e = 0; e < 4 && j0 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q0 * 5 + j0 + e) * 5 + k;
-                        at[0] = first ? a0_0[e] : at[0] + a0_0[e];
-                    }
-                    for (int e = 0; e < 4 && j1 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q1 * 5 + j1 + e) * 5 + k;
-                        at[0] = first ? a1_0[e] : at[0] + a1_0[e];
-                    }
-                    for (int e = 0; e < 4 && j2 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q2 * 5 + j2 + e) * 5 + k;
-                        at[0] = first ? a2_0[e] : at[0] + a2_0[e];
-                    }
-                    for (int e = 0; e < 4 && j3 + e < 5; e++)
-                    {
-                        float* at = grads + 48 + (q3 * 5 + j3 + e) * 5 + k;
-                        at[0] = first ? a3_0[e] : at[0] + a3_0[e];
-                    }
+                    float* tail = scratch + 144 + (k - 4) * 48 + gv * 4;
+                    Vector128.Store(first ? a0_0 : Vector128.Load(tail + 0) + a0_0, tail + 0);
+                    Vector128.Store(first ? a1_0 : Vector128.Load(tail + 4) + a1_0, tail + 4);
+                    Vector128.Store(first ? a2_0 : Vector128.Load(tail + 8) + a2_0, tail + 8);
+                    Vector128.Store(first ? a3_0 : Vector128.Load(tail + 12) + a3_0, tail + 12);
                 }
             }
             // bias_ih_l0 and bias_hh_l0: dZ summed over samples and steps, a vector of hidden lanes at a time
@@ -3222,6 +3123,26 @@ file static class TinyGruKernels
                         grads[144 + q * 5 + j + e] = first ? sum[e] : grads[144 + q * 5 + j + e] + sum[e];
                     }
                 }
+            }
+        }
+        // weight_ih_l0, columns 0 to 2: the sums over every block, from the tail scratch into the [15, 3] rows
+        for (int q = 0; q < 3; q++)
+        {
+            for (int j = 0; j < 5; j++)
+            {
+                float* at = grads + 0 + (q * 5 + j) * 3 + 0, from = scratch + 0 + q * 16 + j;
+                at[0] = from[0];
+                at[1] = from[48];
+                at[2] = from[96];
+            }
+        }
+        // weight_hh_l0, columns 4 to 4: the sums over every block, from the tail scratch into the [15, 5] rows
+        for (int q = 0; q < 3; q++)
+        {
+            for (int j = 0; j < 5; j++)
+            {
+                float* at = grads + 48 + (q * 5 + j) * 5 + 4, from = scratch + 144 + q * 16 + j;
+                at[0] = from[0];
             }
         }
     }
