@@ -43,6 +43,11 @@ public readonly record struct RoundQuantiles(double P10, double Median, double P
 /// rate (0.83 = 83%); null without a floor, or when some round's call was not longer than the floor.
 /// </param>
 /// <param name="WholeShare">The round's streamed bytes over the whole call, as a share of the round's L2 read rate.</param>
+/// <param name="OtherLoad">
+/// How many cores' worth of other work ran beside the rounds, on average (the machine's busy time less this thread's,
+/// from <c>/proc/stat</c>; null where that cannot be read). Where two virtual cores share one physical core, work on the
+/// other one takes execution units and cache from the call: a busy loop there made the seed LSTM's call 30% slower.
+/// </param>
 public sealed record PairedStreamingFigures(
     int Rounds,
     int CallsPerRound,
@@ -54,7 +59,8 @@ public sealed record PairedStreamingFigures(
     RoundQuantiles CallNs,
     RoundQuantiles L2GigabytesPerSecond,
     RoundQuantiles? StepsShare,
-    RoundQuantiles WholeShare)
+    RoundQuantiles WholeShare,
+    double? OtherLoad)
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -70,12 +76,13 @@ public sealed record PairedStreamingFigures(
         string steps = StepsShare is { } s
             ? string.Create(Inv, $"steps {100 * s.Median:F1}% of L2 (p10 {100 * s.P10:F1}, p90 {100 * s.P90:F1}); ")
             : "steps not judged (no projection floor below the call); ";
+        string other = OtherLoad is double load ? string.Create(Inv, $"; other work beside it: {load:F2} cores") : "";
         return string.Create(
             Inv,
             $"{RoundsText} ({BufferBytes / 1024} KiB, {ReadKernels.WidestName} loads): " +
             $"call {CallNs.Median / 1e3:F1} us (p10 {CallNs.P10 / 1e3:F1}, p90 {CallNs.P90 / 1e3:F1}); " +
             $"L2 {L2GigabytesPerSecond.Median:F1} GB/s (p10 {L2GigabytesPerSecond.P10:F1}, p90 {L2GigabytesPerSecond.P90:F1}); {steps}" +
-            $"whole call {100 * WholeShare.Median:F1}% (p10 {100 * WholeShare.P10:F1}, p90 {100 * WholeShare.P90:F1})");
+            $"whole call {100 * WholeShare.Median:F1}% (p10 {100 * WholeShare.P10:F1}, p90 {100 * WholeShare.P90:F1}){other}");
     }
 }
 
@@ -158,6 +165,8 @@ public static class PairedStreaming
         var readMedian = new double[capacity];
         Median(callTicks); // the first sort makes the runtime's sort helper for long (24 bytes): before the loop, not in it
 
+        (long Busy, long Total)? machineBefore = MachineTicks();
+        long? threadBefore = ThreadTicks();
         int rounds = 0;
         long end = Stopwatch.GetTimestamp() + budgetTicks;
         while (rounds < capacity && (rounds == 0 || Stopwatch.GetTimestamp() < end))
@@ -182,6 +191,7 @@ public static class PairedStreaming
         }
 
         GC.KeepAlive(sink);
+        double? otherLoad = OtherLoad(machineBefore, MachineTicks(), threadBefore, ThreadTicks());
 
         // Per round: ticks to ns, the read rate, the shares; then the quantiles across the rounds.
         double nsPerTick = 1e9 / Stopwatch.Frequency;
@@ -220,7 +230,54 @@ public static class PairedStreaming
             RoundQuantiles.Of(callNs),
             RoundQuantiles.Of(l2),
             steps is null ? null : RoundQuantiles.Of(steps),
-            RoundQuantiles.Of(whole));
+            RoundQuantiles.Of(whole),
+            otherLoad);
+    }
+
+    /// <summary>
+    /// Cores' worth of other work during the rounds: the machine's busy time less this thread's, over the wall time (both
+    /// in the kernel's clock ticks, summed over the cores); null without <c>/proc</c>.
+    /// </summary>
+    private static double? OtherLoad((long Busy, long Total)? before, (long Busy, long Total)? after, long? threadBefore, long? threadAfter)
+    {
+        if (before is not { } b || after is not { } a || threadBefore is not long t0 || threadAfter is not long t1 || a.Total <= b.Total)
+        {
+            return null;
+        }
+
+        double wallTicks = (double)(a.Total - b.Total) / Environment.ProcessorCount;
+        return Math.Max(0, (a.Busy - b.Busy - (t1 - t0)) / wallTicks);
+    }
+
+    /// <summary>The machine's busy and total time in clock ticks, summed over its cores (the first line of /proc/stat).</summary>
+    private static (long Busy, long Total)? MachineTicks()
+    {
+        try
+        {
+            long[] v = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+            long idle = v[3] + v[4]; // idle and iowait
+            long total = v.Take(Math.Min(v.Length, 8)).Sum(); // user to steal (guest time is inside user)
+            return (total - idle, total);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>This thread's user and system time in clock ticks (fields 14 and 15 of /proc/thread-self/stat).</summary>
+    private static long? ThreadTicks()
+    {
+        try
+        {
+            string stat = File.ReadAllText("/proc/thread-self/stat");
+            string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // after "pid (name) ": field 3 is f[0]
+            return long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The median of a round's times (sorted in place; the mean of the middle two for an even count).</summary>
