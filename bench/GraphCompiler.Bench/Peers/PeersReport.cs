@@ -576,7 +576,8 @@ public static class PeersReport
             string.Create(Inv, $"rounds and its 10th percentile. This run: call {Ms(p.CallNs.Median)} ms (p10 {Ms(p.CallNs.P10)}, p90 {Ms(p.CallNs.P90)}), ") +
             string.Create(Inv, $"L2 {p.L2GigabytesPerSecond.Median:F1} GB/s (p10 {p.L2GigabytesPerSecond.P10:F1}, p90 {p.L2GigabytesPerSecond.P90:F1}), ") +
             steps +
-            string.Create(Inv, $"the whole call's {100 * p.WholeShare.Median:F0}% (p10 {100 * p.WholeShare.P10:F0}%, p90 {100 * p.WholeShare.P90:F0}%).");
+            string.Create(Inv, $"the whole call's {100 * p.WholeShare.Median:F0}% (p10 {100 * p.WholeShare.P10:F0}%, p90 {100 * p.WholeShare.P90:F0}%).") +
+            (p.OtherLoad is double load ? string.Create(Inv, $" Other work on the machine beside the rounds: {load:F2} cores (from /proc; a slow window with none comes from outside this machine).") : "");
     }
 
     private static void AppendPhases(StringBuilder sb, PeersRun run)
